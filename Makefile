@@ -1,0 +1,71 @@
+# Veerkrachtige Buurten Zwijndrecht — two commands: `make report` and `make test`.
+# Each creates .venv when missing (venv + uv, falling back to pip), installs from the
+# hashed lock file with compiled bytecode and registers the Jupyter kernel.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL := veerkracht
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE :=
+export MPLBACKEND := Agg
+
+.PHONY: help install report build resilience goals factsheets data test lint bench lab lock clean
+
+help:
+	@echo "make report   build processed tables, analyses and fact sheets (offline)"
+	@echo "make test     run the test suite"
+	@echo "make bench    time fact-sheet batch vs plain-Python floor -> outputs/bench.json"
+	@echo "make data     pull live CBS data into data/raw/cbs (needs network)"
+	@echo "make lab      open JupyterLab on the '$(KERNEL)' kernel"
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if $(BIN)/python -m pip install -q --disable-pip-version-check uv 2>/dev/null; then \
+	  $(BIN)/uv pip install -q --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock && \
+	  $(BIN)/uv pip install -q --python $(BIN)/python --compile-bytecode --no-deps -e . ; \
+	else \
+	  $(BIN)/python -m pip install -q --require-hashes -r requirements.lock && \
+	  $(BIN)/python -m pip install -q --no-deps -e . ; \
+	fi
+	@$(BIN)/python -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Python (veerkracht)" >/dev/null
+	@touch $@
+
+report: install
+	$(BIN)/veerkracht report
+
+build: install
+	$(BIN)/veerkracht build
+
+resilience: install
+	$(BIN)/veerkracht resilience
+
+goals: install
+	$(BIN)/veerkracht goals
+
+factsheets: install
+	$(BIN)/veerkracht factsheets
+
+data: install
+	$(BIN)/veerkracht fetch
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+bench: install
+	$(BIN)/veerkracht bench
+
+lab: install
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf data/processed/*.parquet data/processed/*.gpkg outputs/*

@@ -1,0 +1,1 @@
+"""Processed tables: harmonise, aggregate and validate; `build` writes them atomically."""

@@ -1,0 +1,211 @@
+"""Build data/processed/regions.gpkg and indicators.parquet from all sources.
+
+Order of precedence for one region, year and indicator: cbs > snapshot > local > synthetic, and at
+equal origin a directly published value beats one aggregated from buurten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.config import Paths, cbs_registry, settings
+from analysis.errors import InputError
+from analysis.io import atomic_path, write_json
+from analysis.processed.aggregate import aggregate
+from analysis.processed.schemas import indicators_schema, regions_schema, validate
+from analysis.records import COLUMNS, ORIGIN_PRIORITY
+from analysis.sources import cbs, local, snapshot, synthetic
+
+SYNTHETIC_INDICATORS = sorted(set(synthetic.RECIPES) | {"ses_woa", "lbm_score"})
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    regions: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    truth: pd.DataFrame
+    synthetic_indicators: list[str]
+
+
+def _wijk_names(snap: Path) -> dict[str, str]:
+    df = pd.read_csv(snap / "kwb_2017_wijk" / "wijk_2017_zwijndrecht.csv", dtype=str)
+    return {r.WK_CODE: r.WK_NAAM.split(" ", 2)[-1] for r in df.itertuples()}
+
+
+def build_regions(
+    buurten: gpd.GeoDataFrame, focus: pd.DataFrame, gemeente: gpd.GeoDataFrame, code: str,
+    wijk_names: dict[str, str],
+) -> gpd.GeoDataFrame:
+    fg_of = dict(zip(focus["buurtcode"], focus["focusgebied_code"], strict=True))
+    b = gpd.GeoDataFrame(
+        {
+            "region_code": buurten["buurtcode"],
+            "level": "buurt",
+            "name": buurten["buurtnaam"],
+            "parent_code": buurten["wijkcode"],
+            "wijk_code": buurten["wijkcode"],
+            "focusgebied": buurten["buurtcode"].map(fg_of),
+            "inwoners": buurten["aantalInwoners"].astype(float),
+            "mapping": None,
+        },
+        geometry=buurten.geometry, crs=buurten.crs,
+    )
+    w = b.dissolve(by="wijk_code", aggfunc={"inwoners": "sum"}).reset_index()
+    w = w.assign(
+        region_code=w["wijk_code"], level="wijk",
+        name=w["wijk_code"].map(wijk_names).fillna(w["wijk_code"]),
+        parent_code=code, focusgebied=None, mapping=None,
+    )
+    fmeta = focus.groupby("focusgebied_code").agg(
+        name=("focusgebied_naam", "first"),
+        mapping=("mapping", lambda s: "approximate" if (s == "approximate").any() else "exact"),
+    )
+    fb = b[b["focusgebied"].notna()]
+    f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
+    f = f.assign(
+        region_code=f["focusgebied"], level="focusgebied",
+        name=f["focusgebied"].map(fmeta["name"]), parent_code=code, wijk_code=None,
+        mapping=f["focusgebied"].map(fmeta["mapping"]), focusgebied=f["focusgebied"],
+    )
+    g_geom = gemeente.loc[gemeente["gemeentecode"] == code, "geometry"]
+    g = gpd.GeoDataFrame(
+        {
+            "region_code": [code], "level": ["gemeente"],
+            "name": [str(buurten["gemeentenaam"].iloc[0])], "parent_code": ["NL00"],
+            "wijk_code": [None], "focusgebied": [None],
+            "inwoners": [float(b["inwoners"].sum())], "mapping": [None],
+        },
+        geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()], crs=b.crs,
+    )
+    cols = ["region_code", "level", "name", "parent_code", "wijk_code", "focusgebied",
+            "inwoners", "mapping", "geometry"]
+    out = pd.concat([g[cols], w[cols], f[cols], b[cols]], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
+
+
+def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
+    """One row per region, year and indicator, by origin precedence; direct before aggregated."""
+    both = pd.concat(
+        [long.assign(_agg=0), aggregated.assign(_agg=1)], ignore_index=True
+    )
+    both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
+    both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
+    out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def _check_codes(df: pd.DataFrame, known: set[str], code: str, what: str) -> pd.DataFrame:
+    """Keep rows of this municipality (and NL00); an unknown code of this municipality is an error."""
+    num = code[2:]
+    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}\d\d|BU{num}\d{{4}})$") | (
+        df["region_code"] == "NL00"
+    )
+    df = df[ours]
+    unknown = sorted(set(df["region_code"]) - known - {"NL00"})
+    if unknown:
+        raise InputError(f"{what}: unknown region code(s) for {code}: {unknown[:5]}")
+    return df
+
+
+def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
+    cfg = settings()
+    code = cfg["gemeente"]["code"]
+    snap = paths.snapshot
+    all_buurten = snapshot.read_buurten_2023(snap)
+    buurten = all_buurten[all_buurten["gemeentecode"] == code].copy()
+    if buurten.empty:
+        raise InputError(
+            f"municipality code {code}: not found in "
+            f"{snap / 'kwb_2023_pdok' / 'buurten_2023_zwijndrecht.geojson'} (column gemeentecode)"
+        )
+    focus = local.read_focusgebieden(paths.local, set(buurten["buurtcode"]))
+    gemeente = snapshot.read_gemeente_2023(snap, code)
+    regions = build_regions(buurten, focus, gemeente, code, _wijk_names(snap))
+    known = set(regions["region_code"])
+
+    real = [snapshot.all_indicators(snap, code, buurten)]
+    real.append(_check_codes(local.local_indicators(paths.local), known, code, f"{paths.local}"))
+    if use_cache:
+        cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
+        real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}"))
+    real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
+
+    syn_cfg = cfg["synthetic"]
+    b_pop = buurten[["buurtcode"]].assign(inwoners=buurten["aantalInwoners"].astype(float))
+    syn = synthetic.generate(
+        b_pop, seed=int(syn_cfg["seed"]), first_year=int(syn_cfg["eerste_jaar"]),
+        last_year=int(syn_cfg["laatste_jaar"]), n_planted=int(syn_cfg["n_planted"]),
+        min_inwoners=int(cfg["min_inwoners"]),
+    )
+    base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
+
+    membership = pd.concat(
+        [
+            regions.loc[regions["level"] == "buurt", ["wijk_code", "region_code"]].set_axis(
+                ["area_code", "buurtcode"], axis=1).assign(level="wijk"),
+            focus[["focusgebied_code", "buurtcode"]].set_axis(
+                ["area_code", "buurtcode"], axis=1).assign(level="focusgebied"),
+            regions.loc[regions["level"] == "buurt", ["region_code"]].rename(
+                columns={"region_code": "buurtcode"}).assign(area_code=code, level="gemeente"),
+        ],
+        ignore_index=True,
+    )
+    aggs = [
+        aggregate(base, membership[membership["level"] == lvl], lvl)
+        for lvl in ("wijk", "focusgebied", "gemeente")
+    ]
+    indicators = resolve(base, pd.concat(aggs, ignore_index=True))
+    indicators = indicators.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
+
+    indicators = validate(indicators, indicators_schema(), "indicators.parquet")
+    regions = validate(regions, regions_schema(), "regions.gpkg")
+    synthetic_used = sorted(indicators.loc[indicators["origin"] == "synthetic", "indicator"].unique())
+    return BuildResult(regions=regions, indicators=indicators, truth=syn.truth,
+                       synthetic_indicators=synthetic_used)
+
+
+def write(result: BuildResult, paths: Paths) -> dict:
+    """Write all processed tables; each file is swapped in only after it was written in full."""
+    paths.processed.mkdir(parents=True, exist_ok=True)
+    with atomic_path(paths.regions) as tmp_regions, atomic_path(paths.indicators) as tmp_ind, \
+            atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth:
+        # GDAL wants a .gpkg suffix to pick the driver; write there, then move into the temp name
+        gpkg_tmp = tmp_regions.with_suffix(".gpkg")
+        result.regions.to_file(gpkg_tmp, layer="regions", driver="GPKG")
+        os.replace(gpkg_tmp, tmp_regions)
+        result.indicators.to_parquet(tmp_ind, index=False)
+        result.truth.to_parquet(tmp_truth, index=False)
+    manifest = {
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "gemeente": settings()["gemeente"]["code"],
+        "rows": len(result.indicators),
+        "regions": len(result.regions),
+        "synthetic_indicators": result.synthetic_indicators,
+        "origins": result.indicators["origin"].value_counts().to_dict(),
+    }
+    write_json(paths.processed / "build_manifest.json", manifest)
+    return manifest
+
+
+def load_indicators(paths: Paths) -> pd.DataFrame:
+    if not paths.indicators.exists():
+        raise InputError(f"{paths.indicators}: missing; run `veerkracht build` first")
+    return pd.read_parquet(paths.indicators)
+
+
+def load_regions(paths: Paths) -> gpd.GeoDataFrame:
+    if not paths.regions.exists():
+        raise InputError(f"{paths.regions}: missing; run `veerkracht build` first")
+    return gpd.read_file(paths.regions, layer="regions")
+
+
+def load_manifest(paths: Paths) -> dict:
+    p = paths.processed / "build_manifest.json"
+    return json.loads(p.read_text()) if p.exists() else {}

@@ -1,0 +1,64 @@
+"""Data contracts at the stage boundary. They raise; they never only warn."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.config import indicator_catalog
+from analysis.errors import InputError
+from analysis.records import LEVELS, ORIGINS
+
+CODE_PATTERN = r"^(NL00|GM\d{4}|WK\d{6}|BU\d{8}|FG\d{2})$"
+
+
+def indicators_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "region_code": pa.Column(str, pa.Check.str_matches(CODE_PATTERN)),
+            "level": pa.Column(str, pa.Check.isin(LEVELS)),
+            "year": pa.Column(int, pa.Check.in_range(2000, 2100)),
+            "indicator": pa.Column(str, pa.Check.isin(list(indicator_catalog()))),
+            "value": pa.Column(float, nullable=False),
+            "unit": pa.Column(str),
+            "source_table": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
+            "provisional": pa.Column(bool),
+        },
+        unique=["region_code", "year", "indicator"],
+        strict=True,
+        coerce=True,
+        name="indicators",
+    )
+
+
+def regions_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "region_code": pa.Column(str, pa.Check.str_matches(CODE_PATTERN), unique=True),
+            "level": pa.Column(str, pa.Check.isin(LEVELS)),
+            "name": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "parent_code": pa.Column(str, nullable=True),
+            "wijk_code": pa.Column(str, nullable=True),
+            "focusgebied": pa.Column(str, nullable=True),
+            "inwoners": pa.Column(float, nullable=True),
+            "mapping": pa.Column(str, nullable=True),
+        },
+        strict=False,
+        coerce=True,
+        name="regions",
+    )
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:
+    """Validate lazily and raise one InputError that lists the failed checks."""
+    try:
+        return schema.validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        if cases is not None and len(cases):
+            first = cases.head(5)[["column", "check", "failure_case"]].to_dict("records")
+            detail = "; ".join(f"column {c['column']}: {c['check']} ({c['failure_case']})" for c in first)
+        else:
+            detail = str(exc).splitlines()[0]
+        raise InputError(f"{what}: schema check failed: {detail}") from exc

@@ -1,0 +1,251 @@
+"""Parsers for the committed snapshot of real published data (data/raw/snapshot/, see PROVENANCE.md).
+
+Each parser returns the long format of :mod:`analysis.records` with origin ``snapshot``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.records import COLUMNS, to_long
+
+CBS_SUPPRESSED = (-99999999, -99999997, -99997, -99995)
+
+KWB_2023_TABLE = "85618NED"
+KWB_2024_TABLE = "85984NED"
+
+
+def _read_csv(path: Path, required: list[str], **kw) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(f"{path}: snapshot file missing")
+    try:
+        df = pd.read_csv(path, **kw)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}: cannot be parsed as CSV ({exc})") from exc
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+    return df
+
+
+def _read_json(path: Path):
+    if not path.exists():
+        raise InputError(f"{path}: snapshot file missing")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def _suppressed_to_nan(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="coerce").where(
+            lambda s: ~s.isin(CBS_SUPPRESSED)
+        )
+    return out
+
+
+# --- buurten 2023 (PDOK Wijk- en buurtkaart, KWB 2023 first release) -------------------------
+
+BUURT_2023_COLUMNS = {
+    "aantalInwoners": "inwoners",
+    "aantalHuishoudens": "huishoudens",
+    "percentagePersonen0Tot15Jaar": "pct_0_15",
+    "percentagePersonen65JaarEnOuder": "pct_65_plus",
+    "percentageEenpersoonshuishoudens": "eenpersoons_hh_pct",
+    "percentageHuishoudensMetKinderen": "hh_met_kinderen_pct",
+    "percentageMetHerkomstlandBuitenEuropa": "herkomst_buiten_europa_pct",
+}
+
+
+def read_buurten_2023(snapshot: Path) -> gpd.GeoDataFrame:
+    """Buurt polygons with codes, names and wijk codes (EPSG:28992)."""
+    path = snapshot / "kwb_2023_pdok" / "buurten_2023_zwijndrecht.geojson"
+    if not path.exists():
+        raise InputError(f"{path}: snapshot file missing")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for a broken file
+        raise InputError(f"{path}: cannot be read as GeoJSON ({exc})") from exc
+    required = ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", *BUURT_2023_COLUMNS]
+    missing = [c for c in required if c not in gdf.columns]
+    if missing:
+        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+    gdf = _suppressed_to_nan(gdf, list(BUURT_2023_COLUMNS))
+    return gdf.to_crs(28992)
+
+
+def buurt_2023_indicators(buurten: gpd.GeoDataFrame) -> pd.DataFrame:
+    return to_long(
+        pd.DataFrame(buurten.drop(columns="geometry")),
+        region_col="buurtcode",
+        year=2023,
+        columns=BUURT_2023_COLUMNS,
+        source_table=f"{KWB_2023_TABLE} (Wijk- en buurtkaart 2023, PDOK)",
+        origin="snapshot",
+    )
+
+
+def read_gemeente_2023(snapshot: Path, code: str) -> gpd.GeoDataFrame:
+    path = snapshot / "kwb_2023_pdok" / "gemeenten_drechtsteden_pdok_bestuurlijkegebieden.geojson"
+    if not path.exists():
+        raise InputError(f"{path}: snapshot file missing")
+    gdf = gpd.read_file(path)
+    code_col = next((c for c in ("code", "gemeentecode", "identificatie") if c in gdf.columns), None)
+    if code_col is None:
+        raise InputError(f"{path}: no municipality code column (code/gemeentecode)")
+    codes = gdf[code_col].astype(str).str.strip()
+    codes = codes.where(codes.str.startswith("GM"), "GM" + codes.str.zfill(4))
+    gdf = gdf.assign(gemeentecode=codes)
+    return gdf.to_crs(28992)
+
+
+# --- KWB 2024 (real OData extract) -------------------------------------------------------------
+
+
+def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
+    path = snapshot / "kwb_2024_85984NED" / "stripped_filtered_data_2024_zwijndrecht.json"
+    data = _read_json(path)
+    wide = pd.DataFrame.from_dict(data, orient="index").rename_axis("code").reset_index()
+    from analysis.sources.cbs import base_key  # local import: cbs imports nothing from here
+
+    cols = {c: base_key(c) for c in wide.columns if c != "code"}
+    wide = wide.rename(columns=cols)
+    if "AantalInwoners" not in wide.columns:
+        raise InputError(f"{path}: expected column AantalInwoners_* missing")
+    return to_long(
+        wide,
+        region_col="code",
+        year=2024,
+        columns={"AantalInwoners": "inwoners"},
+        source_table=KWB_2024_TABLE,
+        origin="snapshot",
+    )
+
+
+# --- KWB 2016 / 2017 wijk attributes -----------------------------------------------------------
+
+WIJK_KWB_COLUMNS = {
+    "AANT_INW": "inwoners",
+    "AANTAL_HH": "huishoudens",
+    "P_00_14_JR": "pct_0_15",
+    "P_65_EO_JR": "pct_65_plus",
+    "P_EENP_HH": "eenpersoons_hh_pct",
+    "P_HH_M_K": "hh_met_kinderen_pct",
+}
+
+
+def kwb_wijk_indicators(snapshot: Path) -> pd.DataFrame:
+    frames = []
+    for year, table in ((2016, "83487NED"), (2017, "83765NED")):
+        folder = snapshot / f"kwb_{year}_wijk"
+        for fname, code_col in ((f"wijk_{year}_zwijndrecht.csv", "WK_CODE"),
+                                (f"gem_{year}_zwijndrecht.csv", "GM_CODE")):
+            df = _read_csv(folder / fname, [code_col, *WIJK_KWB_COLUMNS])
+            df = _suppressed_to_nan(df, list(WIJK_KWB_COLUMNS))
+            frames.append(
+                to_long(df, region_col=code_col, year=year, columns=WIJK_KWB_COLUMNS,
+                        source_table=f"{table} (Wijk- en buurtkaart {year})", origin="snapshot")
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- Leefbaarometer 2.0 ------------------------------------------------------------------------
+
+
+def leefbaarometer2_indicators(snapshot: Path) -> pd.DataFrame:
+    folder = snapshot / "leefbaarometer_2_0"
+    frames = []
+    for fname in ("dimensiescore_wijk_stand_data1_zwijndrecht.csv",
+                  "dimensiescore_gemeente_stand_data1_zwijndrecht.csv"):
+        df = _read_csv(folder / fname, ["GBD", "JAAR", "RLBRMTR"])
+        frames.append(
+            to_long(df, region_col="GBD", year=None, year_col="JAAR",
+                    columns={"RLBRMTR": "lbm2_score"},
+                    source_table="Leefbaarometer 2.0 meting 2016 (BZK)", origin="snapshot")
+        )
+    for fname, code_col in (("wijk_zwijndrecht.csv", "WK_CODE"),
+                            ("score_gemeente_zwijndrecht.csv", "GM_CODE")):
+        df = _read_csv(folder / fname, [code_col, "KL02", "KL08", "KL12", "KL14", "KL16"])
+        for col in ("KL02", "KL08", "KL12", "KL14", "KL16"):
+            frames.append(
+                to_long(df, region_col=code_col, year=2000 + int(col[2:]),
+                        columns={col: "lbm2_klasse"},
+                        source_table="Leefbaarometer 2.0 meting 2016 (BZK)", origin="snapshot")
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- KWB 2025 wijk housing figures (third-party merge, see PROVENANCE §6) ------------------------
+
+
+def kwb_2025_wijkwarm_indicators(snapshot: Path) -> pd.DataFrame:
+    path = snapshot / "kwb_2025_wijkwarm" / "zwijndrecht.json"
+    data = _read_json(path)
+    if "gemeente" not in data or "wijken" not in data:
+        raise InputError(f"{path}: expected keys 'gemeente' and 'wijken'")
+    rows = [data["gemeente"], *data["wijken"]]
+    wide = pd.DataFrame(rows)
+    missing = [c for c in ("code", "corporatie_pct", "woz") if c not in wide.columns]
+    if missing:
+        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+    return to_long(
+        wide, region_col="code", year=2025,
+        columns={"corporatie_pct": "corporatie_pct", "woz": "woz"},
+        source_table="86165NED (KWB 2025, via derden: wijkwarm; niet geverifieerd)",
+        origin="snapshot",
+    )
+
+
+# --- Databank Zuid-Holland poverty series ------------------------------------------------------
+
+TIMESERIES_COLUMNS = ["region_name", "region_code", "year", "value", "indicator", "unit", "note"]
+
+
+def read_timeseries(snapshot: Path, name: str) -> pd.DataFrame:
+    """Read one of the timeseries CSVs (all municipalities), as published."""
+    path = snapshot / "timeseries" / name
+    df = _read_csv(path, TIMESERIES_COLUMNS)
+    df["year"] = pd.to_numeric(df["year"], errors="coerce")
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    if df["year"].isna().any():
+        raise InputError(f"{path}: column 'year' has non-numeric values")
+    df["year"] = df["year"].astype(int)
+    return df
+
+
+POVERTY_FILE = "databankzh_nr196_lage_welvaart_hh_25_64_abs.csv"
+POVERTY_SOURCE = "Databank Zuid-Holland nr=196 (Tympaan o.b.v. CBS-microdata)"
+
+
+def poverty_indicators(snapshot: Path, code: str) -> pd.DataFrame:
+    df = read_timeseries(snapshot, POVERTY_FILE)
+    df = df[df["region_code"] == code]
+    if df.empty:
+        raise InputError(f"{snapshot / 'timeseries' / POVERTY_FILE}: no rows for region {code}")
+    long = to_long(df, region_col="region_code", year=None, year_col="year",
+                   columns={"value": "lage_welvaart_hh_25_64"},
+                   source_table=POVERTY_SOURCE, origin="snapshot")
+    # 2020 is provisional and has a definition break in wealth (see timeseries/README.md)
+    long["provisional"] = long["year"] >= 2020
+    return long[COLUMNS]
+
+
+def all_indicators(snapshot: Path, code: str, buurten: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.concat(
+        [
+            buurt_2023_indicators(buurten),
+            kwb_2024_indicators(snapshot),
+            kwb_wijk_indicators(snapshot),
+            leefbaarometer2_indicators(snapshot),
+            kwb_2025_wijkwarm_indicators(snapshot),
+            poverty_indicators(snapshot, code),
+        ],
+        ignore_index=True,
+    )
