@@ -25,10 +25,10 @@ def indicators_schema() -> pa.DataFrameSchema:
             "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
             "provisional": pa.Column(bool),
         },
-        unique=["region_code", "year", "indicator"],
         strict=True,
         coerce=True,
         name="indicators",
+        metadata={"unique": ["region_code", "year", "indicator"]},
     )
 
 
@@ -52,6 +52,13 @@ def regions_schema() -> pa.DataFrameSchema:
 
 def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.DataFrame:
     """Validate lazily and raise one InputError that lists the failed checks."""
+    # Uniqueness is checked here: pandera's lazy report of duplicate keys fails on pandas 3.
+    keys = (schema.metadata or {}).get("unique")
+    if keys:
+        dup = df.duplicated(keys, keep=False)
+        if dup.any():
+            first = df.loc[dup, keys].iloc[0].to_dict()
+            raise InputError(f"{what}: duplicate rows for {keys}, e.g. {first}")
     try:
         return schema.validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:

@@ -80,7 +80,7 @@ class CbsClient:
 
     def probe(self, catalog_url: str | None = None) -> bool:
         """Is the catalog reachable? One short request, no retries."""
-        url = f"{self.s.scheme}://{catalog_url or self.s.catalog_url}/ODataApi/OData/"
+        url = f"{self.s.scheme}://{catalog_url or self.s.catalog_url}/ODataFeed/odata/"
         try:
             requests.get(url, timeout=self.s.probe_timeout_s, params={"$format": "json"})
         except requests.RequestException:
@@ -192,6 +192,8 @@ def harmonise(
         titles = {p["Key"].strip(): p.get("Title", "") for p in raw.get(period_dim, [])}
         prov_years = {int(k[:4]) for k, t in titles.items() if "*" in t and k.endswith("JJ00")}
     else:
+        if year is None:
+            raise InputError(f"CBS table {table_id}: no period dimension and no report year given")
         df["_year"] = year
         prov_years = set()
     if df.empty:
