@@ -23,7 +23,8 @@ def sources_of(rows: pd.DataFrame) -> str:
     for (table, origin), g in rows.groupby(["source_table", "origin"], sort=True):
         years = sorted(g["year"].unique())
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
-        prov = ", voorlopig" if g["provisional"].any() else ""
+        py = sorted(g.loc[g["provisional"].astype(bool), "year"].unique())
+        prov = f", voorlopig: {', '.join(str(y) for y in py)}" if py else ""
         parts.append(f"{table} ({span}{prov}; herkomst: {origin})")
     return "; ".join(parts)
 

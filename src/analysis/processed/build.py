@@ -69,6 +69,13 @@ def build_regions(
     )
     fb = b[b["focusgebied"].notna()]
     f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
+    # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
+    f_all = gpd.GeoDataFrame(
+        {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
+        geometry=[fb.union_all()], crs=b.crs,
+    )
+    f = pd.concat([f_all, f], ignore_index=True)
+    fmeta.loc["FG00"] = ["Alle focusbuurten samen", "approximate" if (fmeta["mapping"] == "approximate").any() else "exact"]
     f = f.assign(
         region_code=f["focusgebied"], level="focusgebied",
         name=f["focusgebied"].map(fmeta["name"]), parent_code=code, wijk_code=None,
@@ -88,6 +95,23 @@ def build_regions(
             "inwoners", "mapping", "geometry"]
     out = pd.concat([g[cols], w[cols], f[cols], b[cols]], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
+
+
+def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
+    """Households at or around the social minimum per buurt: share x households.
+
+    Households are the real 2023 count carried to other years (the only real buurt count
+    offline); the result inherits the origin of the share (synthetic when the share is).
+    """
+    b = long[long["level"] == "buurt"]
+    share = b[b["indicator"] == "sociaal_minimum_pct"]
+    hh = b[(b["indicator"] == "huishoudens")].sort_values("year").groupby("region_code")["value"].last()
+    out = share.assign(
+        value=share["value"] / 100 * share["region_code"].map(hh),
+        indicator="hh_sociaal_minimum", unit="aantal",
+        source_table=share["source_table"] + " x huishoudens 2023 (85618NED)",
+    ).dropna(subset=["value"])
+    return out[COLUMNS]
 
 
 def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
@@ -145,6 +169,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         min_inwoners=int(cfg["min_inwoners"]),
     )
     base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
+    base = pd.concat([base, derived_counts(base)], ignore_index=True)
 
     membership = pd.concat(
         [
@@ -152,6 +177,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
                 ["area_code", "buurtcode"], axis=1).assign(level="wijk"),
             focus[["focusgebied_code", "buurtcode"]].set_axis(
                 ["area_code", "buurtcode"], axis=1).assign(level="focusgebied"),
+            focus[["buurtcode"]].assign(area_code="FG00", level="focusgebied"),
             regions.loc[regions["level"] == "buurt", ["region_code"]].rename(
                 columns={"region_code": "buurtcode"}).assign(area_code=code, level="gemeente"),
         ],

@@ -1,0 +1,1 @@
+"""Programme goals: catalogue, forecasts with intervals, target arithmetic and status."""
