@@ -102,7 +102,8 @@ def test_built_tables_pass_schema_and_every_row_has_an_origin(built):
     assert regions.loc["FG01", "inwoners"] == 415 + 420
     assert regions.loc["FG01", "geometry"].area == pytest.approx(
         regions.loc["BU06420605", "geometry"].union(regions.loc["BU06420601", "geometry"]).area)
-    assert (regions["level"] == "focusgebied").sum() == 15
+    assert (regions["level"] == "focusgebied").sum() == 16  # FG01-FG15 and FG00 (all together)
+    assert regions.loc["FG00", "inwoners"] == regions.loc[[f"FG{i:02d}" for i in range(1, 16)], "inwoners"].sum()
     assert result.synthetic_indicators  # and the CLI says which
 
 
