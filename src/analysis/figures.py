@@ -29,14 +29,17 @@ def sources_of(rows: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def finish(fig: plt.Figure, caption: str, synthetic: bool) -> plt.Figure:
+def finish(fig: plt.Figure, caption: str, synthetic: bool, tight: bool = True) -> plt.Figure:
     """Add the source line (and the synthetic stamp) to a figure."""
     text = "Bron: " + caption
     fig.text(0.01, 0.005, text, fontsize=7, color="#444", ha="left", va="bottom", wrap=True)
     if synthetic:
         fig.text(0.5, 0.995, SYNTHETIC_STAMP, fontsize=9, color="white", ha="center", va="top",
                  weight="bold", bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 3})
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95 if synthetic else 1))
+    if tight:
+        fig.tight_layout(rect=(0, 0.05, 1, 0.95 if synthetic else 1))
+    else:  # fixed margins: one render instead of two (fact sheets)
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.84 if synthetic else 0.88)
     return fig
 
 

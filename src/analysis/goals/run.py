@@ -126,7 +126,8 @@ def evaluate(goal: Doel, region: str, s: pd.DataFrame, fcfg: dict, scfg: dict,
     return row, pd.concat([obs, fc], ignore_index=True)
 
 
-def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False) -> plt.Figure:
+def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False,
+              tight: bool = True) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4.6))
     obs = fc[fc["soort"] == "waarneming"]
     pr = fc[fc["soort"] == "prognose"]
@@ -154,7 +155,7 @@ def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, h
         title = "Kopcasus armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="best")
-    return finish(fig, row["bron"], row["synthetic"])
+    return finish(fig, row["bron"], row["synthetic"], tight=tight)
 
 
 def backtest_report(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,51 @@
+"""Dutch number formatting and small HTML helpers."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+
+import matplotlib.pyplot as plt
+
+
+def nl_number(value: float | None, decimals: int = 0) -> str:
+    """1234.5 -> '1.234,5' (Dutch separators); missing -> 'n.b.'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n.b."
+    s = f"{value:,.{decimals}f}"
+    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    if unit == "aantal":
+        return nl_number(value, 0)
+    if unit == "%":
+        return nl_number(value, 1) + "%" if value is not None else "n.b."
+    if unit == "score":
+        return nl_number(value, 2)
+    if unit == "x 1.000 euro":
+        return "€ " + nl_number(value, 0) + ".000" if value is not None and not math.isnan(value) else "n.b."
+    return nl_number(value, 1)
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def badge(text: str, kind: str) -> str:
+    return f'<span class="badge badge-{esc(kind)}">{esc(text)}</span>'
+
+
+SYNTH_BADGE = '<span class="badge badge-synthetic" title="synthetische invulling, geen echt cijfer">synthetisch</span>'
+
+
+def figure_html(fig: plt.Figure, alt: str, caption: str) -> str:
+    """PNG embedded as data URI with real alt text and a caption that carries the sources."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # fixed dpi: basemap raster matches
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
