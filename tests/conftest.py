@@ -39,5 +39,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 
 def kwb_meta() -> dict[str, list]:
     folder = TEST_DATA / "cbs_85984NED"
-    return {n: json.loads((folder / f"{n}.json").read_text()) for n in
-            ("TableInfos", "DataProperties", "CategoryGroups")}
+    return {
+        n: json.loads((folder / f"{n}.json").read_text())
+        for n in ("TableInfos", "DataProperties", "CategoryGroups")
+    }

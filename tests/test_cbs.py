@@ -25,19 +25,37 @@ def _settings(**kw) -> cbs.CbsSettings:
 def _rows(suffix_inw: str = "_5", suffix_li: str = "_89") -> list[dict]:
     # the data part is constructed (the real TypedDataSet was not obtainable); codes padded as CBS does
     return [
-        {"ID": 0, "WijkenEnBuurten": "NL00      ", f"AantalInwoners{suffix_inw}": 17942942,
-         f"HuishoudensMetEenLaagInkomen{suffix_li}": 7.9, "PersonenPerSoortUitkeringBijstand_94": 410000},
-        {"ID": 1, "WijkenEnBuurten": "GM0642    ", f"AantalInwoners{suffix_inw}": 44874,
-         f"HuishoudensMetEenLaagInkomen{suffix_li}": 8.4, "PersonenPerSoortUitkeringBijstand_94": 1250},
-        {"ID": 2, "WijkenEnBuurten": "BU06420110", f"AantalInwoners{suffix_inw}": 695,
-         f"HuishoudensMetEenLaagInkomen{suffix_li}": None, "PersonenPerSoortUitkeringBijstand_94": "."},
+        {
+            "ID": 0,
+            "WijkenEnBuurten": "NL00      ",
+            f"AantalInwoners{suffix_inw}": 17942942,
+            f"HuishoudensMetEenLaagInkomen{suffix_li}": 7.9,
+            "PersonenPerSoortUitkeringBijstand_94": 410000,
+        },
+        {
+            "ID": 1,
+            "WijkenEnBuurten": "GM0642    ",
+            f"AantalInwoners{suffix_inw}": 44874,
+            f"HuishoudensMetEenLaagInkomen{suffix_li}": 8.4,
+            "PersonenPerSoortUitkeringBijstand_94": 1250,
+        },
+        {
+            "ID": 2,
+            "WijkenEnBuurten": "BU06420110",
+            f"AantalInwoners{suffix_inw}": 695,
+            f"HuishoudensMetEenLaagInkomen{suffix_li}": None,
+            "PersonenPerSoortUitkeringBijstand_94": ".",
+        },
     ]
 
 
 def register_table(rsps: responses.RequestsMock, table_id: str, rows: list[dict], meta=None) -> None:
     meta = meta or kwb_meta()
-    parts = {**meta, "TypedDataSet": rows,
-             "WijkenEnBuurten": [{"Key": r["WijkenEnBuurten"], "Title": "x"} for r in rows]}
+    parts = {
+        **meta,
+        "TypedDataSet": rows,
+        "WijkenEnBuurten": [{"Key": r["WijkenEnBuurten"], "Title": "x"} for r in rows],
+    }
     listing = [{"name": n, "url": f"{BASE}/{table_id}/{n}"} for n in [*parts, "UntypedDataSet"]]
     rsps.get(f"{BASE}/{table_id}/", json={"value": listing})
     for name, value in parts.items():
@@ -48,7 +66,8 @@ def register_table(rsps: responses.RequestsMock, table_id: str, rows: list[dict]
 def test_base_key_strips_numeric_suffix():
     assert cbs.base_key("HuishoudensMetEenLaagInkomen_89") == "HuishoudensMetEenLaagInkomen"
     assert cbs.base_key("PersonenPerSoortUitkeringBijstand_74") == cbs.base_key(
-        "PersonenPerSoortUitkeringBijstand_87")
+        "PersonenPerSoortUitkeringBijstand_87"
+    )
     assert cbs.base_key("k_40HuishoudensMetLaagsteInkomen_87") == "k_40HuishoudensMetLaagsteInkomen"
 
 
@@ -88,8 +107,12 @@ def test_provisional_flags_come_from_dataproperties():
 
 
 def test_period_dimension_years_and_provisional_star():
-    spec = {"region_dim": "WijkenEnBuurten", "period_dim": "Perioden", "required": ["GemiddeldeScore"],
-            "indicators": {"GemiddeldeScore": "ses_woa"}}
+    spec = {
+        "region_dim": "WijkenEnBuurten",
+        "period_dim": "Perioden",
+        "required": ["GemiddeldeScore"],
+        "indicators": {"GemiddeldeScore": "ses_woa"},
+    }
     raw = {
         "DataProperties": [],
         "Perioden": [{"Key": "2021JJ00", "Title": "2021"}, {"Key": "2022JJ00", "Title": "2022*"}],
@@ -159,12 +182,10 @@ def test_every_request_has_a_timeout():
 
 def test_fetch_all_offline_falls_back_fast(tmp_path):
     # a closed local port: connection refused, like a machine without network
-    client = cbs.CbsClient(cbs.CbsSettings(catalog_url="127.0.0.1:9", use_https=False,
-                                           probe_timeout_s=2.0))
+    client = cbs.CbsClient(cbs.CbsSettings(catalog_url="127.0.0.1:9", use_https=False, probe_timeout_s=2.0))
     registry = {"kwb": {**cbs_registry()["kwb"], "catalog": "127.0.0.1:9"}}
     lines: list[str] = []
-    summary = cbs.fetch_all(client, registry, "GM0642", tmp_path / "cbs", range(2013, 2025),
-                            log=lines.append)
+    summary = cbs.fetch_all(client, registry, "GM0642", tmp_path / "cbs", range(2013, 2025), log=lines.append)
     assert summary["pulled"] == [] and len(summary["offline"]) == 12
     assert len(lines) == 1 and "niet bereikbaar" in lines[0]
     assert summary["seconds"] < 5  # a bound on hanging, not a speed target
@@ -189,7 +210,9 @@ def test_fetch_writes_cache_with_manifest_and_build_reads_it(tmp_path):
 
 def test_cache_write_failure_leaves_previous_cache(tmp_path, monkeypatch):
     meta = kwb_meta()
-    cbs.write_cache(tmp_path, "85984NED", {**meta, "TypedDataSet": _rows()}, {"registry_key": "kwb", "year": 2024})
+    cbs.write_cache(
+        tmp_path, "85984NED", {**meta, "TypedDataSet": _rows()}, {"registry_key": "kwb", "year": 2024}
+    )
     before = (tmp_path / "85984NED" / "manifest.json").read_text()
 
     class Boom(dict):

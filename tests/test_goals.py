@@ -48,10 +48,23 @@ def test_catalogue_covers_every_programme_goal():
 
 
 def test_catalogue_validation_names_the_problem(tmp_path):
-    base = {"pijlers": {1: "x"}, "doelen": [
-        {"id": "X1", "pijler": 1, "tekst": "t", "meetbaar": True, "indicator": "ses_woa",
-         "geografie": ["gemeente"], "basisjaar": 2015, "doeljaar": 2040, "doeltype": "pariteit",
-         "richting": "hoger_beter"}]}
+    base = {
+        "pijlers": {1: "x"},
+        "doelen": [
+            {
+                "id": "X1",
+                "pijler": 1,
+                "tekst": "t",
+                "meetbaar": True,
+                "indicator": "ses_woa",
+                "geografie": ["gemeente"],
+                "basisjaar": 2015,
+                "doeljaar": 2040,
+                "doeltype": "pariteit",
+                "richting": "hoger_beter",
+            }
+        ],
+    }
     p = tmp_path / "d.yaml"
     bad = yaml.safe_load(yaml.safe_dump(base))
     bad["doelen"][0]["indicator"] = "geluk"
@@ -105,15 +118,31 @@ def test_target_arithmetic_hand_checked():
 
 
 def _goal(doeltype="relatief", richting="lager_beter", doelwaarde=-0.5, basisjaar=2015, doeljaar=2030):
-    return Doel(id="T", pijler=2, tekst="t", meetbaar=True, indicator="hh_sociaal_minimum",
-                geografie=("gemeente",), basisjaar=basisjaar, doeljaar=doeljaar, doeltype=doeltype,
-                doelwaarde=doelwaarde, richting=richting)
+    return Doel(
+        id="T",
+        pijler=2,
+        tekst="t",
+        meetbaar=True,
+        indicator="hh_sociaal_minimum",
+        geografie=("gemeente",),
+        basisjaar=basisjaar,
+        doeljaar=doeljaar,
+        doeltype=doeltype,
+        doelwaarde=doelwaarde,
+        richting=richting,
+    )
 
 
 def _series(years, values, provisional=None):
-    return pd.DataFrame({"year": years, "value": values,
-                         "provisional": provisional or [False] * len(years),
-                         "origin": "snapshot", "source_table": "T"})
+    return pd.DataFrame(
+        {
+            "year": years,
+            "value": values,
+            "provisional": provisional or [False] * len(years),
+            "origin": "snapshot",
+            "source_table": "T",
+        }
+    )
 
 
 def test_relative_goal_on_a_falling_series_is_on_course():
@@ -130,8 +159,9 @@ def test_parity_and_absolute_goals():
     row, _ = evaluate(_goal("pariteit", doelwaarde=None, basisjaar=2024), "FG00", gap, FCFG, SCFG)
     assert row["doelwaarde_berekend"] == 0.0 and row["status"] == "op koers"
     flat = _series(range(2015, 2025), [50 + (i % 2) for i in range(10)])
-    row, _ = evaluate(_goal("absoluut", richting="hoger_beter", doelwaarde=75, basisjaar=2024),
-                      "FG00", flat, FCFG, SCFG)
+    row, _ = evaluate(
+        _goal("absoluut", richting="hoger_beter", doelwaarde=75, basisjaar=2024), "FG00", flat, FCFG, SCFG
+    )
     assert row["status"] == "niet op koers" and row["p_gehaald"] < 0.01
 
 
@@ -143,8 +173,9 @@ def test_too_short_series_gives_no_forecast(n):
 
 @pytest.mark.parametrize("n", [3, 4])
 def test_short_series_of_3_or_4_get_wide_but_defined_forecasts(n):
-    row, fc = evaluate(_goal(basisjaar=2015), "X", _series(range(2015, 2015 + n), [10, 9.5, 9.2, 8.7][:n]),
-                       FCFG, SCFG)
+    row, fc = evaluate(
+        _goal(basisjaar=2015), "X", _series(range(2015, 2015 + n), [10, 9.5, 9.2, 8.7][:n]), FCFG, SCFG
+    )
     assert row["status"] in {"op koers", "risico", "niet op koers"}
     assert row["hi95"] - row["lo95"] > 0 and "te kort" in row["modelkeuze"]
 

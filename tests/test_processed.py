@@ -15,20 +15,31 @@ from analysis.sources.local import read_leefbaarometer3
 
 
 def _row(code, ind, value, year=2023, origin="snapshot", unit=""):
-    return dict(region_code=code, level="buurt" if code.startswith("BU") else "wijk", year=year,
-                indicator=ind, value=float(value), unit=unit, source_table="T", origin=origin,
-                provisional=False)
+    return dict(
+        region_code=code,
+        level="buurt" if code.startswith("BU") else "wijk",
+        year=year,
+        indicator=ind,
+        value=float(value),
+        unit=unit,
+        source_table="T",
+        origin=origin,
+        provisional=False,
+    )
 
 
 @pytest.fixture
 def two_buurten() -> pd.DataFrame:
     # hand-checked: A has 100 inwoners / 40 huishoudens, B has 300 / 160
     rows = [
-        _row("BU00010001", "inwoners", 100), _row("BU00010002", "inwoners", 300),
-        _row("BU00010001", "huishoudens", 40), _row("BU00010002", "huishoudens", 160),
+        _row("BU00010001", "inwoners", 100),
+        _row("BU00010002", "inwoners", 300),
+        _row("BU00010001", "huishoudens", 40),
+        _row("BU00010002", "huishoudens", 160),
         _row("BU00010001", "laag_inkomen_pct", 20, origin="synthetic"),
         _row("BU00010002", "laag_inkomen_pct", 5),
-        _row("BU00010001", "bijstand_per_1000", 50), _row("BU00010002", "bijstand_per_1000", 10),
+        _row("BU00010001", "bijstand_per_1000", 50),
+        _row("BU00010002", "bijstand_per_1000", 10),
     ]
     return pd.DataFrame(rows)[COLUMNS]
 
@@ -58,15 +69,17 @@ def test_weights_from_nearest_year_when_year_has_none(two_buurten):
 
 
 def test_area_with_a_missing_member_gets_no_value(two_buurten):
-    partial = two_buurten[~((two_buurten.region_code == "BU00010002")
-                            & (two_buurten.indicator == "bijstand_per_1000"))]
+    partial = two_buurten[
+        ~((two_buurten.region_code == "BU00010002") & (two_buurten.indicator == "bijstand_per_1000"))
+    ]
     out = aggregate(partial, MEMBERS, "wijk")
     assert "bijstand_per_1000" not in set(out["indicator"])
 
 
 def test_resolve_prefers_real_over_synthetic_and_direct_over_aggregated():
-    a = pd.DataFrame([_row("WK000101", "inwoners", 1, origin="synthetic"),
-                      _row("WK000101", "inwoners", 2, origin="cbs")])[COLUMNS]
+    a = pd.DataFrame(
+        [_row("WK000101", "inwoners", 1, origin="synthetic"), _row("WK000101", "inwoners", 2, origin="cbs")]
+    )[COLUMNS]
     assert resolve(a, a.iloc[0:0])["value"].tolist() == [2.0]
     direct = pd.DataFrame([_row("WK000101", "inwoners", 5)])[COLUMNS]
     agg = pd.DataFrame([_row("WK000101", "inwoners", 6)])[COLUMNS]
@@ -101,9 +114,12 @@ def test_built_tables_pass_schema_and_every_row_has_an_origin(built):
     regions = result.regions.set_index("region_code")
     assert regions.loc["FG01", "inwoners"] == 415 + 420
     assert regions.loc["FG01", "geometry"].area == pytest.approx(
-        regions.loc["BU06420605", "geometry"].union(regions.loc["BU06420601", "geometry"]).area)
+        regions.loc["BU06420605", "geometry"].union(regions.loc["BU06420601", "geometry"]).area
+    )
     assert (regions["level"] == "focusgebied").sum() == 16  # FG01-FG15 and FG00 (all together)
-    assert regions.loc["FG00", "inwoners"] == regions.loc[[f"FG{i:02d}" for i in range(1, 16)], "inwoners"].sum()
+    assert (
+        regions.loc["FG00", "inwoners"] == regions.loc[[f"FG{i:02d}" for i in range(1, 16)], "inwoners"].sum()
+    )
     assert result.synthetic_indicators  # and the CLI says which
 
 
@@ -125,19 +141,38 @@ def test_cli_build_says_which_indicators_are_synthetic(tmp_paths, capsys):
 @pytest.mark.parametrize(
     "breakage, message",
     [
-        (lambda raw: (raw / "local" / "focusgebieden.csv").write_text(
-            "focusgebied_code,focusgebied_naam,buurtcode,mapping,toelichting\n"
-            "FG01,X,BU06429999,exact,\n"), "unknown region code"),
-        (lambda raw: (raw / "local" / "focusgebieden.csv").write_text("a,b\n1,2\n"),
-         "focusgebieden.csv: expected column"),
-        (lambda raw: (raw / "snapshot" / "kwb_2016_wijk" / "wijk_2016_zwijndrecht.csv").write_text(
-            "WK_CODE,AANT_INW\nWK064201,5\n"), "wijk_2016_zwijndrecht.csv: expected column"),
-        (lambda raw: (raw / "snapshot" / "kwb_2025_wijkwarm" / "zwijndrecht.json").write_text("{oops"),
-         "zwijndrecht.json: not valid JSON"),
-        (lambda raw: (raw / "local" / "leefbaarometer3_buurt.csv").write_text(
-            "bu_code;jaar;lbm\nBU06420101;2022;abc\n"), "column 'lbm' has non-numeric"),
-        (lambda raw: (raw / "local" / "leefbaarometer3_buurt.csv").write_text(
-            "bu_code;jaar;lbm\nBU06429999;2022;4,1\n"), "unknown region code"),
+        (
+            lambda raw: (raw / "local" / "focusgebieden.csv").write_text(
+                "focusgebied_code,focusgebied_naam,buurtcode,mapping,toelichting\nFG01,X,BU06429999,exact,\n"
+            ),
+            "unknown region code",
+        ),
+        (
+            lambda raw: (raw / "local" / "focusgebieden.csv").write_text("a,b\n1,2\n"),
+            "focusgebieden.csv: expected column",
+        ),
+        (
+            lambda raw: (raw / "snapshot" / "kwb_2016_wijk" / "wijk_2016_zwijndrecht.csv").write_text(
+                "WK_CODE,AANT_INW\nWK064201,5\n"
+            ),
+            "wijk_2016_zwijndrecht.csv: expected column",
+        ),
+        (
+            lambda raw: (raw / "snapshot" / "kwb_2025_wijkwarm" / "zwijndrecht.json").write_text("{oops"),
+            "zwijndrecht.json: not valid JSON",
+        ),
+        (
+            lambda raw: (raw / "local" / "leefbaarometer3_buurt.csv").write_text(
+                "bu_code;jaar;lbm\nBU06420101;2022;abc\n"
+            ),
+            "column 'lbm' has non-numeric",
+        ),
+        (
+            lambda raw: (raw / "local" / "leefbaarometer3_buurt.csv").write_text(
+                "bu_code;jaar;lbm\nBU06429999;2022;4,1\n"
+            ),
+            "unknown region code",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_error_and_keeps_processed(tmp_paths, capsys, breakage, message):
@@ -161,8 +196,10 @@ def test_unknown_municipality_code_is_a_clear_error(tmp_paths, monkeypatch, caps
 
 @pytest.mark.parametrize(
     "text",
-    ["bu_code;jaar;lbm;fys\nBU06420101;2022;4,25;-0,01\n",
-     "BU_CODE,JAAR,LBM,FYS\nBU06420101,2022,4.25,-0.01\n"],
+    [
+        "bu_code;jaar;lbm;fys\nBU06420101;2022;4,25;-0,01\n",
+        "BU_CODE,JAAR,LBM,FYS\nBU06420101,2022,4.25,-0.01\n",
+    ],
 )
 def test_leefbaarometer3_accepts_semicolon_comma_and_decimal_comma(tmp_path, text):
     p = tmp_path / "leefbaarometer3.csv"

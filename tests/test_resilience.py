@@ -21,23 +21,32 @@ def small_world(n=8, years=range(2020, 2025), seed=1, drop=()):
     """n buurten with household weights and a few indicators; buurt 0 is clearly worst."""
     rng = np.random.default_rng(seed)
     codes = [f"BU0001{i:04d}" for i in range(n)]
-    regions = pd.DataFrame({
-        "region_code": ["GM0001", *codes], "level": ["gemeente"] + ["buurt"] * n,
-        "name": ["Gem", *[f"b{i}" for i in range(n)]], "inwoners": [1000.0 * n] + [1000.0] * n,
-        "focusgebied": [None, "FG01"] + [None] * (n - 1),
-    })
+    regions = pd.DataFrame(
+        {
+            "region_code": ["GM0001", *codes],
+            "level": ["gemeente"] + ["buurt"] * n,
+            "name": ["Gem", *[f"b{i}" for i in range(n)]],
+            "inwoners": [1000.0 * n] + [1000.0] * n,
+            "focusgebied": [None, "FG01"] + [None] * (n - 1),
+        }
+    )
     rows = []
     for i, c in enumerate(codes):
         rows.append(dict(region_code=c, year=2023, indicator="huishoudens", value=400 + 10 * i))
         for y in years:
             bad = 3.0 if i == 0 else rng.normal(0, 0.5)
-            vals = {"laag_inkomen_pct": 8 + 3 * bad, "ses_woa": -0.3 * bad, "woz": 300 - 40 * bad,
-                    "lbm_score": 4.1 - 0.08 * bad}
+            vals = {
+                "laag_inkomen_pct": 8 + 3 * bad,
+                "ses_woa": -0.3 * bad,
+                "woz": 300 - 40 * bad,
+                "lbm_score": 4.1 - 0.08 * bad,
+            }
             for k, v in vals.items():
                 if k not in drop:
                     rows.append(dict(region_code=c, year=y, indicator=k, value=v))
-    ind = pd.DataFrame(rows).assign(level="buurt", unit="", source_table="T", origin="synthetic",
-                                    provisional=False)[COLUMNS]
+    ind = pd.DataFrame(rows).assign(
+        level="buurt", unit="", source_table="T", origin="synthetic", provisional=False
+    )[COLUMNS]
     return ind, regions
 
 

@@ -75,18 +75,25 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     from analysis.factsheets.runner import run_batch
 
     result = run_batch(
-        default_paths(), only=args.only, force=args.force, workers=args.workers,
+        default_paths(),
+        only=args.only,
+        force=args.force,
+        workers=args.workers,
         fail_area=os.environ.get("VEERKRACHT_FAIL_AREA"),
     )
-    print(f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
-          f"{result['failed']} mislukt -> {result['dir']}")
+    print(
+        f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
+        f"{result['failed']} mislukt -> {result['dir']}"
+    )
     return 1 if result["failed"] else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     steps: list[tuple[str, Callable[[argparse.Namespace], int]]] = [
-        ("build", cmd_build), ("resilience", cmd_resilience), ("goals", cmd_goals),
+        ("build", cmd_build),
+        ("resilience", cmd_resilience),
+        ("goals", cmd_goals),
         ("factsheets", cmd_factsheets),
     ]
     ns = argparse.Namespace(no_cache=False, n_sim=None, only=None, force=args.force, workers=None)
@@ -103,15 +110,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from analysis.factsheets.bench import run_bench
 
     res = run_bench(default_paths(), n_areas=args.n_areas)
-    print(f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
-          f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}")
+    print(
+        f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
+        f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="veerkracht",
-        description="Monitor Veerkrachtige Buurten Zwijndrecht (CBS-data, veerkrachtindex, doelen, factsheets).",
+        description="Monitor Veerkrachtige Buurten Zwijndrecht "
+        "(CBS-data, veerkrachtindex, doelen, factsheets).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")

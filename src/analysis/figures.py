@@ -34,8 +34,17 @@ def finish(fig: plt.Figure, caption: str, synthetic: bool, tight: bool = True) -
     text = "Bron: " + caption
     fig.text(0.01, 0.005, text, fontsize=7, color="#444", ha="left", va="bottom", wrap=True)
     if synthetic:
-        fig.text(0.5, 0.995, SYNTHETIC_STAMP, fontsize=9, color="white", ha="center", va="top",
-                 weight="bold", bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 3})
+        fig.text(
+            0.5,
+            0.995,
+            SYNTHETIC_STAMP,
+            fontsize=9,
+            color="white",
+            ha="center",
+            va="top",
+            weight="bold",
+            bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 3},
+        )
     if tight:
         fig.tight_layout(rect=(0, 0.05, 1, 0.95 if synthetic else 1))
     else:  # fixed margins: one render instead of two (fact sheets)

@@ -45,8 +45,9 @@ def _fresh_kernel(code: str, out_dir: str, template: str) -> float:
     from analysis.factsheets.runner import KERNEL_NAME, export_html
 
     t0 = time.perf_counter()
-    nb = pm.execute_notebook(template, None, parameters={"gebied": code}, kernel_name=KERNEL_NAME,
-                             progress_bar=False)
+    nb = pm.execute_notebook(
+        template, None, parameters={"gebied": code}, kernel_name=KERNEL_NAME, progress_bar=False
+    )
     write_text(Path(out_dir) / f"{code}.html", export_html(nb, code))
     return time.perf_counter() - t0
 
@@ -81,10 +82,12 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
     os.environ["VEERKRACHT_OUTPUTS"] = str(pm_paths.outputs)  # same analysis outputs as the papermill run
     try:
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
-                                 initializer=_warm_plain) as ex:
-            per_sheet = list(ex.map(_plain, codes, areas["slug"], areas["name"],
-                                    [str(floor_dir)] * len(codes)))
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("fork"), initializer=_warm_plain
+        ) as ex:
+            per_sheet = list(
+                ex.map(_plain, codes, areas["slug"], areas["name"], [str(floor_dir)] * len(codes))
+            )
         floor_wall = time.perf_counter() - t0
 
         fresh = []
@@ -104,10 +107,15 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
     manifest = json.loads((pm_paths.outputs / "factsheets" / "manifest.json").read_text())
     n = len(codes)
     result = {
-        "n_sheets": n, "workers": workers, "cpu_count": os.cpu_count(),
-        "machine": platform.platform(), "python": platform.python_version(),
-        "papermill_wall_s": round(pm_wall, 3), "floor_wall_s": round(floor_wall, 3),
-        "papermill_s_per_sheet": pm_wall / n, "floor_s_per_sheet": floor_wall / n,
+        "n_sheets": n,
+        "workers": workers,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "papermill_wall_s": round(pm_wall, 3),
+        "floor_wall_s": round(floor_wall, 3),
+        "papermill_s_per_sheet": pm_wall / n,
+        "floor_s_per_sheet": floor_wall / n,
         "ratio": pm_wall / floor_wall,
         "target_ratio": 1.5,
         "papermill_failed": res["failed"],
@@ -116,7 +124,7 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
         "fresh_kernel_sample_s_per_sheet": (sum(fresh) / len(fresh)) if fresh else None,
         "fresh_kernel_sample_n": len(fresh),
         "note": "wall-clock per sheet = batch wall time / sheets, both with the same worker count; "
-                "fresh-kernel sample runs sequentially on one core",
+        "fresh-kernel sample runs sequentially on one core",
     }
     path = paths.outputs / "bench.json"
     write_json(path, result)

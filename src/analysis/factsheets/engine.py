@@ -46,14 +46,29 @@ def shutdown_worker_kernel() -> None:
 
 class ReusedKernelEngine(NBClientEngine):
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                 stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        **kwargs,
+    ):
         km, kc = worker_kernel(kernel_name, start_timeout)
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         client = PapermillNotebookClient(
-            nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
-            kernel_name=kernel_name, log_output=log_output, stdout_file=stdout_file,
-            stderr_file=stderr_file, **kwargs,
+            nb_man,
+            km=km,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            **kwargs,
         )
         client.kc = kc  # reuse the channels: no new client, no shutdown (we own the kernel)
         return client.execute()

@@ -38,7 +38,9 @@ def badge(text: str, kind: str) -> str:
     return f'<span class="badge badge-{esc(kind)}">{esc(text)}</span>'
 
 
-SYNTH_BADGE = '<span class="badge badge-synthetic" title="synthetische invulling, geen echt cijfer">synthetisch</span>'
+SYNTH_BADGE = (
+    '<span class="badge badge-synthetic" title="synthetische invulling, geen echt cijfer">synthetisch</span>'
+)
 
 
 def figure_html(fig: plt.Figure, alt: str, caption: str) -> str:
@@ -47,5 +49,7 @@ def figure_html(fig: plt.Figure, alt: str, caption: str) -> str:
     fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # fixed dpi: basemap raster matches
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )

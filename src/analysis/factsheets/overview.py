@@ -17,7 +17,8 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
     var tb = th.closest('table').tBodies[0], rows = Array.from(tb.rows);
     var asc = th.getAttribute('aria-sort') !== 'ascending';
     rows.sort(function (a, b) {
-      var x = a.cells[i].dataset.v || a.cells[i].textContent, y = b.cells[i].dataset.v || b.cells[i].textContent;
+      var x = a.cells[i].dataset.v || a.cells[i].textContent;
+      var y = b.cells[i].dataset.v || b.cells[i].textContent;
       var nx = parseFloat(x), ny = parseFloat(y);
       var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y, 'nl');
       return asc ? c : -c;
@@ -51,17 +52,23 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
     parts = []
     for r in b.itertuples():
         colour = KLASSE_KLEUR.get(klasse.get(r.region_code, ""), "#e0e0e0")
-        shape = (f'<path d="{path(r.geometry.simplify(3))}" fill="{colour}" stroke="#fff" '
-                 f'stroke-width="0.6"><title>{esc(r.name)}</title></path>')
+        shape = (
+            f'<path d="{path(r.geometry.simplify(3))}" fill="{colour}" stroke="#fff" '
+            f'stroke-width="0.6"><title>{esc(r.name)}</title></path>'
+        )
         if r.region_code in links:
             shape = f'<a href="{esc(links[r.region_code])}" aria-label="{esc(r.name)}">{shape}</a>'
         parts.append(shape)
     for r in regions[(regions["level"] == "focusgebied") & (regions["region_code"] != "FG00")].itertuples():
-        parts.append(f'<path d="{path(r.geometry.simplify(3))}" fill="none" stroke="#000" '
-                     'stroke-width="1.3" stroke-dasharray="4 2" pointer-events="none"/>')
-    return (f'<svg class="kaart" viewBox="0 0 {w} {h:.0f}" role="img" aria-label="Kaart van de buurten '
-            'van Zwijndrecht, gekleurd naar signaalklasse; focusgebieden met stippellijn; klik op een buurt '
-            f'voor de factsheet">{"".join(parts)}</svg>')
+        parts.append(
+            f'<path d="{path(r.geometry.simplify(3))}" fill="none" stroke="#000" '
+            'stroke-width="1.3" stroke-dasharray="4 2" pointer-events="none"/>'
+        )
+    return (
+        f'<svg class="kaart" viewBox="0 0 {w} {h:.0f}" role="img" aria-label="Kaart van de buurten '
+        "van Zwijndrecht, gekleurd naar signaalklasse; focusgebieden met stippellijn; klik op een buurt "
+        f'voor de factsheet">{"".join(parts)}</svg>'
+    )
 
 
 def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
@@ -88,7 +95,13 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
         s = scores.loc[a.region_code] if scores is not None and a.region_code in scores.index else None
         idx = "" if s is None or pd.isna(s["index"]) else nl_number(s["index"], 2)
         idx_v = "" if s is None or pd.isna(s["index"]) else f"{s['index']:.4f}"
-        kl = "" if s is None else badge(s["klasse"], {"rood": "rood", "oranje": "oranje", "groen": "groen"}.get(s["klasse"], "grijs"))
+        kl = (
+            ""
+            if s is None
+            else badge(
+                s["klasse"], {"rood": "rood", "oranje": "oranje", "groen": "groen"}.get(s["klasse"], "grijs")
+            )
+        )
         cells = []
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
@@ -104,14 +117,19 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
         rows.append(
             f"<tr><td>{name}</td><td>{esc(a.level)}</td><td data-v='{a.inwoners or 0:.0f}'>"
             f"{nl_number(a.inwoners)}</td><td data-v='{idx_v}'>{idx}</td><td>{kl}</td>{''.join(cells)}"
-            f"<td>{fg_txt}</td></tr>")
-    none_rows = "".join(f"<li>{esc(a.name)} ({esc(a.region_code)}): {esc(a.reden)}</li>"
-                        for a in areas[~areas["sheet"]].itertuples())
+            f"<td>{fg_txt}</td></tr>"
+        )
+    none_rows = "".join(
+        f"<li>{esc(a.name)} ({esc(a.region_code)}): {esc(a.reden)}</li>"
+        for a in areas[~areas["sheet"]].itertuples()
+    )
     banner = ""
     if any_synth:
-        banner = ("<div class='banner-synthetic' role='alert'><strong>Let op:</strong> een deel van de "
-                  f"cijfers is synthetisch ({SYNTH_BADGE}), omdat echte buurtcijfers offline niet beschikbaar "
-                  "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>")
+        banner = (
+            "<div class='banner-synthetic' role='alert'><strong>Let op:</strong> een deel van de "
+            f"cijfers is synthetisch ({SYNTH_BADGE}), omdat echte buurtcijfers offline niet beschikbaar "
+            "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>"
+        )
     klasse = {} if scores is None else scores["klasse"].to_dict()
     body = (
         f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
@@ -129,4 +147,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
         "herleidbaar.</p></section>"
         f"<script>{SORT_JS}</script>"
     )
-    write_text(paths.outputs / "factsheets" / "index.html", page("Factsheets Veerkrachtige Buurten Zwijndrecht", body))
+    write_text(
+        paths.outputs / "factsheets" / "index.html",
+        page("Factsheets Veerkrachtige Buurten Zwijndrecht", body),
+    )

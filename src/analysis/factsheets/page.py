@@ -14,7 +14,8 @@ h1 { margin: .2rem 0; font-size: 1.8rem; color: var(--blauw); }
 h2 { border-bottom: 2px solid var(--blauw); padding-bottom: .2rem; margin-top: 1.6rem; font-size: 1.25rem; }
 .eyebrow { text-transform: uppercase; font-size: .8rem; color: var(--grijs); margin: 0; }
 .code { color: var(--grijs); margin: 0; font-size: .9rem; }
-.summary { font-size: 1.05rem; background: #f3f7fb; padding: .7rem .9rem; border-left: 4px solid var(--blauw); }
+.summary { font-size: 1.05rem; background: #f3f7fb; padding: .7rem .9rem;
+           border-left: 4px solid var(--blauw); }
 .banner-synthetic { background: #fdecea; border: 2px solid #b03a2e; color: #7b241c; padding: .7rem .9rem;
                     margin-bottom: 1rem; border-radius: 4px; }
 .badge { display: inline-block; font-size: .72rem; padding: .05rem .4rem; border-radius: 3px;
@@ -56,8 +57,8 @@ svg.kaart a path:hover { opacity: .7; }
 
 def page(title: str, body: str, *, nav: str = "") -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"{nav}<main>\n{body}\n</main>\n"
         "<footer>Monitor Veerkrachtige Buurten Zwijndrecht · gemaakt met het open-sourceproject "

@@ -60,9 +60,13 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
 
     pkg = Path(__file__).resolve().parents[1]
     code_files = sorted((pkg / "factsheets").glob("*.py")) + [pkg / "figures.py", pkg / "goals" / "run.py"]
-    tables = [paths.indicators, paths.outputs / "resilience" / "scores.parquet",
-              paths.outputs / "resilience" / "gevoeligheid.parquet",
-              paths.outputs / "goals" / "status.parquet", paths.outputs / "goals" / "prognoses.parquet"]
+    tables = [
+        paths.indicators,
+        paths.outputs / "resilience" / "scores.parquet",
+        paths.outputs / "resilience" / "gevoeligheid.parquet",
+        paths.outputs / "goals" / "status.parquet",
+        paths.outputs / "goals" / "prognoses.parquet",
+    ]
     regions = load_regions(paths)
     h = hashlib.sha256(_hash_files([template, *code_files, *tables]).encode())
     h.update(pd.util.hash_pandas_object(regions.drop(columns="geometry"), index=False).values.tobytes())
@@ -88,12 +92,22 @@ def export_html(nb, title: str) -> str:
 
     from analysis.factsheets.page import page
 
-    for cell in nb.cells:  # warnings on stderr are not for policy advisers
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cel-{i}"  # papermill gives the injected cell a random id: keep pages reproducible
+        # warnings on stderr are not for policy advisers
         if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream"
-                                                            and o.get("name") == "stderr")]
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, anchor_link_text="")
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
     body, _ = exporter.from_notebook_node(nb)
     nav = '<nav class="top"><a href="index.html">&larr; Overzicht alle gebieden</a></nav>'
     return page(title, body, nav=nav)
@@ -109,26 +123,46 @@ def execute_area(code: str, slug: str, name: str, out_dir: str, template: str, f
     t0 = time.perf_counter()
     try:
         nb = pm.execute_notebook(
-            template, None, parameters={"gebied": code, "forceer_fout": fail},
-            engine_name=ENGINE_NAME, kernel_name=KERNEL_NAME, progress_bar=False,
-            log_output=False, execution_timeout=300, cwd=None,
+            template,
+            None,
+            parameters={"gebied": code, "forceer_fout": fail},
+            engine_name=ENGINE_NAME,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=300,
+            cwd=None,
         )
         html = export_html(nb, f"Factsheet {name} ({code})")
         write_text(Path(out_dir) / f"{slug}.html", html)
         return {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
     except PapermillExecutionError as exc:
-        return {"status": "failed", "seconds": round(time.perf_counter() - t0, 3),
-                "error": f"{exc.ename}: {exc.evalue}"}
+        return {
+            "status": "failed",
+            "seconds": round(time.perf_counter() - t0, 3),
+            "error": f"{exc.ename}: {exc.evalue}",
+        }
     except Exception as exc:  # kernel death, timeouts: record and go on with the next area
-        return {"status": "failed", "seconds": round(time.perf_counter() - t0, 3),
-                "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "status": "failed",
+            "seconds": round(time.perf_counter() - t0, 3),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 # --- batch ---------------------------------------------------------------------------------------
 
 
-def run_batch(paths: Paths, *, only=None, force=False, workers=None, fail_area=None,
-              progress: bool = True, template: Path = TEMPLATE) -> dict:
+def run_batch(
+    paths: Paths,
+    *,
+    only=None,
+    force=False,
+    workers=None,
+    fail_area=None,
+    progress: bool = True,
+    template: Path = TEMPLATE,
+) -> dict:
     from tqdm import tqdm
 
     from analysis.factsheets.overview import write_index
@@ -160,8 +194,12 @@ def run_batch(paths: Paths, *, only=None, force=False, workers=None, fail_area=N
         selected = not only or a.region_code in only
         prev = previous.get(a.region_code)
         html = out / f"{a.slug}.html"
-        unchanged = (prev is not None and prev.get("fingerprint") == fp and prev.get("status") == "ok"
-                     and html.exists())
+        unchanged = (
+            prev is not None
+            and prev.get("fingerprint") == fp
+            and prev.get("status") == "ok"
+            and html.exists()
+        )
         if not selected or (unchanged and not force):
             if prev is not None:
                 entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
@@ -173,8 +211,15 @@ def run_batch(paths: Paths, *, only=None, force=False, workers=None, fail_area=N
         ctx = get_context("fork")
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker) as ex:
             futs = {
-                ex.submit(execute_area, a.region_code, a.slug, a.name, str(out), str(template),
-                          a.region_code == fail_area): a
+                ex.submit(
+                    execute_area,
+                    a.region_code,
+                    a.slug,
+                    a.name,
+                    str(out),
+                    str(template),
+                    a.region_code == fail_area,
+                ): a
                 for a in todo
             }
             bar = tqdm(total=len(futs), desc="factsheets", unit="blad", disable=not progress)
@@ -182,25 +227,38 @@ def run_batch(paths: Paths, *, only=None, force=False, workers=None, fail_area=N
                 a = futs[fut]
                 res = fut.result()
                 entries[a.region_code] = {
-                    "area": a.region_code, "name": a.name, "level": a.level, "slug": a.slug,
+                    "area": a.region_code,
+                    "name": a.name,
+                    "level": a.level,
+                    "slug": a.slug,
                     "file": f"{a.slug}.html" if res["status"] == "ok" else None,
-                    "fingerprint": fp if res["status"] == "ok" else None, "skipped": False, **res,
+                    "fingerprint": fp if res["status"] == "ok" else None,
+                    "skipped": False,
+                    **res,
                 }
                 bar.update(1)
             bar.close()
     wall = time.perf_counter() - t0
     ordered = [entries[c] for c in areas["region_code"] if c in entries]
     manifest = {
-        "template": str(template.name), "workers": n_workers, "wall_seconds": round(wall, 2),
+        "template": str(template.name),
+        "workers": n_workers,
+        "wall_seconds": round(wall, 2),
         "areas": ordered,
         "no_sheet": areas.loc[~areas["sheet"], ["region_code", "name", "level", "reden"]]
-        .rename(columns={"region_code": "area"}).to_dict("records"),
+        .rename(columns={"region_code": "area"})
+        .to_dict("records"),
     }
     write_json(manifest_path, manifest)
     write_index(paths, areas, manifest)
     failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
     for e in failed:
         print(f"factsheet {e['area']} mislukt: {e['error']}")
-    return {"dir": out, "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
-            "skipped": sum(1 for e in ordered if e.get("skipped")), "failed": len(failed),
-            "wall_seconds": wall, "workers": n_workers}
+    return {
+        "dir": out,
+        "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
+        "skipped": sum(1 for e in ordered if e.get("skipped")),
+        "failed": len(failed),
+        "wall_seconds": wall,
+        "workers": n_workers,
+    }

@@ -6,8 +6,6 @@ badges and the "Bronnen en methode" section all follow from the same selection.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,17 +18,31 @@ import pandas as pd
 from analysis.config import Paths, default_paths, indicator_catalog, settings
 from analysis.errors import InputError
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, figure_html, fmt_value, nl_number
-from analysis.figures import KLASSE_KLEUR, SYNTHETIC_STAMP, sources_of
+from analysis.figures import SYNTHETIC_STAMP, sources_of
 
 KEY_INDICATORS = [
-    "inwoners", "huishoudens", "pct_65_plus", "eenpersoons_hh_pct", "ses_woa", "laag_inkomen_pct",
-    "sociaal_minimum_pct", "bijstand_per_1000", "corporatie_pct", "woz", "misdrijven_per_1000",
+    "inwoners",
+    "huishoudens",
+    "pct_65_plus",
+    "eenpersoons_hh_pct",
+    "ses_woa",
+    "laag_inkomen_pct",
+    "sociaal_minimum_pct",
+    "bijstand_per_1000",
+    "corporatie_pct",
+    "woz",
+    "misdrijven_per_1000",
     "lbm_score",
 ]
 SERIES_INDICATORS = ["ses_woa", "laag_inkomen_pct", "bijstand_per_1000", "lbm_score"]
 LEVEL_NL = {"buurt": "buurt", "wijk": "wijk", "focusgebied": "focusgebied", "gemeente": "gemeente"}
-STATUS_KIND = {"op koers": "groen", "risico": "oranje", "niet op koers": "rood",
-               "onvoldoende data": "grijs", "niet meetbaar": "grijs"}
+STATUS_KIND = {
+    "op koers": "groen",
+    "risico": "oranje",
+    "niet op koers": "rood",
+    "onvoldoende data": "grijs",
+    "niet meetbaar": "grijs",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,12 @@ _CACHE: dict[tuple, Context] = {}
 
 
 def _signature(paths: Paths) -> tuple:
-    files = [paths.indicators, paths.regions, paths.outputs / "resilience" / "scores.parquet",
-             paths.outputs / "goals" / "status.parquet"]
+    files = [
+        paths.indicators,
+        paths.regions,
+        paths.outputs / "resilience" / "scores.parquet",
+        paths.outputs / "goals" / "status.parquet",
+    ]
     return tuple((str(f), f.stat().st_mtime_ns if f.exists() else None) for f in files)
 
 
@@ -69,10 +85,14 @@ def load_context(paths: Paths | None = None) -> Context:
 
     res, goals = paths.outputs / "resilience", paths.outputs / "goals"
     ctx = Context(
-        indicators=load_indicators(paths), regions=load_regions(paths),
-        scores=opt(res / "scores.parquet"), sensitivity=opt(res / "gevoeligheid.parquet"),
-        goals=opt(goals / "status.parquet"), forecasts=opt(goals / "prognoses.parquet"),
-        manifest=load_manifest(paths), paths=paths,
+        indicators=load_indicators(paths),
+        regions=load_regions(paths),
+        scores=opt(res / "scores.parquet"),
+        sensitivity=opt(res / "gevoeligheid.parquet"),
+        goals=opt(goals / "status.parquet"),
+        forecasts=opt(goals / "prognoses.parquet"),
+        manifest=load_manifest(paths),
+        paths=paths,
     )
     _CACHE.clear()
     _CACHE[key] = ctx
@@ -98,12 +118,17 @@ def _locator_axes(ctx: Context):
         reg[reg["level"] == "buurt"].plot(ax=ax, color="#e5e5e5", edgecolor="white", linewidth=0.4)
         reg[reg["level"] == "wijk"].boundary.plot(ax=ax, color="#969696", linewidth=0.6)
         reg[(reg["level"] == "focusgebied") & (reg["region_code"] != "FG00")].boundary.plot(
-            ax=ax, color="black", linewidth=0.8, linestyle="--")
+            ax=ax, color="black", linewidth=0.8, linestyle="--"
+        )
         ax.set_axis_off()
         fig.canvas.draw()
         _BASEMAP.clear()
-        _BASEMAP[key] = (np.asarray(fig.canvas.buffer_rgba()).copy(), ax.get_xlim(), ax.get_ylim(),
-                         ax.get_position().bounds)
+        _BASEMAP[key] = (
+            np.asarray(fig.canvas.buffer_rgba()).copy(),
+            ax.get_xlim(),
+            ax.get_ylim(),
+            ax.get_position().bounds,
+        )
         plt.close(fig)
     raster, xlim, ylim, pos = _BASEMAP[key]
     fig = plt.figure(figsize=MAP_SIZE, dpi=MAP_DPI)
@@ -142,8 +167,7 @@ class Sheet:
         self.level = str(self.info["level"])
         self.name = str(self.info["name"])
         ind = ctx.indicators
-        self.year = int(year) if year is not None else int(
-            ind.loc[ind["region_code"] == code, "year"].max())
+        self.year = int(year) if year is not None else int(ind.loc[ind["region_code"] == code, "year"].max())
         self.wijk = self.info["wijk_code"] if self.level == "buurt" else None
         fg = self.info["focusgebied"]
         self.focus = fg if isinstance(fg, str) else None
@@ -177,8 +201,11 @@ class Sheet:
                 if r is not None:
                     rows.append(r)
         self.series_codes = [c for c in self.compare if c != "NL00"]
-        self.series = ind[ind["region_code"].isin(self.series_codes) & ind["indicator"].isin(SERIES_INDICATORS)
-                          & (ind["year"] <= self.year)]
+        self.series = ind[
+            ind["region_code"].isin(self.series_codes)
+            & ind["indicator"].isin(SERIES_INDICATORS)
+            & (ind["year"] <= self.year)
+        ]
         used = pd.DataFrame(rows)
         self.used = pd.concat([used, self.series], ignore_index=True)
         self.score = None
@@ -222,13 +249,17 @@ class Sheet:
             parent = f" in wijk {esc(self.reg.loc[self.wijk, 'name'])}"
         banner = ""
         if self.has_synthetic:
-            banner = (f'<div class="banner-synthetic" role="alert"><strong>{esc(SYNTHETIC_STAMP)}.</strong> '
-                      "Deze pagina bevat synthetische waarden (gemarkeerd met "
-                      f"{SYNTH_BADGE}): echte buurtcijfers voor deze indicatoren waren offline niet "
-                      "beschikbaar. Gebruik ze niet voor beleid.</div>")
-        return (f'{banner}<header><p class="eyebrow">Factsheet Veerkrachtige Buurten Zwijndrecht · '
-                f"{esc(lvl)}{parent} · peiljaar {self.year}</p><h1>{esc(self.name)}</h1>"
-                f'<p class="code">Gebiedscode {esc(self.code)}</p></header>{self.samenvatting()}')
+            banner = (
+                f'<div class="banner-synthetic" role="alert"><strong>{esc(SYNTHETIC_STAMP)}.</strong> '
+                "Deze pagina bevat synthetische waarden (gemarkeerd met "
+                f"{SYNTH_BADGE}): echte buurtcijfers voor deze indicatoren waren offline niet "
+                "beschikbaar. Gebruik ze niet voor beleid.</div>"
+            )
+        return (
+            f'{banner}<header><p class="eyebrow">Factsheet Veerkrachtige Buurten Zwijndrecht · '
+            f"{esc(lvl)}{parent} · peiljaar {self.year}</p><h1>{esc(self.name)}</h1>"
+            f'<p class="code">Gebiedscode {esc(self.code)}</p></header>{self.samenvatting()}'
+        )
 
     def samenvatting(self) -> str:
         inw = self.key.get(("inwoners", self.code))
@@ -236,12 +267,15 @@ class Sheet:
         parts = []
         if inw is not None:
             hh_txt = f" in {nl_number(hh['value'])} huishoudens" if hh is not None else ""
-            parts.append(f"In {esc(self.name)} woonden in {int(inw['year'])} {nl_number(inw['value'])} "
-                         f"mensen{hh_txt}.")
+            parts.append(
+                f"In {esc(self.name)} woonden in {int(inw['year'])} {nl_number(inw['value'])} mensen{hh_txt}."
+            )
         if self.score is not None and pd.notna(self.score["index"]):
-            parts.append(f"De veerkrachtindex is {nl_number(self.score['index'], 2)} "
-                         f"(signaalklasse <strong>{esc(self.score['klasse'])}</strong>; 0 = gemeentegemiddelde, "
-                         "hoger = kwetsbaarder).")
+            parts.append(
+                f"De veerkrachtindex is {nl_number(self.score['index'], 2)} "
+                f"(signaalklasse <strong>{esc(self.score['klasse'])}</strong>; 0 = gemeentegemiddelde, "
+                "hoger = kwetsbaarder)."
+            )
         elif self.score is not None:
             parts.append("Voor dit gebied is geen veerkrachtscore berekend (onvoldoende gegevens).")
         if self.level == "focusgebied":
@@ -273,19 +307,23 @@ class Sheet:
                 prov = " <abbr title='voorlopig cijfer'>*</abbr>" if r["provisional"] else ""
                 cells.append(f"<td>{fmt_value(r['value'], spec['unit'])}{extra}{prov} {mark}</td>")
             body.append(f"<tr><th scope='row'>{esc(spec['label'])}</th>{''.join(cells)}</tr>")
-        return ("<section><h2>Kerncijfers</h2><div class='scroll'><table class='kern'>"
-                f"<thead><tr><th scope='col'>Indicator</th>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table></div>"
-                "<p class='note'>Superscript: jaar van het cijfer als dat afwijkt van het peiljaar. "
-                "* voorlopig. Bronnen per cijfer: zie Bronnen en methode.</p></section>")
+        return (
+            "<section><h2>Kerncijfers</h2><div class='scroll'><table class='kern'>"
+            f"<thead><tr><th scope='col'>Indicator</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+            "<p class='note'>Superscript: jaar van het cijfer als dat afwijkt van het peiljaar. "
+            "* voorlopig. Bronnen per cijfer: zie Bronnen en methode.</p></section>"
+        )
 
     def tijdreeksen(self) -> str:
         d = self.series
         if d.empty:
             return "<section><h2>Ontwikkeling</h2><p>Geen tijdreeksen beschikbaar.</p></section>"
         fig, axes = plt.subplots(2, 2, figsize=(9, 5.6), sharex=True)
-        styles = {self.code: dict(color="#08519c", linewidth=2.4),
-                  self.gemeente: dict(color="#636363", linewidth=1.4, linestyle="--")}
+        styles = {
+            self.code: dict(color="#08519c", linewidth=2.4),
+            self.gemeente: dict(color="#636363", linewidth=1.4, linestyle="--"),
+        }
         if self.wijk:
             styles[self.wijk] = dict(color="#6baed6", linewidth=1.4)
         for ax, ind in zip(axes.flat, SERIES_INDICATORS, strict=True):
@@ -297,14 +335,26 @@ class Sheet:
             ax.tick_params(labelsize=8)
         axes.flat[0].legend(fontsize=7)
         if self.has_synthetic:
-            fig.text(0.5, 0.995, SYNTHETIC_STAMP, ha="center", va="top", fontsize=8, color="white",
-                     weight="bold", bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 2})
+            fig.text(
+                0.5,
+                0.995,
+                SYNTHETIC_STAMP,
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="white",
+                weight="bold",
+                bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 2},
+            )
         # fixed margins: tight_layout would render the figure twice
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.06, top=0.88, hspace=0.3, wspace=0.18)
         first, last = int(d["year"].min()), int(d["year"].max())
-        alt = (f"Vier lijngrafieken {first}-{last} voor {self.name} vergeleken met "
-               f"{'de wijk en ' if self.wijk else ''}de gemeente: "
-               + ", ".join(self._trend_phrase(i) for i in SERIES_INDICATORS) + ".")
+        alt = (
+            f"Vier lijngrafieken {first}-{last} voor {self.name} vergeleken met "
+            f"{'de wijk en ' if self.wijk else ''}de gemeente: "
+            + ", ".join(self._trend_phrase(i) for i in SERIES_INDICATORS)
+            + "."
+        )
         cap = "Bron: " + sources_of(d)
         return f"<section><h2>Ontwikkeling</h2>{figure_html(fig, alt, cap)}</section>"
 
@@ -314,62 +364,90 @@ class Sheet:
         if len(s) < 2:
             return f"{self.catalog[ind]['label']}: geen reeks"
         unit = self.catalog[ind]["unit"]
-        return (f"{self.catalog[ind]['label']} van {fmt_value(s['value'].iloc[0], unit)} "
-                f"naar {fmt_value(s['value'].iloc[-1], unit)}")
+        return (
+            f"{self.catalog[ind]['label']} van {fmt_value(s['value'].iloc[0], unit)} "
+            f"naar {fmt_value(s['value'].iloc[-1], unit)}"
+        )
 
     def veerkracht(self) -> str:
         if self.score is None:
-            return ("<section><h2>Veerkracht</h2><p>Nog geen veerkrachtanalyse beschikbaar "
-                    "(draai <code>veerkracht resilience</code>).</p></section>")
+            return (
+                "<section><h2>Veerkracht</h2><p>Nog geen veerkrachtanalyse beschikbaar "
+                "(draai <code>veerkracht resilience</code>).</p></section>"
+            )
         s = self.score
         mark = SYNTH_BADGE if s["synthetic_inputs"] else ""
-        lines = [f"<p class='klasse klasse-{esc(s['klasse']).replace(' ', '-')}'>Signaalklasse: "
-                 f"<strong>{esc(s['klasse'])}</strong> {mark}</p>", "<ul>"]
+        lines = [
+            f"<p class='klasse klasse-{esc(s['klasse']).replace(' ', '-')}'>Signaalklasse: "
+            f"<strong>{esc(s['klasse'])}</strong> {mark}</p>",
+            "<ul>",
+        ]
         if pd.notna(s["index"]):
-            lines.append(f"<li>Veerkrachtindex {s['year']}: <strong>{nl_number(s['index'], 2)}</strong> "
-                         f"(niveau {nl_number(s['level_score'], 2)}, trendbijdrage over de laatste jaren "
-                         f"{nl_number(s['change'], 2) if pd.notna(s['change']) else 'n.b.'})</li>")
-        lines.append(f"<li>Dekking van de indicatoren: {nl_number(100 * s['coverage'], 0)}% "
-                     f"({int(s['n_indicatoren'])} indicatoren)</li>")
+            lines.append(
+                f"<li>Veerkrachtindex {s['year']}: <strong>{nl_number(s['index'], 2)}</strong> "
+                f"(niveau {nl_number(s['level_score'], 2)}, trendbijdrage over de laatste jaren "
+                f"{nl_number(s['change'], 2) if pd.notna(s['change']) else 'n.b.'})</li>"
+            )
+        lines.append(
+            f"<li>Dekking van de indicatoren: {nl_number(100 * s['coverage'], 0)}% "
+            f"({int(s['n_indicatoren'])} indicatoren)</li>"
+        )
         if self.sens is not None:
-            lines.append(f"<li>Kans op klasse rood bij andere gewichten en indicatorsets: "
-                         f"<strong>{nl_number(100 * self.sens['p_rood'], 0)}%</strong> "
-                         f"({esc(self.sens['robuustheid'])}); rang {nl_number(self.sens['rang_p05'])}"
-                         f"-{nl_number(self.sens['rang_p95'])} van "
-                         f"{int(self.ctx.sensitivity['index_basis'].notna().sum())} buurten (90%-band)</li>")
+            lines.append(
+                f"<li>Kans op klasse rood bij andere gewichten en indicatorsets: "
+                f"<strong>{nl_number(100 * self.sens['p_rood'], 0)}%</strong> "
+                f"({esc(self.sens['robuustheid'])}); rang {nl_number(self.sens['rang_p05'])}"
+                f"-{nl_number(self.sens['rang_p95'])} van "
+                f"{int(self.ctx.sensitivity['index_basis'].notna().sum())} buurten (90%-band)</li>"
+            )
         if self.level == "buurt":
             if self.focus:
                 fg = self.reg.loc[self.focus]
                 how = "exact" if fg["mapping"] == "exact" else "benaderd (door de gemeente te bevestigen)"
-                lines.append(f"<li>Focusbuurt van het programma: ja, {esc(fg['name'])} (koppeling {how})</li>")
+                lines.append(
+                    f"<li>Focusbuurt van het programma: ja, {esc(fg['name'])} (koppeling {how})</li>"
+                )
             else:
                 lines.append("<li>Focusbuurt van het programma: nee</li>")
         if self.level == "wijk":
-            fb = self.reg[(self.reg["level"] == "buurt") & (self.reg["wijk_code"] == self.code)
-                          & self.reg["focusgebied"].notna()]
+            fb = self.reg[
+                (self.reg["level"] == "buurt")
+                & (self.reg["wijk_code"] == self.code)
+                & self.reg["focusgebied"].notna()
+            ]
             names = ", ".join(esc(n) for n in fb["name"]) or "geen"
             lines.append(f"<li>Focusbuurten in deze wijk: {names}</li>")
         lines.append("</ul>")
         if s["synthetic_inputs"]:
-            lines.append("<p class='note'>De index is berekend op synthetische invoer: een "
-                         "methodedemonstratie, geen bevinding over dit gebied.</p>")
+            lines.append(
+                "<p class='note'>De index is berekend op synthetische invoer: een "
+                "methodedemonstratie, geen bevinding over dit gebied.</p>"
+            )
         return "<section><h2>Veerkracht</h2>" + "".join(lines) + "</section>"
 
     def doelen(self) -> str:
         if self.goal_rows is None:
-            return ("<section><h2>Programmadoelen</h2><p>Nog geen doelanalyse beschikbaar "
-                    "(draai <code>veerkracht goals</code>).</p></section>")
+            return (
+                "<section><h2>Programmadoelen</h2><p>Nog geen doelanalyse beschikbaar "
+                "(draai <code>veerkracht goals</code>).</p></section>"
+            )
         g = self.goal_rows[self.goal_rows["status"] != "niet meetbaar"]
         where = ", ".join(esc(self.reg.loc[c, "name"]) for c in self.goal_regions if c in self.reg.index)
-        note = "" if self.level == "focusgebied" or self.focus else (
-            f"<p class='note'>Dit gebied is geen focusgebied; getoond worden de doelen voor {where}.</p>")
+        note = (
+            ""
+            if self.level == "focusgebied" or self.focus
+            else (
+                f"<p class='note'>Dit gebied is geen focusgebied; getoond worden de doelen voor {where}.</p>"
+            )
+        )
         rows = []
         for r in g.itertuples():
             p = "n.b." if pd.isna(r.p_gehaald) else f"{nl_number(100 * r.p_gehaald, 0)}%"
             unit = self.catalog[r.indicator]["unit"] if r.indicator in self.catalog else ""
             if pd.notna(r.prognose):
-                prog = (f"{fmt_value(r.prognose, unit)} ({fmt_value(r.lo80, unit)} tot "
-                        f"{fmt_value(r.hi80, unit)})")
+                prog = (
+                    f"{fmt_value(r.prognose, unit)} ({fmt_value(r.lo80, unit)} tot {fmt_value(r.hi80, unit)})"
+                )
             else:
                 prog = "n.b."
             target = "n.b." if pd.isna(r.doelwaarde_berekend) else fmt_value(r.doelwaarde_berekend, unit)
@@ -379,16 +457,21 @@ class Sheet:
             rows.append(
                 f"<tr><td>{esc(r.doel_id)}</td><td>{esc(r.tekst)}</td><td>{esc(r.gebied)}</td>"
                 f"<td>{badge(r.status, STATUS_KIND.get(r.status, 'grijs'))} {mark}</td><td>{p}</td>"
-                f"<td>{prog}</td><td>{target}</td></tr>")
-        table = ("<div class='scroll'><table class='doelen'><thead><tr><th>Doel</th><th>Tekst</th>"
-                 "<th>Gebied</th><th>Status</th><th>Kans gehaald</th><th>Prognose doeljaar (80%)</th>"
-                 f"<th>Doelwaarde</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+                f"<td>{prog}</td><td>{target}</td></tr>"
+            )
+        table = (
+            "<div class='scroll'><table class='doelen'><thead><tr><th>Doel</th><th>Tekst</th>"
+            "<th>Gebied</th><th>Status</th><th>Kans gehaald</th><th>Prognose doeljaar (80%)</th>"
+            f"<th>Doelwaarde</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
         return f"<section><h2>Programmadoelen</h2>{note}{table}{self._fan()}</section>"
 
     def _fan(self) -> str:
         if self.ctx.forecasts is None:
             return ""
-        goal_id, region = ("P2-03-GEM", self.code) if self.level == "gemeente" else ("P2-03", self.goal_regions[0])
+        goal_id, region = (
+            ("P2-03-GEM", self.code) if self.level == "gemeente" else ("P2-03", self.goal_regions[0])
+        )
         fc = self.ctx.forecasts
         fc = fc[(fc["doel_id"] == goal_id) & (fc["region_code"] == region)]
         row = self.ctx.goals
@@ -400,12 +483,21 @@ class Sheet:
 
         goal = {g.id: g for g in load_catalog()[0]}[goal_id]
         r = row.iloc[0].to_dict()
-        fig = fan_chart(goal, region, str(self.reg.loc[region, "name"]), r, fc, headline=goal_id == "P2-03-GEM",
-                        tight=False)
-        alt = (f"Waaiergrafiek voor doel {goal_id} in {self.reg.loc[region, 'name']}: waarnemingen "
-               f"{int(r['eerste_jaar'])}-{int(r['laatste_jaar'])}, prognose tot {goal.doeljaar} met 80%- en "
-               f"95%-intervallen en het doel; status {r['status']}, kans gehaald "
-               f"{nl_number(100 * r['p_gehaald'], 0)}%.")
+        fig = fan_chart(
+            goal,
+            region,
+            str(self.reg.loc[region, "name"]),
+            r,
+            fc,
+            headline=goal_id == "P2-03-GEM",
+            tight=False,
+        )
+        alt = (
+            f"Waaiergrafiek voor doel {goal_id} in {self.reg.loc[region, 'name']}: waarnemingen "
+            f"{int(r['eerste_jaar'])}-{int(r['laatste_jaar'])}, prognose tot {goal.doeljaar} met 80%- en "
+            f"95%-intervallen en het doel; status {r['status']}, kans gehaald "
+            f"{nl_number(100 * r['p_gehaald'], 0)}%."
+        )
         return figure_html(fig, alt, "Bron: " + str(r["bron"]))
 
     def kaart(self) -> str:
@@ -417,9 +509,14 @@ class Sheet:
         else:
             me.boundary.plot(ax=ax, color="#08519c", linewidth=2)
         pin()
-        alt = (f"Kaart van de gemeente Zwijndrecht met {self.name} in donkerblauw gemarkeerd; "
-               "wijkgrenzen in grijs, focusgebieden met een zwarte stippellijn.")
-        cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0; focusgebieden: data/raw/local/focusgebieden.csv"
+        alt = (
+            f"Kaart van de gemeente Zwijndrecht met {self.name} in donkerblauw gemarkeerd; "
+            "wijkgrenzen in grijs, focusgebieden met een zwarte stippellijn."
+        )
+        cap = (
+            "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0; "
+            "focusgebieden: data/raw/local/focusgebieden.csv"
+        )
         return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap)}</section>"
 
     def bronnen(self) -> str:
@@ -441,7 +538,8 @@ class Sheet:
             "<p>Methode: <a href='../../docs/methode_veerkracht.md'>veerkrachtindex</a>, "
             "<a href='../../docs/methode_prognoses.md'>prognoses en doelstatus</a>, "
             "<a href='../../docs/data_log.md'>datalog</a>. Gegevens gebouwd op "
-            f"{esc(built)}.</p></section>")
+            f"{esc(built)}.</p></section>"
+        )
 
     SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
 
@@ -453,14 +551,3 @@ class Sheet:
     def render_all(self) -> str:
         """Every section in order: the plain-Python path (benchmark floor, no papermill)."""
         return "\n".join(getattr(self, s)() for s in self.SECTIONS)
-
-
-def json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    return str(o)
-
-
-__all__ = ["Sheet", "load_context", "reset_plotting", "Context", "json", "os", "json_default"]

@@ -46,9 +46,16 @@ def parse_goal(entry: dict, path: str, pijlers: dict) -> Doel:
     if not entry["meetbaar"]:
         if not entry.get("reden") or not entry.get("bron"):
             raise InputError(f"{where}: meetbaar: false needs 'reden' and 'bron'")
-        return Doel(id=str(entry["id"]), pijler=int(entry["pijler"]), tekst=entry["tekst"],
-                    meetbaar=False, reden=entry["reden"], bron=entry["bron"],
-                    doeltype=entry.get("doeltype"), doelwaarde=entry.get("doelwaarde"))
+        return Doel(
+            id=str(entry["id"]),
+            pijler=int(entry["pijler"]),
+            tekst=entry["tekst"],
+            meetbaar=False,
+            reden=entry["reden"],
+            bron=entry["bron"],
+            doeltype=entry.get("doeltype"),
+            doelwaarde=entry.get("doelwaarde"),
+        )
     for key in ("indicator", "geografie", "basisjaar", "doeljaar", "doeltype", "richting"):
         if key not in entry:
             raise InputError(f"{where}: field '{key}' missing")
@@ -69,11 +76,18 @@ def parse_goal(entry: dict, path: str, pijlers: dict) -> Doel:
     if entry["doeltype"] == "relatief" and not -1 <= float(entry["doelwaarde"]) <= 10:
         raise InputError(f"{where}: relative change {entry['doelwaarde']} out of range")
     return Doel(
-        id=str(entry["id"]), pijler=int(entry["pijler"]), tekst=entry["tekst"], meetbaar=True,
-        indicator=entry["indicator"], geografie=tuple(entry["geografie"]), basisjaar=base,
-        doeljaar=target, doeltype=entry["doeltype"],
+        id=str(entry["id"]),
+        pijler=int(entry["pijler"]),
+        tekst=entry["tekst"],
+        meetbaar=True,
+        indicator=entry["indicator"],
+        geografie=tuple(entry["geografie"]),
+        basisjaar=base,
+        doeljaar=target,
+        doeltype=entry["doeltype"],
         doelwaarde=None if entry.get("doelwaarde") is None else float(entry["doelwaarde"]),
-        richting=entry["richting"], toelichting=entry.get("toelichting"),
+        richting=entry["richting"],
+        toelichting=entry.get("toelichting"),
     )
 
 

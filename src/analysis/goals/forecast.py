@@ -48,9 +48,19 @@ class Forecast:
         q80, q95 = dist.ppf(0.9), dist.ppf(0.975)
         centre = np.log(self.mean) if self.log else self.mean
         tf = np.exp if self.log else (lambda a: a)
-        return Forecast(self.model, self.years, self.mean, tf(centre - q80 * scale),
-                        tf(centre + q80 * scale), tf(centre - q95 * scale), tf(centre + q95 * scale),
-                        self.loc, scale, self.df, self.log)
+        return Forecast(
+            self.model,
+            self.years,
+            self.mean,
+            tf(centre - q80 * scale),
+            tf(centre + q80 * scale),
+            tf(centre - q95 * scale),
+            tf(centre + q95 * scale),
+            self.loc,
+            scale,
+            self.df,
+            self.log,
+        )
 
     def prob_below(self, year: int, threshold: float) -> float:
         """P(Y_year <= threshold) under the predictive distribution."""
@@ -89,8 +99,19 @@ def _ols(years: np.ndarray, y: np.ndarray, future: np.ndarray, log: bool, name: 
     df = float(res.df_resid)
     q80, q95 = stats.t.ppf(0.9, df), stats.t.ppf(0.975, df)
     tf = np.exp if log else (lambda a: a)
-    return Forecast(name, future, tf(mean), tf(mean - q80 * se), tf(mean + q80 * se),
-                    tf(mean - q95 * se), tf(mean + q95 * se), mean, se, df, log)
+    return Forecast(
+        name,
+        future,
+        tf(mean),
+        tf(mean - q80 * se),
+        tf(mean + q80 * se),
+        tf(mean - q95 * se),
+        tf(mean + q95 * se),
+        mean,
+        se,
+        df,
+        log,
+    )
 
 
 def _ets(years: np.ndarray, y: np.ndarray, future: np.ndarray) -> Forecast:
@@ -99,8 +120,9 @@ def _ets(years: np.ndarray, y: np.ndarray, future: np.ndarray) -> Forecast:
     h = int(future[-1] - years[-1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        series = pd.Series(y.astype(float),
-                           index=pd.period_range(str(int(years[0])), periods=len(y), freq="Y"))
+        series = pd.Series(
+            y.astype(float), index=pd.period_range(str(int(years[0])), periods=len(y), freq="Y")
+        )
         res = ETSModel(series, error="add", trend="add", damped_trend=True).fit(disp=False)
         pred = res.get_prediction(start=len(y), end=len(y) + h - 1)
         f80 = pred.summary_frame(alpha=0.2)
@@ -109,8 +131,19 @@ def _ets(years: np.ndarray, y: np.ndarray, future: np.ndarray) -> Forecast:
     mean = f80["mean"].to_numpy()[steps]
     lo80, hi80 = f80["pi_lower"].to_numpy()[steps], f80["pi_upper"].to_numpy()[steps]
     scale = (hi80 - lo80) / (2 * Z80)
-    return Forecast("ets_gedempt", future, mean, lo80, hi80, f95["pi_lower"].to_numpy()[steps],
-                    f95["pi_upper"].to_numpy()[steps], mean, scale, np.inf, False)
+    return Forecast(
+        "ets_gedempt",
+        future,
+        mean,
+        lo80,
+        hi80,
+        f95["pi_lower"].to_numpy()[steps],
+        f95["pi_upper"].to_numpy()[steps],
+        mean,
+        scale,
+        np.inf,
+        False,
+    )
 
 
 def fit_forecast(years, values, future, model: str) -> Forecast | None:
@@ -132,15 +165,16 @@ def fit_forecast(years, values, future, model: str) -> Forecast | None:
     raise ValueError(f"unknown model {model}")
 
 
-def backtest(years, values, models=MODELS, min_train: int = 4, max_h: int = 3,
-             series_id: str = "") -> pd.DataFrame:
+def backtest(
+    years, values, models=MODELS, min_train: int = 4, max_h: int = 3, series_id: str = ""
+) -> pd.DataFrame:
     """Rolling-origin evaluation: fit on the first k points, forecast h = 1..max_h ahead."""
     years = np.asarray(years, dtype=int)
     y = np.asarray(values, dtype=float)
     rows = []
     for k in range(min_train, len(y)):
         for model in models:
-            horizon_years = years[k:k + max_h]
+            horizon_years = years[k : k + max_h]
             f = fit_forecast(years[:k], y[:k], horizon_years, model)
             if f is None:
                 continue
@@ -148,15 +182,22 @@ def backtest(years, values, models=MODELS, min_train: int = 4, max_h: int = 3,
                 actual = y[k + j]
                 a = np.log(actual) if f.log and actual > 0 else actual
                 z = (a - f.loc[j]) / f.scale[j] if f.scale[j] > 0 else np.nan
-                rows.append({
-                    "series": series_id, "model": model, "origin": int(years[k - 1]),
-                    "h": int(yr - years[k - 1]), "actual": actual, "forecast": f.mean[j],
-                    "abs_error": abs(actual - f.mean[j]),
-                    "pct_error": abs(actual - f.mean[j]) / abs(actual) * 100 if actual else np.nan,
-                    "in80": f.lo80[j] <= actual <= f.hi80[j],
-                    "in95": f.lo95[j] <= actual <= f.hi95[j],
-                    "z": z, "df": f.df,
-                })
+                rows.append(
+                    {
+                        "series": series_id,
+                        "model": model,
+                        "origin": int(years[k - 1]),
+                        "h": int(yr - years[k - 1]),
+                        "actual": actual,
+                        "forecast": f.mean[j],
+                        "abs_error": abs(actual - f.mean[j]),
+                        "pct_error": abs(actual - f.mean[j]) / abs(actual) * 100 if actual else np.nan,
+                        "in80": f.lo80[j] <= actual <= f.hi80[j],
+                        "in95": f.lo95[j] <= actual <= f.hi95[j],
+                        "z": z,
+                        "df": f.df,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -170,12 +211,15 @@ def calibration_factor(bt: pd.DataFrame, level: float = 0.8) -> float:
     if len(z) < 20:
         return 1.0
     df = bt["df"].replace([np.inf], np.nan)
-    nominal = stats.t.ppf(0.5 + level / 2, df.median()) if df.notna().any() else stats.norm.ppf(0.5 + level / 2)
+    nominal = (
+        stats.t.ppf(0.5 + level / 2, df.median()) if df.notna().any() else stats.norm.ppf(0.5 + level / 2)
+    )
     return max(1.0, float(np.quantile(z, level) / nominal))
 
 
-def choose_model(years, values, default: str, min_points: int,
-                 candidates=("lineair", "loglineair")) -> tuple[str, str]:
+def choose_model(
+    years, values, default: str, min_points: int, candidates=("lineair", "loglineair")
+) -> tuple[str, str]:
     """Model with the lowest rolling-origin MAE on this series, or the default when too short."""
     if len(values) < min_points:
         return default, f"reeks te kort voor backtest (< {min_points}): standaardmodel"

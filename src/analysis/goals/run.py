@@ -46,21 +46,40 @@ def goal_series(ind: pd.DataFrame, goal: Doel, region: str, gemeente: str) -> pd
     ref = ind[(ind["region_code"] == gemeente) & (ind["indicator"] == goal.indicator)][cols]
     m = own.merge(ref, on="year", suffixes=("", "_ref"))
     worst = np.maximum(m["origin"].map(ORIGIN_PRIORITY), m["origin_ref"].map(ORIGIN_PRIORITY))
-    return pd.DataFrame({
-        "year": m["year"], "value": m["value"] - m["value_ref"],
-        "provisional": m["provisional"] | m["provisional_ref"],
-        "origin": worst.map(dict(enumerate(ORIGINS))),
-        "source_table": m["source_table"],
-    }).sort_values("year").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "year": m["year"],
+                "value": m["value"] - m["value_ref"],
+                "provisional": m["provisional"] | m["provisional_ref"],
+                "origin": worst.map(dict(enumerate(ORIGINS))),
+                "source_table": m["source_table"],
+            }
+        )
+        .sort_values("year")
+        .reset_index(drop=True)
+    )
 
 
-def evaluate(goal: Doel, region: str, s: pd.DataFrame, fcfg: dict, scfg: dict,
-             calibration: dict[str, float] | None = None):
+def evaluate(
+    goal: Doel,
+    region: str,
+    s: pd.DataFrame,
+    fcfg: dict,
+    scfg: dict,
+    calibration: dict[str, float] | None = None,
+):
     """Status row and forecast rows for one goal and area."""
     row = {
-        "doel_id": goal.id, "pijler": goal.pijler, "indicator": goal.indicator, "region_code": region,
-        "doeltype": goal.doeltype, "richting": goal.richting, "basisjaar": goal.basisjaar,
-        "doeljaar": goal.doeljaar, "n_punten": len(s),
+        "doel_id": goal.id,
+        "pijler": goal.pijler,
+        "indicator": goal.indicator,
+        "region_code": region,
+        "doeltype": goal.doeltype,
+        "richting": goal.richting,
+        "basisjaar": goal.basisjaar,
+        "doeljaar": goal.doeljaar,
+        "n_punten": len(s),
         "eerste_jaar": int(s["year"].min()) if len(s) else None,
         "laatste_jaar": int(s["year"].max()) if len(s) else None,
         "laatste_waarde": float(s["value"].iloc[-1]) if len(s) else None,
@@ -68,10 +87,20 @@ def evaluate(goal: Doel, region: str, s: pd.DataFrame, fcfg: dict, scfg: dict,
         "voorlopige_jaren": ",".join(str(y) for y in s.loc[s["provisional"], "year"]),
         "origin": ",".join(sorted(set(s["origin"]))) if len(s) else "",
         "bron": sources_of(s.assign(year=s["year"])) if len(s) else "",
-        "basiswaarde": None, "doelwaarde_berekend": None, "model": None, "modelkeuze": None,
-        "prognose": None, "lo80": None, "hi80": None, "lo95": None, "hi95": None,
-        "p_gehaald": None, "benodigd_tempo": None, "waargenomen_tempo": None,
-        "status": "onvoldoende data", "toelichting_status": "",
+        "basiswaarde": None,
+        "doelwaarde_berekend": None,
+        "model": None,
+        "modelkeuze": None,
+        "prognose": None,
+        "lo80": None,
+        "hi80": None,
+        "lo95": None,
+        "hi95": None,
+        "p_gehaald": None,
+        "benodigd_tempo": None,
+        "waargenomen_tempo": None,
+        "status": "onvoldoende data",
+        "toelichting_status": "",
     }
     row["synthetic"] = "synthetic" in row["origin"]
     if len(s) < int(scfg["min_punten"]):
@@ -92,13 +121,21 @@ def evaluate(goal: Doel, region: str, s: pd.DataFrame, fcfg: dict, scfg: dict,
     lower = goal.lower_is_better
     if goal.doeljaar <= last_year:
         obs = float(s.loc[s["year"] == goal.doeljaar, "value"].iloc[0])
-        row.update(p_gehaald=float(is_met(obs, target, lower)), prognose=obs,
-                   status="op koers" if is_met(obs, target, lower) else "niet op koers",
-                   toelichting_status="doeljaar al waargenomen")
+        row.update(
+            p_gehaald=float(is_met(obs, target, lower)),
+            prognose=obs,
+            status="op koers" if is_met(obs, target, lower) else "niet op koers",
+            toelichting_status="doeljaar al waargenomen",
+        )
         return row, pd.DataFrame()
     row["benodigd_tempo"] = required_pace(float(values[-1]), last_year, target, goal.doeljaar)
-    model, why = choose_model(years, values, fcfg["default_model"], int(fcfg["min_backtest_points"]),
-                              tuple(fcfg.get("candidates", ["lineair", "loglineair"])))
+    model, why = choose_model(
+        years,
+        values,
+        fcfg["default_model"],
+        int(fcfg["min_backtest_points"]),
+        tuple(fcfg.get("candidates", ["lineair", "loglineair"])),
+    )
     future = np.arange(last_year + 1, goal.doeljaar + 1)
     f = fit_forecast(years, values, future, model)
     if f is None:
@@ -108,26 +145,53 @@ def evaluate(goal: Doel, region: str, s: pd.DataFrame, fcfg: dict, scfg: dict,
     f = f.widen(k)
     p = prob_met(f, goal.doeljaar, target, lower)
     i = -1
-    row.update(model=model, modelkeuze=why, kalibratiefactor=k, prognose=float(f.mean[i]), lo80=float(f.lo80[i]),
-               hi80=float(f.hi80[i]), lo95=float(f.lo95[i]), hi95=float(f.hi95[i]), p_gehaald=p,
-               status=status_of(p, float(scfg["op_koers"]), float(scfg["risico"])))
+    row.update(
+        model=model,
+        modelkeuze=why,
+        kalibratiefactor=k,
+        prognose=float(f.mean[i]),
+        lo80=float(f.lo80[i]),
+        hi80=float(f.hi80[i]),
+        lo95=float(f.lo95[i]),
+        hi95=float(f.hi95[i]),
+        p_gehaald=p,
+        status=status_of(p, float(scfg["op_koers"]), float(scfg["risico"])),
+    )
     if row["laatste_jaar_voorlopig"]:
         row["toelichting_status"] = "laatste jaar voorlopig"
-    fc = pd.DataFrame({
-        "doel_id": goal.id, "region_code": region, "year": f.years, "soort": "prognose",
-        "waarde": f.mean, "lo80": f.lo80, "hi80": f.hi80, "lo95": f.lo95, "hi95": f.hi95,
-        "model": model, "synthetic": row["synthetic"],
-    })
-    obs = pd.DataFrame({
-        "doel_id": goal.id, "region_code": region, "year": years, "soort": "waarneming",
-        "waarde": values, "model": None, "synthetic": row["synthetic"],
-        "provisional": s["provisional"].to_numpy(),
-    })
+    fc = pd.DataFrame(
+        {
+            "doel_id": goal.id,
+            "region_code": region,
+            "year": f.years,
+            "soort": "prognose",
+            "waarde": f.mean,
+            "lo80": f.lo80,
+            "hi80": f.hi80,
+            "lo95": f.lo95,
+            "hi95": f.hi95,
+            "model": model,
+            "synthetic": row["synthetic"],
+        }
+    )
+    obs = pd.DataFrame(
+        {
+            "doel_id": goal.id,
+            "region_code": region,
+            "year": years,
+            "soort": "waarneming",
+            "waarde": values,
+            "model": None,
+            "synthetic": row["synthetic"],
+            "provisional": s["provisional"].to_numpy(),
+        }
+    )
     return row, pd.concat([obs, fc], ignore_index=True)
 
 
-def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False,
-              tight: bool = True) -> plt.Figure:
+def fan_chart(
+    goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False, tight: bool = True
+) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4.6))
     obs = fc[fc["soort"] == "waarneming"]
     pr = fc[fc["soort"] == "prognose"]
@@ -137,12 +201,23 @@ def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, h
     prov = obs["provisional"].fillna(False).astype(bool)
     ax.plot(obs["year"], obs["waarde"], "o-", color="black", label="waarneming")
     if prov.any():
-        ax.plot(obs.loc[prov, "year"], obs.loc[prov, "waarde"], "o", mfc="white", mec="black",
-                label="voorlopig / methodebreuk")
+        ax.plot(
+            obs.loc[prov, "year"],
+            obs.loc[prov, "waarde"],
+            "o",
+            mfc="white",
+            mec="black",
+            label="voorlopig / methodebreuk",
+        )
     target = row["doelwaarde_berekend"]
     if goal.doeltype == "relatief" and row["basiswaarde"] is not None:
-        ax.plot([goal.basisjaar, goal.doeljaar], [row["basiswaarde"], target], color="#c0392b",
-                linewidth=1, label="doelpad (lineair)")
+        ax.plot(
+            [goal.basisjaar, goal.doeljaar],
+            [row["basiswaarde"], target],
+            color="#c0392b",
+            linewidth=1,
+            label="doelpad (lineair)",
+        )
     ax.scatter([goal.doeljaar], [target], marker="*", s=160, color="#c0392b", zorder=4, label="doel")
     from analysis.config import indicator_catalog
 
@@ -160,9 +235,13 @@ def fan_chart(goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, h
 
 def backtest_report(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     frames = []
-    for fname, label in ((snapshot.POVERTY_FILE, "nr196 lage welvaart hh 25-64 (21 gemeenten, 2011-2020)"),
-                         ("databankzh_nr199_lage_welvaart_eenpersoonshh_per100hh.csv",
-                          "nr199 lage welvaart eenpersoonshh per 100 (50 gemeenten, 2011-2016)")):
+    for fname, label in (
+        (snapshot.POVERTY_FILE, "nr196 lage welvaart hh 25-64 (21 gemeenten, 2011-2020)"),
+        (
+            "databankzh_nr199_lage_welvaart_eenpersoonshh_per100hh.csv",
+            "nr199 lage welvaart eenpersoonshh per 100 (50 gemeenten, 2011-2016)",
+        ),
+    ):
         ts = snapshot.read_timeseries(paths.snapshot, fname)
         for code, g in ts.groupby(ts["region_code"].fillna(ts["region_name"])):
             g = g.dropna(subset=["value"]).sort_values("year")
@@ -170,10 +249,16 @@ def backtest_report(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
             if len(bt):
                 frames.append(bt.assign(dataset=label))
     detail = pd.concat(frames, ignore_index=True)
-    summary = detail.groupby(["dataset", "model", "h"]).agg(
-        n=("abs_error", "size"), mape=("pct_error", "mean"),
-        dekking80=("in80", "mean"), dekking95=("in95", "mean"),
-    ).reset_index()
+    summary = (
+        detail.groupby(["dataset", "model", "h"])
+        .agg(
+            n=("abs_error", "size"),
+            mape=("pct_error", "mean"),
+            dekking80=("in80", "mean"),
+            dekking95=("in95", "mean"),
+        )
+        .reset_index()
+    )
     return detail, summary
 
 
@@ -196,14 +281,19 @@ def calibrate(detail: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
 
                 q80 = stats.t.ppf(0.9, zt["df"].replace(np.inf, 1e6))
                 q95 = stats.t.ppf(0.975, zt["df"].replace(np.inf, 1e6))
-                checks.append({
-                    "model": model, "kalibratie_op": train, "getoetst_op": test, "factor": k,
-                    "dekking80_ongekalibreerd": float((zt["z"].abs() <= q80).mean()),
-                    "dekking80_gekalibreerd": float((zt["z"].abs() <= k * q80).mean()),
-                    "dekking95_ongekalibreerd": float((zt["z"].abs() <= q95).mean()),
-                    "dekking95_gekalibreerd": float((zt["z"].abs() <= k * q95).mean()),
-                    "n": len(zt),
-                })
+                checks.append(
+                    {
+                        "model": model,
+                        "kalibratie_op": train,
+                        "getoetst_op": test,
+                        "factor": k,
+                        "dekking80_ongekalibreerd": float((zt["z"].abs() <= q80).mean()),
+                        "dekking80_gekalibreerd": float((zt["z"].abs() <= k * q80).mean()),
+                        "dekking95_ongekalibreerd": float((zt["z"].abs() <= q95).mean()),
+                        "dekking95_gekalibreerd": float((zt["z"].abs() <= k * q95).mean()),
+                        "n": len(zt),
+                    }
+                )
     return factors, pd.DataFrame(checks)
 
 
@@ -224,10 +314,17 @@ def run(paths: Paths) -> dict:
     rows, fcs = [], []
     for goal in goals:
         if not goal.meetbaar:
-            rows.append({"doel_id": goal.id, "pijler": goal.pijler, "indicator": None,
-                         "region_code": None, "status": "niet meetbaar",
-                         "toelichting_status": f"{goal.reden}; bron nodig: {goal.bron}",
-                         "synthetic": False})
+            rows.append(
+                {
+                    "doel_id": goal.id,
+                    "pijler": goal.pijler,
+                    "indicator": None,
+                    "region_code": None,
+                    "status": "niet meetbaar",
+                    "toelichting_status": f"{goal.reden}; bron nodig: {goal.bron}",
+                    "synthetic": False,
+                }
+            )
             continue
         for region in regions_for(goal, gemeente):
             s = goal_series(ind, goal, region, gemeente)
@@ -240,24 +337,39 @@ def run(paths: Paths) -> dict:
                     fig = fan_chart(goal, region, names.get(region, region), row, fc, headline)
                     save(fig, out / "figuren" / f"{goal.id}_{region}.png")
                     if headline:
-                        save(fan_chart(goal, region, names.get(region, region), row, fc, True),
-                             out / "kopcasus_armoede_gemeente.png")
+                        save(
+                            fan_chart(goal, region, names.get(region, region), row, fc, True),
+                            out / "kopcasus_armoede_gemeente.png",
+                        )
     status = pd.DataFrame(rows)
     texts = {g.id: g.tekst for g in goals}
     status.insert(1, "tekst", status["doel_id"].map(texts))
     status["gebied"] = status["region_code"].map(names)
     write_table(out / "status", status)
     write_table(out / "prognoses", pd.concat(fcs, ignore_index=True))
-    write_table(out / "catalogus", pd.DataFrame([asdict(g) for g in goals]).assign(
-        geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))))
+    write_table(
+        out / "catalogus",
+        pd.DataFrame([asdict(g) for g in goals]).assign(
+            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))
+        ),
+    )
     write_table(out / "backtest_detail", detail)
     write_table(out / "backtest", summary)
     write_table(out / "kalibratie", checks)
-    write_json(out / "samenvatting.json", {
-        "n_doelen": len(goals), "n_meetbaar": sum(g.meetbaar for g in goals),
-        "status": status["status"].value_counts().to_dict(),
-        "kalibratiefactoren": factors,
-    })
-    return {"dir": out, "n_goals": len(goals), "n_measurable": sum(g.meetbaar for g in goals),
-            "synthetic_indicators": sorted(status.loc[status["synthetic"].fillna(False).astype(bool),
-                                                      "indicator"].dropna().unique())}
+    write_json(
+        out / "samenvatting.json",
+        {
+            "n_doelen": len(goals),
+            "n_meetbaar": sum(g.meetbaar for g in goals),
+            "status": status["status"].value_counts().to_dict(),
+            "kalibratiefactoren": factors,
+        },
+    )
+    return {
+        "dir": out,
+        "n_goals": len(goals),
+        "n_measurable": sum(g.meetbaar for g in goals),
+        "synthetic_indicators": sorted(
+            status.loc[status["synthetic"].fillna(False).astype(bool), "indicator"].dropna().unique()
+        ),
+    }

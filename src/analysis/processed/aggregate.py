@@ -29,9 +29,7 @@ def buurt_weights(long: pd.DataFrame, weight: str, years: list[int]) -> pd.DataF
     return out
 
 
-def aggregate(
-    long: pd.DataFrame, membership: pd.DataFrame, level: str
-) -> pd.DataFrame:
+def aggregate(long: pd.DataFrame, membership: pd.DataFrame, level: str) -> pd.DataFrame:
     """Aggregate buurt rows of ``long`` to the areas in ``membership`` (columns area_code, buurtcode).
 
     An area gets a value for an indicator and year only if every inhabited member buurt has one,
@@ -42,9 +40,7 @@ def aggregate(
     if b.empty:
         return pd.DataFrame(columns=COLUMNS)
     years = sorted(b["year"].unique().tolist())
-    inhabited = set(
-        b.loc[(b["indicator"] == "inwoners") & (b["value"] > 0), "region_code"]
-    )
+    inhabited = set(b.loc[(b["indicator"] == "inwoners") & (b["value"] > 0), "region_code"])
     members = membership[membership["buurtcode"].isin(inhabited)]
     n_members = members.groupby("area_code")["buurtcode"].nunique().rename("n_members")
     frames = []
@@ -65,14 +61,18 @@ def aggregate(
             d = d[d["w"].notna()]
             d = d.assign(wx=d["w"] * d["value"])
         d = d.assign(origin_rank=d["origin"].map(ORIGIN_PRIORITY))
-        g = d.groupby(["area_code", "year"]).agg(
-            n=("buurtcode", "nunique"),
-            wsum=("w", "sum"),
-            wxsum=("wx", "sum"),
-            origin_rank=("origin_rank", "max"),
-            provisional=("provisional", "any"),
-            source_table=("source_table", lambda s: "; ".join(sorted(set(s)))),
-        ).reset_index()
+        g = (
+            d.groupby(["area_code", "year"])
+            .agg(
+                n=("buurtcode", "nunique"),
+                wsum=("w", "sum"),
+                wxsum=("wx", "sum"),
+                origin_rank=("origin_rank", "max"),
+                provisional=("provisional", "any"),
+                source_table=("source_table", lambda s: "; ".join(sorted(set(s)))),
+            )
+            .reset_index()
+        )
         g = g.merge(n_members, left_on="area_code", right_index=True)
         g = g[g["n"] == g["n_members"]]
         if kind == "count":

@@ -40,7 +40,10 @@ def _wijk_names(snap: Path) -> dict[str, str]:
 
 
 def build_regions(
-    buurten: gpd.GeoDataFrame, focus: pd.DataFrame, gemeente: gpd.GeoDataFrame, code: str,
+    buurten: gpd.GeoDataFrame,
+    focus: pd.DataFrame,
+    gemeente: gpd.GeoDataFrame,
+    code: str,
     wijk_names: dict[str, str],
 ) -> gpd.GeoDataFrame:
     fg_of = dict(zip(focus["buurtcode"], focus["focusgebied_code"], strict=True))
@@ -55,13 +58,17 @@ def build_regions(
             "inwoners": buurten["aantalInwoners"].astype(float),
             "mapping": None,
         },
-        geometry=buurten.geometry, crs=buurten.crs,
+        geometry=buurten.geometry,
+        crs=buurten.crs,
     )
     w = b.dissolve(by="wijk_code", aggfunc={"inwoners": "sum"}).reset_index()
     w = w.assign(
-        region_code=w["wijk_code"], level="wijk",
+        region_code=w["wijk_code"],
+        level="wijk",
         name=w["wijk_code"].map(wijk_names).fillna(w["wijk_code"]),
-        parent_code=code, focusgebied=None, mapping=None,
+        parent_code=code,
+        focusgebied=None,
+        mapping=None,
     )
     fmeta = focus.groupby("focusgebied_code").agg(
         name=("focusgebied_naam", "first"),
@@ -72,27 +79,49 @@ def build_regions(
     # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
     f_all = gpd.GeoDataFrame(
         {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
-        geometry=[fb.union_all()], crs=b.crs,
+        geometry=[fb.union_all()],
+        crs=b.crs,
     )
     f = pd.concat([f_all, f], ignore_index=True)
-    fmeta.loc["FG00"] = ["Alle focusbuurten samen", "approximate" if (fmeta["mapping"] == "approximate").any() else "exact"]
+    fmeta.loc["FG00"] = [
+        "Alle focusbuurten samen",
+        "approximate" if (fmeta["mapping"] == "approximate").any() else "exact",
+    ]
     f = f.assign(
-        region_code=f["focusgebied"], level="focusgebied",
-        name=f["focusgebied"].map(fmeta["name"]), parent_code=code, wijk_code=None,
-        mapping=f["focusgebied"].map(fmeta["mapping"]), focusgebied=f["focusgebied"],
+        region_code=f["focusgebied"],
+        level="focusgebied",
+        name=f["focusgebied"].map(fmeta["name"]),
+        parent_code=code,
+        wijk_code=None,
+        mapping=f["focusgebied"].map(fmeta["mapping"]),
+        focusgebied=f["focusgebied"],
     )
     g_geom = gemeente.loc[gemeente["gemeentecode"] == code, "geometry"]
     g = gpd.GeoDataFrame(
         {
-            "region_code": [code], "level": ["gemeente"],
-            "name": [str(buurten["gemeentenaam"].iloc[0])], "parent_code": ["NL00"],
-            "wijk_code": [None], "focusgebied": [None],
-            "inwoners": [float(b["inwoners"].sum())], "mapping": [None],
+            "region_code": [code],
+            "level": ["gemeente"],
+            "name": [str(buurten["gemeentenaam"].iloc[0])],
+            "parent_code": ["NL00"],
+            "wijk_code": [None],
+            "focusgebied": [None],
+            "inwoners": [float(b["inwoners"].sum())],
+            "mapping": [None],
         },
-        geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()], crs=b.crs,
+        geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()],
+        crs=b.crs,
     )
-    cols = ["region_code", "level", "name", "parent_code", "wijk_code", "focusgebied",
-            "inwoners", "mapping", "geometry"]
+    cols = [
+        "region_code",
+        "level",
+        "name",
+        "parent_code",
+        "wijk_code",
+        "focusgebied",
+        "inwoners",
+        "mapping",
+        "geometry",
+    ]
     out = pd.concat([g[cols], w[cols], f[cols], b[cols]], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
 
@@ -108,7 +137,8 @@ def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
     hh = b[(b["indicator"] == "huishoudens")].sort_values("year").groupby("region_code")["value"].last()
     out = share.assign(
         value=share["value"] / 100 * share["region_code"].map(hh),
-        indicator="hh_sociaal_minimum", unit="aantal",
+        indicator="hh_sociaal_minimum",
+        unit="aantal",
         source_table=share["source_table"] + " x huishoudens 2023 (85618NED)",
     ).dropna(subset=["value"])
     return out[COLUMNS]
@@ -116,9 +146,7 @@ def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
 
 def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
     """One row per region, year and indicator, by origin precedence; direct before aggregated."""
-    both = pd.concat(
-        [long.assign(_agg=0), aggregated.assign(_agg=1)], ignore_index=True
-    )
+    both = pd.concat([long.assign(_agg=0), aggregated.assign(_agg=1)], ignore_index=True)
     both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
     both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
     out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
@@ -164,8 +192,11 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     syn_cfg = cfg["synthetic"]
     b_pop = buurten[["buurtcode"]].assign(inwoners=buurten["aantalInwoners"].astype(float))
     syn = synthetic.generate(
-        b_pop, seed=int(syn_cfg["seed"]), first_year=int(syn_cfg["eerste_jaar"]),
-        last_year=int(syn_cfg["laatste_jaar"]), n_planted=int(syn_cfg["n_planted"]),
+        b_pop,
+        seed=int(syn_cfg["seed"]),
+        first_year=int(syn_cfg["eerste_jaar"]),
+        last_year=int(syn_cfg["laatste_jaar"]),
+        n_planted=int(syn_cfg["n_planted"]),
         min_inwoners=int(cfg["min_inwoners"]),
     )
     base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
@@ -173,13 +204,16 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
 
     membership = pd.concat(
         [
-            regions.loc[regions["level"] == "buurt", ["wijk_code", "region_code"]].set_axis(
-                ["area_code", "buurtcode"], axis=1).assign(level="wijk"),
-            focus[["focusgebied_code", "buurtcode"]].set_axis(
-                ["area_code", "buurtcode"], axis=1).assign(level="focusgebied"),
+            regions.loc[regions["level"] == "buurt", ["wijk_code", "region_code"]]
+            .set_axis(["area_code", "buurtcode"], axis=1)
+            .assign(level="wijk"),
+            focus[["focusgebied_code", "buurtcode"]]
+            .set_axis(["area_code", "buurtcode"], axis=1)
+            .assign(level="focusgebied"),
             focus[["buurtcode"]].assign(area_code="FG00", level="focusgebied"),
-            regions.loc[regions["level"] == "buurt", ["region_code"]].rename(
-                columns={"region_code": "buurtcode"}).assign(area_code=code, level="gemeente"),
+            regions.loc[regions["level"] == "buurt", ["region_code"]]
+            .rename(columns={"region_code": "buurtcode"})
+            .assign(area_code=code, level="gemeente"),
         ],
         ignore_index=True,
     )
@@ -193,15 +227,19 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     indicators = validate(indicators, indicators_schema(), "indicators.parquet")
     regions = validate(regions, regions_schema(), "regions.gpkg")
     synthetic_used = sorted(indicators.loc[indicators["origin"] == "synthetic", "indicator"].unique())
-    return BuildResult(regions=regions, indicators=indicators, truth=syn.truth,
-                       synthetic_indicators=synthetic_used)
+    return BuildResult(
+        regions=regions, indicators=indicators, truth=syn.truth, synthetic_indicators=synthetic_used
+    )
 
 
 def write(result: BuildResult, paths: Paths) -> dict:
     """Write all processed tables; each file is swapped in only after it was written in full."""
     paths.processed.mkdir(parents=True, exist_ok=True)
-    with atomic_path(paths.regions) as tmp_regions, atomic_path(paths.indicators) as tmp_ind, \
-            atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth:
+    with (
+        atomic_path(paths.regions) as tmp_regions,
+        atomic_path(paths.indicators) as tmp_ind,
+        atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth,
+    ):
         # GDAL wants a .gpkg suffix to pick the driver; write there, then move into the temp name
         gpkg_tmp = tmp_regions.with_suffix(".gpkg")
         result.regions.to_file(gpkg_tmp, layer="regions", driver="GPKG")

@@ -49,7 +49,10 @@ def _latest_weight(ind: pd.DataFrame, codes: list[str], name: str) -> pd.Series:
 
 
 def compute(
-    ind: pd.DataFrame, regions: pd.DataFrame, cfg: IndexConfig, min_inwoners: int,
+    ind: pd.DataFrame,
+    regions: pd.DataFrame,
+    cfg: IndexConfig,
+    min_inwoners: int,
     gemeente: str | None = None,
 ) -> ResilienceResult:
     """Score every buurt of the municipality above ``min_inwoners`` and every larger area."""
@@ -61,12 +64,14 @@ def compute(
         raise InputError("regions.gpkg: no buurten to score")
     pop = buurten.set_index("region_code")["inwoners"].fillna(0)
     excluded = pop[pop < min_inwoners]
-    excluded_df = pd.DataFrame({
-        "region_code": excluded.index,
-        "name": buurten.set_index("region_code").loc[excluded.index, "name"].to_numpy(),
-        "inwoners": excluded.to_numpy(),
-        "reden": [f"minder dan {min_inwoners} inwoners" for _ in excluded],
-    })
+    excluded_df = pd.DataFrame(
+        {
+            "region_code": excluded.index,
+            "name": buurten.set_index("region_code").loc[excluded.index, "name"].to_numpy(),
+            "inwoners": excluded.to_numpy(),
+            "reden": [f"minder dan {min_inwoners} inwoners" for _ in excluded],
+        }
+    )
     scored = sorted(set(pop.index) - set(excluded.index))
     if not scored:
         raise InputError(f"no buurt has at least {min_inwoners} inhabitants: nothing to score")
@@ -81,7 +86,7 @@ def compute(
     year = cfg.year if cfg.year is not None else max(data_years)
     if year not in data_years:
         raise InputError(f"resilience config: year {year} has no buurt data (available {data_years})")
-    years = [y for y in data_years if y <= year][-cfg.trend_years:]
+    years = [y for y in data_years if y <= year][-cfg.trend_years :]
 
     hh = _latest_weight(ind, scored, "huishoudens").reindex(scored)
     national = None
@@ -103,8 +108,11 @@ def compute(
             bx = values.xs(y, level=1).reindex(index=panel.regions, columns=panel.indicators)
             nat = national.loc[y] if national is not None and y in national.index else None
             _, loc, sd = standardise(bx, hh, cfg.directions, nat)
-            ox = ov.xs(y, level=1).reindex(index=others, columns=panel.indicators) \
-                if y in ov.index.get_level_values(1) else pd.DataFrame(np.nan, index=others, columns=panel.indicators)
+            ox = (
+                ov.xs(y, level=1).reindex(index=others, columns=panel.indicators)
+                if y in ov.index.get_level_values(1)
+                else pd.DataFrame(np.nan, index=others, columns=panel.indicators)
+            )
             zs.append(apply_standardisation(ox, loc, sd, cfg.directions).to_numpy(dtype=float))
         op = Panel(np.stack(zs), panel.years, others, panel.indicators, panel.loc, panel.scale)
         rows.append(pd.DataFrame({"region_code": others, **score_panel(op, w, cfg)}))
@@ -118,8 +126,12 @@ def compute(
     scores["name"] = scores["region_code"].map(meta["name"])
     scores["focusgebied"] = scores["region_code"].map(meta["focusgebied"])
     scores["inwoners"] = scores["region_code"].map(meta["inwoners"])
-    scores["n_indicatoren"] = scores["region_code"].map(
-        contrib.dropna(subset=["z"]).groupby("region_code").size()).fillna(0).astype(int)
+    scores["n_indicatoren"] = (
+        scores["region_code"]
+        .map(contrib.dropna(subset=["z"]).groupby("region_code").size())
+        .fillna(0)
+        .astype(int)
+    )
     scores["year"] = year
     buurt_rank = scores.loc[scores["level"] == "buurt", "index"].rank(ascending=False, method="min")
     scores["rang"] = buurt_rank.reindex(scores.index)
@@ -129,13 +141,34 @@ def compute(
     scores["input_origins"] = scores["region_code"].map(origins).fillna("")
     scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")
     synthetic = bool(scores["synthetic_inputs"].any())
-    cols = ["region_code", "name", "level", "focusgebied", "inwoners", "year", "level_score",
-            "change", "index", "coverage", "n_indicatoren", "klasse", "rang", "input_origins",
-            "synthetic_inputs"]
+    cols = [
+        "region_code",
+        "name",
+        "level",
+        "focusgebied",
+        "inwoners",
+        "year",
+        "level_score",
+        "change",
+        "index",
+        "coverage",
+        "n_indicatoren",
+        "klasse",
+        "rang",
+        "input_origins",
+        "synthetic_inputs",
+    ]
     return ResilienceResult(
-        scores=scores.reindex(columns=cols), contributions=contrib, excluded=excluded_df,
-        year=year, years=years, indicators_used=panel.indicators, indicators_missing=missing,
-        synthetic=synthetic, panel=panel, weights=w,
+        scores=scores.reindex(columns=cols),
+        contributions=contrib,
+        excluded=excluded_df,
+        year=year,
+        years=years,
+        indicators_used=panel.indicators,
+        indicators_missing=missing,
+        synthetic=synthetic,
+        panel=panel,
+        weights=w,
     )
 
 
@@ -161,7 +194,8 @@ def validate_against_focus(res: ResilienceResult) -> tuple[dict, pd.DataFrame]:
         "recall_rood": tp / y.sum() if y.sum() else float("nan"),
         "roc_auc": float(roc_auc_score(y, b["index"])) if 0 < y.sum() < len(y) else float("nan"),
         "synthetic_inputs": res.synthetic,
-        "status": "methodedemonstratie op synthetische invoer (geen bevinding)" if res.synthetic
+        "status": "methodedemonstratie op synthetische invoer (geen bevinding)"
+        if res.synthetic
         else "op echte invoer",
     }
     rows = []
@@ -169,19 +203,34 @@ def validate_against_focus(res: ResilienceResult) -> tuple[dict, pd.DataFrame]:
         focus, flagged = isinstance(r.focusgebied, str), r.klasse == "rood"
         if focus == flagged:
             continue
-        rows.append({
-            "region_code": r.region_code, "name": r.name, "focusgebied": r.focusgebied,
-            "klasse": r.klasse, "index": r.index,
-            "soort": "rood, geen focusbuurt" if flagged else "focusbuurt, niet rood",
-            "drijvende_indicatoren": _drivers(res.contributions, r.region_code, largest=flagged),
-            "synthetic_inputs": res.synthetic,
-        })
-    cols = ["region_code", "name", "focusgebied", "klasse", "index", "soort",
-            "drijvende_indicatoren", "synthetic_inputs"]
+        rows.append(
+            {
+                "region_code": r.region_code,
+                "name": r.name,
+                "focusgebied": r.focusgebied,
+                "klasse": r.klasse,
+                "index": r.index,
+                "soort": "rood, geen focusbuurt" if flagged else "focusbuurt, niet rood",
+                "drijvende_indicatoren": _drivers(res.contributions, r.region_code, largest=flagged),
+                "synthetic_inputs": res.synthetic,
+            }
+        )
+    cols = [
+        "region_code",
+        "name",
+        "focusgebied",
+        "klasse",
+        "index",
+        "soort",
+        "drijvende_indicatoren",
+        "synthetic_inputs",
+    ]
     return metrics, pd.DataFrame(rows, columns=cols)
 
 
-def sensitivity(res: ResilienceResult, cfg: IndexConfig, n_sim: int | None = None) -> tuple[pd.DataFrame, dict]:
+def sensitivity(
+    res: ResilienceResult, cfg: IndexConfig, n_sim: int | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Monte Carlo over weights and indicator sets (seeded).
 
     Each draw multiplies every indicator weight by a log-normal factor and leaves each indicator
@@ -216,23 +265,27 @@ def sensitivity(res: ResilienceResult, cfg: IndexConfig, n_sim: int | None = Non
     with np.errstate(invalid="ignore", divide="ignore"):
         p_red = np.where(valid > 0, red / valid, np.nan)
     hi, lo = float(s.get("robust_above", 0.9)), float(s.get("robust_below", 0.1))
-    label = np.where(p_red >= hi, "robuust rood",
-                     np.where(p_red <= lo, "robuust niet rood", "hangt af van modelkeuzes"))
+    label = np.where(
+        p_red >= hi, "robuust rood", np.where(p_red <= lo, "robuust niet rood", "hangt af van modelkeuzes")
+    )
     label = np.where(np.isnan(p_red), "onvoldoende data", label)
-    table = pd.DataFrame({
-        "region_code": panel.regions,
-        "index_basis": base,
-        "p_rood": p_red,
-        "index_p05": np.nanpercentile(draws, 5, axis=0),
-        "index_p95": np.nanpercentile(draws, 95, axis=0),
-        "rang_p05": np.nanpercentile(ranks, 5, axis=0),
-        "rang_mediaan": np.nanmedian(ranks, axis=0),
-        "rang_p95": np.nanpercentile(ranks, 95, axis=0),
-        "robuustheid": label,
-        "synthetic_inputs": res.synthetic,
-    })
+    table = pd.DataFrame(
+        {
+            "region_code": panel.regions,
+            "index_basis": base,
+            "p_rood": p_red,
+            "index_p05": np.nanpercentile(draws, 5, axis=0),
+            "index_p95": np.nanpercentile(draws, 95, axis=0),
+            "rang_p05": np.nanpercentile(ranks, 5, axis=0),
+            "rang_mediaan": np.nanmedian(ranks, axis=0),
+            "rang_p95": np.nanpercentile(ranks, 95, axis=0),
+            "robuustheid": label,
+            "synthetic_inputs": res.synthetic,
+        }
+    )
     summary = {
-        "n_sim": n_sim, "seed": int(s.get("seed", 0)),
+        "n_sim": n_sim,
+        "seed": int(s.get("seed", 0)),
         "spearman_mediaan": float(np.median(rhos)) if rhos else float("nan"),
         "spearman_p05": float(np.percentile(rhos, 5)) if rhos else float("nan"),
         "n_robuust_rood": int((label == "robuust rood").sum()),

@@ -108,7 +108,10 @@ def weighted_stats(x: pd.DataFrame, w: pd.Series) -> tuple[pd.Series, pd.Series]
 
 
 def standardise(
-    x: pd.DataFrame, w: pd.Series, directions: dict[str, int], national: pd.Series | None = None,
+    x: pd.DataFrame,
+    w: pd.Series,
+    directions: dict[str, int],
+    national: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Aligned z-scores of ``x`` (regions × indicators); returns (z, location, scale).
 
@@ -123,7 +126,9 @@ def standardise(
     return z, loc, sd
 
 
-def apply_standardisation(x: pd.DataFrame, loc: pd.Series, sd: pd.Series, directions: dict[str, int]) -> pd.DataFrame:
+def apply_standardisation(
+    x: pd.DataFrame, loc: pd.Series, sd: pd.Series, directions: dict[str, int]
+) -> pd.DataFrame:
     sign = pd.Series(directions).reindex(x.columns)
     return (x - loc.reindex(x.columns)) / sd.reindex(x.columns) * sign
 
@@ -177,8 +182,12 @@ class Panel:
 
 
 def build_panel(
-    values: pd.DataFrame, weights: pd.Series, cfg: IndexConfig, years: list[int],
-    national: pd.DataFrame | None = None, regions: list[str] | None = None,
+    values: pd.DataFrame,
+    weights: pd.Series,
+    cfg: IndexConfig,
+    years: list[int],
+    national: pd.DataFrame | None = None,
+    regions: list[str] | None = None,
 ) -> Panel:
     """``values``: rows (region_code, year), columns indicators. Standardised year by year, so the
     trend measures a buurt's position *relative to the municipality* (rising concentration)."""
@@ -187,8 +196,11 @@ def build_panel(
     zs = []
     loc = scale = pd.Series(dtype=float)
     for y in years:
-        x = values.xs(y, level=1).reindex(index=regions, columns=inds) if y in values.index.get_level_values(1) \
+        x = (
+            values.xs(y, level=1).reindex(index=regions, columns=inds)
+            if y in values.index.get_level_values(1)
             else pd.DataFrame(np.nan, index=regions, columns=inds)
+        )
         nat = None
         if national is not None and cfg.reference == "nederland" and y in national.index:
             nat = national.loc[y]
@@ -198,7 +210,10 @@ def build_panel(
 
 
 def score_panel(
-    panel: Panel, w: pd.Series, cfg: IndexConfig, mask: np.ndarray | None = None,
+    panel: Panel,
+    w: pd.Series,
+    cfg: IndexConfig,
+    mask: np.ndarray | None = None,
     base_w: pd.Series | None = None,
 ) -> dict[str, np.ndarray]:
     """Level, change, index and coverage for every region of the panel.

@@ -72,7 +72,7 @@ def _cbsodata_options(catalog_url: str, use_https: bool) -> Iterator[None]:
 
 
 class CbsClient:
-    """Thin, safe wrapper: every request has a timeout and transient failures are retried a bounded number of times."""
+    """Thin, safe wrapper: every request has a timeout; transient failures are retried, bounded."""
 
     def __init__(self, settings: CbsSettings, sleep=time.sleep):
         self.s = settings
@@ -204,8 +204,15 @@ def harmonise(
             f"CBS table {table_id}: several rows per region and year; set 'select' for the extra "
             "dimension(s) in config/cbs_tables.yaml"
         )
-    long = to_long(df, region_col=region_dim, year=None, year_col="_year", columns=mapping,
-                   source_table=table_id, origin="cbs")
+    long = to_long(
+        df,
+        region_col=region_dim,
+        year=None,
+        year_col="_year",
+        columns=mapping,
+        source_table=table_id,
+        origin="cbs",
+    )
     src_key = {v: k for k, v in mapping.items()}
     long["provisional"] = long["year"].isin(prov_years) | long["indicator"].map(
         lambda i: src_key.get(i) in prov_keys
@@ -311,7 +318,11 @@ def table_plan(registry: dict[str, Any], years: range) -> list[tuple[str, str, i
 
 
 def fetch_all(
-    client: CbsClient, registry: dict[str, Any], gemeente: str, cache_dir: Path, years: range,
+    client: CbsClient,
+    registry: dict[str, Any],
+    gemeente: str,
+    cache_dir: Path,
+    years: range,
     log=print,
 ) -> dict[str, Any]:
     """Pull every registered table into the cache. Returns a summary; never hangs."""
@@ -330,8 +341,7 @@ def fetch_all(
                 table_id, filters=region_filter(spec["region_dim"], gemeente), catalog_url=catalog
             )
             harmonise(raw, table_id, spec, year)  # validate before caching
-            write_cache(cache_dir, table_id, raw, {"registry_key": key, "year": year,
-                                                   "catalog": catalog})
+            write_cache(cache_dir, table_id, raw, {"registry_key": key, "year": year, "catalog": catalog})
             summary["pulled"].append(table_id)
         except (SourceUnavailable, InputError) as exc:
             summary["failed"].append({"table_id": table_id, "error": str(exc)})

@@ -67,8 +67,7 @@ def read_leefbaarometer3(path: Path) -> pd.DataFrame:
             raise InputError(f"{path}: expected column '{col}' missing (found {list(df.columns)})")
     present = {k: v for k, v in LBM3_COLUMNS.items() if k in df.columns}
     for col in [*present, "jaar"]:
-        converted = pd.to_numeric(df[col].astype(str).str.replace(",", ".", regex=False),
-                                  errors="coerce")
+        converted = pd.to_numeric(df[col].astype(str).str.replace(",", ".", regex=False), errors="coerce")
         bad = converted.isna() & df[col].notna()
         if bad.any():
             raise InputError(
@@ -77,8 +76,15 @@ def read_leefbaarometer3(path: Path) -> pd.DataFrame:
         df[col] = converted
     if df.empty:
         raise InputError(f"{path}: no rows")
-    return to_long(df, region_col="bu_code", year=None, year_col="jaar", columns=present,
-                   source_table=LBM3_SOURCE, origin="local")[COLUMNS]
+    return to_long(
+        df,
+        region_col="bu_code",
+        year=None,
+        year_col="jaar",
+        columns=present,
+        source_table=LBM3_SOURCE,
+        origin="local",
+    )[COLUMNS]
 
 
 def local_indicators(local: Path) -> pd.DataFrame:

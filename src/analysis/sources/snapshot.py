@@ -45,9 +45,7 @@ def _read_json(path: Path):
 def _suppressed_to_nan(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     out = df.copy()
     for c in cols:
-        out[c] = pd.to_numeric(out[c], errors="coerce").where(
-            lambda s: ~s.isin(CBS_SUPPRESSED)
-        )
+        out[c] = pd.to_numeric(out[c], errors="coerce").where(lambda s: ~s.isin(CBS_SUPPRESSED))
     return out
 
 
@@ -145,13 +143,21 @@ def kwb_wijk_indicators(snapshot: Path) -> pd.DataFrame:
     frames = []
     for year, table in ((2016, "83487NED"), (2017, "83765NED")):
         folder = snapshot / f"kwb_{year}_wijk"
-        for fname, code_col in ((f"wijk_{year}_zwijndrecht.csv", "WK_CODE"),
-                                (f"gem_{year}_zwijndrecht.csv", "GM_CODE")):
+        for fname, code_col in (
+            (f"wijk_{year}_zwijndrecht.csv", "WK_CODE"),
+            (f"gem_{year}_zwijndrecht.csv", "GM_CODE"),
+        ):
             df = _read_csv(folder / fname, [code_col, *WIJK_KWB_COLUMNS])
             df = _suppressed_to_nan(df, list(WIJK_KWB_COLUMNS))
             frames.append(
-                to_long(df, region_col=code_col, year=year, columns=WIJK_KWB_COLUMNS,
-                        source_table=f"{table} (Wijk- en buurtkaart {year})", origin="snapshot")
+                to_long(
+                    df,
+                    region_col=code_col,
+                    year=year,
+                    columns=WIJK_KWB_COLUMNS,
+                    source_table=f"{table} (Wijk- en buurtkaart {year})",
+                    origin="snapshot",
+                )
             )
     return pd.concat(frames, ignore_index=True)
 
@@ -162,22 +168,37 @@ def kwb_wijk_indicators(snapshot: Path) -> pd.DataFrame:
 def leefbaarometer2_indicators(snapshot: Path) -> pd.DataFrame:
     folder = snapshot / "leefbaarometer_2_0"
     frames = []
-    for fname in ("dimensiescore_wijk_stand_data1_zwijndrecht.csv",
-                  "dimensiescore_gemeente_stand_data1_zwijndrecht.csv"):
+    for fname in (
+        "dimensiescore_wijk_stand_data1_zwijndrecht.csv",
+        "dimensiescore_gemeente_stand_data1_zwijndrecht.csv",
+    ):
         df = _read_csv(folder / fname, ["GBD", "JAAR", "RLBRMTR"])
         frames.append(
-            to_long(df, region_col="GBD", year=None, year_col="JAAR",
-                    columns={"RLBRMTR": "lbm2_score"},
-                    source_table="Leefbaarometer 2.0 meting 2016 (BZK)", origin="snapshot")
+            to_long(
+                df,
+                region_col="GBD",
+                year=None,
+                year_col="JAAR",
+                columns={"RLBRMTR": "lbm2_score"},
+                source_table="Leefbaarometer 2.0 meting 2016 (BZK)",
+                origin="snapshot",
+            )
         )
-    for fname, code_col in (("wijk_zwijndrecht.csv", "WK_CODE"),
-                            ("score_gemeente_zwijndrecht.csv", "GM_CODE")):
+    for fname, code_col in (
+        ("wijk_zwijndrecht.csv", "WK_CODE"),
+        ("score_gemeente_zwijndrecht.csv", "GM_CODE"),
+    ):
         df = _read_csv(folder / fname, [code_col, "KL02", "KL08", "KL12", "KL14", "KL16"])
         for col in ("KL02", "KL08", "KL12", "KL14", "KL16"):
             frames.append(
-                to_long(df, region_col=code_col, year=2000 + int(col[2:]),
-                        columns={col: "lbm2_klasse"},
-                        source_table="Leefbaarometer 2.0 meting 2016 (BZK)", origin="snapshot")
+                to_long(
+                    df,
+                    region_col=code_col,
+                    year=2000 + int(col[2:]),
+                    columns={col: "lbm2_klasse"},
+                    source_table="Leefbaarometer 2.0 meting 2016 (BZK)",
+                    origin="snapshot",
+                )
             )
     return pd.concat(frames, ignore_index=True)
 
@@ -196,7 +217,9 @@ def kwb_2025_wijkwarm_indicators(snapshot: Path) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
     return to_long(
-        wide, region_col="code", year=2025,
+        wide,
+        region_col="code",
+        year=2025,
         columns={"corporatie_pct": "corporatie_pct", "woz": "woz"},
         source_table="86165NED (KWB 2025, via derden: wijkwarm; niet geverifieerd)",
         origin="snapshot",
@@ -229,9 +252,15 @@ def poverty_indicators(snapshot: Path, code: str) -> pd.DataFrame:
     df = df[df["region_code"] == code]
     if df.empty:
         raise InputError(f"{snapshot / 'timeseries' / POVERTY_FILE}: no rows for region {code}")
-    long = to_long(df, region_col="region_code", year=None, year_col="year",
-                   columns={"value": "lage_welvaart_hh_25_64"},
-                   source_table=POVERTY_SOURCE, origin="snapshot")
+    long = to_long(
+        df,
+        region_col="region_code",
+        year=None,
+        year_col="year",
+        columns={"value": "lage_welvaart_hh_25_64"},
+        source_table=POVERTY_SOURCE,
+        origin="snapshot",
+    )
     # 2020 is provisional and has a definition break in wealth (see timeseries/README.md)
     long["provisional"] = long["year"] >= 2020
     return long[COLUMNS]

@@ -46,12 +46,23 @@ RECIPES: dict[str, tuple[float, float, float, float, float]] = {
     "lbm_sociaal": (0.00, -0.030, 0.008, -0.5, 0.5),
 }
 UNITS = {
-    "ses_woa": "score", "ses_woa_welvaart": "score", "ses_woa_opleiding": "score",
-    "ses_woa_arbeid": "score", "laag_inkomen_pct": "%", "sociaal_minimum_pct": "%",
-    "bijstand_per_1000": "per 1000", "corporatie_pct": "%", "woz": "x 1.000 euro",
-    "eenouder_pct": "%", "misdrijven_per_1000": "per 1000", "lbm_score": "score",
-    "lbm_fysiek": "score", "lbm_woningen": "score", "lbm_voorzieningen": "score",
-    "lbm_veiligheid": "score", "lbm_sociaal": "score",
+    "ses_woa": "score",
+    "ses_woa_welvaart": "score",
+    "ses_woa_opleiding": "score",
+    "ses_woa_arbeid": "score",
+    "laag_inkomen_pct": "%",
+    "sociaal_minimum_pct": "%",
+    "bijstand_per_1000": "per 1000",
+    "corporatie_pct": "%",
+    "woz": "x 1.000 euro",
+    "eenouder_pct": "%",
+    "misdrijven_per_1000": "per 1000",
+    "lbm_score": "score",
+    "lbm_fysiek": "score",
+    "lbm_woningen": "score",
+    "lbm_voorzieningen": "score",
+    "lbm_veiligheid": "score",
+    "lbm_sociaal": "score",
 }
 LBM_BASE = 4.10  # national mean level of the Leefbaarometer 3.0 total (synthetic anchor)
 PLANTED_SHIFT = 2.0
@@ -119,7 +130,5 @@ def generate(
     long["source_table"] = SOURCE.format(seed=seed)
     long["origin"] = "synthetic"
     long["provisional"] = False
-    truth = pd.DataFrame(
-        {"buurtcode": inhabited["buurtcode"], "planted": planted, "v0": v0, "trend": trend}
-    )
+    truth = pd.DataFrame({"buurtcode": inhabited["buurtcode"], "planted": planted, "v0": v0, "trend": trend})
     return SyntheticResult(indicators=long[COLUMNS], truth=truth)

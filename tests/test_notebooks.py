@@ -1,0 +1,49 @@
+"""The research notebooks run top to bottom on the bundled data and are committed without outputs."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from analysis.config import NOTEBOOKS_DIR
+
+NOTEBOOKS = [
+    "01_data_verkenning.ipynb",
+    "02_veerkracht_analyse.ipynb",
+    "03_doelen_prognoses.ipynb",
+    "factsheet.ipynb",
+]
+
+
+# each notebook must visibly say what it shows (synthetic input is announced)
+EXPECTED = {
+    "01_data_verkenning.ipynb": "Synthetische indicatoren in deze build: ",
+    "02_veerkracht_analyse.ipynb": "de invoer is (deels) SYNTHETISCH",
+    "03_doelen_prognoses.ipynb": "waarvan 9 meetbaar",
+}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_without_outputs_and_paired(name):
+    nb = json.loads((NOTEBOOKS_DIR / name).read_text())
+    assert all(
+        not c.get("outputs") and not c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"
+    )
+    assert (NOTEBOOKS_DIR / name.replace(".ipynb", ".py")).exists()
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS[:3])
+def test_notebook_runs_top_to_bottom(name, built, tmp_path, monkeypatch):
+    paths, _ = built
+    monkeypatch.setenv("VEERKRACHT_RAW", str(paths.raw))
+    monkeypatch.setenv("VEERKRACHT_PROCESSED", str(paths.processed))
+    monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(tmp_path / "outputs"))
+    nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    NotebookClient(
+        nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+    ).execute()
+    text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
+    assert EXPECTED[name] in text
