@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
-    p.add_argument("--n-areas", type=int, default=12)
+    p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:

@@ -19,19 +19,27 @@ ENGINE_NAME = "veerkracht-reuse"
 _KERNEL: dict[str, object] = {}
 
 
-def worker_kernel(kernel_name: str, startup_timeout: float = 60):
-    """The kernel (manager, client) of this process, started on first use or after a death."""
+def worker_kernel(kernel_name: str, startup_timeout: float = 60, warm: str | None = None):
+    """The kernel (manager, client) of this process, started on first use or after a death.
+
+    ``warm`` is code run once after start (imports, caches) so the first sheet is not slower.
+    """
     km = _KERNEL.get("km")
     if km is None or not km.is_alive():
         shutdown_worker_kernel()
         # IPC sockets under a per-process prefix: no TCP ports, and no collision between workers
         sock_dir = tempfile.mkdtemp(prefix="veerkracht-kernel-")
         km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sock_dir, "k"))
-        km.start_kernel()
+        # no SQLite input history in a batch kernel: it costs a write per cell
+        km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"])
         kc = km.client()
         kc.start_channels()
         kc.wait_for_ready(timeout=startup_timeout)
         kc.allow_stdin = False
+        if warm:
+            reply = kc.execute_interactive(warm, timeout=startup_timeout, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
         _KERNEL.update(km=km, kc=kc)
     return _KERNEL["km"], _KERNEL["kc"]
 

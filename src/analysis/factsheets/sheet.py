@@ -155,6 +155,29 @@ def reset_plotting() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
 
 
+def warm_up() -> None:
+    """Load tables, goal catalogue and base map once (a kernel runs this before its first sheet)."""
+    reset_plotting()
+    ctx = load_context()
+    _locator_axes(ctx)
+    _goal_catalog()
+    import analysis.goals.run  # noqa: F401  (fan charts)
+
+    plt.close("all")
+
+
+_GOALS: dict = {}
+
+
+def _goal_catalog() -> dict:
+    """Goals by id, parsed once per process (the YAML does not change during a batch)."""
+    if not _GOALS:
+        from analysis.goals.catalog import load_catalog
+
+        _GOALS.update({g.id: g for g in load_catalog()[0]})
+    return _GOALS
+
+
 class Sheet:
     def __init__(self, ctx: Context, code: str, year: int | None = None):
         reg = ctx.regions.set_index("region_code")
@@ -478,10 +501,9 @@ class Sheet:
         row = row[(row["doel_id"] == goal_id) & (row["region_code"] == region)]
         if fc.empty or row.empty:
             return ""
-        from analysis.goals.catalog import load_catalog
         from analysis.goals.run import fan_chart
 
-        goal = {g.id: g for g in load_catalog()[0]}[goal_id]
+        goal = _goal_catalog()[goal_id]
         r = row.iloc[0].to_dict()
         fig = fan_chart(
             goal,
