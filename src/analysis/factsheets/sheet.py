@@ -190,7 +190,7 @@ class Sheet:
         self.level = str(self.info["level"])
         self.name = str(self.info["name"])
         ind = ctx.indicators
-        self.year = int(year) if year is not None else int(ind.loc[ind["region_code"] == code, "year"].max())
+        self.year = int(year) if year is not None else self._default_year(ind, code)
         self.wijk = self.info["wijk_code"] if self.level == "buurt" else None
         fg = self.info["focusgebied"]
         self.focus = fg if isinstance(fg, str) else None
@@ -198,6 +198,14 @@ class Sheet:
         self.compare = list(dict.fromkeys(self.compare))
         self.catalog = indicator_catalog()
         self._select()
+
+    @staticmethod
+    def _default_year(ind: pd.DataFrame, code: str) -> int:
+        """Latest year of the area's time-series indicators (a lone later figure, such as a
+        third-party 2025 housing value, does not move the reference year)."""
+        own = ind[ind["region_code"] == code]
+        series = own[own["indicator"].isin(SERIES_INDICATORS)]
+        return int((series if len(series) else own)["year"].max())
 
     @classmethod
     def load(cls, code: str, year: int | None = None, forceer_fout: bool = False) -> Sheet:
@@ -456,13 +464,14 @@ class Sheet:
             )
         g = self.goal_rows[self.goal_rows["status"] != "niet meetbaar"]
         where = ", ".join(esc(self.reg.loc[c, "name"]) for c in self.goal_regions if c in self.reg.index)
-        note = (
-            ""
-            if self.level == "focusgebied" or self.focus
-            else (
+        if self.level == "gemeente":
+            note = f"<p class='note'>Doelen voor {where}.</p>"
+        elif self.level == "focusgebied" or self.focus:
+            note = ""
+        else:
+            note = (
                 f"<p class='note'>Dit gebied is geen focusgebied; getoond worden de doelen voor {where}.</p>"
             )
-        )
         rows = []
         for r in g.itertuples():
             p = "n.b." if pd.isna(r.p_gehaald) else f"{nl_number(100 * r.p_gehaald, 0)}%"
@@ -550,6 +559,14 @@ class Sheet:
             p = f"; voorlopig: {', '.join(map(str, prov))}" if prov else ""
             mark = f" {SYNTH_BADGE}" if origin == "synthetic" else ""
             items.append(f"<li>{esc(table)}: {span}{p} (herkomst: {esc(origin)}){mark}</li>")
+        if self.score is not None:
+            items.append(
+                f"<li>Veerkrachtindex {int(self.score['year'])}: berekend uit indicatoren met herkomst "
+                f"{esc(self.score['input_origins'])} (outputs/resilience/scores.parquet)</li>"
+            )
+        if self.goal_rows is not None:
+            for bron in sorted(set(self.goal_rows["bron"].dropna()) - {""}):
+                items.append(f"<li>Doelprognoses: {esc(bron)}</li>")
         built = self.ctx.manifest.get("built_at", "onbekend")
         return (
             "<section class='bronnen'><h2>Bronnen en methode</h2><ul>" + "".join(items) + "</ul>"
