@@ -228,3 +228,39 @@ def test_cache_write_failure_leaves_previous_cache(tmp_path, monkeypatch):
         cbs.cached_indicators(tmp_path, cbs_registry()),
         cbs.cached_indicators(tmp_path, cbs_registry()),
     )
+
+
+def test_fetch_all_with_a_silent_server_is_bounded_by_the_timeout(tmp_path):
+    """A server that accepts connections but never answers must not hang the pipeline."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    conns: list = []
+    stop = threading.Event()
+
+    def accept():  # bounded: stops when the test ends
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(srv.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        host = f"127.0.0.1:{port}"
+        client = cbs.CbsClient(cbs.CbsSettings(catalog_url=host, use_https=False, probe_timeout_s=0.5))
+        registry = {"kwb": {**cbs_registry()["kwb"], "catalog": host}}
+        summary = cbs.fetch_all(client, registry, "GM0642", tmp_path, range(2024, 2025), log=lambda m: None)
+        assert summary["offline"] == ["85984NED"] and summary["seconds"] < 5
+    finally:
+        stop.set()
+        t.join(timeout=2)
+        for c in conns:
+            c.close()
+        srv.close()

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,7 +329,9 @@ def fetch_all(
     """Pull every registered table into the cache. Returns a summary; never hangs."""
     started = time.monotonic()
     catalogs = {spec.get("catalog", client.s.catalog_url) for spec in registry.values()}
-    reachable = {c: client.probe(c) for c in catalogs}
+    # probe all catalogs at once: the worst case is one probe timeout, not one per catalog
+    with ThreadPoolExecutor(max_workers=len(catalogs)) as pool:
+        reachable = dict(zip(catalogs, pool.map(client.probe, catalogs), strict=True))
     summary: dict[str, Any] = {"pulled": [], "failed": [], "offline": []}
     for key, table_id, year in table_plan(registry, years):
         spec = registry[key]
