@@ -71,10 +71,3 @@ def to_long(
     long["provisional"] = bool(provisional)
     long["year"] = long["year"].astype(int)
     return long[COLUMNS].reset_index(drop=True)
-
-
-def empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(COLUMNS, _DTYPES, strict=True)})
-
-
-_DTYPES = ["str", "str", "int64", "str", "float64", "str", "str", "str", "bool"]

@@ -23,7 +23,7 @@ from analysis.goals.forecast import (
     target_value,
 )
 from analysis.io import write_json, write_table
-from analysis.processed.build import load_indicators
+from analysis.processed.build import load_indicators, load_regions
 from analysis.records import ORIGIN_PRIORITY, ORIGINS
 from analysis.sources import snapshot
 
@@ -302,9 +302,6 @@ def run(paths: Paths) -> dict:
     fcfg, scfg = raw["forecast"], raw["status"]
     gemeente = settings()["gemeente"]["code"]
     ind = load_indicators(paths)
-    names = {}
-    from analysis.processed.build import load_regions
-
     reg = load_regions(paths)
     names = dict(zip(reg["region_code"], reg["name"], strict=True))
     out = paths.outputs / "goals"

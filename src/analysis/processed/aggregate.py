@@ -8,7 +8,6 @@ real buurt counts offline); the method docs say so.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from analysis.config import indicator_catalog
@@ -92,11 +91,3 @@ def aggregate(long: pd.DataFrame, membership: pd.DataFrame, level: str) -> pd.Da
     out["source_table"] = "aggregatie van buurten: " + out["source_table"]
     out["value"] = out["value"].astype(float)
     return out[COLUMNS]
-
-
-def weighted_mean(values: pd.Series, weights: pd.Series) -> float:
-    """Weighted mean ignoring pairs where either is missing; NaN when no weight is left."""
-    mask = values.notna() & weights.notna()
-    if not mask.any() or weights[mask].sum() <= 0:
-        return float("nan")
-    return float(np.average(values[mask], weights=weights[mask]))
