@@ -264,3 +264,9 @@ def test_fetch_all_with_a_silent_server_is_bounded_by_the_timeout(tmp_path):
         for c in conns:
             c.close()
         srv.close()
+
+
+def test_region_filter_pads_codes_and_includes_comparison_municipalities():
+    f = cbs.region_filter("WijkenEnBuurten", "GM0642", others=("GM0505",))
+    assert "substringof('BU0642',WijkenEnBuurten)" in f
+    assert "(WijkenEnBuurten eq 'NL00      ')" in f and "(WijkenEnBuurten eq 'GM0505    ')" in f

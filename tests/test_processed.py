@@ -213,3 +213,36 @@ def test_leefbaarometer3_rejects_other_shapes(tmp_path):
     p.write_text("code|year|score\nBU1|2022|4\n")
     with pytest.raises(InputError, match="leefbaarometer3.csv"):
         read_leefbaarometer3(p)
+
+
+def test_pc4_parser_reads_the_2022_subset():
+    from analysis.config import SNAPSHOT_DIR
+    from analysis.sources.snapshot import read_pc4
+
+    pc4 = read_pc4(SNAPSHOT_DIR).set_index(["pc4", "indicator"])
+    assert pc4.loc[("3331", "ses_woa"), "value"] == pytest.approx(-0.095)
+    assert pc4.loc[("3331", "ses_woa"), "provisional"]  # 2022 voorlopig
+    assert pc4.loc[("3333", "pc4_laag_inkomen_pct"), "value"] == pytest.approx(44.3)
+    assert ("3336", "gem_inkomen_hh") not in pc4.index  # null in the source stays missing
+
+
+def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
+    from analysis.processed.build import build
+    from analysis.sources.cbs import write_cache
+    from tests.conftest import kwb_meta
+
+    rows = [
+        {"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 830, "HuishoudensMetEenLaagInkomen_89": 12.5},
+        {"WijkenEnBuurten": "GM0642    ", "AantalInwoners_5": 44874, "HuishoudensMetEenLaagInkomen_89": 9.1},
+    ]
+    write_cache(
+        tmp_paths.cbs_cache,
+        "85984NED",
+        {**kwb_meta(), "TypedDataSet": rows},
+        {"registry_key": "kwb", "year": 2024},
+    )
+    ind = build(tmp_paths).indicators.set_index(["region_code", "year", "indicator"])
+    row = ind.loc[("BU06420305", 2024, "laag_inkomen_pct")]
+    assert row["value"] == 12.5 and row["origin"] == "cbs" and row["source_table"] == "85984NED"
+    assert ind.loc[("GM0642", 2024, "laag_inkomen_pct"), "origin"] == "cbs"  # direct beats aggregate
+    assert ind.loc[("BU06420305", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"

@@ -45,7 +45,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
-    summary = fetch_all(client, registry, cfg["gemeente"]["code"], default_paths().cbs_cache, years)
+    others = tuple(cfg["vergelijking"].get("drechtsteden", []))
+    summary = fetch_all(
+        client, registry, cfg["gemeente"]["code"], default_paths().cbs_cache, years, others=others
+    )
     print(
         f"fetch: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
         f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"

@@ -153,14 +153,15 @@ def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
     return out[COLUMNS].reset_index(drop=True)
 
 
-def _check_codes(df: pd.DataFrame, known: set[str], code: str, what: str) -> pd.DataFrame:
-    """Keep rows of this municipality (and NL00); an unknown code of this municipality is an error."""
+def _check_codes(
+    df: pd.DataFrame, known: set[str], code: str, what: str, others: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Keep rows of this municipality, NL00 and the comparison municipalities; an unknown code of
+    this municipality is an error."""
     num = code[2:]
-    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}\d\d|BU{num}\d{{4}})$") | (
-        df["region_code"] == "NL00"
-    )
-    df = df[ours]
-    unknown = sorted(set(df["region_code"]) - known - {"NL00"})
+    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}\d\d|BU{num}\d{{4}})$")
+    df = df[ours | df["region_code"].isin(["NL00", *others])]
+    unknown = sorted(set(df["region_code"]) - known - {"NL00", *others})
     if unknown:
         raise InputError(f"{what}: unknown region code(s) for {code}: {unknown[:5]}")
     return df
@@ -186,7 +187,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     real.append(_check_codes(local.local_indicators(paths.local), known, code, f"{paths.local}"))
     if use_cache:
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
-        real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}"))
+        others = tuple(cfg["vergelijking"].get("drechtsteden", []))
+        real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
     real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
 
     syn_cfg = cfg["synthetic"]

@@ -126,11 +126,14 @@ def _status_from_message(msg: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def region_filter(region_dim: str, gemeente: str, national: str = "NL00") -> str:
-    """OData filter: the municipality, its wijken and buurten, and the national row."""
+def region_filter(
+    region_dim: str, gemeente: str, national: str = "NL00", others: tuple[str, ...] = ()
+) -> str:
+    """OData filter: the municipality, its wijken and buurten, the national row and the
+    comparison municipalities (municipal rows only). CBS pads region keys to 10 characters."""
     num = gemeente[2:]
     parts = [f"substringof('{p}{num}',{region_dim})" for p in ("GM", "WK", "BU")]
-    parts.append(f"({region_dim} eq '{national.ljust(10)}')")
+    parts += [f"({region_dim} eq '{code.ljust(10)}')" for code in (national, *others)]
     return " or ".join(parts)
 
 
@@ -325,8 +328,12 @@ def fetch_all(
     cache_dir: Path,
     years: range,
     log=print,
+    others: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Pull every registered table into the cache. Returns a summary; never hangs."""
+    """Pull every registered table into the cache. Returns a summary; never hangs.
+
+    ``others``: comparison municipalities whose municipal rows are pulled too.
+    """
     started = time.monotonic()
     catalogs = {spec.get("catalog", client.s.catalog_url) for spec in registry.values()}
     # probe all catalogs at once: the worst case is one probe timeout, not one per catalog
@@ -341,7 +348,9 @@ def fetch_all(
             continue
         try:
             raw = client.download(
-                table_id, filters=region_filter(spec["region_dim"], gemeente), catalog_url=catalog
+                table_id,
+                filters=region_filter(spec["region_dim"], gemeente, others=others),
+                catalog_url=catalog,
             )
             harmonise(raw, table_id, spec, year)  # validate before caching
             write_cache(cache_dir, table_id, raw, {"registry_key": key, "year": year, "catalog": catalog})

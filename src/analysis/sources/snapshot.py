@@ -226,6 +226,52 @@ def kwb_2025_wijkwarm_indicators(snapshot: Path) -> pd.DataFrame:
     )
 
 
+# --- PC4 SES-WOA and income 2022 (CBS postcode statistics, derived subset) -------------------------
+
+PC4_FILES = {
+    "cbs_pc4_ses_woa_zwijndrecht_subset.json": {
+        "ses_woa_total": "ses_woa",
+        "ses_woa_welvaart": "ses_woa_welvaart",
+        "ses_woa_arbeid": "ses_woa_arbeid",
+        "n_households": "huishoudens",
+    },
+    "cbs_pc4_income_zwijndrecht_subset.json": {
+        "avg_income_household": "gem_inkomen_hh",
+        "pct_low_income_household": "pc4_laag_inkomen_pct",
+        "avg_woz_value": "woz",
+        "n_private_households": "huishoudens",
+    },
+}
+
+
+def read_pc4(snapshot: Path) -> pd.DataFrame:
+    """PC4 figures for 2022 in a tidy frame (pc4, year, indicator, value, source, provisional).
+
+    Kept apart from indicators.parquet: postcode areas do not nest in buurten, and the PC4 "laag
+    inkomen" is a different definition (bottom 40% nationally) from the KWB one; see PROVENANCE §7.
+    """
+    frames = []
+    for fname, mapping in PC4_FILES.items():
+        path = snapshot / "pc4_2022" / fname
+        data = _read_json(path)
+        if "pc4" not in data or not isinstance(data["pc4"], dict):
+            raise InputError(f"{path}: expected key 'pc4' with one entry per postcode")
+        wide = pd.DataFrame.from_dict(data["pc4"], orient="index").rename_axis("pc4").reset_index()
+        missing = [c for c in mapping if c not in wide.columns]
+        if missing:
+            raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+        long = wide.melt(id_vars="pc4", value_vars=list(mapping), var_name="kolom", value_name="value")
+        long["indicator"] = long["kolom"].map(mapping)
+        long["value"] = pd.to_numeric(long["value"], errors="coerce")
+        long["year"] = 2022
+        long["source"] = data.get("source", fname)
+        long["provisional"] = data.get("status") == "voorlopig"
+        frames.append(long.drop(columns="kolom").dropna(subset=["value"]))
+    return pd.concat(frames, ignore_index=True)[
+        ["pc4", "year", "indicator", "value", "source", "provisional"]
+    ]
+
+
 # --- Databank Zuid-Holland poverty series ------------------------------------------------------
 
 TIMESERIES_COLUMNS = ["region_name", "region_code", "year", "value", "indicator", "unit", "note"]
