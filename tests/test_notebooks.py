@@ -47,3 +47,12 @@ def test_notebook_runs_top_to_bottom(name, built, tmp_path, monkeypatch):
     ).execute()
     text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert EXPECTED[name] in text
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_paired_py_percent_file_is_in_sync(name):
+    import jupytext
+
+    ipynb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    py = jupytext.read(NOTEBOOKS_DIR / name.replace(".ipynb", ".py"))
+    assert [c.source for c in ipynb.cells] == [c.source for c in py.cells]

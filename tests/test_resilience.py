@@ -146,3 +146,22 @@ def test_validation_reports_metrics_and_states_input_origin():
     assert metrics["roc_auc"] == 1.0  # the worst buurt is the focus buurt
     assert metrics["recall_rood"] == 1.0
     assert set(dis["soort"]) <= {"rood, geen focusbuurt", "focusbuurt, niet rood"}
+
+
+def test_national_reference_shifts_scores_but_keeps_the_ranking():
+    from scipy.stats import spearmanr
+
+    ind, regions = small_world()
+    nat = pd.DataFrame(
+        [
+            dict(region_code="NL00", year=y, indicator=k, value=v)
+            for y in range(2020, 2025)
+            for k, v in {"laag_inkomen_pct": 6.0, "ses_woa": 0.1, "woz": 350.0, "lbm_score": 4.2}.items()
+        ]
+    ).assign(level="land", unit="", source_table="T", origin="synthetic", provisional=False)[COLUMNS]
+    ind = pd.concat([ind, nat], ignore_index=True)
+    gem = _scores(ind, regions).query("level == 'buurt'")["index"]
+    nl = _scores(ind, regions, replace(CFG, reference="nederland")).query("level == 'buurt'")["index"]
+    assert spearmanr(gem, nl).statistic == pytest.approx(1.0)
+    assert (nl - gem).abs().min() > 0.1  # higher poverty and lower WOZ than NL: all shifted up
+    assert (nl > gem).all()

@@ -261,7 +261,9 @@ def run_batch(
                 ): a
                 for a in todo
             }
-            bar = tqdm(total=len(futs), desc="factsheets", unit="blad", disable=not progress)
+            bar = tqdm(
+                total=len(futs), desc="factsheets", unit="blad", disable=None if progress else True
+            )  # None: only on a terminal
             for fut in as_completed(futs):
                 a = futs[fut]
                 res = fut.result()
