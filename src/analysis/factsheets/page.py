@@ -47,7 +47,9 @@ svg.kaart a path:hover { opacity: .7; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav.top, .noprint { display: none; }
-  section, figure, table { break-inside: avoid; }
+  figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
+  .scroll { overflow: visible; }
+  table { font-size: 8pt; } th, td { padding: .2rem .3rem; } td { overflow-wrap: anywhere; }
   h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
   .banner-synthetic { border-width: 1px; }
