@@ -15,18 +15,23 @@ KLASSE_KLEUR = {"rood": "#c0392b", "oranje": "#e67e22", "groen": "#27ae60", "onv
 sns.set_theme(style="whitegrid", context="notebook")
 
 
-def sources_of(rows: pd.DataFrame) -> str:
-    """'table (years[, voorlopig]; origin)' for each source in long-format ``rows``."""
-    if rows.empty:
-        return "geen gegevens"
-    parts = []
+def source_entries(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(source table, 'years[, voorlopig: ...]', origin) for each source in long-format ``rows``."""
+    out = []
     for (table, origin), g in rows.groupby(["source_table", "origin"], sort=True):
         years = sorted(g["year"].unique())
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
         py = sorted(g.loc[g["provisional"].astype(bool), "year"].unique())
         prov = f", voorlopig: {', '.join(str(y) for y in py)}" if py else ""
-        parts.append(f"{table} ({span}{prov}; herkomst: {origin})")
-    return "; ".join(parts)
+        out.append((str(table), span + prov, str(origin)))
+    return out
+
+
+def sources_of(rows: pd.DataFrame) -> str:
+    """'table (years[, voorlopig]; origin)' for each source in long-format ``rows``."""
+    if rows.empty:
+        return "geen gegevens"
+    return "; ".join(f"{t} ({span}; herkomst: {o})" for t, span, o in source_entries(rows))
 
 
 def finish(fig: plt.Figure, caption: str, synthetic: bool, tight: bool = True) -> plt.Figure:

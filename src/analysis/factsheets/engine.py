@@ -8,6 +8,7 @@ resets matplotlib, so a sheet cannot see state left by the sheet before it (test
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 from jupyter_client.manager import KernelManager
@@ -36,11 +37,12 @@ def worker_kernel(kernel_name: str, startup_timeout: float = 60, warm: str | Non
         kc.start_channels()
         kc.wait_for_ready(timeout=startup_timeout)
         kc.allow_stdin = False
+        _KERNEL.update(km=km, kc=kc, sock_dir=sock_dir)
         if warm:
             reply = kc.execute_interactive(warm, timeout=startup_timeout, output_hook=lambda msg: None)
             if reply["content"]["status"] != "ok":
+                shutdown_worker_kernel()
                 raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
-        _KERNEL.update(km=km, kc=kc)
     return _KERNEL["km"], _KERNEL["kc"]
 
 
@@ -50,6 +52,9 @@ def shutdown_worker_kernel() -> None:
         kc.stop_channels()
     if km is not None:
         km.shutdown_kernel(now=True)
+    sock_dir = _KERNEL.pop("sock_dir", None)
+    if sock_dir is not None:
+        shutil.rmtree(sock_dir, ignore_errors=True)
 
 
 class ReusedKernelEngine(NBClientEngine):

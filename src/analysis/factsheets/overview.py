@@ -7,7 +7,7 @@ import pandas as pd
 from analysis.config import Paths
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, nl_number
 from analysis.factsheets.page import page
-from analysis.figures import KLASSE_KLEUR
+from analysis.figures import KLASSE_KLEUR, sources_of
 from analysis.io import write_text
 
 SORT_JS = """
@@ -71,19 +71,21 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
     )
 
 
-def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
-    from analysis.processed.build import load_indicators, load_regions
+def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> None:
+    from analysis.processed.build import load_indicators
 
-    regions = load_regions(paths)
     ind = load_indicators(paths)
+    shown = ind[ind["indicator"].isin(["ses_woa", "laag_inkomen_pct"])]
+    latest_rows = shown.sort_values("year").groupby(["region_code", "indicator"]).tail(1)
+    latest_rows = latest_rows.set_index(["region_code", "indicator"])
     scores_p = paths.outputs / "resilience" / "scores.parquet"
     scores = pd.read_parquet(scores_p).set_index("region_code") if scores_p.exists() else None
     files = {e["area"]: e["file"] for e in manifest["areas"] if e.get("file")}
     status = {e["area"]: e["status"] for e in manifest["areas"]}
 
     def latest(code, indicator):
-        d = ind[(ind["region_code"] == code) & (ind["indicator"] == indicator)]
-        return None if d.empty else d.sort_values("year").iloc[-1]
+        key = (code, indicator)
+        return latest_rows.loc[key] if key in latest_rows.index else None
 
     rows, any_synth = [], False
     focus_names = regions.set_index("region_code")["name"]
@@ -131,6 +133,8 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
             "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>"
         )
     klasse = {} if scores is None else scores["klasse"].to_dict()
+    table_rows = latest_rows.reset_index()
+    table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     body = (
         f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
         "<h1>Factsheets per gebied</h1></header>"
@@ -141,7 +145,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict) -> None:
         "<div class='scroll'><table class='sortable'><thead><tr><th>Gebied</th><th>Niveau</th>"
         "<th>Inwoners (2023)</th><th>Veerkrachtindex</th><th>Klasse</th><th>SES-WOA</th>"
         "<th>Laag inkomen %</th><th>Focusgebied</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtindex en "
+        "klasse outputs/resilience (docs/methode_veerkracht.md); SES-WOA en laag inkomen, laatste jaar: "
+        f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "
         "herleidbaar.</p></section>"

@@ -291,7 +291,7 @@ def run_batch(
         .to_dict("records"),
     }
     write_json(manifest_path, manifest)
-    write_index(paths, areas, manifest)
+    write_index(paths, areas, manifest, regions)
     failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
     for e in failed:
         print(f"factsheet {e['area']} mislukt: {e['error']}")

@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.config import Paths, default_paths, indicator_catalog, settings
 from analysis.errors import InputError
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, figure_html, fmt_value, nl_number
-from analysis.figures import SYNTHETIC_STAMP, sources_of
+from analysis.figures import SYNTHETIC_STAMP, source_entries, sources_of
 
 KEY_INDICATORS = [
     "inwoners",
@@ -216,26 +216,25 @@ class Sheet:
 
     # --- selection -------------------------------------------------------------------------
 
-    def _latest(self, code: str, indicator: str) -> pd.Series | None:
-        d = self.ctx.indicators
-        d = d[(d["region_code"] == code) & (d["indicator"] == indicator) & (d["year"] <= self.year)]
-        return None if d.empty else d.sort_values("year").iloc[-1]
-
     def _select(self) -> None:
         ind = self.ctx.indicators
-        rows = []
-        self.key = {}
-        for i in KEY_INDICATORS:
-            for c in self.compare:
-                r = self._latest(c, i)
-                self.key[(i, c)] = r
-                if r is not None:
-                    rows.append(r)
+        near = ind[ind["region_code"].isin(self.compare) & (ind["year"] <= self.year)]
+        latest = (
+            near[near["indicator"].isin(KEY_INDICATORS)]
+            .sort_values("year")
+            .groupby(["indicator", "region_code"])
+            .tail(1)
+            .set_index(["indicator", "region_code"], drop=False)
+        )
+        self.key = {
+            (i, c): latest.loc[(i, c)] if (i, c) in latest.index else None
+            for i in KEY_INDICATORS
+            for c in self.compare
+        }
+        rows = [r for r in self.key.values() if r is not None]
         self.series_codes = [c for c in self.compare if c != "NL00"]
-        self.series = ind[
-            ind["region_code"].isin(self.series_codes)
-            & ind["indicator"].isin(SERIES_INDICATORS)
-            & (ind["year"] <= self.year)
+        self.series = near[
+            near["region_code"].isin(self.series_codes) & near["indicator"].isin(SERIES_INDICATORS)
         ]
         used = pd.DataFrame(rows)
         self.used = pd.concat([used, self.series], ignore_index=True)
@@ -552,13 +551,9 @@ class Sheet:
 
     def bronnen(self) -> str:
         items = []
-        for (table, origin), g in self.used.groupby(["source_table", "origin"], sort=True):
-            years = sorted(g["year"].unique())
-            prov = sorted(g.loc[g["provisional"].astype(bool), "year"].unique())
-            span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
-            p = f"; voorlopig: {', '.join(map(str, prov))}" if prov else ""
+        for table, span, origin in source_entries(self.used):
             mark = f" {SYNTH_BADGE}" if origin == "synthetic" else ""
-            items.append(f"<li>{esc(table)}: {span}{p} (herkomst: {esc(origin)}){mark}</li>")
+            items.append(f"<li>{esc(table)}: {esc(span)} (herkomst: {esc(origin)}){mark}</li>")
         if self.score is not None:
             items.append(
                 f"<li>Veerkrachtindex {int(self.score['year'])}: berekend uit indicatoren met herkomst "

@@ -43,19 +43,17 @@ def parse_goal(entry: dict, path: str, pijlers: dict) -> Doel:
             raise InputError(f"{where}: field '{key}' missing")
     if entry["pijler"] not in pijlers:
         raise InputError(f"{where}: unknown pijler {entry['pijler']}")
+    common = {
+        "id": str(entry["id"]),
+        "pijler": int(entry["pijler"]),
+        "tekst": entry["tekst"],
+        "doeltype": entry.get("doeltype"),
+        "doelwaarde": None if entry.get("doelwaarde") is None else float(entry["doelwaarde"]),
+    }
     if not entry["meetbaar"]:
         if not entry.get("reden") or not entry.get("bron"):
             raise InputError(f"{where}: meetbaar: false needs 'reden' and 'bron'")
-        return Doel(
-            id=str(entry["id"]),
-            pijler=int(entry["pijler"]),
-            tekst=entry["tekst"],
-            meetbaar=False,
-            reden=entry["reden"],
-            bron=entry["bron"],
-            doeltype=entry.get("doeltype"),
-            doelwaarde=entry.get("doelwaarde"),
-        )
+        return Doel(**common, meetbaar=False, reden=entry["reden"], bron=entry["bron"])
     for key in ("indicator", "geografie", "basisjaar", "doeljaar", "doeltype", "richting"):
         if key not in entry:
             raise InputError(f"{where}: field '{key}' missing")
@@ -76,16 +74,12 @@ def parse_goal(entry: dict, path: str, pijlers: dict) -> Doel:
     if entry["doeltype"] == "relatief" and not -1 <= float(entry["doelwaarde"]) <= 10:
         raise InputError(f"{where}: relative change {entry['doelwaarde']} out of range")
     return Doel(
-        id=str(entry["id"]),
-        pijler=int(entry["pijler"]),
-        tekst=entry["tekst"],
+        **common,
         meetbaar=True,
         indicator=entry["indicator"],
         geografie=tuple(entry["geografie"]),
         basisjaar=base,
         doeljaar=target,
-        doeltype=entry["doeltype"],
-        doelwaarde=None if entry.get("doelwaarde") is None else float(entry["doelwaarde"]),
         richting=entry["richting"],
         toelichting=entry.get("toelichting"),
     )

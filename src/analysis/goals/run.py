@@ -332,12 +332,10 @@ def run(paths: Paths) -> dict:
                 if region in ("FG00", gemeente):
                     headline = goal.id == "P2-03-GEM"
                     fig = fan_chart(goal, region, names.get(region, region), row, fc, headline)
-                    save(fig, out / "figuren" / f"{goal.id}_{region}.png")
-                    if headline:
-                        save(
-                            fan_chart(goal, region, names.get(region, region), row, fc, True),
-                            out / "kopcasus_armoede_gemeente.png",
-                        )
+                    path = out / (
+                        "kopcasus_armoede_gemeente.png" if headline else f"figuren/{goal.id}_{region}.png"
+                    )
+                    save(fig, path)
     status = pd.DataFrame(rows)
     texts = {g.id: g.tekst for g in goals}
     status.insert(1, "tekst", status["doel_id"].map(texts))

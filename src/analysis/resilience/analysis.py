@@ -13,12 +13,10 @@ from analysis.errors import InputError
 from analysis.resilience.index import (
     IndexConfig,
     Panel,
-    apply_standardisation,
     build_panel,
     classify,
     contributions,
     score_panel,
-    standardise,
 )
 
 
@@ -103,18 +101,7 @@ def compute(
     ov = _pivot(ind, others, used)
     rows = []
     if len(ov):
-        zs = []
-        for y in years:
-            bx = values.xs(y, level=1).reindex(index=panel.regions, columns=panel.indicators)
-            nat = national.loc[y] if national is not None and y in national.index else None
-            _, loc, sd = standardise(bx, hh, cfg.directions, nat)
-            ox = (
-                ov.xs(y, level=1).reindex(index=others, columns=panel.indicators)
-                if y in ov.index.get_level_values(1)
-                else pd.DataFrame(np.nan, index=others, columns=panel.indicators)
-            )
-            zs.append(apply_standardisation(ox, loc, sd, cfg.directions).to_numpy(dtype=float))
-        op = Panel(np.stack(zs), panel.years, others, panel.indicators, panel.loc, panel.scale)
+        op = panel.standardise_like(ov, others, cfg.directions)
         rows.append(pd.DataFrame({"region_code": others, **score_panel(op, w, cfg)}))
         contrib = pd.concat([contributions(panel, w), contributions(op, w)], ignore_index=True)
     else:

@@ -169,16 +169,33 @@ def classify(index: pd.Series, coverage: pd.Series, cfg: IndexConfig) -> pd.Seri
     return k
 
 
+def _year_frame(values: pd.DataFrame, year: int, regions: list[str], inds: list[str]) -> pd.DataFrame:
+    if year in values.index.get_level_values(1):
+        return values.xs(year, level=1).reindex(index=regions, columns=inds)
+    return pd.DataFrame(np.nan, index=regions, columns=inds)
+
+
 @dataclass(frozen=True)
 class Panel:
-    """Aligned z-scores for the trend window: array years × regions × indicators."""
+    """Aligned z-scores for the trend window: array years × regions × indicators, with the
+    standardisation (location, scale) of each year so other areas can be scored alike."""
 
     z: np.ndarray
     years: np.ndarray
     regions: list[str]
     indicators: list[str]
-    loc: pd.Series  # standardisation of the final year (to score other areas alike)
-    scale: pd.Series
+    locs: list[pd.Series]
+    scales: list[pd.Series]
+
+    def standardise_like(self, values: pd.DataFrame, regions: list[str], directions: dict[str, int]) -> Panel:
+        """Panel for other areas (wijk, focus area, ...) on this panel's per-year standardisation."""
+        zs = [
+            apply_standardisation(
+                _year_frame(values, y, regions, self.indicators), loc, sd, directions
+            ).to_numpy(dtype=float)
+            for y, loc, sd in zip(self.years, self.locs, self.scales, strict=True)
+        ]
+        return Panel(np.stack(zs), self.years, regions, self.indicators, self.locs, self.scales)
 
 
 def build_panel(
@@ -193,20 +210,16 @@ def build_panel(
     trend measures a buurt's position *relative to the municipality* (rising concentration)."""
     inds = [i for i in cfg.indicators if i in values.columns]
     regions = sorted(regions if regions is not None else values.index.get_level_values(0).unique())
-    zs = []
-    loc = scale = pd.Series(dtype=float)
+    zs, locs, scales = [], [], []
     for y in years:
-        x = (
-            values.xs(y, level=1).reindex(index=regions, columns=inds)
-            if y in values.index.get_level_values(1)
-            else pd.DataFrame(np.nan, index=regions, columns=inds)
-        )
         nat = None
         if national is not None and cfg.reference == "nederland" and y in national.index:
             nat = national.loc[y]
-        z, loc, scale = standardise(x, weights, cfg.directions, nat)
+        z, loc, scale = standardise(_year_frame(values, y, regions, inds), weights, cfg.directions, nat)
         zs.append(z.to_numpy(dtype=float))
-    return Panel(np.stack(zs), np.array(years), regions, inds, loc, scale)
+        locs.append(loc)
+        scales.append(scale)
+    return Panel(np.stack(zs), np.array(years), regions, inds, locs, scales)
 
 
 def score_panel(
