@@ -34,6 +34,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    """Exit 0: everything pulled, or CBS offline (one line, the pipeline uses cache/snapshot);
+    1: some tables failed or were not pulled within the budget; 2: bad input (registry/settings)."""
     from analysis.config import cbs_registry
     from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
 
@@ -45,15 +47,26 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
-    others = tuple(cfg["vergelijking"].get("drechtsteden", []))
+    if args.budget is not None and args.budget <= 0:
+        raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
+    verg = cfg.get("vergelijking", {})
     summary = fetch_all(
-        client, registry, cfg["gemeente"]["code"], default_paths().cbs_cache, years, others=others
+        client,
+        registry,
+        cfg["gemeente"]["code"],
+        default_paths().cbs_cache,
+        years,
+        log=lambda line: print(line, file=sys.stderr),
+        others=tuple(verg.get("drechtsteden", [])),
+        national=verg.get("nederland", "NL00"),
+        budget_s=args.budget,
     )
     print(
         f"fetch: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
+        f"{len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
         f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
     )
-    return 1 if summary["failed"] else 0
+    return 1 if summary["failed"] or summary["not_pulled"] else 0
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:
@@ -132,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("fetch", help="haal CBS-tabellen live op naar data/raw/cbs (netwerk)")
     p.add_argument("--table", nargs="*", help="alleen deze tabelgroepen uit config/cbs_tables.yaml")
+    p.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDEN", help="totale tijd (standaard settings.yaml)"
+    )
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("resilience", help="veerkrachtindex, signaalklassen, validatie, gevoeligheid")
     p.add_argument("--n-sim", type=int, default=None, help="aantal Monte-Carlo-trekkingen")

@@ -159,7 +159,7 @@ def _check_codes(
     """Keep rows of this municipality, NL00 and the comparison municipalities; an unknown code of
     this municipality is an error."""
     num = code[2:]
-    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}\d\d|BU{num}\d{{4}})$")
+    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}[0-9A-Z]{{2}}|BU{num}[0-9A-Z]{{4}})$")
     df = df[ours | df["region_code"].isin(["NL00", *others])]
     unknown = sorted(set(df["region_code"]) - known - {"NL00", *others})
     if unknown:
@@ -186,8 +186,9 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     real = [snapshot.all_indicators(snap, code, buurten)]
     real.append(_check_codes(local.local_indicators(paths.local), known, code, f"{paths.local}"))
     if use_cache:
-        cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
-        others = tuple(cfg["vergelijking"].get("drechtsteden", []))
+        selection = cbs.Selection.from_settings(cfg, code)
+        cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry(), selection)
+        others = selection.comparison
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
     real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
 

@@ -1,0 +1,498 @@
+"""A CBS-shaped OData v3 server for offline tests (real HTTP on 127.0.0.1, one thread per request).
+
+It serves ``/ODataFeed/odata/<table>/`` (the part listing), every part with ``$format=json``, a
+server-side ``$filter`` (``substringof('x',F)``, ``F eq 'x'``, ``and``/``or``/parentheses; keys are
+compared exactly, padding included, as CBS does) and pages bulk parts through ``odata.nextLink``
+(absolute, on the real CBS host, like the live service). Faults are injected per request through
+``server.rule(path, query) -> None | "stall" | "cut" | "503"``, plus ``delay_s`` per answer.
+
+The tables are built from the facts in issue 8 (dimension names and types, topic keys, padded keys)
+and the real 85984NED metadata and 2024 values in tests/data/cbs_85984NED. Everything else in the
+data parts (income shares, SES-WOA scores, crime counts, older years) is constructed test data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+from tests.conftest import TEST_DATA, kwb_meta
+
+FEED = "/ODataFeed/odata"
+
+# --- $filter -------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(\(|\)|\bor\b|\band\b|substringof\('([^']*)',(\w+)\)|(\w+) eq '([^']*)')")
+
+
+def compile_filter(expr: str | None) -> Callable[[dict], bool]:
+    """A tiny OData $filter evaluator for the subset CBS clients use; unknown syntax raises."""
+    if not expr:
+        return lambda row: True
+    tokens, pos = [], 0
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if not m:
+            raise ValueError(f"unsupported $filter at {expr[pos : pos + 30]!r}")
+        tokens.append(m)
+        pos = m.end()
+    i = 0
+
+    def peek():
+        return tokens[i].group(1) if i < len(tokens) else None
+
+    def factor():
+        nonlocal i
+        m = tokens[i]
+        i += 1
+        if m.group(1) == "(":
+            f = disj()
+            i += 1  # ")"
+            return f
+        if m.group(2) is not None:
+            sub, fld = m.group(2), m.group(3)
+            return lambda r: sub in str(r.get(fld, ""))
+        fld, val = m.group(4), m.group(5)
+        return lambda r: str(r.get(fld, "")) == val
+
+    def conj():
+        nonlocal i
+        fs = [factor()]
+        while peek() == "and":
+            i += 1
+            fs.append(factor())
+        return lambda r: all(f(r) for f in fs)
+
+    def disj():
+        nonlocal i
+        fs = [conj()]
+        while peek() == "or":
+            i += 1
+            fs.append(conj())
+        return lambda r: any(f(r) for f in fs)
+
+    return disj()
+
+
+# --- server --------------------------------------------------------------------------------------
+
+
+class FakeCbs(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, tables: dict[str, dict[str, list]], page_size: int = 10_000):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.tables = tables
+        self.page_size = page_size
+        self.delay_s = 0.0
+        self.rule: Callable[[str, dict], str | None] = lambda path, query: None
+        self.requests: list[tuple[str, dict]] = []
+        self.release = threading.Event()
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> FakeCbs:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
+
+    def data_requests(self, table_id: str) -> list[dict]:
+        return [q for p, q in self.requests if p == f"{FEED}/{table_id}/TypedDataSet"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: FakeCbs
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        path = parts.path.rstrip("/") if parts.path != f"{FEED}/" else parts.path
+        self.server.requests.append((path, query))
+        if self.server.release.wait(self.server.delay_s):
+            return
+        action = self.server.rule(path, query)
+        if action == "stall":
+            self.server.release.wait(60)
+            return
+        if action == "503":
+            return self._send(503, {"error": "busy"})
+        status, doc = self._answer(path, query)
+        if action == "cut":
+            return self._send_cut(doc)
+        self._send(status, doc)
+
+    def _answer(self, path: str, query: dict) -> tuple[int, dict]:
+        rest = path[len(FEED) :].strip("/").split("/") if path.startswith(FEED) else None
+        if rest is None:
+            return 404, {"error": "not found"}
+        if rest == [""]:
+            return 200, {"value": [{"name": t, "url": f"{FEED}/{t}"} for t in self.server.tables]}
+        table = self.server.tables.get(rest[0])
+        if table is None:
+            return 404, {"error": f"table {rest[0]} not found"}
+        if len(rest) == 1:
+            names = [*table, "UntypedDataSet"]
+            return 200, {
+                "value": [{"name": n, "url": f"https://opendata.cbs.nl{FEED}/{rest[0]}/{n}"} for n in names]
+            }
+        part = table.get(rest[1])
+        if part is None:
+            return 404, {"error": "part not found"}
+        keep = compile_filter(query.get("$filter"))
+        rows = [r for r in part if keep(r)]
+        skip = int(query.get("$skip", 0))
+        page = rows[skip : skip + self.server.page_size]
+        doc: dict = {"odata.metadata": "x", "value": page}
+        if skip + self.server.page_size < len(rows):
+            q = {k: v for k, v in query.items() if k != "$skip"} | {
+                "$skip": str(skip + self.server.page_size)
+            }
+            qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in q.items())
+            doc["odata.nextLink"] = f"https://opendata.cbs.nl{path}?{qs}"
+        return 200, doc
+
+    def _send(self, status: int, doc: dict) -> None:
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_cut(self, doc: dict) -> None:
+        """Chunked answer whose connection is cut halfway: the client sees ChunkedEncodingError."""
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = body[: max(1, len(body) // 2)]
+        self.wfile.write(f"{len(body):x}\r\n".encode() + half)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(2)
+
+
+# --- CBS-shaped tables ---------------------------------------------------------------------------
+
+ZWIJNDRECHT_BUURTEN = ["BU06420101", "BU06420102", "BU06420103", "BU06420201", "BU06420301"]
+
+
+def pad(code: str) -> str:
+    return code.ljust(10)
+
+
+def _props(dims: list[tuple[str, str]], groups: list[tuple[str, list[str]]]) -> list[dict]:
+    """DataProperties: dimensions (key, type), then TopicGroups (title, [topic keys]); title '' = no group."""
+    props, i = [], 0
+    for key, typ in dims:
+        props.append({"ID": i, "Position": i, "ParentID": None, "Type": typ, "Key": key, "Title": key})
+        i += 1
+    for title, keys in groups:
+        parent = None
+        if title:
+            props.append(
+                {"ID": i, "Position": None, "ParentID": None, "Type": "TopicGroup", "Key": "", "Title": title}
+            )
+            parent, i = i, i + 1
+        for k in keys:
+            props.append(
+                {
+                    "ID": i,
+                    "Position": i,
+                    "ParentID": parent,
+                    "Type": "Topic",
+                    "Key": k,
+                    "Title": k,
+                    "Description": None,
+                    "Datatype": "Double",
+                    "Unit": "",
+                    "Decimals": 1,
+                }
+            )
+            i += 1
+    return props
+
+
+def _info(table_id: str, title: str, modified: str = "2025-01-01T02:00:00") -> list[dict]:
+    return [{"ID": 0, "Title": title, "Identifier": table_id, "Modified": modified, "Catalog": "CBS"}]
+
+
+def _region_dim(codes: list[str]) -> list[dict]:
+    return [{"Key": pad(c), "Title": c, "Description": None} for c in codes]
+
+
+def real_2024_values() -> dict[str, dict]:
+    """Real 85984NED values (tests/data): Zwijndrecht, its wijken and the other Drechtsteden."""
+    return json.loads((TEST_DATA / "cbs_85984NED" / "stripped_drechtsteden_2024.json").read_text())
+
+
+# Old KWB topic names and suffixes per year (2013: RegioS and pre-2014 names; 2018+: three new topics).
+def kwb_keys(year: int) -> dict[str, str]:
+    if year == 2024:
+        return {
+            "inwoners": "AantalInwoners_5",
+            "huishoudens": "HuishoudensTotaal_29",
+            "laag_inkomen_pct": "HuishoudensMetEenLaagInkomen_89",
+            "sociaal_minimum_pct": "HuishOnderOfRondSociaalMinimum_90",
+            "bijstand_personen": "PersonenPerSoortUitkeringBijstand_94",
+            "ao_personen": "PersonenPerSoortUitkeringAO_95",
+            "woz": "GemiddeldeWOZWaardeVanWoningen_39",
+            "corporatie_pct": "InBezitWoningcorporatie_49",
+            "arbeidsparticipatie_pct": "Nettoarbeidsparticipatie_78",
+            "jeugdzorg_pct": "PercentageJongerenMetJeugdzorg_99",
+            "wmo_per_1000": "WmoClientenRelatief_101",
+        }
+    if year == 2013:
+        return {
+            "inwoners": "AantalInwoners_5",
+            "huishoudens": "HuishoudensTotaal_28",
+            "lage_koopkracht_pct": "HuishoudensMetLageKoopkracht_60",
+            "woz": "GemiddeldeWoningwaarde_33",
+            "bijstand_personen": "PersonenMetEenWWBUitkeringTotaal_71",
+            "corporatie_pct": "InBezitWoningcorporatie_40",
+        }
+    s = year - 2000  # a different suffix per edition, as CBS renumbers
+    keys = {
+        "inwoners": "AantalInwoners_5",
+        "huishoudens": f"HuishoudensTotaal_{s + 10}",
+        "laag_inkomen_pct": f"HuishoudensMetEenLaagInkomen_{s + 60}",
+        "sociaal_minimum_pct": f"HuishOnderOfRondSociaalMinimum_{s + 61}",
+        "bijstand_personen": f"PersonenPerSoortUitkeringBijstand_{s + 70}",
+        "ao_personen": f"PersonenPerSoortUitkeringAO_{s + 71}",
+        "woz": f"GemiddeldeWOZWaardeVanWoningen_{s + 20}"
+        if year not in (2017, 2018, 2019)
+        else "GemiddeldeWoningwaarde_35",
+        "corporatie_pct": f"InBezitWoningcorporatie_{s + 30}",
+    }
+    if year >= 2018:
+        keys |= {
+            "arbeidsparticipatie_pct": f"Nettoarbeidsparticipatie_{s + 50}",
+            "jeugdzorg_pct": f"PercentageJongerenMetJeugdzorg_{s + 80}",
+            "wmo_per_1000": f"WmoClientenRelatief_{s + 82}",
+        }
+    return keys
+
+
+def kwb_table(year: int, table_id: str, *, regions: list[str] | None = None, national: bool = True) -> dict:
+    """One KWB edition. 2024 uses the real 85984NED metadata and real inwoners; the real extract has
+    no NL row, so ``national=False`` reproduces the live answer for NL00."""
+    real = real_2024_values()
+    codes = regions or [c for c in real if c.startswith(("GM", "WK"))] + ZWIJNDRECHT_BUURTEN
+    if national:
+        codes = ["NL00", *codes]
+    keys = kwb_keys(year)
+    region_dim = "RegioS" if year == 2013 else "WijkenEnBuurten"
+    if year == 2024:
+        meta = kwb_meta()
+    else:
+        meta = {
+            "TableInfos": _info(table_id, f"Kerncijfers wijken en buurten {year}"),
+            "DataProperties": _props([(region_dim, "GeoDetail")], [("Bevolking", list(keys.values()))]),
+            "CategoryGroups": [],
+        }
+    rows = []
+    for n, code in enumerate(codes):
+        inw = real.get(code, {}).get("AantalInwoners_5") if year == 2024 else None
+        inw = inw or (17_942_942 if code == "NL00" else 40_000 if code.startswith("GM") else 1_000 + 10 * n)
+        row = {"ID": n, region_dim: pad(code)}
+        for ind, key in keys.items():
+            row[key] = {
+                "inwoners": inw,
+                "huishoudens": round(inw / 2.2),
+                "bijstand_personen": round(inw * 0.03),
+                "ao_personen": round(inw * 0.05),
+                "woz": 250 + year - 2013,
+            }.get(ind, 5.0 + (n % 7) + (year - 2013) / 10)
+        rows.append(row)
+    rows[-1][keys["huishoudens"]] = "."  # CBS' secrecy symbol
+    return {**meta, region_dim: _region_dim(codes), "TypedDataSet": rows}
+
+
+def ses_table(table_id: str = "86296NED", regions: list[str] | None = None) -> dict:
+    """SES-WOA: WijkenEnBuurten + Perioden 2014-2024 ('2024*' provisional), four GemiddeldeScore keys,
+    each below its own TopicGroup, next to other topics (Waarde_*)."""
+    codes = regions or ["NL00", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    groups = [
+        ("SES-WOA totaalscore", ["GemiddeldeScore_29", "Waarde_30"]),
+        ("Welvaart", ["GemiddeldeScore_31", "Waarde_32"]),
+        ("Opleidingsniveau", ["Waarde_16", "Waarde_19", "Waarde_22", "GemiddeldeScore_33"]),
+        ("Recent arbeidsverleden", ["GemiddeldeScore_35", "Waarde_36"]),
+    ]
+    periods = [{"Key": f"{y}JJ00", "Title": f"{y}*" if y == 2024 else str(y)} for y in range(2014, 2025)]
+    rows = []
+    for n, code in enumerate(codes):
+        for p in periods:
+            y = int(p["Key"][:4])
+            base = -0.3 + n / 20 + (y - 2014) / 100
+            rows.append(
+                {
+                    "ID": len(rows),
+                    "WijkenEnBuurten": pad(code),
+                    "Perioden": p["Key"],
+                    "GemiddeldeScore_29": round(base, 3),
+                    "Waarde_30": 50.0,
+                    "GemiddeldeScore_31": round(base + 0.1, 3),
+                    "Waarde_32": 1.0,
+                    "Waarde_16": 30.0,
+                    "Waarde_19": 40.0,
+                    "Waarde_22": 30.0,
+                    "GemiddeldeScore_33": round(base - 0.1, 3),
+                    "GemiddeldeScore_35": round(base + 0.05, 3),
+                    "Waarde_36": None,
+                }
+            )
+    return {
+        "TableInfos": _info(
+            table_id, "Sociaal-economische status; scores per wijk en buurt, regio-indeling 2025"
+        ),
+        "DataProperties": _props([("WijkenEnBuurten", "GeoDetail"), ("Perioden", "TimeDimension")], groups),
+        "CategoryGroups": [],
+        "WijkenEnBuurten": _region_dim(codes),
+        "Perioden": periods,
+        "TypedDataSet": rows,
+    }
+
+
+def politie_table(regions: list[str] | None = None) -> dict:
+    """47018NED: SoortMisdrijf (total key '0.0.0 ' with a trailing space), WijkenEnBuurten, Perioden."""
+    codes = regions or ["NL00", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    soort = [
+        {"Key": "0.0.0 ", "Title": "Totaal misdrijven", "CategoryGroupID": None},
+        {"Key": "1.1.1 ", "Title": "Diefstal/inbraak woning", "CategoryGroupID": 1},
+        {"Key": "1.2.1 ", "Title": "Diefstal van brom-, snor-, fietsen", "CategoryGroupID": 1},
+    ]
+    periods = [{"Key": f"{y}JJ00", "Title": str(y)} for y in (2021, 2022, 2023)]
+    rows = []
+    for n, code in enumerate(codes):
+        for p in periods:
+            for k, s in enumerate(soort):
+                total = 100 + 5 * n + int(p["Key"][:4]) - 2021
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "SoortMisdrijf": s["Key"],
+                        "WijkenEnBuurten": pad(code),
+                        "Perioden": p["Key"],
+                        "GeregistreerdeMisdrijven_1": total if k == 0 else total // 5,
+                    }
+                )
+    return {
+        "TableInfos": _info(
+            "47018NED", "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
+        ),
+        "DataProperties": _props(
+            [("SoortMisdrijf", "Dimension"), ("WijkenEnBuurten", "GeoDetail"), ("Perioden", "TimeDimension")],
+            [("", ["GeregistreerdeMisdrijven_1"])],
+        ),
+        "CategoryGroups": [{"ID": 1, "Title": "Vermogensmisdrijven"}],
+        "SoortMisdrijf": soort,
+        "WijkenEnBuurten": _region_dim(codes),
+        "Perioden": periods,
+        "TypedDataSet": rows,
+    }
+
+
+LAAG_INKOMEN_DIMS = {
+    "InkomensgrensHuishouden": [
+        ("A048860", "Inkomen onder lage-inkomensgrens"),
+        ("A048861", "Inkomen onder beleidsmatig minimum"),
+    ],
+    "DuurInkomenspositie": [("T001021", "Totaal"), ("A048862", "4 jaar of langer")],
+    "KenmerkenVanHuishoudens": [
+        ("1050010", "Totaal particuliere huishoudens"),
+        ("1050015", "Eenouderhuishouden"),
+    ],
+}
+
+
+def laag_inkomen_table(regions: list[str] | None = None, dims: dict | None = None) -> dict:
+    """85678NED: RegioS (gemeente and up) + three extra dimensions whose codes are only known from
+    their dimension endpoints; topics ParticuliereHuishoudens_1, Personen_2, MinderjarigeKinderen_3, …_4/5/6."""
+    dims = dims or LAAG_INKOMEN_DIMS
+    codes = regions or ["NL00", "GM0642", "GM0505"]
+    periods = [
+        {"Key": f"{y}JJ00", "Title": f"{y}*" if y == 2022 else str(y)} for y in (2019, 2020, 2021, 2022)
+    ]
+    topics = [
+        "ParticuliereHuishoudens_1",
+        "Personen_2",
+        "MinderjarigeKinderen_3",
+        "ParticuliereHuishoudensRelatief_4",
+        "PersonenRelatief_5",
+        "MinderjarigeKinderenRelatief_6",
+    ]
+    names = list(dims)
+    rows = []
+    for n, code in enumerate(codes):
+        for p in periods:
+            for a in dims[names[0]]:
+                for b in dims[names[1]]:
+                    for c in dims[names[2]]:
+                        v = 1000 * (n + 1) + 10 * len(rows)
+                        rows.append(
+                            {
+                                "ID": len(rows),
+                                names[0]: a[0],
+                                names[1]: b[0],
+                                names[2]: c[0],
+                                "RegioS": pad(code),
+                                "Perioden": p["Key"],
+                                **{t: v + i for i, t in enumerate(topics)},
+                            }
+                        )
+    return {
+        "TableInfos": _info(
+            "85678NED", "Laag en langdurig laag inkomen; huishoudenskenmerken, regio (indeling 2023)"
+        ),
+        "DataProperties": _props(
+            [
+                (names[0], "Dimension"),
+                (names[1], "Dimension"),
+                (names[2], "Dimension"),
+                ("RegioS", "GeoDimension"),
+                ("Perioden", "TimeDimension"),
+            ],
+            [("Huishoudens met laag inkomen", topics)],
+        ),
+        "CategoryGroups": [],
+        **{d: [{"Key": k, "Title": t} for k, t in cats] for d, cats in dims.items()},
+        "RegioS": _region_dim(codes),
+        "Perioden": periods,
+        "TypedDataSet": rows,
+    }
+
+
+def registry_tables(registry: dict) -> dict[str, dict]:
+    """Every table the registry names, CBS-shaped."""
+    tables: dict[str, dict] = {}
+    for year, tid in registry["kwb"]["years"].items():
+        tables[tid] = kwb_table(int(year), tid)
+    tables["86296NED"] = ses_table("86296NED")
+    tables["47018NED"] = politie_table()
+    tables["85678NED"] = laag_inkomen_table()
+    return tables
