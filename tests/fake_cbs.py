@@ -19,7 +19,6 @@ import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.conftest import TEST_DATA, kwb_meta
@@ -432,7 +431,8 @@ LAAG_INKOMEN_DIMS = {
 
 def laag_inkomen_table(regions: list[str] | None = None, dims: dict | None = None) -> dict:
     """85678NED: RegioS (gemeente and up) + three extra dimensions whose codes are only known from
-    their dimension endpoints; topics ParticuliereHuishoudens_1, Personen_2, MinderjarigeKinderen_3, …_4/5/6."""
+    their dimension endpoints; topics ParticuliereHuishoudens_1, Personen_2, MinderjarigeKinderen_3,
+    …Relatief_4/5/6."""
     dims = dims or LAAG_INKOMEN_DIMS
     codes = regions or ["NL00", "GM0642", "GM0505"]
     periods = [

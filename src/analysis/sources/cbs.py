@@ -412,7 +412,8 @@ def resolve_topics(
         if len(hits) > 1:
             raise InputError(
                 f"CBS table {table_id}: indicator '{ind}' matches several columns {hits}; "
-                "give the full key per edition (editions_keys) or a TopicGroup (group) in config/cbs_tables.yaml"
+                "give the full key per edition (editions_keys) or a TopicGroup (group) in "
+                "config/cbs_tables.yaml"
             )
         if hits:
             found[ind] = hits[0]
@@ -898,7 +899,8 @@ def _summarise(
     budget = [r.table_id for r in results if r.status == "budget"]
     if budget:
         log(
-            f"CBS: tijdsbudget op; niet (volledig) opgehaald: {', '.join(budget)} (reeds opgehaalde pagina's bewaard)"
+            f"CBS: tijdsbudget op; niet (volledig) opgehaald: {', '.join(budget)} "
+            "(reeds opgehaalde pagina's bewaard)"
         )
     offline = [r.table_id for r in results if r.status == "offline"]
     if offline:
