@@ -482,3 +482,20 @@ def test_cli_exit_codes_and_errors_on_stderr(tmp_paths, monkeypatch, capsys):
     assert "47018NED" in err and "niet gevonden" in err and "1 mislukt" in out
     assert main(["fetch", "--table", "nope"]) == 2
     assert capsys.readouterr().err.startswith("fout: config/cbs_tables.yaml")
+
+
+def test_urls_follow_the_cbsodata_protocol():
+    """cbsodata 1.3.5 is the reference for the wire format: same table URL for both catalogs."""
+    import cbsodata
+    from cbsodata.cbsodata3 import _get_table_url
+
+    for catalog in ("opendata.cbs.nl", "dataderden.cbs.nl"):
+        for https in (True, False):
+            old = cbsodata.options.use_https
+            cbsodata.options.use_https = https
+            try:
+                ref = _get_table_url("47018NED", catalog_url=catalog)
+            finally:
+                cbsodata.options.use_https = old
+            ours = cbs.CbsSettings(use_https=https).base(catalog) + "/47018NED/"
+            assert ours.lower() == ref.lower()

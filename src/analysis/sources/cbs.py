@@ -306,8 +306,12 @@ def region_dim_of(raw: dict[str, Any], spec: dict[str, Any]) -> str:
 
 
 def period_dim_of(raw: dict[str, Any], spec: dict[str, Any]) -> str | None:
-    time_dims = [k for k, t in _dims(raw).items() if t == "TimeDimension"]
-    return time_dims[0] if time_dims else spec.get("period_dim") if not _dims(raw) else None
+    """The TimeDimension from DataProperties; without metadata the registry's ``period_dim``."""
+    dims = _dims(raw)
+    if not dims:
+        return spec.get("period_dim")
+    time_dims = [k for k, t in dims.items() if t == "TimeDimension"]
+    return time_dims[0] if time_dims else None
 
 
 def extra_dims_of(raw: dict[str, Any], spec: dict[str, Any]) -> list[str]:
@@ -624,6 +628,12 @@ def read_cache(
     for table_dir in sorted(
         p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
     ):
+        if (table_dir / "manifest.json").exists():
+            warnings.warn(
+                f"{table_dir}: CBS cache in the old layout (one selection per table) is not read; "
+                "run `veerkracht fetch` again",
+                stacklevel=2,
+            )
         folders = [p for p in table_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
         folders = [p for p in folders if (p / "manifest.json").exists()]
         if selection is None:
@@ -735,7 +745,11 @@ class TablePull:
         data_f = f"({region_f})" + "".join(f" and ({d} eq '{k}')" for d, k in select.items())
         rows, res.pages, res.resumed_from_page = self._paged(table_id, data_f, raw)
         raw[DATA_PART] = rows
-        long = harmonise(raw, table_id, spec, year)  # validates before caching
+        try:
+            long = harmonise(raw, table_id, spec, year)  # validates before caching
+        except InputError:
+            shutil.rmtree(self._partial_dir(table_id), ignore_errors=True)  # complete but unusable
+            raise
         found, absent = resolve_topics(raw, table_id, spec)
         got = set(long["region_code"]) | {str(r.get(region_dim, "")).strip() for r in rows}
         res.missing_regions = [c for c in self.sel.expected if c not in got]
@@ -880,13 +894,14 @@ def fetch_all(
                 res = TableResult(key, table_id, year, "failed", error=str(exc))
             results.append(res)
             break
-    return _summarise(results, sel, reachable, cache_dir, started, log)
+    return _summarise(results, sel, reachable, hosts, cache_dir, started, log)
 
 
 def _summarise(
     results: list[TableResult],
     sel: Selection,
     reachable: dict[str, bool],
+    hosts: dict[str, str],
     cache_dir: Path,
     started: float,
     log,
@@ -904,7 +919,7 @@ def _summarise(
         )
     offline = [r.table_id for r in results if r.status == "offline"]
     if offline:
-        down = ", ".join(c for c, ok in reachable.items() if not ok)
+        down = ", ".join(sorted({hosts[c] for c, ok in reachable.items() if not ok}))
         log(
             f"CBS niet bereikbaar ({down}): {len(offline)} tabellen overgeslagen; de pijplijn gebruikt de "
             "cache of de meegeleverde snapshot."
