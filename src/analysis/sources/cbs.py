@@ -169,7 +169,7 @@ class CbsClient:
         timeout = (min(self.s.connect_timeout_s, rem), min(self.s.read_timeout_s, rem))
         with self.session.get(url, params=params, timeout=timeout, stream=True) as r:
             if r.status_code == 404:
-                raise NotFound(f"{url}: niet gevonden (HTTP 404)")
+                raise NotFound(f"niet gevonden (HTTP 404): {url}")
             if r.status_code in TRANSIENT_STATUS:
                 raise _Transient(f"HTTP {r.status_code}")
             r.raise_for_status()
@@ -906,8 +906,10 @@ def _summarise(
     started: float,
     log,
 ) -> dict[str, Any]:
+    last = {r.group: r for r in results}  # a not-found edition with a fallback after it is no failure
+    failed = [r for r in results if r.status == "failed" or (r.status == "not_found" and last[r.group] is r)]
     for r in results:
-        if r.status in ("failed", "not_found") and r.error:
+        if any(r is f for f in failed):
             log(f"CBS {r.table_id}: {r.error}")
         if r.missing_regions:
             log(f"CBS {r.table_id}: gevraagde regio's niet in het antwoord: {', '.join(r.missing_regions)}")
@@ -924,16 +926,11 @@ def _summarise(
             f"CBS niet bereikbaar ({down}): {len(offline)} tabellen overgeslagen; de pijplijn gebruikt de "
             "cache of de meegeleverde snapshot."
         )
-    last_fail = {r.group: r for r in results}
     summary = {
         "selection": {**asdict(sel), "key": sel.key},
         "catalogs": reachable,
         "pulled": [r.table_id for r in results if r.status == "pulled"],
-        "failed": [
-            {"table_id": r.table_id, "error": r.error}
-            for r in results
-            if r.status == "failed" or (r.status == "not_found" and last_fail[r.group] is r)
-        ],
+        "failed": [{"table_id": r.table_id, "error": r.error} for r in failed],
         "offline": offline,
         "not_pulled": budget,
         "missing_regions": {r.table_id: r.missing_regions for r in results if r.missing_regions},
