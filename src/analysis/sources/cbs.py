@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pandas as pd
 import requests
@@ -227,7 +227,7 @@ class CbsClient:
         while current:
             doc = self.get(current, current_params, deadline)
             nxt = doc.get("odata.nextLink")
-            nxt = self._follow(nxt, base) if nxt else None
+            nxt = self._follow(urljoin(current, nxt), base) if nxt else None
             yield doc["value"], nxt
             current, current_params = nxt, None
 
