@@ -4,7 +4,7 @@ It serves ``/ODataFeed/odata/<table>/`` (the part listing), every part with ``$f
 server-side ``$filter`` (``substringof('x',F)``, ``F eq 'x'``, ``and``/``or``/parentheses; keys are
 compared exactly, padding included, as CBS does) and pages bulk parts through ``odata.nextLink``
 (absolute, on the real CBS host, like the live service). Faults are injected per request through
-``server.rule(path, query) -> None | "stall" | "cut" | "503"``, plus ``delay_s`` per answer.
+``server.rule(path, query) -> None | "stall" | "cut" | "trickle" | "503"``, plus ``delay_s`` per answer.
 
 The tables are built from the facts in issue 8 (dimension names and types, topic keys, padded keys)
 and the real 85984NED metadata and 2024 values in tests/data/cbs_85984NED. Everything else in the
@@ -142,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, doc = self._answer(path, query)
         if action == "cut":
             return self._send_cut(doc)
+        if action == "trickle":
+            return self._send_trickle(doc)
         self._send(status, doc)
 
     def _answer(self, path: str, query: dict) -> tuple[int, dict]:
@@ -181,6 +183,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_trickle(self, doc: dict) -> None:
+        """A full Content-Length, then one byte per 50 ms: every read succeeds within any read timeout."""
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for b in body:
+            if self.server.release.wait(0.05):
+                return
+            self.wfile.write(bytes([b]))
+            self.wfile.flush()
 
     def _send_cut(self, doc: dict) -> None:
         """Chunked answer whose connection is cut halfway: the client sees ChunkedEncodingError."""

@@ -292,6 +292,16 @@ def test_stalled_server_ends_within_the_budget_and_keeps_what_was_pulled(tmp_pat
     assert ("GM0642", 2023, "inwoners") in _values(tmp_path, reg).index
 
 
+def test_trickling_server_cannot_outlast_the_budget(tmp_path):
+    reg = _kwb({2024: "85984NED"})
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:
+        srv.rule = lambda path, q: "trickle" if path.endswith("DataProperties") else None
+        client = _client(srv.url, read_timeout_s=30)
+        summary, lines = _run_bounded(lambda: _fetch(srv, reg, tmp_path, client=client, budget_s=1.0), 15)
+    assert summary["not_pulled"] == ["85984NED"] and summary["pulled"] == []
+    assert any("tijdsbudget op" in line for line in lines)
+
+
 def test_connection_cut_mid_response_is_retried_then_one_line_and_others_continue(tmp_path):
     reg = _kwb({2022: "85318NED", 2023: "85618NED", 2024: "85984NED"})
     tables = {t: kwb_table(y, t) for y, t in reg["kwb"]["years"].items()}

@@ -44,6 +44,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pandas as pd
 import requests
+import urllib3
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from analysis.errors import InputError, SourceUnavailable
@@ -139,6 +140,25 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:160]}"
 
 
+def _read_body(r: requests.Response, deadline: Deadline, url: str) -> bytearray:
+    """The body as it arrives (at most one socket read per step), checking the budget between reads:
+    a server that trickles bytes cannot outlast the budget by more than one read timeout."""
+    body = bytearray()
+    try:
+        while chunk := r.raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            deadline.check(url)
+    except urllib3.exceptions.ProtocolError as exc:  # what requests' iter_content would raise
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(exc) from exc
+    return body
+
+
 class CbsClient:
     """Every request has a timeout and is retried a bounded number of times, within the budget."""
 
@@ -173,10 +193,7 @@ class CbsClient:
             if r.status_code in TRANSIENT_STATUS:
                 raise _Transient(f"HTTP {r.status_code}")
             r.raise_for_status()
-            body = bytearray()
-            for chunk in r.iter_content(64 * 1024):
-                body += chunk
-                deadline.check(url)
+            body = _read_body(r, deadline, url)
         try:
             doc = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # truncated or not JSON
