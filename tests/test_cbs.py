@@ -181,7 +181,10 @@ def test_kwb_2013_regios_and_old_names_and_indicators_only_from_2018(tmp_path):
     status = {(a["indicator"], a["table_id"]): a["status"] for a in summary["availability"]}
     assert status["arbeidsparticipatie_pct", "82339NED"].startswith("n.v.t.")
     assert status["arbeidsparticipatie_pct", "84286NED"] == "aanwezig"
-    assert status["lage_koopkracht_pct", "84286NED"] == "ontbreekt"
+    assert status["lage_koopkracht_pct", "84286NED"].startswith("n.v.t.")
+    assert status["laag_inkomen_pct", "82339NED"] == "ontbreekt"  # this fake's 2013 has none
+    gone = "laag_inkomen_pct, sociaal_minimum_pct, ao_personen"
+    assert lines == [f"CBS 82339NED: verwachte indicatoren niet in de tabel: {gone}"]
     saved = json.loads(next(tmp_path.glob("fetch_summary.GM0642_*.json")).read_text())
     assert saved["availability"] == summary["availability"]
 

@@ -830,29 +830,24 @@ def availability(
     long: pd.DataFrame,
 ) -> list[dict[str, Any]]:
     """Which indicator exists in which table/year: present (with the key), absent as expected
-    (``since`` in the registry), or absent although expected."""
+    (outside ``since``/``until`` in the registry: "n.v.t."), or absent although expected ("ontbreekt")."""
     out = []
     years = sorted(long["year"].unique().tolist()) if year is None else [year]
-    for ind in spec["indicators"]:
-        rule = spec["indicators"][ind]
-        since = rule.get("since") if isinstance(rule, dict) else None
+    for ind, rule in spec["indicators"].items():
+        rule = rule if isinstance(rule, dict) else {}
+        row = {"indicator": ind, "table_id": table_id, "key": found.get(ind), "years": years}
         if ind in found:
             has = sorted(long.loc[long["indicator"] == ind, "year"].unique().tolist())
-            out.append(
-                {
-                    "indicator": ind,
-                    "table_id": table_id,
-                    "key": found[ind],
-                    "status": "aanwezig",
-                    "years": has,
-                }
-            )
+            out.append({**row, "status": "aanwezig", "years": has})
+            continue
+        since, until = rule.get("since"), rule.get("until")
+        if year is not None and since is not None and year < int(since):
+            status = f"n.v.t. (pas vanaf {since})"
+        elif year is not None and until is not None and year > int(until):
+            status = f"n.v.t. (tot en met {until})"
         else:
-            expected = since is None or (year is not None and year >= int(since))
-            status = "ontbreekt" if expected else f"n.v.t. (pas vanaf {since})"
-            out.append(
-                {"indicator": ind, "table_id": table_id, "key": None, "status": status, "years": years}
-            )
+            status = "ontbreekt"
+        out.append({**row, "status": status})
     return out
 
 
@@ -930,6 +925,9 @@ def _summarise(
             log(f"CBS {r.table_id}: {r.error}")
         if r.missing_regions:
             log(f"CBS {r.table_id}: gevraagde regio's niet in het antwoord: {', '.join(r.missing_regions)}")
+        gone = [a["indicator"] for a in r.availability if a["status"] == "ontbreekt"]
+        if gone:
+            log(f"CBS {r.table_id}: verwachte indicatoren niet in de tabel: {', '.join(gone)}")
     budget = [r.table_id for r in results if r.status == "budget"]
     if budget:
         log(
