@@ -129,6 +129,8 @@ def test_ses_woa_one_edition_four_keys_without_collision(tmp_path):
     with FakeCbs({"86296NED": ses_table()}) as srv:
         summary, _ = _fetch(srv, reg, tmp_path)
     assert summary["pulled"] == ["86296NED"]
+    assert "Waarde_32 (Welvaart: Waarde_32)" in summary["tables"][0]["unmapped_topics"]
+    assert not [t for t in summary["tables"][0]["unmapped_topics"] if t.startswith("GemiddeldeScore")]
     long = cbs.cached_indicators(tmp_path, reg, cbs.Selection(*SEL))
     v = long.set_index(["region_code", "year", "indicator"])["value"]
     rows = {(r["WijkenEnBuurten"].strip(), r["Perioden"]): r for r in ses_table()["TypedDataSet"]}

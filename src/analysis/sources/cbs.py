@@ -728,6 +728,9 @@ class TableResult:
     resumed_from_page: int | None = None
     missing_regions: list[str] = field(default_factory=list)
     availability: list[dict[str, Any]] = field(default_factory=list)
+    # editions-type groups only: topics not mapped, as "Key (TopicGroup > … : Title)", so keys such as
+    # the SES-WOA reliability bounds can be added to the registry after the first online run
+    unmapped_topics: list[str] = field(default_factory=list)
 
 
 class TablePull:
@@ -771,6 +774,13 @@ class TablePull:
         got = set(long["region_code"]) | {str(r.get(region_dim, "")).strip() for r in rows}
         res.missing_regions = [c for c in self.sel.expected if c not in got]
         res.availability = availability(spec, table_id, year, found, absent, long)
+        if "editions" in spec:
+            titles = {p.get("Key"): p.get("Title", "") for p in raw.get("DataProperties", [])}
+            res.unmapped_topics = [
+                f"{k} ({' > '.join(path)}: {titles.get(k, '')})"
+                for k, path in _topics(raw)
+                if k not in found.values()
+            ]
         write_cache(
             self.cache_dir,
             table_id,
