@@ -338,16 +338,13 @@ def extra_dims_of(raw: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     return list(spec.get("select") or {})
 
 
-def resolve_select(
-    raw: dict[str, Any], table_id: str, spec: dict[str, Any], dim_parts: dict[str, list] | None = None
-) -> dict[str, str]:
+def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> dict[str, str]:
     """Extra dimension -> exact category key (padding kept), resolved by key or by title.
 
     ``select`` in the registry gives per dimension either a key (``"0.0.0"``; padding need not be
     written) or ``{title: "..."}``. Every extra dimension of the table needs a selection.
     """
     select = spec.get("select") or {}
-    dim_parts = raw if dim_parts is None else dim_parts
     out: dict[str, str] = {}
     for dim in extra_dims_of(raw, spec):
         if dim not in select:
@@ -356,7 +353,7 @@ def resolve_select(
                 "config/cbs_tables.yaml"
             )
     for dim, want in select.items():
-        cats = dim_parts.get(dim)
+        cats = raw.get(dim)
         by_title = isinstance(want, dict) and "title" in want
         if cats is None:
             if by_title:
