@@ -37,7 +37,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     """Exit 0: everything pulled, or CBS offline (one line, the pipeline uses cache/snapshot);
     1: some tables failed or were not pulled within the budget; 2: bad input (registry/settings)."""
     from analysis.config import cbs_registry
-    from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
+    from analysis.sources.cbs import CbsClient, CbsSettings, Selection, fetch_all
 
     cfg = settings()
     client = CbsClient(CbsSettings.from_settings(cfg["cbs"]))
@@ -49,16 +49,17 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
     if args.budget is not None and args.budget <= 0:
         raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
-    verg = cfg.get("vergelijking", {})
+    paths = getattr(args, "paths", None) or default_paths()  # per municipality once --gemeente exists
+    selection = Selection.from_settings(cfg, getattr(paths, "gemeente", None))
     summary = fetch_all(
         client,
         registry,
-        cfg["gemeente"]["code"],
-        default_paths().cbs_cache,
+        selection.gemeente,
+        paths.cbs_cache,
         years,
         log=lambda line: print(line, file=sys.stderr),
-        others=tuple(verg.get("drechtsteden", [])),
-        national=verg.get("nederland", "NL00"),
+        others=selection.comparison,
+        national=selection.national,
         budget_s=args.budget,
     )
     print(
