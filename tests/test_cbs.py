@@ -497,6 +497,8 @@ def test_cli_exit_codes_and_errors_on_stderr(tmp_paths, monkeypatch, capsys):
     assert "47018NED" in err and "niet gevonden" in err and "1 mislukt" in out
     assert main(["fetch", "--table", "nope"]) == 2
     assert capsys.readouterr().err.startswith("fout: config/cbs_tables.yaml")
+    assert main(["fetch", "--budget", "0"]) == 2
+    assert capsys.readouterr().err.startswith("fout: --budget")
 
 
 def test_urls_follow_the_cbsodata_protocol():
