@@ -664,17 +664,12 @@ def read_cache(
     return out
 
 
-def cached_indicators(
-    cache_dir: Path, registry: dict[str, Any], selection: Selection | None = None
-) -> pd.DataFrame:
-    """Long indicators from the cache for one selection (default: the project's own, settings.yaml).
+def cached_indicators(cache_dir: Path, registry: dict[str, Any], selection: Selection) -> pd.DataFrame:
+    """Long indicators from the cache for one region selection (required: reading another
+    municipality's pull by accident must be impossible).
 
     For a registry group with ``editions`` only the first cached edition in registry order is used.
     """
-    if selection is None:
-        from analysis.config import settings
-
-        selection = Selection.from_settings(settings())
     chosen: dict[tuple[str, Any], tuple[int, dict, dict]] = {}
     for manifest, raw in read_cache(cache_dir, selection):
         key = manifest.get("registry_key")
