@@ -449,7 +449,7 @@ def laag_inkomen_table(regions: list[str] | None = None, dims: dict | None = Non
     their dimension endpoints; topics ParticuliereHuishoudens_1, Personen_2, MinderjarigeKinderen_3,
     …Relatief_4/5/6."""
     dims = dims or LAAG_INKOMEN_DIMS
-    codes = regions or ["NL00", "GM0642", "GM0505"]
+    codes = regions or ["NL01", "GM0642", "GM0505"]  # regional tables code Nederland as NL01
     periods = [
         {"Key": f"{y}JJ00", "Title": f"{y}*" if y == 2022 else str(y)} for y in (2019, 2020, 2021, 2022)
     ]

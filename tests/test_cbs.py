@@ -207,7 +207,9 @@ def test_85678ned_three_dimensions_resolved_by_title(tmp_path):
         and (r["InkomensgrensHuishouden"], r["DuurInkomenspositie"], r["KenmerkenVanHuishoudens"])
         == ("A048860", "T001021", "1050010")
     )
+    assert "(RegioS eq 'NL01      ')" in f and summary["missing_regions"] == {}
     v = _values(tmp_path, reg)
+    assert ("NL00", 2021, "personen_laag_inkomen") in v.index  # NL01 stored as the project's NL00
     assert v["GM0642", 2021, "kinderen_laag_inkomen"] == want["MinderjarigeKinderen_3"]
     assert v["GM0642", 2021, "hh_laag_inkomen"] == want["ParticuliereHuishoudens_1"]
 

@@ -60,6 +60,9 @@ ENV_CATALOG = "VEERKRACHT_CBS_CATALOG"
 DATA_PART = "TypedDataSet"
 META_PARTS = ("TableInfos", "DataProperties", "CategoryGroups")
 DIM_TYPES = {"Dimension", "TimeDimension", "GeoDimension", "GeoDetail"}
+# KWB tables code Nederland as NL00, CBS's regional (RegioS) tables such as 85678NED as NL01: both are
+# asked for and NL01 is stored as NL00, the project's code for the national row.
+NATIONAL_ALIASES = {"NL01": "NL00"}
 
 
 def base_key(key: str) -> str:
@@ -264,8 +267,9 @@ def region_filter(
     """OData filter: the municipality, its wijken and buurten, the national row and the
     comparison municipalities (municipal rows only). CBS pads region keys to 10 characters."""
     num = gemeente[2:]
+    aliases = [a for a, code in NATIONAL_ALIASES.items() if code == national]
     parts = [f"substringof('{p}{num}',{region_dim})" for p in ("GM", "WK", "BU")]
-    parts += [f"({region_dim} eq '{code.ljust(10)}')" for code in (national, *others) if code]
+    parts += [f"({region_dim} eq '{code.ljust(10)}')" for code in (national, *aliases, *others) if code]
     return " or ".join(parts)
 
 
@@ -485,7 +489,7 @@ def harmonise(
     region_dim = region_dim_of(raw, spec)
     if region_dim not in df.columns:
         raise InputError(f"CBS table {table_id}: expected column '{region_dim}' missing")
-    df[region_dim] = df[region_dim].astype(str).str.strip()
+    df[region_dim] = df[region_dim].astype(str).str.strip().replace(NATIONAL_ALIASES)
     found, _ = resolve_topics(raw, table_id, spec)
     for dim, code in resolve_select(raw, table_id, spec).items():
         if dim not in df.columns:
@@ -764,6 +768,7 @@ class TablePull:
             raise
         found, absent = resolve_topics(raw, table_id, spec)
         got = set(long["region_code"]) | {str(r.get(region_dim, "")).strip() for r in rows}
+        got |= {NATIONAL_ALIASES[c] for c in got if c in NATIONAL_ALIASES}
         res.missing_regions = [c for c in self.sel.expected if c not in got]
         res.availability = availability(spec, table_id, year, found, absent, long)
         if "editions" in spec:
