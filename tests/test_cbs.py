@@ -475,7 +475,7 @@ def test_cli_fetch_then_build_gives_cbs_values_for_every_registry_table(tmp_path
         rc = main(["fetch", "--budget", "60"])
     out, err = capsys.readouterr()
     assert rc == 0, err
-    assert "fetch: 15 opgehaald, 0 mislukt" in out
+    assert "fetch: 15 opgehaald, 0 mislukt" in out and "fetch_summary.GM0642_" in out
     assert main(["build"]) == 0
     ind = pd.read_parquet(tmp_paths.indicators)
     cbs_tables = set(ind.loc[ind["origin"] == "cbs", "source_table"])

@@ -67,6 +67,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         f"{len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
         f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
     )
+    if summary.get("summary_path"):
+        print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
     return 1 if summary["failed"] or summary["not_pulled"] else 0
 
 

@@ -962,5 +962,7 @@ def _summarise(
     }
     if summary["pulled"] or summary["failed"] or budget:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _write_json(cache_dir / f"fetch_summary.{sel.key}.json", summary)
+        path = cache_dir / f"fetch_summary.{sel.key}.json"
+        summary["summary_path"] = str(path)
+        _write_json(path, summary)
     return summary
