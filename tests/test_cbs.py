@@ -414,6 +414,17 @@ def test_cache_is_kept_per_municipality_selection(tmp_path):
     assert zwijndrecht["WK064201", 2024, "inwoners"] == 9715
 
 
+def test_changed_comparison_list_reads_the_newest_pull_of_the_same_municipality(tmp_path):
+    raw = kwb_table(2024, "85984NED")
+    meta = {"registry_key": "kwb", "year": 2024}
+    cbs.write_cache(tmp_path, "85984NED", raw, meta, cbs.Selection("GM0505", "NL00", ("GM0642",)))
+    cbs.write_cache(tmp_path, "85984NED", raw, meta, cbs.Selection("GM0642", "NL00", ("GM0505",)))
+    wider = cbs.Selection("GM0642", "NL00", ("GM0505", "GM0531"))
+    long = cbs.cached_indicators(tmp_path, cbs_registry(), wider)
+    assert (long["source_table"] == "85984NED").all() and "WK064201" in set(long["region_code"])
+    assert cbs.cached_indicators(tmp_path, cbs_registry(), cbs.Selection("GM0590")).empty
+
+
 def test_requested_regions_missing_from_the_answer_are_reported(tmp_path):
     # the real 85984NED extract has no NL row: the answer for NL00 is empty
     with FakeCbs({"85984NED": kwb_table(2024, "85984NED", national=False)}) as srv:
