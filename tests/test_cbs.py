@@ -425,6 +425,21 @@ def test_changed_comparison_list_reads_the_newest_pull_of_the_same_municipality(
     assert cbs.cached_indicators(tmp_path, cbs_registry(), cbs.Selection("GM0590")).empty
 
 
+def test_a_second_fetch_of_the_same_selection_waits_its_turn(tmp_path):
+    import os
+
+    reg = _kwb({2024: "85984NED"})
+    lock = tmp_path / "85984NED" / f".lock-{cbs.Selection(*SEL).key}"
+    lock.parent.mkdir(parents=True)
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:
+        lock.write_text(str(os.getpid()))  # a live process holds it
+        busy, lines = _fetch(srv, reg, tmp_path)
+        lock.write_text("999999999")  # left by a process that is gone
+        taken, _ = _fetch(srv, reg, tmp_path)
+    assert busy["pulled"] == [] and "wordt al opgehaald" in busy["failed"][0]["error"]
+    assert taken["pulled"] == ["85984NED"] and not lock.exists()
+
+
 def test_requested_regions_missing_from_the_answer_are_reported(tmp_path):
     # the real 85984NED extract has no NL row: the answer for NL00 is empty
     with FakeCbs({"85984NED": kwb_table(2024, "85984NED", national=False)}) as srv:

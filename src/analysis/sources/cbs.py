@@ -25,6 +25,7 @@ session per page. Here:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -729,6 +730,35 @@ class TableResult:
     unmapped_topics: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _pull_lock(path: Path):
+    """One pull per table and selection at a time (two `veerkracht fetch` runs would share pages).
+    A lock left by a process that no longer exists is taken over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text(encoding="utf-8").strip() or 0)
+                os.kill(pid, 0)
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                path.unlink(missing_ok=True)  # stale
+                continue
+            except PermissionError:
+                pass  # alive, owned by someone else
+            raise SourceUnavailable(f"wordt al opgehaald door proces {pid} ({path})") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        break
+    else:
+        raise SourceUnavailable(f"vergrendeling niet te krijgen ({path})")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 class TablePull:
     """Pull one table for one selection into the cache, resuming an earlier partial pull."""
 
@@ -745,6 +775,10 @@ class TablePull:
         )
 
     def run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
+        with _pull_lock(self.cache_dir / table_id / f".lock-{self.sel.key}"):
+            return self._run(key, table_id, spec, year)
+
+    def _run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
         res = TableResult(key, table_id, year, "failed")
         listing = self.c.get(f"{self.base}/{table_id}/", {"$format": "json"}, self.deadline)["value"]
         names = [p["name"] for p in listing]
