@@ -492,6 +492,17 @@ def test_one_setting_or_environment_variable_redirects_every_catalog(tmp_path):
     )
 
 
+def test_cbs_settings_are_checked_key_by_key():
+    for bad, key in (
+        ({"budget_s": 0}, "budget_s"),
+        ({"retries": "2"}, "retries"),
+        ({"timeout": 3}, "timeout"),
+    ):
+        with pytest.raises(InputError, match=f"settings.yaml: key 'cbs.{key}'"):
+            cbs.CbsSettings.from_settings(bad, env={})
+    assert cbs.CbsSettings.from_settings({"budget_s": 60, "retries": 0}, env={}).budget_s == 60
+
+
 def test_cli_fetch_then_build_gives_cbs_values_for_every_registry_table(tmp_paths, monkeypatch, capsys):
     from analysis.cli import main
 

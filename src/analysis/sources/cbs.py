@@ -93,9 +93,32 @@ class CbsSettings:
     budget_s: float = 900.0
 
     @classmethod
-    def from_settings(cls, cfg: dict[str, Any], env: dict[str, str] | None = None) -> CbsSettings:
+    def from_settings(cls, cfg: dict[str, Any] | None, env: dict[str, str] | None = None) -> CbsSettings:
+        """From the `cbs:` section of settings.yaml (checked here: unknown keys and wrong values are
+        a `fout:` naming the key), with VEERKRACHT_CBS_CATALOG overriding `catalog_url`."""
         env = os.environ if env is None else env
-        kw = {k: cfg[k] for k in cls.__dataclass_fields__ if k in cfg}
+        cfg = cfg or {}
+        where = "config/settings.yaml: key 'cbs."
+        if not isinstance(cfg, dict):
+            raise InputError("config/settings.yaml: key 'cbs': expected a mapping")
+        for k, v in cfg.items():
+            if k not in cls.__dataclass_fields__:
+                raise InputError(
+                    f"{where}{k}': unknown setting (known: {', '.join(cls.__dataclass_fields__)})"
+                )
+            if k == "catalog_url":
+                ok = v is None or (isinstance(v, str) and v.strip() != "")
+            elif k == "use_https":
+                ok = isinstance(v, bool)
+            elif k == "retries":
+                ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10
+            elif k == "backoff_s":
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 60
+            else:
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+            if not ok:
+                raise InputError(f"{where}{k}': invalid value {v!r}")
+        kw = dict(cfg)
         if env.get(ENV_CATALOG):
             kw["catalog_url"] = env[ENV_CATALOG]
         return cls(**kw)
