@@ -15,31 +15,9 @@ from analysis import cli
 from analysis.config import Paths
 from analysis.factsheets.fmt import nl_number
 from analysis.factsheets.runner import run_batch
+from tests.conftest import descendants, use_paths
 
 A, B = "BU06420305", "FG03"  # Planetenbuurt and focus area Dichtersbuurt midden
-
-
-@pytest.fixture(scope="module")
-def analysed(built, tmp_path_factory):
-    """Processed tables plus resilience and goals outputs, with the env pointing at them."""
-    paths, _ = built
-    from analysis.goals.run import run as run_goals
-    from analysis.resilience.run import run as run_res
-
-    outputs = tmp_path_factory.mktemp("outputs")
-    p = Paths(raw=paths.raw, processed=paths.processed, outputs=outputs)
-    old = {k: os.environ.get(k) for k in ("VEERKRACHT_RAW", "VEERKRACHT_PROCESSED", "VEERKRACHT_OUTPUTS")}
-    os.environ.update(
-        VEERKRACHT_RAW=str(p.raw), VEERKRACHT_PROCESSED=str(p.processed), VEERKRACHT_OUTPUTS=str(p.outputs)
-    )
-    run_res(p, n_sim=100)
-    run_goals(p)
-    yield p
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +76,8 @@ def test_unchanged_areas_are_skipped_unless_forced(analysed, two_sheets):
 
 
 def test_failing_area_does_not_stop_batch(analysed, monkeypatch, capsys):
-    monkeypatch.setenv("VEERKRACHT_FAIL_AREA", B)
-    rc = cli.main(["factsheets", "--only", A, B, "--force", "--workers", "1"])
+    use_paths(monkeypatch, analysed)
+    rc = cli.main(["factsheets", "--only", A, B, "--force", "--workers", "1", "--fail-area", B])
     assert rc == 1
     manifest = json.loads((analysed.outputs / "factsheets" / "manifest.json").read_text())
     entries = {e["area"]: e for e in manifest["areas"]}
@@ -108,7 +86,8 @@ def test_failing_area_does_not_stop_batch(analysed, monkeypatch, capsys):
     assert "FG03 mislukt" in capsys.readouterr().out
 
 
-def test_unknown_area_code_is_a_clear_error(analysed, capsys):
+def test_unknown_area_code_is_a_clear_error(analysed, monkeypatch, capsys):
+    use_paths(monkeypatch, analysed)
     assert cli.main(["factsheets", "--only", "BU06429999"]) == 2
     assert "unknown area code" in capsys.readouterr().err
     assert cli.main(["factsheets", "--only", "BU06420103"]) == 2  # 0 inhabitants
@@ -161,3 +140,261 @@ def test_sheet_renders_in_headless_chromium(two_sheets, tmp_path):
         [*flags, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True
     ).stdout
     assert "<h1>Planetenbuurt</h1>" in dom
+
+
+# --- reliability: dead kernels, timeouts, orphans, Ctrl-C, workers, stale sheets -------------------
+
+BATCH_SCRIPT = """
+import json, sys
+from pathlib import Path
+from analysis.config import Paths
+from analysis.factsheets.runner import run_batch
+a = json.loads(sys.argv[1])
+p = Paths(raw=Path(a["raw"]), processed=Path(a["processed"]), outputs=Path(a["outputs"]))
+res = run_batch(p, only=a["only"], force=True, workers=a["workers"], progress=False,
+                template=Path(a["template"]), timeout=a["timeout"])
+print(json.dumps({k: v for k, v in res.items() if k != "dir"}))
+"""
+
+CLI_SCRIPT = """
+import functools, sys
+from pathlib import Path
+from analysis import cli
+from analysis.factsheets import runner
+runner.run_batch = functools.partial(runner.run_batch, template=Path(sys.argv[1]))
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+def _fault_template(tmp_path, faults: dict[str, str]):
+    """The real template plus one cell right after the parameters: per area code some Python
+    (``"*"``: every area)."""
+    import nbformat
+
+    from analysis.factsheets.runner import TEMPLATE
+
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    src = "\n".join(
+        f"if {'True' if area == '*' else f'gebied == {area!r}'}:\n    {code}" for area, code in faults.items()
+    )
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(src))
+    path = tmp_path / "factsheet_fault.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _scratch(analysed, tmp_path) -> Paths:
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path / "outputs")
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
+    return p
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kernels(pids) -> list[int]:
+    out = []
+    for pid in pids:
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"ipykernel" in cmd:
+            out.append(pid)
+    return out
+
+
+def _wait_for_kernels(proc, n: int, limit: float = 180) -> set[int]:
+    """Descendants of ``proc`` once ``n`` kernels run under it (bounded wait, not a speed check)."""
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        kids = descendants(proc.pid)
+        if len(_kernels(kids)) >= n:
+            return kids
+        if proc.poll() is not None:
+            pytest.fail(f"batch ended early: {proc.communicate()}")
+        time.sleep(0.3)
+    pytest.fail(f"no {n} kernels started within {limit} s")
+
+
+def _gone_or_kill(pids, limit: float = 30) -> list[int]:
+    """Wait (bounded) for ``pids`` to end; kill and return the ones that did not."""
+    import signal
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    alive = [p for p in pids if _alive(p)]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    return alive
+
+
+def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(analysed, tmp_path):
+    """A kernel killed mid-sheet and a cell sleeping past the timeout: both sheets fail with the
+    reason, the worker's kernel is restarted, the other sheets are made. A hang fails the test."""
+    import signal
+    import sys
+
+    codes = ["GM0642", "FG03", "FG05", A]  # one worker: run in this order
+    tpl = _fault_template(
+        tmp_path,
+        {"FG03": "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "FG05": "import time; time.sleep(600)"},
+    )
+    p = _scratch(analysed, tmp_path)
+    arg = dict(
+        raw=str(p.raw),
+        processed=str(p.processed),
+        outputs=str(p.outputs),
+        only=codes,
+        workers=1,
+        template=str(tpl),
+        timeout=10,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=400)  # hang guard: without the fix this never returns
+    except subprocess.TimeoutExpired:
+        kids = descendants(proc.pid)
+        os.killpg(proc.pid, signal.SIGKILL)
+        _gone_or_kill(kids, 0)
+        pytest.fail("batch hung on a dead kernel or an endless cell")
+    assert proc.returncode == 0, err
+    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
+    e = {x["area"]: x for x in manifest["areas"]}
+    assert e["FG03"]["status"] == "failed" and "died" in e["FG03"]["error"].lower()
+    assert e["FG05"]["status"] == "failed" and "timed out" in e["FG05"]["error"]
+    assert e["GM0642"]["status"] == "ok" and e[A]["status"] == "ok"  # A ran after both failures
+    assert (p.outputs / "factsheets" / e[A]["file"]).exists()
+
+
+def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_path):
+    import signal
+    import sys
+
+    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    p = _scratch(analysed, tmp_path)
+    arg = dict(
+        raw=str(p.raw),
+        processed=str(p.processed),
+        outputs=str(p.outputs),
+        only=["GM0642", "FG03", "FG05"],
+        workers=2,
+        template=str(tpl),
+        timeout=900,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    kids = _wait_for_kernels(proc, 2)
+    assert len(kids) >= 4  # two workers, two kernels
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _gone_or_kill(kids) == []  # bounded wait; survivors are killed and fail the test
+
+
+def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_path):
+    import signal
+    import sys
+
+    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    p = _scratch(analysed, tmp_path)
+    env = {
+        **os.environ,
+        "VEERKRACHT_RAW": str(p.raw),
+        "VEERKRACHT_PROCESSED": str(p.processed),
+        "VEERKRACHT_OUTPUTS": str(p.outputs),
+    }
+    cmd = [sys.executable, "-c", CLI_SCRIPT, str(tpl), "factsheets", "--only", "GM0642", "FG03", "FG05"]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", "2", "--force"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    kids = _wait_for_kernels(proc, 2)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+    try:
+        _, err = proc.communicate(timeout=60)  # hang guard
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _gone_or_kill(kids, 0)
+        pytest.fail("Ctrl-C did not stop the batch")
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("afgebroken"), err
+    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
+    assert manifest["interrupted"] is True
+    assert (p.outputs / "factsheets" / "index.html").exists()
+    assert _gone_or_kill(kids) == []
+
+
+def test_workers_default_and_cap_at_the_core_count(capsys):
+    from analysis.errors import InputError
+    from analysis.factsheets.runner import resolve_workers
+
+    cores = os.cpu_count() or 1
+    assert resolve_workers(None) == cores
+    assert resolve_workers(cores + 4) == cores
+    assert "begrensd tot" in capsys.readouterr().err
+    assert resolve_workers(cores + 4, force_workers=True) == cores + 4
+    assert resolve_workers(cores + 4, force_workers=True, todo=2) == 2
+    for bad in (0, -3):
+        with pytest.raises(InputError, match="must be 1 or more"):
+            resolve_workers(bad)
+
+
+def test_sheets_of_areas_that_no_longer_qualify_are_removed(analysed, two_sheets, tmp_path, monkeypatch):
+    from analysis import config
+    from analysis.processed.build import load_regions
+
+    _, manifest, files = two_sheets
+    p = _scratch(analysed, tmp_path)
+    shutil.copytree(analysed.outputs / "factsheets", p.outputs / "factsheets")
+    inw = load_regions(p).set_index("region_code")["inwoners"]
+    small, big = sorted([A, B], key=lambda c: inw[c])
+    assert inw[small] < inw[big]
+    cfg = {**config.settings(), "min_inwoners": int(inw[small]) + 1}  # the smaller one drops out
+    monkeypatch.setattr("analysis.factsheets.runner.settings", lambda: cfg)
+    res = run_batch(p, only=[big], progress=False)
+    assert res["skipped"] == 1 and res["ok"] == 0  # unchanged: no kernel needed
+    out = p.outputs / "factsheets"
+    assert not (out / files[small].name).exists() and (out / files[big].name).exists()
+    assert files[small].name in res["pruned"]
+    new = json.loads((out / "manifest.json").read_text())
+    assert small not in {e["area"] for e in new["areas"]}
+    assert f'href="{files[small].name}"' not in (out / "index.html").read_text()
+
+
+def test_corrupt_manifest_with_only_keeps_the_other_sheets_in_the_overview(analysed, two_sheets, tmp_path):
+    _, _, files = two_sheets
+    p = _scratch(analysed, tmp_path)
+    shutil.copytree(analysed.outputs / "factsheets", p.outputs / "factsheets")
+    (p.outputs / "factsheets" / "manifest.json").write_bytes(b'{"areas": [{"area": "BU06')
+    res = run_batch(p, only=[A], workers=1, progress=False, fail_area=A)  # fails fast: no render
+    assert res["failed"] == 1
+    index = (p.outputs / "factsheets" / "index.html").read_text()
+    assert f'href="{files[B].name}"' in index  # still listed
+    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
+    assert {e["area"] for e in manifest["areas"]} == {A, B}
