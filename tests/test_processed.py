@@ -246,3 +246,33 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     assert row["value"] == 12.5 and row["origin"] == "cbs" and row["source_table"] == "85984NED"
     assert ind.loc[("GM0642", 2024, "laag_inkomen_pct"), "origin"] == "cbs"  # direct beats aggregate
     assert ind.loc[("BU06420305", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"
+
+
+def test_leefbaarometer3_windows_1252_accent_late_in_the_file_and_lowercase_codes(tmp_path):
+    """A Dutch Excel export: cp1252, an accent far beyond the first 4 KB, lowercase codes."""
+    lines = ["bu_code;jaar;lbm;toelichting"]
+    lines += [f"bu0642{i:04d};2022;4,{i % 10};gewoon" for i in range(1000, 1300)]
+    lines.append("bu06420305;2022;3,75;Planetenbuurt, café")
+    p = tmp_path / "leefbaarometer3.csv"
+    p.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    assert p.stat().st_size > 8192
+    out = read_leefbaarometer3(p, "GM0642").set_index(["region_code", "indicator"])["value"]
+    assert out[("BU06420305", "lbm_score")] == pytest.approx(3.75)
+    assert out[("BU06421001", "lbm_score")] == pytest.approx(4.1)
+    assert len(out) == 301
+
+
+def test_leefbaarometer3_identical_duplicate_is_kept_once(tmp_path):
+    p = tmp_path / "leefbaarometer3.csv"
+    p.write_text("bu_code;jaar;lbm\nBU06420101;2022;4,1\nBU06420101;2022;4,1\n")
+    assert len(read_leefbaarometer3(p, "GM0642")) == 1
+
+
+def test_focus_area_inhabitants_are_counted_once(built):
+    """Each buurt in at most one focus area: FG00 equals the sum of the distinct focus buurten."""
+    _, result = built
+    reg = result.regions.set_index("region_code")
+    focus_buurten = reg[(reg["level"] == "buurt") & reg["focusgebied"].notna()]
+    assert reg.loc["FG00", "inwoners"] == focus_buurten["inwoners"].sum()
+    ind = result.indicators.set_index(["region_code", "year", "indicator"])["value"]
+    assert ind[("FG00", 2023, "inwoners")] == focus_buurten["inwoners"].sum()

@@ -151,6 +151,19 @@ def _clean_temps() -> None:
     clean_stale_temps(paths.outputs)
 
 
+def _check_build_matches_settings() -> None:
+    """Analysis commands read data/processed: it must be built for the municipality in settings."""
+    from analysis.processed.build import load_manifest
+
+    built_for = load_manifest(default_paths()).get("gemeente")
+    code = settings()["gemeente"]["code"]
+    if built_for and built_for != code:
+        raise InputError(
+            f"config/settings.yaml: gemeente.code {code} differs from the build in "
+            f"{default_paths().processed} ({built_for}); run `veerkracht build` first"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="veerkracht",
@@ -190,9 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         # all configuration is validated before any command writes anything
         settings()
         indicator_catalog()
+        _clean_temps()
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise InputError(f"--workers {args.workers}: must be 1 or more")
-        _clean_temps()
+        if args.command in ("resilience", "goals", "factsheets"):
+            _check_build_matches_settings()
         return args.func(args)
     except InputError as exc:
         print(f"fout: {_one_line(exc)}", file=sys.stderr)

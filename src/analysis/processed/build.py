@@ -184,7 +184,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     known = set(regions["region_code"])
 
     real = [snapshot.all_indicators(snap, code, buurten)]
-    real.append(_check_codes(local.local_indicators(paths.local), known, code, f"{paths.local}"))
+    real.append(_check_codes(local.local_indicators(paths.local, code), known, code, f"{paths.local}"))
     if use_cache:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
@@ -280,4 +280,9 @@ def load_regions(paths: Paths) -> gpd.GeoDataFrame:
 
 def load_manifest(paths: Paths) -> dict:
     p = paths.processed / "build_manifest.json"
-    return json.loads(p.read_text()) if p.exists() else {}
+    if not p.exists():
+        return {}
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not valid JSON; run `veerkracht build` again") from exc
