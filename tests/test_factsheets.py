@@ -15,6 +15,7 @@ from analysis import cli
 from analysis.config import Paths
 from analysis.factsheets.fmt import nl_number
 from analysis.factsheets.runner import run_batch
+from analysis.figures import SYNTHETIC_STAMP
 from tests.conftest import descendants, use_paths
 
 A, B = "BU06420305", "FG03"  # Planetenbuurt and focus area Dichtersbuurt midden
@@ -56,9 +57,51 @@ def test_html_is_self_contained_accessible_and_has_no_code(two_sheets):
             alt = re.search(r'alt="([^"]*)"', img)
             assert alt and len(alt.group(1)) > 30 and "No description" not in alt.group(1)
         assert "@media print" in html and "size: A4" in html and "width=device-width" in html
-        # synthetic values on the page: banner and badges
-        assert "banner-synthetic" in html and "badge-synthetic" in html
+        # synthetic values on the page: the banner a reader sees (not the stylesheet's class names)
+        text = visible_text(html)
+        assert f"{SYNTHETIC_STAMP}. Deze pagina bevat synthetische waarden" in text
+        assert "Gebruik ze niet voor beleid" in text
+        assert re.search(r'<div class="banner-synthetic" role="alert">', html)
+        assert text.count("synthetisch") >= 3  # the badges next to synthetic figures
         assert "Bronnen en methode" in html and "85618NED" in html
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no <style>/<script>, no tags, entities decoded, whitespace collapsed."""
+    import html as html_lib
+
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    body = re.sub(r"<[^>]+>", " ", body)
+    return " ".join(html_lib.unescape(body).split()).replace(" .", ".")
+
+
+def test_reference_year_and_goal_count_on_the_sheet_follow_the_data(analysed, two_sheets):
+    """The peiljaar is the latest year of the area's time series; 'op koers' counts status.parquet."""
+    _, _, files = two_sheets
+    ind = pd.read_parquet(analysed.indicators)
+    status = pd.read_parquet(analysed.outputs / "goals" / "status.parquet")
+    series = ["ses_woa", "laag_inkomen_pct", "bijstand_per_1000", "lbm_score"]
+    for code, goal_region in ((A, "FG00"), (B, B)):
+        text = visible_text(files[code].read_text())
+        year = int(ind[(ind.region_code == code) & ind.indicator.isin(series)]["year"].max())
+        assert f"peiljaar {year}" in text
+        g = status[status.region_code == goal_region]
+        on = int((g.status == "op koers").sum())
+        meas = int((~g.status.isin(["niet meetbaar", "onvoldoende data"])).sum())
+        assert f"Van de {meas} doelen met een prognose voor dit gebied zijn er {on} op koers" in text
+
+
+def test_goals_on_course_count_is_not_zero_where_goals_are_on_course(analysed):
+    """In-process (no kernel): areas with goals on course say so on the sheet."""
+    from analysis.factsheets.sheet import Sheet, load_context
+
+    ctx = load_context(analysed)
+    status = pd.read_parquet(analysed.outputs / "goals" / "status.parquet")
+    on = status[status.status == "op koers"].groupby("region_code").size()
+    fgs = [c for c in on.index if c.startswith("FG") and c != "FG00"]
+    assert fgs, "the bundled data has focus areas with goals on course"
+    for code in fgs[:3]:
+        assert f"zijn er {on[code]} op koers" in Sheet(ctx, code).samenvatting()
 
 
 def test_overview_lists_sheets_and_areas_without_sheet(analysed, two_sheets):
@@ -149,6 +192,7 @@ import json, sys
 from pathlib import Path
 from analysis.config import Paths
 from analysis.factsheets.runner import run_batch
+from analysis.figures import SYNTHETIC_STAMP
 a = json.loads(sys.argv[1])
 p = Paths(raw=Path(a["raw"]), processed=Path(a["processed"]), outputs=Path(a["outputs"]))
 res = run_batch(p, only=a["only"], force=True, workers=a["workers"], progress=False,

@@ -276,3 +276,22 @@ def test_focus_area_inhabitants_are_counted_once(built):
     assert reg.loc["FG00", "inwoners"] == focus_buurten["inwoners"].sum()
     ind = result.indicators.set_index(["region_code", "year", "indicator"])["value"]
     assert ind[("FG00", 2023, "inwoners")] == focus_buurten["inwoners"].sum()
+
+
+def test_household_counts_follow_share_times_households(built):
+    """hh_sociaal_minimum = sociaal_minimum_pct / 100 x the buurt's latest household count, never
+    more households than the buurt has."""
+    _, result = built
+    ind = result.indicators
+    b = ind[ind["level"] == "buurt"]
+    hh = b[b.indicator == "huishoudens"].sort_values("year").groupby("region_code")["value"].last()
+    share = b[b.indicator == "sociaal_minimum_pct"].set_index(["region_code", "year"])["value"]
+    count = b[b.indicator == "hh_sociaal_minimum"].set_index(["region_code", "year"])["value"]
+    assert len(count) > 100
+    expected = share.loc[count.index] / 100 * count.index.get_level_values(0).map(hh).to_numpy()
+    assert count.to_numpy() == pytest.approx(expected.to_numpy())
+    assert (count.to_numpy() <= count.index.get_level_values(0).map(hh).to_numpy()).all()
+    # the municipal total is the sum over buurten, and far below all households
+    g = ind[(ind.region_code == "GM0642") & (ind.indicator.isin(["hh_sociaal_minimum", "huishoudens"]))]
+    g = g.pivot_table(index="year", columns="indicator", values="value").dropna()
+    assert (g["hh_sociaal_minimum"] < 0.5 * g["huishoudens"]).all()
