@@ -132,7 +132,9 @@ def read_gpkg(path: Path, layer: str):
     try:
         return gpd.read_file(path, layer=layer)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError/DataLayerError/OSError
-        raise InputError(f"{path}: not a readable GeoPackage with layer {layer!r} ({_first_line(exc)})") from exc
+        raise InputError(
+            f"{path}: not a readable GeoPackage with layer {layer!r} ({_first_line(exc)})"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -170,7 +172,9 @@ def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> 
             raise InputError(
                 f"{mpath}: registry_key {manifest['registry_key']!r} is not in config/cbs_tables.yaml"
             )
-        data = next((folder / n for n in ("TypedDataSet.json", "UntypedDataSet.json") if (folder / n).exists()), None)
+        data = next(
+            (folder / n for n in ("TypedDataSet.json", "UntypedDataSet.json") if (folder / n).exists()), None
+        )
         if data is None:
             raise InputError(f"{folder}: cached CBS table without TypedDataSet.json or UntypedDataSet.json")
         if sha256_file(data) != manifest["sha256"]:
@@ -191,4 +195,6 @@ def _read_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (binary or corrupt file)") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc

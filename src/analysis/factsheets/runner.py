@@ -250,7 +250,8 @@ def resolve_workers(workers: int | None, force_workers: bool = False, todo: int 
     n = workers or cores
     if n > cores and not force_workers:
         print(
-            f"let op: --workers {n} begrensd tot {cores} (aantal cores); --force-workers om toch meer te starten",
+            f"let op: --workers {n} begrensd tot {cores} (aantal cores); "
+            "--force-workers om toch meer te starten",
             file=sys.stderr,
         )
         n = cores
@@ -389,6 +390,9 @@ def run_batch(
                 entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
             continue
         todo.append(a)
+    if only:  # --only also sets the order in which sheets are handed to the workers
+        rank = {c: i for i, c in enumerate(only)}
+        todo.sort(key=lambda a: rank[a.region_code])
     n_workers = resolve_workers(workers, force_workers, len(todo))
     paden = paths_to_params(paths)
     t0 = time.perf_counter()

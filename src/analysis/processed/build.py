@@ -183,10 +183,12 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     regions = build_regions(buurten, focus, gemeente, code, _wijk_names(snap))
     known = set(regions["region_code"])
 
-    real = [snapshot.all_indicators(snap, code, buurten)]
-    real.append(_check_codes(local.local_indicators(paths.local, code), known, code, f"{paths.local}"))
+    # local files and the CBS cache are checked before the (slower) snapshot tables are read
+    local_long = _check_codes(local.local_indicators(paths.local, code), known, code, f"{paths.local}")
     if use_cache:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
+    real = [snapshot.all_indicators(snap, code, buurten), local_long]
+    if use_cache:
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
         others = tuple(cfg["vergelijking"].get("drechtsteden", []))
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))

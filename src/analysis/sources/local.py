@@ -42,7 +42,8 @@ def read_focusgebieden(local: Path, known_buurten: set[str] | None = None) -> pd
     bad_code = ~df["focusgebied_code"].str.match(FOCUS_CODE)
     if bad_code.any():
         raise InputError(
-            f"{path}: column 'focusgebied_code' must be FG01-FG99, found {df.loc[bad_code, 'focusgebied_code'].iloc[0]!r}"
+            f"{path}: column 'focusgebied_code' must be FG01-FG99, "
+            f"found {df.loc[bad_code, 'focusgebied_code'].iloc[0]!r}"
         )
     bad_mapping = sorted(set(df["mapping"]) - {"exact", "approximate"})
     if bad_mapping:
@@ -142,7 +143,9 @@ def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFram
             raise InputError(f"{path}: column '{col}' is empty on line {int(empty.idxmax()) + 2}")
     bad_code = ~df["bu_code"].str.match(r"^(BU\d{8}|WK\d{6}|GM\d{4}|NL00)$")
     if bad_code.any():
-        raise InputError(f"{path}: column 'bu_code' has a malformed code: {df.loc[bad_code, 'bu_code'].iloc[0]!r}")
+        raise InputError(
+            f"{path}: column 'bu_code' has a malformed code: {df.loc[bad_code, 'bu_code'].iloc[0]!r}"
+        )
     present = {k: v for k, v in LBM3_COLUMNS.items() if k in df.columns}
     for col in [*present, "jaar"]:
         raw = df[col].str.strip()
@@ -164,9 +167,7 @@ def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFram
         conflicting = d.groupby(key)[list(present)].nunique(dropna=False).gt(1).any(axis=1)
         if conflicting.any():
             code, year = conflicting[conflicting].index[0]
-            raise InputError(
-                f"{path}: column 'bu_code': {code} {year} appears twice with different values"
-            )
+            raise InputError(f"{path}: column 'bu_code': {code} {year} appears twice with different values")
         df = df.drop_duplicates(key)
     if gemeente:
         num = gemeente[2:]
