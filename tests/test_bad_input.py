@@ -510,8 +510,12 @@ def test_disk_full_while_building_is_one_error_and_leaves_no_temp_files(case, ca
     assert tree_hash(case) == before  # no temp file left, nothing replaced
 
 
-def test_disk_full_while_writing_the_geopackage(case, capsys, monkeypatch):
+def test_disk_full_while_writing_the_geopackage(built, case, monkeypatch):
+    """The write step alone (the shared build's result): GDAL's error is one clear InputError."""
     import geopandas as gpd
+
+    from analysis.errors import InputError
+    from analysis.processed.build import write
 
     def full(self, path, *a, **kw):
         Path(path).write_bytes(b"SQLite format 3\x00half")
@@ -519,8 +523,8 @@ def test_disk_full_while_writing_the_geopackage(case, capsys, monkeypatch):
 
     before = tree_hash(case)
     monkeypatch.setattr(gpd.GeoDataFrame, "to_file", full)
-    rc, err = run_cli(["build", "--no-cache"], capsys)
-    assert_one_fout(rc, err, "regions.gpkg", "disk is full")
+    with pytest.raises(InputError, match=r"regions\.gpkg: cannot write .*disk is full"):
+        write(built[1], case)
     assert tree_hash(case) == before
 
 
@@ -537,7 +541,9 @@ def test_stale_temp_files_of_a_killed_run_are_removed_at_start(case, capsys):
     assert not any(s.exists() for s in stale)
 
 
-@pytest.mark.parametrize("name", ["focus_duplicate_row", "cli_workers_negative", "regions_gpkg_truncated"])
+@pytest.mark.parametrize(
+    "name", ["focus_duplicate_row", "cli_workers_negative", "cbs_cache_without_manifest"]
+)
 def test_bad_input_as_a_real_process(case, name):
     """The same contract from a shell: exit status 2 and exactly one line on stderr."""
     argv, breakage, needles = next(c[1:] for c in CASES if c[0] == name)
