@@ -493,8 +493,11 @@ def test_bad_input(case, capsys, argv, breakage, needles):
     assert tree_hash(case) == before
 
 
-def test_disk_full_while_building_is_one_error_and_leaves_no_temp_files(case, capsys, monkeypatch):
+def test_disk_full_while_building_is_one_error_and_leaves_no_temp_files(built, case, capsys, monkeypatch):
+    """`veerkracht build` whose writes hit a full disk (the build itself is the session's shared one)."""
     import pandas as pd
+
+    monkeypatch.setattr("analysis.processed.build.build", lambda paths, use_cache=True: built[1])
 
     real = pd.DataFrame.to_parquet
 

@@ -171,6 +171,10 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     cfg = settings()
     code = cfg["gemeente"]["code"]
     snap = paths.snapshot
+    # inputs that need nothing else are checked first: a bad file fails before the slower reads
+    if use_cache:
+        verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
+    local_raw = local.local_indicators(paths.local, code)
     all_buurten = snapshot.read_buurten_2023(snap)
     buurten = all_buurten[all_buurten["gemeentecode"] == code].copy()
     if buurten.empty:
@@ -183,10 +187,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     regions = build_regions(buurten, focus, gemeente, code, _wijk_names(snap))
     known = set(regions["region_code"])
 
-    # local files and the CBS cache are checked before the (slower) snapshot tables are read
-    local_long = _check_codes(local.local_indicators(paths.local, code), known, code, f"{paths.local}")
-    if use_cache:
-        verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
+    local_long = _check_codes(local_raw, known, code, f"{paths.local}")
     real = [snapshot.all_indicators(snap, code, buurten), local_long]
     if use_cache:
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
