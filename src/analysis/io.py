@@ -147,8 +147,9 @@ def _first_line(exc: BaseException) -> str:
 def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> list[Path]:
     """Check every cached CBS table folder before it is used; one clear error for the first bad one.
 
-    A folder ``<cache_dir>/<table_id>/`` (dot-folders are writes in progress and are ignored) must
-    hold a ``manifest.json`` with ``table_id``, ``registry_key`` (known in config/cbs_tables.yaml
+    A folder ``<cache_dir>/<table_id>/<selection>/`` (one per region selection; dot-folders are writes,
+    partial pulls or locks in progress and are ignored) must hold a ``manifest.json`` with ``table_id``,
+    ``registry_key`` (known in config/cbs_tables.yaml
     when ``registry_keys`` is given) and ``sha256`` of its ``TypedDataSet.json`` or
     ``UntypedDataSet.json``; that checksum must match, and every part must be UTF-8 JSON. Returns the
     verified folders. The CBS client's cache reader calls this before reading.
@@ -157,7 +158,9 @@ def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> 
     if not cache_dir.is_dir():
         return []
     ok = []
-    for folder in sorted(p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    tables = sorted(p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    pulls = [f for t in tables for f in sorted(t.iterdir()) if f.is_dir() and not f.name.startswith(".")]
+    for folder in pulls:
         mpath = folder / "manifest.json"
         if not mpath.exists():
             raise InputError(
