@@ -11,6 +11,13 @@ import seaborn as sns  # noqa: E402
 
 SYNTHETIC_STAMP = "SYNTHETISCHE INVOER: methodedemonstratie, geen echte cijfers"
 KLASSE_KLEUR = {"rood": "#c0392b", "oranje": "#e67e22", "groen": "#27ae60", "onvoldoende data": "#bdbdbd"}
+# resilience v2 signal classes ("geen signaal" is not "good": a neutral light colour, not green)
+SIGNAAL_KLEUR = {
+    "signaal": "#b2182b",
+    "aandacht": "#ef8a62",
+    "geen signaal": "#d1e5f0",
+    "onvoldoende data": "#bdbdbd",
+}
 
 sns.set_theme(style="whitegrid", context="notebook")
 

@@ -7,7 +7,7 @@ import pandas as pd
 from analysis.config import Paths
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, nl_number
 from analysis.factsheets.page import page
-from analysis.figures import KLASSE_KLEUR, sources_of
+from analysis.figures import SIGNAAL_KLEUR, sources_of
 from analysis.io import write_text
 
 SORT_JS = """
@@ -51,7 +51,7 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
 
     parts = []
     for r in b.itertuples():
-        colour = KLASSE_KLEUR.get(klasse.get(r.region_code, ""), "#e0e0e0")
+        colour = SIGNAAL_KLEUR.get(klasse.get(r.region_code, ""), "#e0e0e0")
         shape = (
             f'<path d="{path(r.geometry.simplify(3))}" fill="{colour}" stroke="#fff" '
             f'stroke-width="0.6"><title>{esc(r.name)}</title></path>'
@@ -95,15 +95,17 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         if status.get(a.region_code) == "failed":
             name += " " + badge("mislukt", "rood")
         s = scores.loc[a.region_code] if scores is not None and a.region_code in scores.index else None
-        idx = "" if s is None or pd.isna(s["index"]) else nl_number(s["index"], 2)
-        idx_v = "" if s is None or pd.isna(s["index"]) else f"{s['index']:.4f}"
-        kl = (
-            ""
-            if s is None
-            else badge(
-                s["klasse"], {"rood": "rood", "oranje": "oranje", "groen": "groen"}.get(s["klasse"], "grijs")
-            )
-        )
+        # buurt: share of draws with a signal; aggregate: share of inhabitants in buurten with a signal
+        share = None
+        if s is not None:
+            share = s.get("p_signaal") if isinstance(s.get("signaal"), str) else s.get("aandeel_inwoners_signaal")
+        idx = "" if share is None or pd.isna(share) else nl_number(100 * share, 0) + "%"
+        idx_v = "" if share is None or pd.isna(share) else f"{share:.4f}"
+        kl = ""
+        if s is not None and isinstance(s.get("signaal"), str):
+            kl = badge(s["signaal"], {"signaal": "rood", "aandacht": "oranje"}.get(s["signaal"], "grijs"))
+        elif s is not None and isinstance(s.get("samenstelling"), str):
+            kl = esc(f"{int(s['n_buurten_signaal'])} buurt(en) met signaal")
         cells = []
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
@@ -132,22 +134,25 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             f"cijfers is synthetisch ({SYNTH_BADGE}), omdat echte buurtcijfers offline niet beschikbaar "
             "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>"
         )
-    klasse = {} if scores is None else scores["klasse"].to_dict()
+    klasse = {} if scores is None else scores["signaal"].dropna().to_dict()
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     body = (
         f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
         "<h1>Factsheets per gebied</h1></header>"
         f"<section><h2>Kaart</h2>{_svg_map(regions, files, klasse)}"
-        "<p class='note'>Kleur: signaalklasse van de veerkrachtindex; grijs: geen score. Bron kaart: "
+        "<p class='note'>Kleur: veerkrachtsignaal per buurt (donkerrood signaal, oranje aandacht, lichtblauw "
+        "geen signaal); grijs: geen score. Bron kaart: "
         "CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
         "<section><h2>Alle gebieden</h2><p class='note'>Klik op een kolomkop om te sorteren.</p>"
         "<div class='scroll'><table class='sortable'><thead><tr><th>Gebied</th><th>Niveau</th>"
-        "<th>Inwoners (2023)</th><th>Veerkrachtindex</th><th>Klasse</th><th>SES-WOA</th>"
+        "<th>Inwoners (2023)</th><th>Kans op signaal / aandeel inwoners met signaal</th><th>Signaal</th>"
+        "<th>SES-WOA</th>"
         "<th>Laag inkomen %</th><th>Focusgebied</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
-        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtindex en "
-        "klasse outputs/resilience (docs/methode_veerkracht.md); SES-WOA en laag inkomen, laatste jaar: "
+        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtsignaal: "
+        "outputs/resilience (docs/methode_veerkracht.md; gebieden boven buurtniveau: samenstelling van hun "
+        "buurten); SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "

@@ -165,15 +165,17 @@ def axis_scores(
     w0 = panel.weights.reindex(panel.indicators).fillna(0.0)
     w = (w0 if weights is None else weights.reindex(panel.indicators).fillna(0.0)).to_numpy()
     zz = panel.z[ref] if z is None else z
-    if mask is not None:
-        zz = np.where(mask[None, None, :], zz, np.nan)
     total = float(w0.sum())
-    # coverage against the configured weights; the score uses the (perturbed) weights
+    # coverage: what the data hold, against the configured weights (a sensitivity draw that leaves
+    # an indicator out changes the score, not whether the area can be scored)
     lvl_ind, chg_ind = last_available(zz), slope_change(zz, panel.years)
-    level, _ = weighted_axis(lvl_ind, w, total)
-    change, _ = weighted_axis(chg_ind, w, total)
     _, cov_l = weighted_axis(lvl_ind, w0.to_numpy(), total)
     _, cov_c = weighted_axis(chg_ind, w0.to_numpy(), total)
+    if mask is not None:
+        lvl_ind = np.where(mask[None, :], lvl_ind, np.nan)
+        chg_ind = np.where(mask[None, :], chg_ind, np.nan)
+    level, _ = weighted_axis(lvl_ind, w, total)
+    change, _ = weighted_axis(chg_ind, w, total)
     return {
         "niveau": np.where(cov_l >= min_coverage, level, np.nan),
         "trend": np.where(cov_c >= min_coverage, change, np.nan),

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from analysis.config import Paths, settings
-from analysis.figures import finish, save, sources_of
+from analysis.figures import SIGNAAL_KLEUR, finish, save, sources_of
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 from analysis.resilience.analysis import (
@@ -20,14 +20,6 @@ from analysis.resilience.analysis import (
 )
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
-
-SIGNAAL_KLEUR = {
-    "signaal": "#b2182b",
-    "aandacht": "#ef8a62",
-    "geen signaal": "#d1e5f0",
-    "onvoldoende data": "#bdbdbd",
-}
-
 
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
     rows = ind[
