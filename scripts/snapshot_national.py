@@ -68,8 +68,10 @@ def convert(shared: Path, out: Path) -> list[Path]:
 
     for year in (2016, 2017):
         folder = shared / f"cbs_wijkenbuurtkaart_{year}_attributen"
-        for level, ids in (("wijk", ["WK_CODE", "WK_NAAM", "GM_CODE", "GM_NAAM", "WATER"]),
-                           ("gem", ["GM_CODE", "GM_NAAM", "WATER"])):
+        for level, ids in (
+            ("wijk", ["WK_CODE", "WK_NAAM", "GM_CODE", "GM_NAAM", "WATER"]),
+            ("gem", ["GM_CODE", "GM_NAAM", "WATER"]),
+        ):
             df = pyogrio.read_dataframe(folder / f"{level}_{year}.dbf", read_geometry=False)
             df = df[ids + KWB_COLUMNS]
             name = "gemeente" if level == "gem" else "wijk"

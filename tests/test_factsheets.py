@@ -59,7 +59,10 @@ def test_two_areas_render_with_computed_numbers(analysed, two_sheets):
     assert f"woonden in 2023 {nl_number(inw)} mensen" in html
     scores = pd.read_parquet(analysed.outputs / "resilience" / "scores.parquet").set_index("region_code")
     assert f"gemeente): <strong>{scores.loc[A, 'signaal']}</strong>" in html
-    assert f"{nl_number(scores.loc[A, 'A_niveau_gemeente'], 2)} ({scores.loc[A, 'A_niveauklasse_gemeente']})" in html
+    assert (
+        f"{nl_number(scores.loc[A, 'A_niveau_gemeente'], 2)} ({scores.loc[A, 'A_niveauklasse_gemeente']})"
+        in html
+    )
     fg = files[B].read_text()
     assert "Dichtersbuurt midden" in fg and str(scores.loc[B, "samenstelling"]) in fg
 

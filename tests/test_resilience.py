@@ -60,9 +60,13 @@ def planted_world(n_plain=40, seed=7, extra=None):
             a = {"LA": 4.0, "AB": 4.0, "ED": 2.6, "TA": -1.0 + 0.5 * t}.get(g, a0) + rng.normal(0, 0.1)
             b = {"LB": -4.0, "AB": -4.0, "ED": -4.0, "TB": 1.0 - 0.5 * t}.get(g, b0) + rng.normal(0, 0.1)
             for k, (base, slope) in A_INDS.items():
-                rows.append(dict(region_code=c, year=y, indicator=k, value=base + slope * a + rng.normal(0, 0.05)))
+                rows.append(
+                    dict(region_code=c, year=y, indicator=k, value=base + slope * a + rng.normal(0, 0.05))
+                )
             for k, (base, slope) in B_INDS.items():
-                rows.append(dict(region_code=c, year=y, indicator=k, value=base + slope * b + rng.normal(0, 0.05)))
+                rows.append(
+                    dict(region_code=c, year=y, indicator=k, value=base + slope * b + rng.normal(0, 0.05))
+                )
             for k, v in (extra or {}).items():
                 rows.append(dict(region_code=c, year=y, indicator=k, value=v(rng_extra)))
     ind = pd.DataFrame(rows).assign(
@@ -113,9 +117,7 @@ def test_each_planted_axis_effect_is_recovered_with_the_right_class(planted):
 def test_flipping_the_trend_sign_breaks_the_trend_class(planted, monkeypatch):
     ind, regions, groups, _ = planted
     orig = index_mod.slope_change
-    monkeypatch.setattr(
-        "analysis.resilience.index.slope_change", lambda z, years: -orig(z, years)
-    )
+    monkeypatch.setattr("analysis.resilience.index.slope_change", lambda z, years: -orig(z, years))
     s = _b(compute(ind, regions, CFG, min_inwoners=100)).join(groups.rename("group"))
     assert (s.loc[s["group"] == "TA", "A_trendklasse_gemeente"] == "stijgend").mean() == 0
 
@@ -161,11 +163,18 @@ def test_aggregate_shows_its_one_red_buurt_in_the_composition():
 
 
 def test_context_indicators_do_not_move_the_score():
-    noisy = {"corporatie_pct": lambda r: r.uniform(0, 95), "woz": lambda r: r.uniform(150, 900),
-             "pct_65_plus": lambda r: r.uniform(5, 40)}
+    noisy = {
+        "corporatie_pct": lambda r: r.uniform(0, 95),
+        "woz": lambda r: r.uniform(150, 900),
+        "pct_65_plus": lambda r: r.uniform(5, 40),
+    }
     plain_ind, regions, _ = planted_world(seed=11)
     with_ctx, _, _ = planted_world(seed=11, extra=noisy)
-    cols = [c for c in compute(plain_ind, regions, CFG, 100).scores.columns if c.startswith(("A_", "B_", "signaal"))]
+    cols = [
+        c
+        for c in compute(plain_ind, regions, CFG, 100).scores.columns
+        if c.startswith(("A_", "B_", "signaal"))
+    ]
     a = compute(plain_ind, regions, CFG, 100).scores[cols]
     ctx = compute(with_ctx, regions, CFG, 100)
     pd.testing.assert_frame_equal(a, ctx.scores[cols])
@@ -227,8 +236,11 @@ def test_national_reference_needs_national_values_and_shifts_the_level(planted):
     ind, regions, groups, res = planted
     assert res.scores["A_niveau_nederland"].isna().all()  # no NL00 rows: no national z, no fallback
     nat = pd.DataFrame(
-        [dict(region_code="NL00", year=y, indicator=k, value=base - 2 * abs(slope)) for y in YEARS
-         for k, (base, slope) in {**A_INDS, **B_INDS}.items()]
+        [
+            dict(region_code="NL00", year=y, indicator=k, value=base - 2 * abs(slope))
+            for y in YEARS
+            for k, (base, slope) in {**A_INDS, **B_INDS}.items()
+        ]
     ).assign(level="land", unit="", source_table="T", origin="synthetic", provisional=False)[COLUMNS]
     s = _b(compute(pd.concat([ind, nat]), regions, CFG, 100))
     ok = s["A_niveau_nederland"].notna()
@@ -244,7 +256,9 @@ def test_reversing_a_direction_flips_its_contribution(planted):
     flipped.axes["A"].indicators["laag_inkomen_pct"] = spec.model_copy(update={"direction": -spec.direction})
     a = res.contributions.set_index(["region_code", "indicator"])
     b = compute(ind, regions, flipped, 100).contributions.set_index(["region_code", "indicator"])
-    np.testing.assert_allclose(a.xs("laag_inkomen_pct", level=1)["z"], -b.xs("laag_inkomen_pct", level=1)["z"])
+    np.testing.assert_allclose(
+        a.xs("laag_inkomen_pct", level=1)["z"], -b.xs("laag_inkomen_pct", level=1)["z"]
+    )
     np.testing.assert_allclose(a.xs("ses_woa", level=1)["z"], b.xs("ses_woa", level=1)["z"])
 
 
@@ -269,7 +283,9 @@ def test_removing_an_indicator_lowers_coverage_not_behaviour(planted):
 def test_buurt_with_all_indicators_missing_gets_defined_class(planted):
     ind, regions, groups, _ = planted
     code = groups.index[5]
-    s = _b(compute(ind[~((ind["region_code"] == code) & (ind["indicator"] != "huishoudens"))], regions, CFG, 100))
+    s = _b(
+        compute(ind[~((ind["region_code"] == code) & (ind["indicator"] != "huishoudens"))], regions, CFG, 100)
+    )
     assert np.isnan(s.loc[code, "A_niveau_gemeente"]) and s.loc[code, "A_dekking"] == 0
     assert s.loc[code, "signaal"] == "onvoldoende data"
 
@@ -294,7 +310,9 @@ def test_small_buurten_are_listed_and_counted_in_the_composition(planted):
     code = groups.index[-1]
     regions.loc[regions["region_code"] == code, "inwoners"] = 50
     res = compute(ind, regions, CFG, 100)
-    assert res.excluded["region_code"].tolist() == [code] and "minder dan 100" in res.excluded["reden"].iloc[0]
+    assert (
+        res.excluded["region_code"].tolist() == [code] and "minder dan 100" in res.excluded["reden"].iloc[0]
+    )
     comp = res.composition[res.composition["region_code"] == "GM0001"].set_index("signaal")
     assert comp.loc["niet gescoord", "n_buurten"] == 1 and comp.loc["niet gescoord", "inwoners"] == 50
 
@@ -343,14 +361,23 @@ def _cfg_file(tmp_path: Path, change) -> Path:
 @pytest.mark.parametrize(
     "change, key, words",
     [
-        (lambda r: [v.update(weight=0) for v in r["axes"]["B"]["indicators"].values()], "axes.B.indicators",
-         "weights sum to 0"),
-        (lambda r: r["axes"]["A"]["indicators"].update(armoede_xyz={"direction": 1, "weight": 1}), "(top level)",
-         "armoede_xyz"),
+        (
+            lambda r: [v.update(weight=0) for v in r["axes"]["B"]["indicators"].values()],
+            "axes.B.indicators",
+            "weights sum to 0",
+        ),
+        (
+            lambda r: r["axes"]["A"]["indicators"].update(armoede_xyz={"direction": 1, "weight": 1}),
+            "(top level)",
+            "armoede_xyz",
+        ),
         (lambda r: r["thresholds"].update(level=-1), "thresholds.level", "greater than 0"),
         (lambda r: r["thresholds"].update(step=2.0), "thresholds", "step must be smaller"),
-        (lambda r: r["axes"]["A"]["indicators"]["ses_woa"].update(direction=2), "axes.A.indicators.ses_woa.direction",
-         ""),
+        (
+            lambda r: r["axes"]["A"]["indicators"]["ses_woa"].update(direction=2),
+            "axes.A.indicators.ses_woa.direction",
+            "",
+        ),
         (lambda r: r.update(context=["herkomst_buiten_europa_pct"]), "(top level)", "migration background"),
     ],
 )
@@ -379,7 +406,8 @@ def test_real_series_replaces_synthetic_for_every_year(tmp_paths):
 
     code = "BU06420101"
     (tmp_paths.local / "leefbaarometer3_buurt.csv").write_text(
-        "bu_code;jaar;lbm;onv\n" + "".join(f"{code};{y};4,2{y % 10};-0,0{y % 10}\n" for y in (2016, 2018, 2020))
+        "bu_code;jaar;lbm;onv\n"
+        + "".join(f"{code};{y};4,2{y % 10};-0,0{y % 10}\n" for y in (2016, 2018, 2020))
     )
     ind = build(tmp_paths, use_cache=False).indicators
     for indicator in ("lbm_score", "lbm_veiligheid"):

@@ -165,7 +165,9 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         # buurt: share of draws with a signal; aggregate: share of inhabitants in buurten with a signal
         share = None
         if s is not None:
-            share = s.get("p_signaal") if isinstance(s.get("signaal"), str) else s.get("aandeel_inwoners_signaal")
+            share = (
+                s.get("p_signaal") if isinstance(s.get("signaal"), str) else s.get("aandeel_inwoners_signaal")
+            )
         idx = "" if share is None or pd.isna(share) else nl_number(100 * share, 0) + "%"
         idx_v = "" if share is None or pd.isna(share) else f"{share:.4f}"
         kl = ""

@@ -418,10 +418,14 @@ class Sheet:
                 f"<strong>{esc(sig)}</strong> {mark}</p>"
             )
         elif isinstance(s.get("samenstelling"), str):
-            lines.append(f"<p>Samenstelling naar signaal van de buurten: {esc(s['samenstelling'])} {mark}</p>")
+            lines.append(
+                f"<p>Samenstelling naar signaal van de buurten: {esc(s['samenstelling'])} {mark}</p>"
+            )
         rows = []
-        for axis, naam in (("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
-                           ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)")):
+        for axis, naam in (
+            ("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
+            ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)"),
+        ):
             cells = []
             for ref in ("gemeente", "nederland"):
                 lv, tr = s.get(f"{axis}_niveau_{ref}"), s.get(f"{axis}_trend_{ref}")

@@ -23,7 +23,9 @@ from analysis.processed.schemas import indicators_schema, regions_schema, valida
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, snapshot, synthetic
 
-SYNTHETIC_INDICATORS = sorted(set(synthetic.RECIPES) | set(synthetic.EXTRA_RECIPES) | {"ses_woa", "lbm_score"})
+SYNTHETIC_INDICATORS = sorted(
+    set(synthetic.RECIPES) | set(synthetic.EXTRA_RECIPES) | {"ses_woa", "lbm_score"}
+)
 
 
 @dataclass(frozen=True)

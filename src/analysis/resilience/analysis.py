@@ -115,7 +115,9 @@ def _membership(reg: pd.DataFrame) -> pd.DataFrame:
         .assign(area_code="FG00"),
     ]
     if len(gm):
-        parts.append(b[["region_code"]].rename(columns={"region_code": "buurtcode"}).assign(area_code=gm.iloc[0]))
+        parts.append(
+            b[["region_code"]].rename(columns={"region_code": "buurtcode"}).assign(area_code=gm.iloc[0])
+        )
     m = pd.concat(parts, ignore_index=True)
     return m[m["area_code"].isin(set(reg["region_code"]))]
 
@@ -139,10 +141,20 @@ def composition(buurt_scores: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     g["aandeel_inwoners"] = (g["inwoners"] / tot["inwoners"].replace(0, np.nan)).fillna(0.0)
     g["level"] = g["region_code"].map(meta["level"])
     g["name"] = g["region_code"].map(meta["name"])
-    order = {s: i for i, s in enumerate(("signaal", "aandacht", "geen signaal", "onvoldoende data", NOT_SCORED))}
+    order = {
+        s: i for i, s in enumerate(("signaal", "aandacht", "geen signaal", "onvoldoende data", NOT_SCORED))
+    }
     g = g.sort_values(["region_code", "signaal"], key=lambda s: s.map(order) if s.name == "signaal" else s)
-    cols = ["region_code", "name", "level", "signaal", "n_buurten", "inwoners", "aandeel_buurten",
-            "aandeel_inwoners"]
+    cols = [
+        "region_code",
+        "name",
+        "level",
+        "signaal",
+        "n_buurten",
+        "inwoners",
+        "aandeel_buurten",
+        "aandeel_inwoners",
+    ]
     return g[cols].reset_index(drop=True)
 
 
@@ -205,13 +217,15 @@ def compute(
     # aggregates: composition always; axis scores only against areas of the same level
     meta = reg.set_index("region_code")
     frames = [b]
-    for lvl, codes in (
-        ("wijk", reg.loc[reg["level"] == "wijk", "region_code"].tolist()),
-        ("focusgebied", [c for c in reg.loc[reg["level"] == "focusgebied", "region_code"] if c != "FG00"]),
+    for codes in (
+        reg.loc[reg["level"] == "wijk", "region_code"].tolist(),
+        [c for c in reg.loc[reg["level"] == "focusgebied", "region_code"] if c != "FG00"],  # FG00 overlaps
     ):
         if len(codes) >= 2:
             s, _ = score_areas(ind, sorted(codes), meta.loc[sorted(codes), "inwoners"], cfg, years)
-            s = s.rename(columns={"signaal": "signaal_eigen_niveau", "signaal_reden": "signaal_reden_eigen_niveau"})
+            s = s.rename(
+                columns={"signaal": "signaal_eigen_niveau", "signaal_reden": "signaal_reden_eigen_niveau"}
+            )
             s = s.drop(columns=[c for c in s.columns if c.startswith("signaal_") and c[8:] in REFERENCES])
             s = s.drop(columns=[f"signaal_reden_{r}" for r in REFERENCES], errors="ignore")
             frames.append(s)
@@ -225,8 +239,12 @@ def compute(
     sig = comp[comp["signaal"] == "signaal"].set_index("region_code")
     is_agg = scores["region_code"].isin(set(comp["region_code"]))
     scores["samenstelling"] = scores["region_code"].map(text).where(is_agg)
-    scores["n_buurten_signaal"] = scores["region_code"].map(sig["n_buurten"]).where(is_agg).fillna(0).where(is_agg)
-    scores["inwoners_signaal"] = scores["region_code"].map(sig["inwoners"]).where(is_agg).fillna(0).where(is_agg)
+    scores["n_buurten_signaal"] = (
+        scores["region_code"].map(sig["n_buurten"]).where(is_agg).fillna(0).where(is_agg)
+    )
+    scores["inwoners_signaal"] = (
+        scores["region_code"].map(sig["inwoners"]).where(is_agg).fillna(0).where(is_agg)
+    )
     scores["aandeel_inwoners_signaal"] = (
         scores["region_code"].map(sig["aandeel_inwoners"]).where(is_agg).fillna(0).where(is_agg)
     )
@@ -285,7 +303,9 @@ def validate_against_focus(res: ResilienceResult) -> tuple[dict, pd.DataFrame]:
         "true_positives": tp,
         "precision_signaal": tp / flagged.sum() if flagged.sum() else float("nan"),
         "recall_signaal": tp / y.sum() if y.sum() else float("nan"),
-        "roc_auc_A_niveau": float(roc_auc_score(y[ok], a[ok])) if 0 < y[ok].sum() < ok.sum() else float("nan"),
+        "roc_auc_A_niveau": float(roc_auc_score(y[ok], a[ok]))
+        if 0 < y[ok].sum() < ok.sum()
+        else float("nan"),
         "synthetic_inputs": res.synthetic,
         "status": "methodedemonstratie op synthetische invoer (geen bevinding)"
         if res.synthetic
@@ -308,8 +328,16 @@ def validate_against_focus(res: ResilienceResult) -> tuple[dict, pd.DataFrame]:
                 "synthetic_inputs": res.synthetic,
             }
         )
-    cols = ["region_code", "name", "focusgebied", "signaal", "signaal_reden", "A_niveau_gemeente", "soort",
-            "synthetic_inputs"]
+    cols = [
+        "region_code",
+        "name",
+        "focusgebied",
+        "signaal",
+        "signaal_reden",
+        "A_niveau_gemeente",
+        "soort",
+        "synthetic_inputs",
+    ]
     return metrics, pd.DataFrame(rows, columns=cols)
 
 

@@ -79,7 +79,9 @@ def lbm2_placement(snap: Path, gemeente: str) -> tuple[pd.DataFrame, pd.DataFram
             ch = (wide[2016] - wide[2002]).dropna().rename("value").reset_index().assign(level=level)
             ch = ch.assign(periode="2002-2016", dimensie="totaal", maat="verschil klasse")
             trends.append(_place(ch, ours, ["periode", "dimensie", "maat"], inw).assign(level=level))
-        d = dev[dev["level"] == level].assign(periode=lambda x: x["begin"].astype(str) + "-" + x["einde"].astype(str))
+        d = dev[dev["level"] == level].assign(
+            periode=lambda x: x["begin"].astype(str) + "-" + x["einde"].astype(str)
+        )
         d = d.assign(maat="ontwikkeling score")
         trends.append(_place(d, ours, ["periode", "dimensie", "maat"], inw).assign(level=level))
     lv = pd.concat(levels, ignore_index=True)
@@ -91,13 +93,45 @@ def lbm2_placement(snap: Path, gemeente: str) -> tuple[pd.DataFrame, pd.DataFram
         df["origin"] = ORIGIN
         df["synthetic"] = False
         df["label"] = LABEL
-    lv_cols = ["region_code", "name", "level", "year", "maat", "dimensie", "value", "percentiel_nl",
-               "percentiel_nl_inwoners", "mediaan_nl", "n_nl", "bron", "origin", "synthetic", "label"]
-    tr_cols = ["region_code", "name", "level", "periode", "maat", "dimensie", "value", "percentiel_nl",
-               "percentiel_nl_inwoners", "mediaan_nl", "n_nl", "bron", "origin", "synthetic", "label"]
+    lv_cols = [
+        "region_code",
+        "name",
+        "level",
+        "year",
+        "maat",
+        "dimensie",
+        "value",
+        "percentiel_nl",
+        "percentiel_nl_inwoners",
+        "mediaan_nl",
+        "n_nl",
+        "bron",
+        "origin",
+        "synthetic",
+        "label",
+    ]
+    tr_cols = [
+        "region_code",
+        "name",
+        "level",
+        "periode",
+        "maat",
+        "dimensie",
+        "value",
+        "percentiel_nl",
+        "percentiel_nl_inwoners",
+        "mediaan_nl",
+        "n_nl",
+        "bron",
+        "origin",
+        "synthetic",
+        "label",
+    ]
     return (
         lv[lv_cols].sort_values(["level", "region_code", "maat", "dimensie", "year"]).reset_index(drop=True),
-        tr[tr_cols].sort_values(["level", "region_code", "maat", "dimensie", "periode"]).reset_index(drop=True),
+        tr[tr_cols]
+        .sort_values(["level", "region_code", "maat", "dimensie", "periode"])
+        .reset_index(drop=True),
     )
 
 

@@ -21,6 +21,7 @@ from analysis.resilience.analysis import (
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
 
+
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
     rows = ind[
         ind["indicator"].isin(res.indicators_used) & ind["year"].isin(res.years) & (ind["level"] == "buurt")
@@ -48,7 +49,9 @@ def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -
         missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "geen score"},
         legend_kwds={"label": "as A: concentratie lage zelfredzaamheid (SD t.o.v. gemeente)", "shrink": 0.6},
     )
-    b.plot(color=b["signaal"].map(SIGNAAL_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3)
+    b.plot(
+        color=b["signaal"].map(SIGNAAL_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3
+    )
     titles = [f"As A, niveau {res.year}", f"Signaal {res.year} (t.o.v. gemeente)"]
     for ax, title in zip(axes, titles, strict=True):
         focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
@@ -64,11 +67,25 @@ def quadrant_figure(res: ResilienceResult, caption: str, t_level: float) -> plt.
     d = res.scores[res.scores["level"] == "buurt"].dropna(subset=["A_niveau_gemeente", "B_niveau_gemeente"])
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     for k, g in d.groupby("signaal"):
-        ax.scatter(g["A_niveau_gemeente"], g["B_niveau_gemeente"], c=SIGNAAL_KLEUR.get(k, "#999"),
-                   edgecolor="#333", linewidth=0.4, s=40, label=k)
+        ax.scatter(
+            g["A_niveau_gemeente"],
+            g["B_niveau_gemeente"],
+            c=SIGNAAL_KLEUR.get(k, "#999"),
+            edgecolor="#333",
+            linewidth=0.4,
+            s=40,
+            label=k,
+        )
     focus = d[d["focusgebied"].notna()]
-    ax.scatter(focus["A_niveau_gemeente"], focus["B_niveau_gemeente"], facecolor="none", edgecolor="black",
-               s=110, linewidth=1.0, label="focusbuurt (programma)")
+    ax.scatter(
+        focus["A_niveau_gemeente"],
+        focus["B_niveau_gemeente"],
+        facecolor="none",
+        edgecolor="black",
+        s=110,
+        linewidth=1.0,
+        label="focusbuurt (programma)",
+    )
     ax.axvline(t_level, color="#b2182b", linestyle="--", linewidth=1)
     ax.axhline(-t_level, color="#b2182b", linestyle="--", linewidth=1)
     ax.set_xlabel("As A: concentratie lage zelfredzaamheid (hoger = meer)")
@@ -87,7 +104,9 @@ def national_figure(levels: pd.DataFrame) -> plt.Figure:
     axes[0].set_ylabel("percentiel onder alle NL-wijken (hoger = beter)")
     axes[0].set_title("Leefbaarometer 2.0-klasse, 2002-2016")
     axes[0].legend(fontsize=7)
-    s = levels[(levels["level"] == "wijk") & (levels["maat"].str.startswith("score")) & (levels["year"] == 2016)]
+    s = levels[
+        (levels["level"] == "wijk") & (levels["maat"].str.startswith("score")) & (levels["year"] == 2016)
+    ]
     s = s[s["dimensie"] != "totaal"]
     heat = s.pivot_table(index="name", columns="dimensie", values="percentiel_nl")
     im = axes[1].imshow(heat.to_numpy(), cmap="RdBu", vmin=0, vmax=100, aspect="auto")

@@ -403,7 +403,9 @@ def lbm2_national_classes(snapshot: Path) -> pd.DataFrame:
     frames = []
     for level, code in (("wijk", "WK_CODE"), ("gemeente", "GM_CODE")):
         df = _national_csv(snapshot, f"lbm2_{level}_klassen.csv.gz", [code, *LBM2_KLASSE_YEARS])
-        long = df.melt(id_vars=[code], value_vars=list(LBM2_KLASSE_YEARS), var_name="kol", value_name="klasse")
+        long = df.melt(
+            id_vars=[code], value_vars=list(LBM2_KLASSE_YEARS), var_name="kol", value_name="klasse"
+        )
         long["year"] = long["kol"].map(LBM2_KLASSE_YEARS)
         frames.append(long.rename(columns={code: "region_code"}).drop(columns="kol"))
     out = pd.concat(frames, ignore_index=True)
@@ -420,7 +422,9 @@ def kwb_national(snapshot: Path) -> pd.DataFrame:
     for year, table in KWB_NATIONAL_TABLES.items():
         for level, code, name in (("wijk", "WK_CODE", "WK_NAAM"), ("gemeente", "GM_CODE", "GM_NAAM")):
             df = _national_csv(
-                snapshot, f"kwb_{year}_{level}_nl.csv.gz", [code, name, "GM_CODE", "WATER", *KWB_NATIONAL_COLUMNS]
+                snapshot,
+                f"kwb_{year}_{level}_nl.csv.gz",
+                [code, name, "GM_CODE", "WATER", *KWB_NATIONAL_COLUMNS],
             )
             df = df[df["WATER"].astype(str).str.upper() != "JA"]
             df = _suppressed_to_nan(df, list(KWB_NATIONAL_COLUMNS)).rename(columns=KWB_NATIONAL_COLUMNS)
@@ -434,5 +438,13 @@ def kwb_national(snapshot: Path) -> pd.DataFrame:
                     source_table=f"{table} (Wijk- en buurtkaart {year})",
                 )
             )
-    cols = ["region_code", "name", "gemeente_code", "level", "year", "source_table", *KWB_NATIONAL_COLUMNS.values()]
+    cols = [
+        "region_code",
+        "name",
+        "gemeente_code",
+        "level",
+        "year",
+        "source_table",
+        *KWB_NATIONAL_COLUMNS.values(),
+    ]
     return pd.concat([f[cols] for f in frames], ignore_index=True)
