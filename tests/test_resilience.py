@@ -459,3 +459,20 @@ def test_zwijndrecht_wijken_are_placed_among_all_nl_wijken_on_real_data():
     k = kwb_placement(snap, "GM0642")
     g = k[(k["region_code"] == "GM0642") & (k["year"] == 2017) & (k["indicator"] == "pct_65_plus")].iloc[0]
     assert g["value"] == 22 and 15 < g["nederland"] < 22 and set(k["origin"]) == {"snapshot"}
+
+
+def test_cli_bad_config_prints_one_fout_line_and_keeps_outputs(tmp_path, tmp_paths, monkeypatch, capsys):
+    from analysis import cli
+    from analysis.resilience import config as config_mod
+
+    bad_dir = tmp_path / "config"
+    bad_dir.mkdir()
+    _cfg_file(bad_dir, lambda r: r["thresholds"].update(level=0))  # writes bad_dir/resilience.yaml
+    monkeypatch.setattr(config_mod, "CONFIG_DIR", bad_dir)
+    earlier = tmp_paths.outputs / "resilience" / "scores.csv"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("vorige uitvoer\n")
+    assert cli.main(["resilience"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("fout: config/resilience.yaml: thresholds.level: ")
+    assert earlier.read_text() == "vorige uitvoer\n"
