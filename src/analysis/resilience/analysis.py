@@ -256,6 +256,8 @@ def compute(
     scores["year"] = year
     scores["jaren"] = f"{years[0]}-{years[-1]}"
     scores["referentie_signaal"] = cfg.signal.reference
+    scores["drempel_niveau"] = cfg.thresholds.level
+    scores["drempel_verandering"] = cfg.thresholds.change
     contrib = pd.concat([contributions(panels[a]) for a in AXES], ignore_index=True)
 
     inputs = ind[ind["indicator"].isin(used) & ind["year"].isin(years)]
