@@ -57,6 +57,7 @@ class Context:
     forecasts: pd.DataFrame | None
     manifest: dict
     paths: Paths
+    national: pd.DataFrame | None = None  # Leefbaarometer 2.0 placement among all NL areas (real)
 
 
 _CACHE: dict[tuple, Context] = {}
@@ -93,6 +94,7 @@ def load_context(paths: Paths | None = None) -> Context:
         forecasts=opt(goals / "prognoses.parquet"),
         manifest=load_manifest(paths),
         paths=paths,
+        national=opt(res / "nationaal_lbm2_niveau.parquet"),
     )
     _CACHE.clear()
     _CACHE[key] = ctx
@@ -433,21 +435,37 @@ class Sheet:
                     f"<td>{nl_number(lv, 2)} ({esc(s.get(f'{axis}_niveauklasse_{ref}', 'n.b.'))})</td>"
                     f"<td>{nl_number(tr, 2)} ({esc(s.get(f'{axis}_trendklasse_{ref}', 'n.b.'))})</td>"
                 )
-            rows.append(f"<tr><th scope='row'>{esc(naam)}</th>{''.join(cells)}</tr>")
+            if any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
+                rows.append(f"<tr><th scope='row'>{esc(naam)}</th>{''.join(cells)}</tr>")
         ref_note = (
             "t.o.v. de buurten van de gemeente"
             if self.level == "buurt"
             else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
         )
-        lines.append(
-            "<table><thead><tr><th>As</th><th>Niveau t.o.v. gemeente</th><th>Verandering t.o.v. gemeente</th>"
-            "<th>Niveau t.o.v. Nederland</th><th>Verandering t.o.v. Nederland</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-            f"<p class='note'>Standaarddeviaties {esc(ref_note)}; peiljaar {int(s['year'])}, "
-            f"verandering over {esc(s.get('jaren', ''))}. Signaal = A hoog én (A stijgend of B laag of "
-            "B dalend). Corporatiebezit, WOZ en leeftijdsopbouw tellen niet mee (alleen context).</p>"
-        )
+        if rows:
+            lines.append(
+                "<table><thead><tr><th>As</th><th>Niveau t.o.v. gemeente</th>"
+                "<th>Verandering t.o.v. gemeente</th>"
+                "<th>Niveau t.o.v. Nederland</th><th>Verandering t.o.v. Nederland</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>"
+                f"<p class='note'>Standaarddeviaties {esc(ref_note)}; peiljaar {int(s['year'])}, "
+                f"verandering over {esc(s.get('jaren', ''))}. Signaal = A hoog én (A stijgend of B laag of "
+                "B dalend). Corporatiebezit, WOZ en leeftijdsopbouw tellen niet mee (alleen context).</p>"
+            )
         lines.append("<ul>")
+        nat = self.ctx.national
+        if nat is not None and self.level in ("wijk", "gemeente"):
+            k = nat[(nat["region_code"] == self.code) & (nat["maat"] == "klasse (1-9)")].sort_values("year")
+            if len(k):
+                first, last = k.iloc[0], k.iloc[-1]
+                what = "wijken" if self.level == "wijk" else "gemeenten"
+                lines.append(
+                    f"<li>Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
+                    f"{int(last['value'])} in {int(last['year'])}, percentiel "
+                    f"{nl_number(last['percentiel_nl'], 0)} onder alle Nederlandse {what} (hoger = beter; "
+                    f"{int(first['year'])}: klasse {int(first['value'])}, percentiel "
+                    f"{nl_number(first['percentiel_nl'], 0)})</li>"
+                )
         if self.sens is not None:
             lines.append(
                 f"<li>Kans op een signaal bij andere gewichten, indicatorsets, drempels (± een stap) en "
