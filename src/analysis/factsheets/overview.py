@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.config import Paths
-from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, nl_number
+from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number
 from analysis.factsheets.page import page
 from analysis.figures import KLASSE_KLEUR, sources_of
 from analysis.io import write_text
@@ -154,7 +154,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         key = (code, indicator)
         return latest_rows.loc[key] if key in latest_rows.index else None
 
-    rows, any_synth = [], False
+    rows, records, any_synth = [], [], False
     focus_names = regions.set_index("region_code")["name"]
     for a in areas[areas["sheet"]].itertuples():
         link = files.get(a.region_code)
@@ -176,8 +176,24 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         elif s is not None and isinstance(s.get("samenstelling"), str):
             kl = esc(f"{int(s['n_buurten_signaal'])} buurt(en) met signaal")
         cells = []
+        rec = {
+            "gebiedscode": a.region_code,
+            "gebied": a.name,
+            "niveau": a.level,
+            "inwoners_2023": a.inwoners,
+            "kans_signaal_of_aandeel_inwoners_met_signaal": share,
+            "signaal": None
+            if s is None
+            else (s.get("signaal") if isinstance(s.get("signaal"), str) else None),
+            "samenstelling": None if s is None else s.get("samenstelling"),
+        }
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
+            rec[indicator] = None if r is None else r["value"]
+            rec[f"{indicator}_jaar"] = None if r is None else int(r["year"])
+            rec[f"{indicator}_herkomst"] = (
+                None if r is None else ("synthetisch" if r["origin"] == "synthetic" else "echt")
+            )
             if r is None:
                 cells.append("<td data-v=''>n.b.</td>")
                 continue
@@ -187,6 +203,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             cells.append(f"<td data-v='{r['value']:.4f}'>{nl_number(r['value'], dec)}{mark}</td>")
         fg = a.focusgebied if isinstance(a.focusgebied, str) else ""
         fg_txt = "ja" if a.level == "focusgebied" else (esc(focus_names.get(fg, "")) if fg else "")
+        records.append(rec)
         rows.append(
             f"<tr data-niveau='{esc(a.level)}'><td>{name}</td><td>{esc(a.level)}</td>"
             f"<td data-v='{a.inwoners or 0:.0f}'>"
@@ -239,22 +256,28 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "<div class='filters'><label>Zoek op naam <input type='search' id='zoek'></label>"
         f"<label>Niveau <select id='niveau'><option value=''>alle niveaus</option>{level_opts}</select>"
         "</label><span id='aantal' role='status' aria-live='polite'></span></div>"
-        "<p class='note'>Sorteer met de knoppen in de kolomkoppen."
+        "<p class='note'>Sorteer met de knoppen in de kolomkoppen. "
+        + csv_download(pd.DataFrame(records), "gebieden.csv", "Download deze tabel als CSV")
+        + "."
         + (f" Kolommen signaal: {SYNTH_BADGE} invoer." if any_synth else "")
         + "</p>"
         "<div class='scroll'><table class='sortable' id='gebieden'>"
         "<caption class='visually-hidden'>Alle gebieden met factsheet</caption>"
         f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
-        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtsignaal: "
-        "outputs/resilience (docs/methode_veerkracht.md; gebieden boven buurtniveau: samenstelling van hun "
-        "buurten); SES-WOA en laag inkomen, laatste jaar: "
+        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtsignaal "
+        "(gebieden boven buurtniveau: samenstelling van hun buurten): "
+        "<a href='methode/methode_veerkracht.html'>methode veerkrachtsignaal</a>; "
+        "SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "
         "herleidbaar.</p></section>"
         f"<script>{SORT_JS}</script>"
     )
+    from analysis.factsheets.methods import write_method_pages
+
+    write_method_pages(paths.outputs / "factsheets" / "methode")
     write_text(
         paths.outputs / "factsheets" / "index.html",
         page("Factsheets Veerkrachtige Buurten Zwijndrecht", body),
