@@ -270,7 +270,7 @@ def calibration_table(cal: Calibration, boot: pd.DataFrame, h_max: int) -> pd.Da
     """q per model, alpha and h = 1..h_max (observed or extrapolated), with the bootstrap band."""
     rows = []
     obs = cal.table.set_index(["model", "h", "alpha"])
-    for model, hmax in cal.h_obs.items():
+    for model in cal.h_obs:
         for alpha in ALPHAS:
             a, b = cal.law[(model, alpha)]
             for h in range(1, h_max + 1):
@@ -354,7 +354,9 @@ def _pool(folds, models, b_bounds) -> pd.DataFrame:
         cal = calibrate(train, models, b_bounds)
         t = test[test["model"].isin(list(cal.h_obs))].copy()
         for alpha, tag in ((0.2, "80"), (0.05, "95")):
-            t[f"q{tag}"] = [cal.quantile(m, int(h), alpha)[0] for m, h in zip(t["model"], t["h"], strict=True)]
+            t[f"q{tag}"] = [
+                cal.quantile(m, int(h), alpha)[0] for m, h in zip(t["model"], t["h"], strict=True)
+            ]
         t["extrap"] = [h > cal.h_obs[m] for m, h in zip(t["model"], t["h"], strict=True)]
         parts.append(t)
     if not parts:
@@ -367,7 +369,9 @@ def _pool(folds, models, b_bounds) -> pd.DataFrame:
     for (model, h), g in allt.groupby(["model", "h"]):
         row = {"model": model, "h": int(h), "n": len(g), "n_doeljaren": g["target_year"].nunique()}
         row["interval"] = (
-            "extrapolatie" if g["extrap"].all() else ("deels extrapolatie" if g["extrap"].any() else "waargenomen")
+            "extrapolatie"
+            if g["extrap"].all()
+            else ("deels extrapolatie" if g["extrap"].any() else "waargenomen")
         )
         idx = pd.MultiIndex.from_frame(g[key])
         for alpha, tag in ((0.2, "80"), (0.05, "95")):
@@ -382,7 +386,9 @@ def _pool(folds, models, b_bounds) -> pd.DataFrame:
                 ok = bb[f"lo{tag}"].notna().to_numpy()
                 y = g["actual"].to_numpy()
                 s = interval_score(bb[f"lo{tag}"].to_numpy()[ok], bb[f"hi{tag}"].to_numpy()[ok], y[ok], alpha)
-                row[f"msis{tag}_{b}_t"] = float(np.mean(s / g["mase_scale"].to_numpy()[ok])) if ok.any() else np.nan
+                row[f"msis{tag}_{b}_t"] = (
+                    float(np.mean(s / g["mase_scale"].to_numpy()[ok])) if ok.any() else np.nan
+                )
                 bhit = (bb[f"lo{tag}"].to_numpy() <= y) & (y <= bb[f"hi{tag}"].to_numpy())
                 row[f"dekking{tag}_{b}_t"] = float(bhit[ok].mean()) if ok.any() else np.nan
         row["mase"] = float(g["abs_scaled"].mean())

@@ -13,6 +13,7 @@ from analysis.goals.catalog import Doel
 from analysis.goals.forecast import (
     LOG_MODELS,
     TREND_LABEL,
+    choose_model,
     is_met,
     observed_pace,
     observed_pace_pct,
@@ -136,16 +137,6 @@ def _base_row(goal: Doel, region: str, s: pd.DataFrame) -> dict:
     return row
 
 
-def pick_model(ranking: list[str], years, values, gap: bool) -> str:
-    """First model of the panel ranking that applies to this series (never a log model on a gap)."""
-    for m in ranking:
-        if gap and m in LOG_MODELS:
-            continue
-        if point_forecast(years, values, [int(years[-1]) + 1], m, gap=gap) is not None:
-            return m
-    raise ValueError("no applicable model")
-
-
 def scenario_paths(
     years, values, future, lower_is_better: bool, pace: PanelPace | None, relative: bool
 ) -> dict[str, np.ndarray]:
@@ -235,17 +226,18 @@ def evaluate(
     if pace is not None and relative:
         row["snelste_paneltempo_pct"] = pace.daling_pct if lower else pace.stijging_pct
         row["paneltempo_bron"] = pace.bron
-    model = pick_model(ranking, years, values, gap)
-    row["model"] = model
-    row["modelkeuze"] = (
-        "beste rolling-origin MASE op het echte paneel"
-        + ("" if model == ranking[0] else f" ({ranking[0]} niet toepasbaar)")
+    model, why, _ = choose_model(
+        years, values, ranking, int(fcfg["min_backtest_points"]), float(fcfg["eigen_keuze_marge"]), gap
     )
+    row["model"], row["modelkeuze"] = model, why
     future = np.arange(last_year + 1, goal.doeljaar + 1)
     h = future - last_year
     point = point_forecast(years, values, future, model, gap=gap)
-    cands = {m: point_forecast(years, values, [goal.doeljaar], m, gap=gap) for m in ranking
-             if not (gap and m in LOG_MODELS)}
+    cands = {
+        m: point_forecast(years, values, [goal.doeljaar], m, gap=gap)
+        for m in ranking
+        if not (gap and m in LOG_MODELS)
+    }
     row["prognose_kandidaten"] = "; ".join(f"{m}={v[0]:.4g}" for m, v in cands.items() if v is not None)
     scale = series_scale(years, values)
     scale = scale if np.isfinite(scale) else 0.0

@@ -37,10 +37,28 @@ def fan_chart(
     for part, alpha, hatch, suffix in ((cal, 0.5, None, ""), (ext, 0.25, "//", " (extrapolatie)")):
         if part.empty:
             continue
-        ax.fill_between(part["year"], part["lo95"], part["hi95"], color="#9ecae1", alpha=alpha,
-                        hatch=hatch, edgecolor="#6baed6", linewidth=0, label=f"95%-interval{suffix}")
-        ax.fill_between(part["year"], part["lo80"], part["hi80"], color="#4292c6", alpha=alpha,
-                        hatch=hatch, edgecolor="#2171b5", linewidth=0, label=f"80%-interval{suffix}")
+        ax.fill_between(
+            part["year"],
+            part["lo95"],
+            part["hi95"],
+            color="#9ecae1",
+            alpha=alpha,
+            hatch=hatch,
+            edgecolor="#6baed6",
+            linewidth=0,
+            label=f"95%-interval{suffix}",
+        )
+        ax.fill_between(
+            part["year"],
+            part["lo80"],
+            part["hi80"],
+            color="#4292c6",
+            alpha=alpha,
+            hatch=hatch,
+            edgecolor="#2171b5",
+            linewidth=0,
+            label=f"80%-interval{suffix}",
+        )
     ax.plot(pr["year"], pr["waarde"], color="#08519c", linestyle="--", label=f"prognose ({row['model']})")
     if "scenario" in fc:
         for name_s, g in fc[fc["soort"] == "scenario"].groupby("scenario"):
@@ -49,12 +67,23 @@ def fan_chart(
     prov = obs["provisional"].fillna(False).astype(bool)
     ax.plot(obs["year"], obs["waarde"], "o-", color="black", label="waarneming")
     if prov.any():
-        ax.plot(obs.loc[prov, "year"], obs.loc[prov, "waarde"], "o", mfc="white", mec="black",
-                label="voorlopig / methodebreuk")
+        ax.plot(
+            obs.loc[prov, "year"],
+            obs.loc[prov, "waarde"],
+            "o",
+            mfc="white",
+            mec="black",
+            label="voorlopig / methodebreuk",
+        )
     target = row["doelwaarde_berekend"]
     if goal.doeltype == "relatief" and _is_set(row.get("basiswaarde")):
-        ax.plot([goal.basisjaar, goal.doeljaar], [row["basiswaarde"], target], color="#c0392b",
-                linewidth=1, label="doelpad (lineair)")
+        ax.plot(
+            [goal.basisjaar, goal.doeljaar],
+            [row["basiswaarde"], target],
+            color="#c0392b",
+            linewidth=1,
+            label="doelpad (lineair)",
+        )
     ax.scatter([goal.doeljaar], [target], marker="*", s=160, color="#c0392b", zorder=4, label="doel")
     label = indicator_catalog()[goal.indicator]["label"]
     ax.set_ylabel(f"{label}: verschil met gemeente" if goal.doeltype == "pariteit" else label)

@@ -164,23 +164,46 @@ def backtest(
 
 
 def choose_model(
-    years, values, candidates, min_points: int, panel_best: str, gap: bool = False
+    years, values, ranking: list[str], min_points: int, margin: float, gap: bool = False
 ) -> tuple[str, str, dict[str, float]]:
-    """Model with the lowest rolling-origin mean scaled error on this series.
+    """Point model for one series, by rolling-origin error.
 
-    Returns (model, reason, {model: score}). Below ``min_points`` observations the per-series
-    backtest is too thin and the panel's best model is used.
+    ``ranking``: candidates best-first by rolling-origin MASE on the real panel. The panel's best
+    applicable model is the default; the series' own backtest (needs ``min_points`` observations)
+    overrides it only when its best model's MASE is at least ``margin`` (e.g. 0.2 = 20%) lower than
+    the default's on this series: a handful of own errors is too few to overrule the panel on a tie.
+    Returns (model, reason, {model: own MASE}).
     """
-    cands = [m for m in candidates if not (gap and m in LOG_MODELS)]
-    if len(values) < min_points:
-        return panel_best, f"reeks te kort voor eigen backtest (< {min_points}): beste model in paneel", {}
-    bt = backtest(years, values, models=cands, gap=gap)
-    bt = bt.dropna(subset=["abs_scaled"])
+    years, y = _as_arrays(years, values)
+    cands = [
+        m
+        for m in ranking
+        if not (gap and m in LOG_MODELS)
+        and point_forecast(years, y, [int(years[-1]) + 1], m, gap=gap) is not None
+    ]
+    if not cands:
+        raise ValueError("no applicable model")
+    default = cands[0]
+    why = "beste rolling-origin MASE op het echte paneel" + (
+        "" if default == ranking[0] else f" ({ranking[0]} niet toepasbaar)"
+    )
+    if len(y) < min_points:
+        return default, why + f"; reeks te kort voor eigen backtest (< {min_points})", {}
+    bt = backtest(years, y, models=cands, gap=gap).dropna(subset=["abs_scaled"])
     if bt.empty:
-        return panel_best, "geen eigen backtest mogelijk: beste model in paneel", {}
+        return default, why, {}
     score = bt.groupby("model")["abs_scaled"].mean().to_dict()
     best = min(score, key=lambda m: (score[m], cands.index(m)))
-    return best, f"laagste rolling-origin MASE op deze reeks ({score[best]:.2f})", score
+    if default in score and score[best] < (1 - margin) * score[default]:
+        return (
+            best,
+            (
+                f"eigen rolling-origin MASE {score[best]:.2f} tegen {score[default]:.2f} voor {default} "
+                f"(paneelkeuze): meer dan {margin:.0%} beter"
+            ),
+            score,
+        )
+    return default, why + f"; eigen backtest niet duidelijk beter (marge {margin:.0%})", score
 
 
 # --- target arithmetic and pace ----------------------------------------------------------------

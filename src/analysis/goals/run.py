@@ -112,8 +112,13 @@ def panel_evidence(paths: Paths, fcfg: dict) -> PanelEvidence:
     val = validate(detail, models, b_bounds, int(fcfg["doeljaarblok"]))
     mixed = mixedlm_crosscheck(panel, h_max)
     q = kal[kal["model"].isin(BENCHMARKS + (ranking[0],))][["model", "alpha", "h", "q"]]
-    mixed = mixed.merge(q.pivot_table(index=["alpha", "h"], columns="model", values="q").add_prefix("q_conformal_")
-                        .reset_index(), on=["alpha", "h"], how="left")
+    mixed = mixed.merge(
+        q.pivot_table(index=["alpha", "h"], columns="model", values="q")
+        .add_prefix("q_conformal_")
+        .reset_index(),
+        on=["alpha", "h"],
+        how="left",
+    )
     window = int(fcfg["tempo_venster"])
     tempo = panel_pace(panel, window)
     used = sorted(tempo["dataset"].unique())
@@ -201,7 +206,9 @@ def run(paths: Paths) -> dict:
                 if region in ("FG00", gemeente):
                     headline = goal.id == HEADLINE_ID
                     fig = fan_chart(goal, region, names.get(region, region), row, fc, headline)
-                    path = out / ("kopcasus_armoede_gemeente.png" if headline else f"figuren/{goal.id}_{region}.png")
+                    path = out / (
+                        "kopcasus_armoede_gemeente.png" if headline else f"figuren/{goal.id}_{region}.png"
+                    )
                     save(fig, path)
     status = pd.DataFrame(rows)
     texts = {g.id: g.tekst for g in goals}
@@ -211,7 +218,9 @@ def run(paths: Paths) -> dict:
     write_table(out / "prognoses", pd.concat(fcs, ignore_index=True))
     write_table(
         out / "catalogus",
-        pd.DataFrame([asdict(g) for g in goals]).assign(geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))),
+        pd.DataFrame([asdict(g) for g in goals]).assign(
+            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))
+        ),
     )
     write_table(out / "backtest_detail", ev.detail)
     write_table(out / "backtest", backtest_summary(ev.detail, ev.datasets))
