@@ -17,9 +17,11 @@ backtest table shows what a plain benchmark achieves next to the calibrated inte
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 POINT_MODELS = ("naief", "drift", "lineair", "loglineair", "naief_drift")
 LOG_MODELS = frozenset({"loglineair"})
@@ -101,8 +103,13 @@ def benchmark_interval(years, values, future, model: str, alpha: float) -> tuple
         sd = sigma * np.sqrt(h * (1 + h / len(d)))
     else:
         raise ValueError(f"no benchmark interval for {model}")
-    q = stats.t.ppf(1 - alpha / 2, max(df, 1))
+    q = _t_quantile(max(df, 1), 1 - alpha / 2)
     return point - q * sd, point + q * sd
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(df: int, p: float) -> float:
+    return float(special.stdtrit(df, p))
 
 
 def backtest(
@@ -123,7 +130,7 @@ def backtest(
     forecast| / mase_scale) and, for the benchmarks, their t-interval bounds lo80/hi80/lo95/hi95.
     """
     years, y = _as_arrays(years, values)
-    rows = []
+    parts: dict[str, list] = {c: [] for c in BACKTEST_COLUMNS}
     for k in range(min_train, len(y)):
         ty, tv = years[:k], y[:k]
         targets = years[k:] if max_h is None else years[k:][years[k:] - ty[-1] <= max_h]
@@ -131,36 +138,45 @@ def backtest(
             continue
         actual = y[k : k + len(targets)]
         s, ms = series_scale(ty, tv), mase_scale(ty, tv)
+        nan = np.full(len(targets), np.nan)
         for model in models:
             if gap and model in LOG_MODELS:
                 continue
             f = point_forecast(ty, tv, targets, model, gap=gap)
             if f is None:
                 continue
-            bench = {}
+            bench = {"lo80": nan, "hi80": nan, "lo95": nan, "hi95": nan}
             if model in BENCHMARKS:
                 for alpha, tag in ((0.2, "80"), (0.05, "95")):
-                    lo, hi = benchmark_interval(ty, tv, targets, model, alpha)
-                    bench[f"lo{tag}"], bench[f"hi{tag}"] = lo, hi
-            for j, yr in enumerate(targets):
-                row = {
-                    "series": series_id,
-                    "model": model,
-                    "origin": int(ty[-1]),
-                    "target_year": int(yr),
-                    "h": int(yr - ty[-1]),
-                    "n_train": k,
-                    "actual": actual[j],
-                    "forecast": f[j],
-                    "scale": s,
-                    "mase_scale": ms,
-                    "e": (actual[j] - f[j]) / s if s > 0 else np.nan,
-                    "abs_scaled": abs(actual[j] - f[j]) / ms if ms > 0 else np.nan,
-                }
-                for key, arr in bench.items():
-                    row[key] = arr[j]
-                rows.append(row)
-    return pd.DataFrame(rows)
+                    bench[f"lo{tag}"], bench[f"hi{tag}"] = benchmark_interval(ty, tv, targets, model, alpha)
+            n = len(targets)
+            err = actual - f
+            cols = {
+                "series": [series_id] * n,
+                "model": [model] * n,
+                "origin": np.full(n, int(ty[-1])),
+                "target_year": targets,
+                "h": targets - ty[-1],
+                "n_train": np.full(n, k),
+                "actual": actual,
+                "forecast": f,
+                "scale": np.full(n, s),
+                "mase_scale": np.full(n, ms),
+                "e": err / s if s > 0 else nan,
+                "abs_scaled": np.abs(err) / ms if ms > 0 else nan,
+                **bench,
+            }
+            for c in BACKTEST_COLUMNS:
+                parts[c].append(cols[c])
+    if not parts["model"]:
+        return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+
+
+BACKTEST_COLUMNS = (
+    "series", "model", "origin", "target_year", "h", "n_train", "actual", "forecast", "scale",
+    "mase_scale", "e", "abs_scaled", "lo80", "hi80", "lo95", "hi95",
+)  # fmt: skip
 
 
 def choose_model(

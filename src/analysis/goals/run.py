@@ -144,7 +144,7 @@ def headline_table(row: dict) -> str:
         f"| basiswaarde {row['basisjaar']} | {n0(row['basiswaarde'])} |",
         f"| doelwaarde {row['doeljaar']} (−70%) | {n0(row['doelwaarde_berekend'])} |",
         f"| laatste waarde {row['laatste_jaar']} (voorlopig) | {n0(row['laatste_waarde'])} |",
-        f"| model (beste in paneel) | {row['model']} |",
+        f"| model | {row['model']} |",
         f"| prognose {row['doeljaar']} | {n0(row['prognose'])} |",
         f"| 80%-interval ({row['interval_soort']}, h = {row['h_doeljaar']}) | "
         f"{n0(row['lo80'])}–{n0(row['hi80'])} |",
