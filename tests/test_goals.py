@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from analysis.errors import InputError
-from analysis.goals.catalog import Doel, load_catalog
 from analysis.goals.calibration import (
     calibrate,
     conformal_quantile,
@@ -18,6 +17,7 @@ from analysis.goals.calibration import (
     panel_specs,
     wilson,
 )
+from analysis.goals.catalog import Doel, load_catalog
 from analysis.goals.evaluate import PanelPace, evaluate
 from analysis.goals.forecast import (
     POINT_MODELS,

@@ -352,47 +352,51 @@ def _pool(folds, models, b_bounds) -> pd.DataFrame:
     parts = []
     for train, test in folds:
         cal = calibrate(train, models, b_bounds)
-        t = test[test["model"].isin(list(cal.h_obs))].copy()
+        t = test[test["model"].isin(list(cal.h_obs))]
+        mh = t[["model", "h"]].drop_duplicates()
         for alpha, tag in ((0.2, "80"), (0.05, "95")):
-            t[f"q{tag}"] = [
-                cal.quantile(m, int(h), alpha)[0] for m, h in zip(t["model"], t["h"], strict=True)
+            mh[f"q{tag}"] = [
+                cal.quantile(m, int(h), alpha)[0] for m, h in zip(mh["model"], mh["h"], strict=True)
             ]
-        t["extrap"] = [h > cal.h_obs[m] for m, h in zip(t["model"], t["h"], strict=True)]
-        parts.append(t)
+        mh["extrap"] = [h > cal.h_obs[m] for m, h in zip(mh["model"], mh["h"], strict=True)]
+        parts.append(t.merge(mh, on=["model", "h"], how="left"))
     if not parts:
         return pd.DataFrame()
     allt = pd.concat(parts, ignore_index=True)
     key = ["series", "dataset", "origin", "target_year"]
-    bench = {b: allt[allt["model"] == b].set_index(key)[["lo80", "hi80", "lo95", "hi95"]] for b in BENCHMARKS}
-    naive = allt[allt["model"] == "naief"].set_index(key)["abs_scaled"]
+    for b in BENCHMARKS:  # the benchmark's t-interval for the same forecast case, next to each row
+        bb = allt.loc[allt["model"] == b, [*key, "lo80", "hi80", "lo95", "hi95"]]
+        allt = allt.merge(bb.rename(columns=lambda c, b=b: c if c in key else f"{b}_{c}"), on=key, how="left")
+    nv = allt.loc[allt["model"] == "naief", [*key, "abs_scaled"]].rename(columns={"abs_scaled": "naief_as"})
+    allt = allt.merge(nv, on=key, how="left")
+    y, ms = allt["actual"], allt["mase_scale"]
+    for alpha, tag in ((0.2, "80"), (0.05, "95")):
+        q = allt[f"q{tag}"]
+        allt[f"hit{tag}"] = allt["e"].abs() <= q
+        lo, hi = allt["forecast"] - q * allt["scale"], allt["forecast"] + q * allt["scale"]
+        allt[f"is{tag}"] = interval_score(lo, hi, y, alpha) / ms
+        for b in BENCHMARKS:
+            blo, bhi = allt[f"{b}_lo{tag}"], allt[f"{b}_hi{tag}"]
+            allt[f"is{tag}_{b}"] = interval_score(blo, bhi, y, alpha) / ms
+            allt[f"hit{tag}_{b}"] = ((blo <= y) & (y <= bhi)).where(blo.notna())
     rows = []
     for (model, h), g in allt.groupby(["model", "h"]):
-        row = {"model": model, "h": int(h), "n": len(g), "n_doeljaren": g["target_year"].nunique()}
+        n = len(g)
+        row = {"model": model, "h": int(h), "n": n, "n_doeljaren": g["target_year"].nunique()}
+        ext = g["extrap"]
         row["interval"] = (
-            "extrapolatie"
-            if g["extrap"].all()
-            else ("deels extrapolatie" if g["extrap"].any() else "waargenomen")
+            "extrapolatie" if ext.all() else ("deels extrapolatie" if ext.any() else "waargenomen")
         )
-        idx = pd.MultiIndex.from_frame(g[key])
-        for alpha, tag in ((0.2, "80"), (0.05, "95")):
-            q = g[f"q{tag}"]
-            k = int((g["e"].abs() <= q).sum())
-            row[f"dekking{tag}"] = k / len(g)
-            row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, len(g))
-            lo, hi = g["forecast"] - q * g["scale"], g["forecast"] + q * g["scale"]
-            row[f"msis{tag}"] = float(np.mean(interval_score(lo, hi, g["actual"], alpha) / g["mase_scale"]))
+        for tag in ("80", "95"):
+            k = int(g[f"hit{tag}"].sum())
+            row[f"dekking{tag}"] = k / n
+            row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, n)
+            row[f"msis{tag}"] = float(g[f"is{tag}"].mean())
             for b in BENCHMARKS:
-                bb = bench[b].reindex(idx)
-                ok = bb[f"lo{tag}"].notna().to_numpy()
-                y = g["actual"].to_numpy()
-                s = interval_score(bb[f"lo{tag}"].to_numpy()[ok], bb[f"hi{tag}"].to_numpy()[ok], y[ok], alpha)
-                row[f"msis{tag}_{b}_t"] = (
-                    float(np.mean(s / g["mase_scale"].to_numpy()[ok])) if ok.any() else np.nan
-                )
-                bhit = (bb[f"lo{tag}"].to_numpy() <= y) & (y <= bb[f"hi{tag}"].to_numpy())
-                row[f"dekking{tag}_{b}_t"] = float(bhit[ok].mean()) if ok.any() else np.nan
+                row[f"msis{tag}_{b}_t"] = float(g[f"is{tag}_{b}"].mean())
+                row[f"dekking{tag}_{b}_t"] = float(g[f"hit{tag}_{b}"].astype(float).mean())
         row["mase"] = float(g["abs_scaled"].mean())
-        row["mase_naief"] = float(naive.reindex(idx).mean())
+        row["mase_naief"] = float(g["naief_as"].mean())
         row["mase_ratio_naief"] = row["mase"] / row["mase_naief"] if row["mase_naief"] > 0 else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
