@@ -408,11 +408,18 @@ def _doc_headline() -> str:
     return doc.split("<!-- kopcasus:begin -->")[1].split("<!-- kopcasus:end -->")[0].strip()
 
 
-def test_goals_run_on_built_data_headline_pinned_to_the_doc(built):
-    paths, _ = built
-    from analysis.goals.run import headline_table, run
+@pytest.fixture(scope="module")
+def goals_run(built):
+    from analysis.goals.run import run
 
-    out = run(paths)
+    paths, _ = built
+    return paths, run(paths)
+
+
+def test_goals_run_on_built_data_headline_pinned_to_the_doc(goals_run):
+    from analysis.goals.run import headline_table
+
+    _, out = goals_run
     d = out["dir"]
     status = pd.read_parquet(d / "status.parquet")
     head = status[(status.doel_id == "P2-03-GEM")].iloc[0]
@@ -449,3 +456,24 @@ def test_goals_run_on_built_data_headline_pinned_to_the_doc(built):
     synth = status[status.synthetic.fillna(False).astype(bool) & (status.status != "niet meetbaar")]
     assert sum(summ["status_synthetisch"].values()) == len(synth) > 0
     assert "status" not in summ
+
+
+def test_fact_sheet_goal_section_shows_bands_labels_extrapolation_and_pace(goals_run):
+    from analysis.factsheets.sheet import Sheet, load_context
+
+    paths, out = goals_run
+    status = pd.read_parquet(out["dir"] / "status.parquet")
+    head = status[status.doel_id == "P2-03-GEM"].iloc[0]
+    sheet = Sheet(load_context(paths), "GM0642")
+    html = sheet.doelen()
+    assert TREND_LABEL in html and "&lt; 5%" in html and "<em>extrapolatie</em>" in html
+    # the pace sentence carries the computed numbers (required vs observed vs fastest in the panel)
+    from analysis.factsheets.fmt import nl_number
+
+    for v in (head.benodigd_tempo_pct, head.waargenomen_tempo_pct, head.snelste_paneltempo_pct):
+        assert f"{nl_number(v, 2)}% per jaar" in html
+    assert "Scenario's voor 2040" in html and "gehaald in scenario: geen" in html
+    assert html.count("<figure>") == 1  # the headline fan chart
+    # the summary counts real and synthetic goals apart
+    summary = sheet.samenvatting()
+    assert "op echte reeksen, waarvan 0 op koers" in summary and "op synthetische reeksen" in summary
