@@ -13,7 +13,7 @@ from analysis.goals.forecast import TREND_LABEL
 SCENARIO_STYLE = {
     "trend_zet_door": ("scenario: trend zet door", "#636363", ":"),
     "trend_halveert": ("scenario: trend halveert", "#969696", "-."),
-    "beste_in_paneel": ("scenario: snelste daling/stijging in paneel", "#238b45", "--"),
+    "beste_in_paneel": ("scenario: snelste verbetering in paneel", "#238b45", "--"),
 }
 
 
@@ -86,11 +86,12 @@ def fan_chart(
         )
     ax.scatter([goal.doeljaar], [target], marker="*", s=160, color="#c0392b", zorder=4, label="doel")
     label = indicator_catalog()[goal.indicator]["label"]
-    ax.set_ylabel(f"{label}: verschil met gemeente" if goal.doeltype == "pariteit" else label)
+    ylabel = f"{label}:\nverschil met gemeente" if goal.doeltype == "pariteit" else label
+    ax.set_ylabel(ylabel, fontsize=8)
     band = row.get("kans_band")
     title = f"{goal.id} {name}: {row['status']}"
     if _is_set(band) and band != "waargenomen":
-        title += f"; kans doel gehaald {band} ({TREND_LABEL})"
+        title += f"; kans doel gehaald {band}\n({TREND_LABEL})"
     if headline:
         title = "Kopcasus armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
     ax.set_title(title, fontsize=9)
