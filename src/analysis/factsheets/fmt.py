@@ -43,13 +43,26 @@ SYNTH_BADGE = (
 )
 
 
-def figure_html(fig: plt.Figure, alt: str, caption: str) -> str:
-    """PNG embedded as data URI with real alt text and a caption that carries the sources."""
+def figure_html(fig: plt.Figure, alt: str, caption: str, fmt: str = "svg") -> str:
+    """Figure embedded as data URI with real alt text and a caption that carries the sources.
+
+    Charts are SVG (vector: sharp on a phone and in print, text kept as text, Dutch tick labels);
+    ``fmt="png"`` is for figures built on a raster (the locator map's pre-rendered base map).
+    """
+    from analysis.figures import dutch_ticks
+
+    dutch_ticks(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # fixed dpi: basemap raster matches
+    if fmt == "svg":
+        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "veerkracht"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        mime = "image/svg+xml"
+    else:
+        fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # basemap raster matches
+        mime = "image/png"
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f'<figure><img src="data:{mime};base64,{data}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )

@@ -608,7 +608,7 @@ class Sheet:
             "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0; "
             "focusgebieden: data/raw/local/focusgebieden.csv"
         )
-        return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap)}</section>"
+        return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
 
     def bronnen(self) -> str:
         items = []
