@@ -73,6 +73,7 @@ def cmd_goals(args: argparse.Namespace) -> int:
     for kind in ("echt", "synthetisch"):  # never one total that mixes real and synthetic series
         counts = ", ".join(f"{n} {s}" for s, n in sorted(out["status_counts"][kind].items()))
         print(f"  status op {kind}e reeksen: {counts or 'geen'}")
+    print(f"  zonder gegevens: {out['status_counts']['zonder_gegevens']} doel-gebiedcombinaties")
     _say_synthetic(out["synthetic_indicators"])
     return 0
 

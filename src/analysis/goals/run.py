@@ -162,12 +162,15 @@ def headline_table(row: dict) -> str:
 
 
 def status_counts(status: pd.DataFrame) -> dict:
-    """Status counts with real and synthetic apart (never one total that mixes them)."""
+    """Status counts with real and synthetic series apart (never one total that mixes them); goals
+    for which no series exists at all are counted on their own."""
     synth = status["synthetic"].fillna(False).astype(bool)
     meas = status["status"] != "niet meetbaar"
+    empty = status["origin"].fillna("").eq("") if "origin" in status else pd.Series(False, index=status.index)
     return {
-        "echt": status.loc[meas & ~synth, "status"].value_counts().to_dict(),
+        "echt": status.loc[meas & ~synth & ~empty, "status"].value_counts().to_dict(),
         "synthetisch": status.loc[meas & synth, "status"].value_counts().to_dict(),
+        "zonder_gegevens": int((meas & ~synth & empty).sum()),
         "niet_meetbaar": int((~meas).sum()),
     }
 
@@ -238,6 +241,7 @@ def run(paths: Paths) -> dict:
             "n_meetbaar": sum(g.meetbaar for g in goals),
             "status_echt": counts["echt"],
             "status_synthetisch": counts["synthetisch"],
+            "n_zonder_gegevens": counts["zonder_gegevens"],
             "n_niet_meetbaar": counts["niet_meetbaar"],
             "kans_betekenis": TREND_LABEL,
             "modelvolgorde": ev.ranking,
