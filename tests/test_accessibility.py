@@ -28,7 +28,19 @@ def pages(built, tmp_path_factory) -> dict[str, Path]:
     p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("a11y"))
     run_res(p, n_sim=50)
     run_goals(p)
-    res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
+    # the worker kernels read their tables via default_paths(): point them at this build (without
+    # this the test only passed when the repository happened to have a data/processed of its own)
+    keys = ("VEERKRACHT_RAW", "VEERKRACHT_PROCESSED", "VEERKRACHT_OUTPUTS")
+    old = {k: os.environ.get(k) for k in keys}
+    os.environ.update(dict(zip(keys, (str(p.raw), str(p.processed), str(p.outputs)), strict=True)))
+    try:
+        res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     assert res["ok"] == len(AREAS)
     folder = p.outputs / "factsheets"
     return {"index": folder / "index.html", **{c: next(folder.glob(f"{c.lower()}-*.html")) for c in AREAS}}
