@@ -24,8 +24,8 @@ def _is_set(v) -> bool:
 def fan_chart(
     goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False, tight: bool = True
 ) -> plt.Figure:
-    """Observations, point forecast, 80%/95% intervals (lighter and hatched where the interval is an
-    extrapolation of the calibration beyond the observed horizons), scenarios and the target."""
+    """Observations, point forecast, 80%/95% intervals (lighter, right of a dotted line, where the
+    interval extrapolates the calibration beyond the observed horizons), scenarios and the target."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     obs = fc[fc["soort"] == "waarneming"]
     pr = fc[fc["soort"] == "prognose"]
@@ -34,7 +34,7 @@ def fan_chart(
     ext = pr[kind == "extrapolatie"]
     if len(cal) and len(ext):  # join the two shaded parts
         ext = pd.concat([cal.tail(1), ext])
-    for part, alpha, hatch, suffix in ((cal, 0.5, None, ""), (ext, 0.25, "//", " (extrapolatie)")):
+    for part, alpha, suffix in ((cal, 0.55, ""), (ext, 0.22, " (extrapolatie)")):
         if part.empty:
             continue
         ax.fill_between(
@@ -43,8 +43,6 @@ def fan_chart(
             part["hi95"],
             color="#9ecae1",
             alpha=alpha,
-            hatch=hatch,
-            edgecolor="#6baed6",
             linewidth=0,
             label=f"95%-interval{suffix}",
         )
@@ -54,10 +52,21 @@ def fan_chart(
             part["hi80"],
             color="#4292c6",
             alpha=alpha,
-            hatch=hatch,
-            edgecolor="#2171b5",
             linewidth=0,
             label=f"80%-interval{suffix}",
+        )
+    if len(ext):  # where the tested horizons end: everything right of this line is extrapolation
+        x0 = float(ext["year"].iloc[0])
+        ax.axvline(x0, color="#555", linestyle=":", linewidth=1)
+        ax.text(
+            x0,
+            1.0,
+            " extrapolatie \u2192",
+            transform=ax.get_xaxis_transform(),
+            fontsize=7,
+            color="#333",
+            va="top",
+            ha="left",
         )
     ax.plot(pr["year"], pr["waarde"], color="#08519c", linestyle="--", label=f"prognose ({row['model']})")
     if "scenario" in fc:

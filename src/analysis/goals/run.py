@@ -200,8 +200,9 @@ def run(paths: Paths) -> dict:
                 }
             )
             continue
+        ind_goal = ind[ind["indicator"] == goal.indicator]
         for region in regions_for(goal, gemeente):
-            s = goal_series(ind, goal, region, gemeente)
+            s = goal_series(ind_goal, goal, region, gemeente)
             row, fc = evaluate(goal, region, s, fcfg, scfg, ev.calibration, ev.ranking, ev.pace)
             rows.append(row)
             if len(fc):
