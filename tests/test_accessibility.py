@@ -117,3 +117,64 @@ def test_overview_sorts_by_keyboard_with_aria_sort_and_filters(browser, pages):
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#tabel"
     finally:
         page.close()
+
+
+def _csv_from_link(html: str, filename: str):
+    import io
+    import re
+    import urllib.parse
+
+    import pandas as pd
+
+    m = re.search(rf'download="{re.escape(filename)}" href="data:text/csv;charset=utf-8,([^"]+)"', html)
+    assert m, f"no CSV download link {filename}"
+    text = urllib.parse.unquote(m.group(1))
+    assert text.startswith("\ufeff")
+    return pd.read_csv(io.StringIO(text[1:]), sep=";", decimal=",")
+
+
+def test_sheet_csv_download_holds_the_numbers_of_the_table(browser, pages):
+    from analysis.factsheets.fmt import fmt_value
+
+    html = pages["BU06420305"].read_text(encoding="utf-8")
+    csv = _csv_from_link(html, "kerncijfers-bu06420305.csv")
+    assert len(csv) >= 10 and set(csv["herkomst"]) <= {"echt", "synthetisch"}
+    page = browser.new_page()
+    try:
+        page.goto(pages["BU06420305"].resolve().as_uri())
+        heads = page.locator("table.kern thead th").all_inner_texts()[1:]
+        table = {}
+        for row in page.locator("table.kern tbody tr").all():
+            label = row.locator("th").inner_text()
+            for area, cell in zip(heads, row.locator("td").all_inner_texts(), strict=True):
+                table[(label, area)] = cell
+    finally:
+        page.close()
+    for r in csv.itertuples():
+        cell = table[(r.indicator, r.gebied)]
+        assert cell.startswith(fmt_value(r.waarde, r.eenheid)), (r.indicator, r.gebied, cell, r.waarde)
+    shown = [k for k, v in table.items() if v != "n.b."]
+    assert len(shown) == len(csv)  # every shown number is in the download, nothing more
+
+
+def test_overview_csv_download_matches_rows(pages):
+    html = pages["index"].read_text(encoding="utf-8")
+    csv = _csv_from_link(html, "gebieden.csv")
+    assert {"GM0642", "FG03", "BU06420305"} <= set(csv["gebiedscode"])
+    assert html.count("<tr data-niveau=") == len(csv)
+
+
+def test_method_links_resolve_to_html_pages_and_files_are_world_readable(pages):
+    import re
+    import stat
+
+    folder = pages["index"].parent
+    for name in ("index", *AREAS):
+        html = pages[name].read_text(encoding="utf-8")
+        for href in re.findall(r"href='(methode/[^']+)'|href=\"(methode/[^\"]+)\"", html):
+            target = folder / (href[0] or href[1])
+            assert target.exists(), target
+            assert "<h1" in target.read_text(encoding="utf-8")
+        assert ".md'" not in html and '.md"' not in html
+    for f in [*folder.glob("*.html"), *folder.glob("methode/*.html")]:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f

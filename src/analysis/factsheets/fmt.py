@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import math
+import urllib.parse
 
 import matplotlib.pyplot as plt
 
@@ -66,3 +67,14 @@ def figure_html(fig: plt.Figure, alt: str, caption: str, fmt: str = "svg") -> st
         f'<figure><img src="data:{mime};base64,{data}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def csv_download(df, filename: str, label: str) -> str:
+    """A link that downloads ``df`` as CSV from a data URI (the page stays self-contained).
+
+    Dutch spreadsheet conventions: semicolon separator, decimal comma, UTF-8 with byte-order mark
+    so Excel shows accents correctly.
+    """
+    text = "\ufeff" + df.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(text)
+    return f'<a class="download" download="{esc(filename)}" href="{href}">{esc(label)}</a>'

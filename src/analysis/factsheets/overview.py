@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.config import Paths
-from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, nl_number
+from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number
 from analysis.factsheets.page import page
 from analysis.figures import KLASSE_KLEUR, sources_of
 from analysis.io import write_text
@@ -152,7 +152,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         key = (code, indicator)
         return latest_rows.loc[key] if key in latest_rows.index else None
 
-    rows, any_synth = [], False
+    rows, records, any_synth = [], [], False
     focus_names = regions.set_index("region_code")["name"]
     for a in areas[areas["sheet"]].itertuples():
         link = files.get(a.region_code)
@@ -170,8 +170,21 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             )
         )
         cells = []
+        rec = {
+            "gebiedscode": a.region_code,
+            "gebied": a.name,
+            "niveau": a.level,
+            "inwoners_2023": a.inwoners,
+            "veerkrachtindex": None if s is None else s["index"],
+            "klasse": None if s is None else s["klasse"],
+        }
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
+            rec[indicator] = None if r is None else r["value"]
+            rec[f"{indicator}_jaar"] = None if r is None else int(r["year"])
+            rec[f"{indicator}_herkomst"] = (
+                None if r is None else ("synthetisch" if r["origin"] == "synthetic" else "echt")
+            )
             if r is None:
                 cells.append("<td data-v=''>n.b.</td>")
                 continue
@@ -181,6 +194,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             cells.append(f"<td data-v='{r['value']:.4f}'>{nl_number(r['value'], dec)}{mark}</td>")
         fg = a.focusgebied if isinstance(a.focusgebied, str) else ""
         fg_txt = "ja" if a.level == "focusgebied" else (esc(focus_names.get(fg, "")) if fg else "")
+        records.append(rec)
         rows.append(
             f"<tr data-niveau='{esc(a.level)}'><td>{name}</td><td>{esc(a.level)}</td>"
             f"<td data-v='{a.inwoners or 0:.0f}'>"
@@ -233,7 +247,9 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "<div class='filters'><label>Zoek op naam <input type='search' id='zoek'></label>"
         f"<label>Niveau <select id='niveau'><option value=''>alle niveaus</option>{level_opts}</select>"
         "</label><span id='aantal' role='status' aria-live='polite'></span></div>"
-        "<p class='note'>Sorteer met de knoppen in de kolomkoppen."
+        "<p class='note'>Sorteer met de knoppen in de kolomkoppen. "
+        + csv_download(pd.DataFrame(records), "gebieden.csv", "Download deze tabel als CSV")
+        + "."
         + (f" Kolommen Veerkrachtindex en Klasse: {SYNTH_BADGE} invoer." if any_synth else "")
         + "</p>"
         "<div class='scroll'><table class='sortable' id='gebieden'>"
@@ -241,13 +257,17 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtindex en "
-        "klasse outputs/resilience (docs/methode_veerkracht.md); SES-WOA en laag inkomen, laatste jaar: "
+        "klasse: <a href='methode/methode_veerkracht.html'>methode veerkrachtindex</a>; "
+        "SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "
         "herleidbaar.</p></section>"
         f"<script>{SORT_JS}</script>"
     )
+    from analysis.factsheets.methods import write_method_pages
+
+    write_method_pages(paths.outputs / "factsheets" / "methode")
     write_text(
         paths.outputs / "factsheets" / "index.html",
         page("Factsheets Veerkrachtige Buurten Zwijndrecht", body),
