@@ -405,7 +405,7 @@ def _doc_headline() -> str:
     from analysis.config import PROJ_ROOT
 
     doc = (PROJ_ROOT / "docs" / "methode_prognoses.md").read_text(encoding="utf-8")
-    return doc.split("<!-- kopcasus:begin -->")[1].split("<!-- kopcasus:end -->")[0].strip()
+    return doc.split("[//]: # (kopcasus:begin)")[1].split("[//]: # (kopcasus:end)")[0].strip()
 
 
 @pytest.fixture(scope="module")

@@ -542,7 +542,8 @@ class Sheet:
             f"<tbody>{''.join(rows)}</tbody></table></div>"
             f"<p class='note'>* {esc(TREND_LABEL)}; alleen in banden (&lt; 5%, 5–30%, 30–70%, &gt; 70%). "
             "<em>extrapolatie</em>: het doeljaar ligt verder weg dan de 6 jaar waarop de intervallen "
-            "getoetst zijn; lees dan de scenario's. Methode: docs/methode_prognoses.md.</p>"
+            "getoetst zijn; lees dan de scenario's. "
+            "<a href='methode/methode_prognoses.html'>Methode prognoses</a>.</p>"
         )
         return f"<section><h2>Programmadoelen</h2>{note}{table}{self._scenarios(g)}{self._fan()}</section>"
 
