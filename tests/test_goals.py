@@ -482,3 +482,18 @@ def test_fact_sheet_goal_section_shows_bands_labels_extrapolation_and_pace(goals
     # the summary counts real and synthetic goals apart
     summary = sheet.samenvatting()
     assert "op echte reeksen, waarvan 0 op koers" in summary and "op synthetische reeksen" in summary
+
+
+def test_forecast_config_errors_name_the_key():
+    from analysis.goals.calibration import check_forecast_config
+
+    check_forecast_config(FCFG)  # the committed config passes
+    for key in ("scenario_na_jaren", "paneel"):
+        with pytest.raises(InputError, match=f"forecast.{key} missing"):
+            check_forecast_config({k: v for k, v in FCFG.items() if k != key})
+    with pytest.raises(InputError, match="forecast.candidates"):
+        check_forecast_config({**FCFG, "candidates": ["drift", "arima"]})
+    with pytest.raises(InputError, match="forecast.groeiwet_b"):
+        check_forecast_config({**FCFG, "groeiwet_b": [1.0, 0.5]})
+    with pytest.raises(InputError, match="forecast.paneel entry misses 'bestand'"):
+        panel_specs({"paneel": [{"naam": "x", "label": "x", "gebruik": True}]})

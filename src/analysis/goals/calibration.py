@@ -44,6 +44,31 @@ class PanelSpec:
     reden: str = ""
 
 
+FORECAST_KEYS = (
+    "candidates", "min_backtest_points", "eigen_keuze_marge", "min_train", "groeiwet_b", "h_max",
+    "scenario_na_jaren", "tempo_venster", "doeljaarblok", "bootstrap", "paneel",
+)  # fmt: skip
+
+
+def check_forecast_config(fcfg: dict) -> None:
+    """Every key the forecasts need, with a sane value, or one clear error naming it."""
+    missing = [k for k in FORECAST_KEYS if k not in fcfg]
+    if missing:
+        raise InputError(f"config/doelen.yaml: forecast.{missing[0]} missing")
+    from analysis.goals.forecast import POINT_MODELS
+
+    bad = [m for m in fcfg["candidates"] if m not in POINT_MODELS]
+    if bad or "naief" not in fcfg["candidates"]:
+        raise InputError(
+            f"config/doelen.yaml: forecast.candidates must be from {POINT_MODELS} and include naief"
+        )
+    lo, hi = (float(x) for x in fcfg["groeiwet_b"])
+    if not 0 < lo <= hi:
+        raise InputError("config/doelen.yaml: forecast.groeiwet_b must be [low, high] with 0 < low <= high")
+    if int(fcfg["min_train"]) < 3:
+        raise InputError("config/doelen.yaml: forecast.min_train must be >= 3 (a scale needs 2 differences)")
+
+
 def panel_specs(fcfg: dict) -> list[PanelSpec]:
     out = []
     for e in fcfg.get("paneel", []):

@@ -16,6 +16,7 @@ from analysis.goals.calibration import (
     bootstrap_by_target_year,
     calibrate,
     calibration_table,
+    check_forecast_config,
     load_panel,
     mixedlm_crosscheck,
     panel_backtest,
@@ -94,6 +95,7 @@ def backtest_summary(detail: pd.DataFrame, labels: dict[str, str]) -> pd.DataFra
 
 
 def panel_evidence(paths: Paths, fcfg: dict) -> PanelEvidence:
+    check_forecast_config(fcfg)
     specs = panel_specs(fcfg)
     panel = load_panel(paths.snapshot, specs)
     cands = list(fcfg.get("candidates", POINT_MODELS))
