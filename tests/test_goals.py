@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -479,6 +481,13 @@ def test_fact_sheet_goal_section_shows_bands_labels_extrapolation_and_pace(goals
         assert f"{nl_number(v, 2)}% per jaar" in html
     assert "Scenario's voor 2040" in html and "gehaald in scenario: geen" in html
     assert html.count("<figure>") == 1  # the headline fan chart
+    # the goal table is downloadable, with the band (never a bare probability) and the origin
+    import urllib.parse
+
+    href = re.search(r'download="doelen-gm0642.csv" href="data:text/csv;charset=utf-8,([^"]+)"', html)
+    csv = urllib.parse.unquote(href.group(1))
+    assert "kans_gehaald" in csv and "p_gehaald" not in csv and TREND_LABEL in csv
+    assert "P2-03-GEM;Zwijndrecht;niet op koers;echt;< 5%" in csv
     # the summary counts real and synthetic goals apart
     summary = sheet.samenvatting()
     assert "op echte reeksen, waarvan 0 op koers" in summary and "op synthetische reeksen" in summary

@@ -543,9 +543,36 @@ class Sheet:
             f"<p class='note'>* {esc(TREND_LABEL)}; alleen in banden (&lt; 5%, 5–30%, 30–70%, &gt; 70%). "
             "<em>extrapolatie</em>: het doeljaar ligt verder weg dan de 6 jaar waarop de intervallen "
             "getoetst zijn; lees dan de scenario's. "
-            "<a href='methode/methode_prognoses.html'>Methode prognoses</a>.</p>"
+            "<a href='methode/methode_prognoses.html'>Methode prognoses</a>. "
+            + csv_download(
+                self._goal_records(g), f"doelen-{self.code.lower()}.csv", "Download de doelen als CSV"
+            )
+            + "</p>"
         )
         return f"<section><h2>Programmadoelen</h2>{note}{table}{self._scenarios(g)}{self._fan()}</section>"
+
+    @staticmethod
+    def _goal_records(g: pd.DataFrame) -> pd.DataFrame:
+        """The goal table as shown, for the CSV download (P(met) only as its band, with its meaning)."""
+        cols = {
+            "doel_id": "doel",
+            "gebied": "gebied",
+            "status": "status",
+            "kans_band": "kans_gehaald",
+            "kans_betekenis": "betekenis_kans",
+            "doeljaar": "doeljaar",
+            "prognose": "prognose",
+            "lo80": "interval80_laag",
+            "hi80": "interval80_hoog",
+            "interval_soort": "interval",
+            "doelwaarde_berekend": "doelwaarde",
+            "benodigd_tempo_pct": "benodigd_tempo_pct_per_jaar",
+            "waargenomen_tempo_pct": "waargenomen_tempo_pct_per_jaar",
+            "bron": "bron",
+        }
+        out = g[[c for c in cols if c in g]].rename(columns=cols)
+        out.insert(3, "herkomst", np.where(g["synthetic"].fillna(False).astype(bool), "synthetisch", "echt"))
+        return out
 
     @staticmethod
     def _pace_cell(r, unit: str) -> str:
