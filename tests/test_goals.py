@@ -506,3 +506,21 @@ def test_forecast_config_errors_name_the_key():
         check_forecast_config({**FCFG, "groeiwet_b": [1.0, 0.5]})
     with pytest.raises(InputError, match="forecast.paneel entry misses 'bestand'"):
         panel_specs({"paneel": [{"naam": "x", "label": "x", "gebruik": True}]})
+
+
+def test_bootstrap_resamples_whole_target_years():
+    from analysis.goals.calibration import bootstrap_by_target_year
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for year in range(2011, 2021):
+        e = rng.standard_normal(40) * (6 if year == 2016 else 1)  # one common shock year
+        rows.append(pd.DataFrame({"model": "naief", "h": 1, "e": e, "target_year": year}))
+    bt = pd.concat(rows, ignore_index=True)
+    q = calibrate(bt, ("naief",)).quantile("naief", 1, 0.2)[0]
+    band = bootstrap_by_target_year(bt, ("naief",), 300, 1, h_max=1).query("alpha == 0.2").iloc[0]
+    assert band.q_p05 < q < band.q_p95 and band.q_p95 / band.q_p05 > 1.3  # 2016 drawn or not
+    # one target year only: resampling years cannot vary anything (rows would)
+    one = bt[bt.target_year == 2016]
+    band = bootstrap_by_target_year(one, ("naief",), 100, 1, h_max=1).query("alpha == 0.2").iloc[0]
+    assert band.q_p05 == band.q_p95
