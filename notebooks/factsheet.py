@@ -21,13 +21,14 @@ gebied = "GM0642"  # gebiedscode: GM..., WK..., BU..., FG... (zie outputs/factsh
 jaar = None  # peiljaar (None: laatste jaar met gegevens)
 taal = "nl"  # alleen Nederlands wordt ondersteund
 forceer_fout = False  # alleen voor tests van de batchrunner
+paden = None  # mappen (raw/processed/outputs) van de batchrunner; None: standaardmappen
 
 # %%
 from analysis.factsheets.sheet import Sheet
 
 if taal != "nl":
     raise ValueError(f"taal {taal!r} wordt niet ondersteund; alleen 'nl'")
-sheet = Sheet.load(gebied, jaar, forceer_fout=forceer_fout)
+sheet = Sheet.load(gebied, jaar, forceer_fout=forceer_fout, paden=paden)
 sheet.display("kop")
 
 # %%

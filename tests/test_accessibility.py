@@ -20,27 +20,12 @@ AREAS = ["GM0642", "FG03", "BU06420305"]  # gemeente, focus area, buurt
 
 
 @pytest.fixture(scope="module")
-def pages(built, tmp_path_factory) -> dict[str, Path]:
-    paths, _ = built
-    from analysis.goals.run import run as run_goals
-    from analysis.resilience.run import run as run_res
-
-    p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("a11y"))
-    run_res(p, n_sim=50)
-    run_goals(p)
-    # the worker kernels read their tables via default_paths(): point them at this build (without
-    # this the test only passed when the repository happened to have a data/processed of its own)
-    keys = ("VEERKRACHT_RAW", "VEERKRACHT_PROCESSED", "VEERKRACHT_OUTPUTS")
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update(dict(zip(keys, (str(p.raw), str(p.processed), str(p.outputs)), strict=True)))
-    try:
-        res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def pages(analysed, tmp_path_factory) -> dict[str, Path]:
+    # the session's shared build and analysis outputs (conftest.analysed): no second goals run
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path_factory.mktemp("a11y"))
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
+    res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
     assert res["ok"] == len(AREAS)
     folder = p.outputs / "factsheets"
     return {"index": folder / "index.html", **{c: next(folder.glob(f"{c.lower()}-*.html")) for c in AREAS}}

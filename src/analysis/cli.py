@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from analysis.config import default_paths, settings  # noqa: E402
+from analysis.config import default_paths, indicator_catalog, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
 
 
@@ -86,7 +86,9 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
         only=args.only,
         force=args.force,
         workers=args.workers,
-        fail_area=os.environ.get("VEERKRACHT_FAIL_AREA"),
+        force_workers=getattr(args, "force_workers", False),
+        fail_area=getattr(args, "fail_area", None),
+        timeout=getattr(args, "timeout", None),
     )
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
@@ -103,7 +105,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("goals", cmd_goals),
         ("factsheets", cmd_factsheets),
     ]
-    ns = argparse.Namespace(no_cache=False, n_sim=None, only=None, force=args.force, workers=None)
+    ns = argparse.Namespace(
+        no_cache=False,
+        n_sim=None,
+        only=None,
+        force=args.force,
+        workers=args.workers,
+        force_workers=args.force_workers,
+    )
     rc = 0
     for name, fn in steps:
         t = time.monotonic()
@@ -122,6 +131,41 @@ def cmd_bench(args: argparse.Namespace) -> int:
         f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
     )
     return 0
+
+
+def _workers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallelle workers (standaard en maximum: aantal cores)"
+    )
+    p.add_argument(
+        "--force-workers", action="store_true", help="meer workers dan cores toestaan (elk ~0,7 GB)"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _clean_temps() -> None:
+    """Temporary files of atomic writes left by a killed run are removed before a new run writes."""
+    from analysis.io import clean_stale_temps
+
+    paths = default_paths()
+    clean_stale_temps(paths.processed)
+    clean_stale_temps(paths.outputs)
+
+
+def _check_build_matches_settings() -> None:
+    """Analysis commands read data/processed: it must be built for the municipality in settings."""
+    from analysis.processed.build import load_manifest
+
+    built_for = load_manifest(default_paths()).get("gemeente")
+    code = settings()["gemeente"]["code"]
+    if built_for and built_for != code:
+        raise InputError(
+            f"config/settings.yaml: gemeente.code {code} differs from the build in "
+            f"{default_paths().processed} ({built_for}); run `veerkracht build` first"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,23 +189,40 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("factsheets", help="HTML-factsheets per gebied (papermill)")
     p.add_argument("--only", nargs="+", metavar="CODE", help="alleen deze gebiedscodes")
     p.add_argument("--force", action="store_true", help="ook ongewijzigde gebieden opnieuw maken")
-    p.add_argument("--workers", type=int, default=None, help="parallelle workers (standaard: cores)")
+    _workers_args(p)
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconden per cel (standaard: factsheets.timeout_s)"
+    )
+    p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
+    _workers_args(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:
+        # all configuration is validated before any command writes anything
+        settings()
+        indicator_catalog()
+        _clean_temps()
+        if getattr(args, "workers", None) is not None and args.workers < 1:
+            raise InputError(f"--workers {args.workers}: must be 1 or more")
+        if args.command in ("resilience", "goals", "factsheets"):
+            _check_build_matches_settings()
         return args.func(args)
     except InputError as exc:
-        print(f"fout: {exc}", file=sys.stderr)
+        print(f"fout: {_one_line(exc)}", file=sys.stderr)
         return 2
     except SourceUnavailable as exc:
-        print(f"bron niet bereikbaar: {exc}", file=sys.stderr)
+        print(f"bron niet bereikbaar: {_one_line(exc)}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt as exc:
+        detail = f": {_one_line(exc)}" if str(exc) else ""
+        print(f"afgebroken{detail}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

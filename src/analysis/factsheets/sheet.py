@@ -163,10 +163,19 @@ def reset_plotting() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
 
 
-def warm_up() -> None:
+def _paths(paden: dict[str, str] | None) -> Paths | None:
+    """Paths handed over by the batch runner as notebook parameters (None: the defaults)."""
+    if not paden:
+        return None
+    from analysis.factsheets.runner import paths_from_params
+
+    return paths_from_params(paden)
+
+
+def warm_up(paden: dict[str, str] | None = None) -> None:
     """Load tables, goal catalogue and base map once (a kernel runs this before its first sheet)."""
     reset_plotting()
-    ctx = load_context()
+    ctx = load_context(_paths(paden))
     _locator_axes(ctx)
     _goal_catalog()
     import analysis.goals.figures  # noqa: F401  (fan charts)
@@ -216,11 +225,17 @@ class Sheet:
         return int((series if len(series) else own)["year"].max())
 
     @classmethod
-    def load(cls, code: str, year: int | None = None, forceer_fout: bool = False) -> Sheet:
+    def load(
+        cls,
+        code: str,
+        year: int | None = None,
+        forceer_fout: bool = False,
+        paden: dict[str, str] | None = None,
+    ) -> Sheet:
         if forceer_fout:  # test hook: `veerkracht factsheets` uses it to prove a failing sheet is contained
             raise RuntimeError(f"geforceerde fout voor {code} (test)")
         reset_plotting()
-        return cls(load_context(), code, year)
+        return cls(load_context(_paths(paden)), code, year)
 
     # --- selection -------------------------------------------------------------------------
 
