@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (veerkracht)
 #     language: python
@@ -14,10 +16,13 @@
 # %% tags=["reset"]
 # Clean namespace: the batch runner reuses one kernel for many sheets. (Unlike `%reset -f`
 # this skips a full garbage collection, which cost ~0.2 s per sheet.)
-%reset_selective -f .
+# %reset_selective -f .
 
 # %% tags=["parameters"]
-gebied = "GM0642"  # gebiedscode: GM..., WK..., BU..., FG... (zie outputs/factsheets/index.html)
+gebied = "GM0642"  # gebiedscode: GM..., WK..., BU..., FG... (zie outputs/<GM>/factsheets/index.html)
+gemeente = None  # CBS-gemeentecode (None: config/settings.yaml); `veerkracht --gemeente` geeft hem mee
+processed = None  # map met indicators.parquet/regions.gpkg (None: data/processed/<gemeente>/)
+outputs = None  # map met resilience/ en goals/ (None: outputs/<gemeente>/)
 jaar = None  # peiljaar (None: laatste jaar met gegevens)
 taal = "nl"  # alleen Nederlands wordt ondersteund
 forceer_fout = False  # alleen voor tests van de batchrunner
@@ -27,7 +32,9 @@ from analysis.factsheets.sheet import Sheet
 
 if taal != "nl":
     raise ValueError(f"taal {taal!r} wordt niet ondersteund; alleen 'nl'")
-sheet = Sheet.load(gebied, jaar, forceer_fout=forceer_fout)
+sheet = Sheet.load(
+    gebied, jaar, forceer_fout=forceer_fout, gemeente=gemeente, processed=processed, outputs=outputs
+)
 sheet.display("kop")
 
 # %%

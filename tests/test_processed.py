@@ -185,13 +185,9 @@ def test_bad_input_is_one_clear_error_and_keeps_processed(tmp_paths, capsys, bre
     assert _processed_snapshot(tmp_paths) == before
 
 
-def test_unknown_municipality_code_is_a_clear_error(tmp_paths, monkeypatch, capsys):
-    from analysis import config
-
-    cfg = {**config.settings(), "gemeente": {"code": "GM9999", "naam": "X"}}
-    monkeypatch.setattr("analysis.processed.build.settings", lambda: cfg)
-    assert cli.main(["build", "--no-cache"]) == 2
-    assert "GM9999: not found" in capsys.readouterr().err
+def test_unknown_municipality_code_is_a_clear_error(tmp_paths, capsys):
+    assert cli.main(["--gemeente", "GM9999", "build", "--no-cache"]) == 2
+    assert "gemeente GM9999: no buurt polygons held" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

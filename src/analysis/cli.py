@@ -10,8 +10,13 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from analysis.config import default_paths, settings  # noqa: E402
+from analysis.config import Paths, default_paths, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    """The folders of the municipality chosen with `--gemeente` (checked once in main())."""
+    return args.paths
 
 
 def _say_synthetic(indicators: list[str]) -> None:
@@ -25,16 +30,21 @@ def _say_synthetic(indicators: list[str]) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from analysis.processed.build import build, write
 
-    paths = default_paths()
+    paths = _paths(args)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
-    print(f"build: {manifest['rows']} indicatorrijen, {manifest['regions']} gebieden -> {paths.processed}")
+    print(
+        f"build {paths.gemeente} {manifest['gemeentenaam']}: {manifest['rows']} indicatorrijen, "
+        f"{manifest['regions']} gebieden -> {paths.processed}"
+    )
+    if not manifest["focusgebieden"]:
+        print(f"build: geen focusgebieden/programmadoelen voor deze gemeente ({paths.gemeente})")
     _say_synthetic(manifest["synthetic_indicators"])
     return 0
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from analysis.config import cbs_registry
+    from analysis.config import cbs_registry, vergelijking
     from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
 
     cfg = settings()
@@ -45,10 +55,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
-    others = tuple(cfg["vergelijking"].get("drechtsteden", []))
-    summary = fetch_all(
-        client, registry, cfg["gemeente"]["code"], default_paths().cbs_cache, years, others=others
-    )
+    others = vergelijking(_paths(args).gemeente)
+    summary = fetch_all(client, registry, _paths(args).gemeente, _paths(args).cbs_cache, years, others=others)
     print(
         f"fetch: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
         f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
@@ -59,7 +67,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_resilience(args: argparse.Namespace) -> int:
     from analysis.resilience.run import run
 
-    out = run(default_paths(), n_sim=args.n_sim)
+    out = run(_paths(args), n_sim=args.n_sim)
     print(f"resilience: {out['n_scored']} buurten gescoord, {out['n_excluded']} uitgesloten -> {out['dir']}")
     _say_synthetic(out["synthetic_indicators"])
     return 0
@@ -68,7 +76,10 @@ def cmd_resilience(args: argparse.Namespace) -> int:
 def cmd_goals(args: argparse.Namespace) -> int:
     from analysis.goals.run import run
 
-    out = run(default_paths())
+    out = run(_paths(args))
+    if out.get("geen_programma"):
+        print(f"goals: geen focusgebieden/programmadoelen voor deze gemeente ({_paths(args).gemeente})")
+        return 0
     print(f"goals: {out['n_goals']} doelen, {out['n_measurable']} meetbaar -> {out['dir']}")
     _say_synthetic(out["synthetic_indicators"])
     return 0
@@ -78,7 +89,7 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     from analysis.factsheets.runner import run_batch
 
     result = run_batch(
-        default_paths(),
+        _paths(args),
         only=args.only,
         force=args.force,
         workers=args.workers,
@@ -99,7 +110,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("goals", cmd_goals),
         ("factsheets", cmd_factsheets),
     ]
-    ns = argparse.Namespace(no_cache=False, n_sim=None, only=None, force=args.force, workers=None)
+    ns = argparse.Namespace(
+        no_cache=False, n_sim=None, only=args.only, force=args.force, workers=args.workers, paths=args.paths
+    )
     rc = 0
     for name, fn in steps:
         t = time.monotonic()
@@ -112,7 +125,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from analysis.factsheets.bench import run_bench
 
-    res = run_bench(default_paths(), n_areas=args.n_areas)
+    res = run_bench(_paths(args), n_areas=args.n_areas)
     print(
         f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
         f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
@@ -120,11 +133,59 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kaart(args: argparse.Namespace) -> int:
+    from analysis.sources import pdok, snapshot
+
+    paths = _paths(args)
+    cfg = pdok.PdokSettings.from_settings(settings().get("pdok", {}))
+    try:
+        out = pdok.fetch_buurten(paths.gemeente, paths.pdok_cache, cfg)
+    except SourceUnavailable as exc:
+        bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+        held = pdok.cached_buurten(paths.pdok_cache) is not None or _in_bundle(bundled, paths.gemeente)
+        what = "bestaande polygonen blijven in gebruik" if held else f"geen polygonen voor {paths.gemeente}"
+        print(f"kaart: PDOK niet bereikbaar ({exc}); {what}", file=sys.stderr)
+        return 0 if held else 3
+    print(f"kaart {paths.gemeente}: {out['buurten']} buurten van PDOK -> {out['path']}")
+    return 0
+
+
+def _in_bundle(path, gemeente: str) -> bool:
+    import json
+
+    try:
+        feats = json.loads(path.read_text(encoding="utf-8"))["features"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return any((f.get("properties") or {}).get("gemeentecode") == gemeente for f in feats)
+
+
+def _resolve_gemeente(code: str | None) -> Paths:
+    """Check `--gemeente` before any stage runs: a valid code, and buurt polygons we hold for it."""
+    from analysis.sources import pdok, snapshot
+
+    paths = default_paths(code)
+    bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+    if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
+        raise InputError(
+            f"gemeente {paths.gemeente}: no buurt polygons held (not in {bundled}, column gemeentecode; "
+            f"no PDOK pull in {paths.pdok_cache}); run `veerkracht --gemeente {paths.gemeente} kaart` online"
+        )
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="veerkracht",
-        description="Monitor Veerkrachtige Buurten Zwijndrecht "
-        "(CBS-data, veerkrachtindex, doelen, factsheets).",
+        description="Monitor Veerkrachtige Buurten "
+        "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",
+    )
+    parser.add_argument(
+        "--gemeente",
+        metavar="GMxxxx",
+        default=None,
+        help="CBS-gemeentecode (standaard config/settings.yaml, GM0642); uitvoer in "
+        "data/processed/<GM>/ en outputs/<GM>/",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
@@ -145,12 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
+    p.add_argument("--workers", type=int, default=None, help="parallelle workers voor de factsheets")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
+    p.set_defaults(func=cmd_kaart)
     p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:
+        if args.func is cmd_kaart:
+            args.paths = default_paths(args.gemeente)  # the command that fetches what is missing
+        else:
+            args.paths = _resolve_gemeente(args.gemeente)
         return args.func(args)
     except InputError as exc:
         print(f"fout: {exc}", file=sys.stderr)

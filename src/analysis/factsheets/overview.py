@@ -33,6 +33,12 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
 """
 
 
+def gemeente_naam(regions) -> str:
+    """The municipality's name as the data give it (buurt polygons), not from code."""
+    g = regions[regions["level"] == "gemeente"]
+    return str(g["name"].iloc[0]) if len(g) else "de gemeente"
+
+
 def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
     b = regions[regions["level"] == "buurt"]
     minx, miny, maxx, maxy = b.total_bounds
@@ -66,8 +72,9 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
         )
     return (
         f'<svg class="kaart" viewBox="0 0 {w} {h:.0f}" role="img" aria-label="Kaart van de buurten '
-        "van Zwijndrecht, gekleurd naar signaalklasse; focusgebieden met stippellijn; klik op een buurt "
-        f'voor de factsheet">{"".join(parts)}</svg>'
+        f"van {esc(gemeente_naam(regions))}, gekleurd naar signaalklasse"
+        f"{'; focusgebieden met stippellijn' if (regions['level'] == 'focusgebied').any() else ''}; "
+        f'klik op een buurt voor de factsheet">{"".join(parts)}</svg>'
     )
 
 
@@ -133,10 +140,13 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>"
         )
     klasse = {} if scores is None else scores["klasse"].to_dict()
+    naam = gemeente_naam(regions)
+    if not (regions["level"] == "focusgebied").any():
+        banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     body = (
-        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
+        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten {esc(naam)}</p>"
         "<h1>Factsheets per gebied</h1></header>"
         f"<section><h2>Kaart</h2>{_svg_map(regions, files, klasse)}"
         "<p class='note'>Kleur: signaalklasse van de veerkrachtindex; grijs: geen score. Bron kaart: "
@@ -156,5 +166,5 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     )
     write_text(
         paths.outputs / "factsheets" / "index.html",
-        page("Factsheets Veerkrachtige Buurten Zwijndrecht", body),
+        page(f"Factsheets Veerkrachtige Buurten {naam}", body),
     )

@@ -78,7 +78,12 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
 # --- worker side ---------------------------------------------------------------------------------
 
 
-def _init_worker() -> None:
+def sheet_parameters(paths: Paths) -> dict[str, str]:
+    """Municipality and folders for the template (papermill parameters; no environment variables)."""
+    return {"gemeente": paths.gemeente, "processed": str(paths.processed), "outputs": str(paths.outputs)}
+
+
+def _init_worker(params: dict[str, str] | None = None) -> None:
     """Start this worker's kernel and warm it (imports, tables, base map) before the first sheet."""
     from multiprocessing import util
 
@@ -86,7 +91,8 @@ def _init_worker() -> None:
 
     engine.register()
     util.Finalize(None, engine.shutdown_worker_kernel, exitpriority=10)
-    engine.worker_kernel(KERNEL_NAME, warm="from analysis.factsheets.sheet import warm_up; warm_up()")
+    args = ", ".join(f"{k}={v!r}" for k, v in (params or {}).items())
+    engine.worker_kernel(KERNEL_NAME, warm=f"from analysis.factsheets.sheet import warm_up; warm_up({args})")
     _exporter()
 
 
@@ -151,7 +157,9 @@ def _template_node(path: str):
     return copy.deepcopy(_TEMPLATES[path])
 
 
-def execute_area(code: str, slug: str, name: str, out_dir: str, template: str, fail: bool) -> dict:
+def execute_area(
+    code: str, slug: str, name: str, out_dir: str, template: str, fail: bool, params: dict | None = None
+) -> dict:
     """Run one sheet in this worker's kernel and write its HTML atomically."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -163,7 +171,7 @@ def execute_area(code: str, slug: str, name: str, out_dir: str, template: str, f
         nb = pm.execute_notebook(
             _template_node(template),
             None,
-            parameters={"gebied": code, "forceer_fout": fail},
+            parameters={"gebied": code, "forceer_fout": fail, **(params or {})},
             engine_name=ENGINE_NAME,
             kernel_name=KERNEL_NAME,
             progress_bar=False,
@@ -248,7 +256,10 @@ def run_batch(
     if todo:
         _preload()
         ctx = get_context("fork")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker) as ex:
+        params = sheet_parameters(paths)
+        with ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(params,)
+        ) as ex:
             futs = {
                 ex.submit(
                     execute_area,
@@ -258,6 +269,7 @@ def run_batch(
                     str(out),
                     str(template),
                     a.region_code == fail_area,
+                    params,
                 ): a
                 for a in todo
             }

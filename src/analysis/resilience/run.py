@@ -50,13 +50,15 @@ def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -
         color=b["klasse"].map(KLASSE_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3
     )
     for ax, title in zip(axes, [f"Veerkrachtindex {res.year}", f"Signaalklasse {res.year}"], strict=True):
-        focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
+        if len(focus):  # only the programme's municipality has focus areas
+            focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
         ax.set_title(title)
         ax.set_axis_off()
     from matplotlib.patches import Patch
 
     handles = [Patch(color=c, label=k) for k, c in KLASSE_KLEUR.items()]
-    handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
+    if len(focus):
+        handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
     axes[1].legend(handles=handles, loc="lower left", fontsize=8)
     return finish(fig, caption, res.synthetic)
 
@@ -89,9 +91,20 @@ def ranked_figure(res: ResilienceResult, sens: pd.DataFrame, caption: str) -> pl
 def run(paths: Paths, n_sim: int | None = None) -> dict:
     cfg = IndexConfig.load()
     ind, regions = load_indicators(paths), load_regions(paths)
-    res = compute(ind, regions, cfg, int(settings()["min_inwoners"]), settings()["gemeente"]["code"])
+    res = compute(ind, regions, cfg, int(settings()["min_inwoners"]), paths.gemeente)
     res.scores.attrs["rood"] = cfg.rood
-    metrics, disagreements = validate_against_focus(res)
+    if (regions["level"] == "focusgebied").any():
+        metrics, disagreements = validate_against_focus(res)
+    else:  # no programme focus areas to validate against (municipality other than the programme's)
+        metrics, disagreements = validate_against_focus(res)
+        metrics = {
+            "year": res.year,
+            "n_buurten": metrics["n_buurten"],
+            "n_rood": metrics["n_rood"],
+            "synthetic_inputs": res.synthetic,
+            "status": "geen focusgebieden/programmadoelen voor deze gemeente: geen validatie",
+        }
+        disagreements = disagreements.iloc[0:0]
     sens, sens_summary = sensitivity(res, cfg, n_sim)
     out = paths.outputs / "resilience"
     out.mkdir(parents=True, exist_ok=True)
