@@ -336,14 +336,13 @@ def all_indicators(
     """Every snapshot series; files cover Zwijndrecht or the Drechtsteden, so the build keeps only
     the rows of the municipality it builds. ``buurt_rows`` replaces the bundled 2023 buurt figures
     (e.g. when the polygons came from a PDOK pull)."""
-    return pd.concat(
-        [
-            buurt_2023_indicators(buurten) if buurt_rows is None else buurt_rows,
-            kwb_2024_indicators(snapshot),
-            kwb_wijk_indicators(snapshot),
-            leefbaarometer2_indicators(snapshot),
-            kwb_2025_wijkwarm_indicators(snapshot),
-            poverty_indicators(snapshot, code, required=False),
-        ],
-        ignore_index=True,
-    )
+    frames = [
+        buurt_2023_indicators(buurten) if buurt_rows is None else buurt_rows,
+        kwb_2024_indicators(snapshot),
+        kwb_wijk_indicators(snapshot),
+        leefbaarometer2_indicators(snapshot),
+        kwb_2025_wijkwarm_indicators(snapshot),
+        poverty_indicators(snapshot, code, required=False),
+    ]
+    # an empty frame (a series that does not cover this municipality) would turn the dtypes to object
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
