@@ -96,6 +96,7 @@ def test_dordrecht_builds_from_the_bundled_polygons(dordrecht, capsys):
     regions = gpd.read_file(dordrecht.regions, layer="regions").set_index("region_code")
     assert (regions["level"] == "buurt").sum() == 133  # PROVENANCE: Dordrecht 133 buurten
     assert regions.loc["GM0505", "name"] == "Dordrecht"  # from the polygons, not from code
+    assert regions.loc["WK050501", "name"] == "Binnenstad"  # KWB 2017 wijk names, Drechtsteden extract
     assert not (regions["level"] == "focusgebied").any()
     ind = pd.read_parquet(dordrecht.indicators).set_index(["region_code", "year", "indicator"])
     # real figures first: KWB 2023 buurt count, KWB 2024 municipal count, Databank ZH poverty series

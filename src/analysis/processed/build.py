@@ -35,9 +35,18 @@ class BuildResult:
 
 
 def _wijk_names(snap: Path) -> dict[str, str]:
-    """Wijk names (KWB 2017; the 2023 buurt polygons carry none). Wijken without one keep their code."""
-    df = pd.read_csv(snap / "kwb_2017_wijk" / "wijk_2017_zwijndrecht.csv", dtype=str)
-    return {r.WK_CODE: r.WK_NAAM.split(" ", 2)[-1] for r in df.itertuples()}
+    """Wijk names from KWB 2017 (the 2023 buurt polygons carry none), for the Drechtsteden. A 2023
+    wijk code that did not exist in 2017 (recoded wijken) keeps its code as its name."""
+    folder = snap / "kwb_2017_wijk"
+    path = folder / "wijk_2017_drechtsteden.csv"
+    df = snapshot._read_csv(
+        path if path.exists() else folder / "wijk_2017_zwijndrecht.csv", ["WK_CODE", "WK_NAAM"], dtype=str
+    ).dropna(subset=["WK_CODE", "WK_NAAM"])
+    # "Wijk 01 Walburg" -> "Walburg"; a bare "Wijk 00" stays as it is
+    return {
+        r.WK_CODE: (r.WK_NAAM.split(" ", 2)[-1] if r.WK_NAAM.count(" ") >= 2 else r.WK_NAAM)
+        for r in df.itertuples()
+    }
 
 
 def own_codes(code: str) -> str:
