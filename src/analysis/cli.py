@@ -216,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:
-        if args.func is cmd_kaart:
-            args.paths = default_paths(args.gemeente)  # the command that fetches what is missing
+        if args.func in (cmd_kaart, cmd_fetch):
+            args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:
             args.paths = _resolve_gemeente(args.gemeente)
         return args.func(args)
