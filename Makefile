@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 KERNEL := veerkracht
 STAMP := $(VENV)/.installed
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/share/axe/axe.min.js
 export PYTHONDONTWRITEBYTECODE :=
 export MPLBACKEND := Agg
 # Municipality: `make report GEMEENTE=GM0505` (empty: config/settings.yaml, GM0642).
@@ -36,7 +38,14 @@ $(STAMP): requirements.lock pyproject.toml
 	  $(BIN)/python -m pip install -q --no-deps -e . ; \
 	fi
 	@$(BIN)/python -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Python (veerkracht)" >/dev/null
+	@$(MAKE) --no-print-directory $(AXE)
 	@touch $@
+
+# axe-core (accessibility checks in the tests) from the npm registry, pinned.
+$(AXE):
+	@mkdir -p $(@D)
+	@cd $(@D) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm -f axe-core-$(AXE_VERSION).tgz
 
 report: install
 	$(VK) report

@@ -128,7 +128,8 @@ def test_dordrecht_sheets_say_there_are_no_programme_goals(dordrecht):
         assert "Veerkrachtige Buurten Dordrecht" in html and "Zwijndrecht (GM0642)" in html
         assert "Focusbuurt van het programma" not in html and "<th>Kans gehaald</th>" not in html
     index = (dordrecht.outputs / "factsheets" / "index.html").read_text()
-    assert "van Dordrecht" in index and "focusgebieden met stippellijn" not in index
+    assert "Kaart van de buurten van Dordrecht" in index and "Veerkrachtige Buurten Dordrecht" in index
+    assert "Focusgebieden met een stippellijn" not in index and "grens focusgebied" not in index
 
 
 def test_a_second_municipality_leaves_the_first_intact(env, dordrecht):

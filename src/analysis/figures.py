@@ -6,13 +6,71 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 SYNTHETIC_STAMP = "SYNTHETISCHE INVOER: methodedemonstratie, geen echte cijfers"
-KLASSE_KLEUR = {"rood": "#c0392b", "oranje": "#e67e22", "groen": "#27ae60", "onvoldoende data": "#bdbdbd"}
+# Okabe-Ito based: vermillion / orange / bluish green stay distinguishable under deuteranopia and
+# protanopia; maps add a hatch on the strongest class so colour is never the only carrier.
+KLASSE_KLEUR = {"rood": "#d55e00", "oranje": "#e69f00", "groen": "#009e73", "onvoldoende data": "#bdbdbd"}
+KLASSE_HATCH = {"rood": "////", "oranje": "..", "groen": "", "onvoldoende data": ""}
 
 sns.set_theme(style="whitegrid", context="notebook")
+
+
+class DutchFormatter(mticker.Formatter):
+    """Tick labels in Dutch notation: decimal comma, thousands dot, true minus sign.
+
+    The number of decimals follows the tick spacing (0,25 steps give two decimals), so an axis never
+    shows more digits than its ticks carry. ``year=True`` prints whole years without a thousands dot.
+    """
+
+    def __init__(self, year: bool = False):
+        self.year = year
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        self._ticks = [float(v) for v in locs]
+
+    def _decimals(self) -> int:
+        locs = [v for v in self._ticks if np.isfinite(v)]
+        for d in range(0, 5):
+            if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in locs):
+                return d
+        return 4
+
+    def __call__(self, x, pos=None) -> str:
+        if self.year and abs(x - round(x)) < 1e-9:
+            return str(int(round(x)))
+        d = self._decimals()
+        if d == 0 and abs(x) < 0.5:
+            x = 0.0
+        s = f"{abs(x):,.{d}f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+        return ("\u2212" if x < 0 and s.strip("0,.") else "") + s
+
+
+def dutch_ticks(fig: plt.Figure) -> plt.Figure:
+    """Put Dutch tick labels on every linear axis that still has matplotlib's default formatter.
+
+    An x-axis whose view lies within 1900-2100 is treated as a year axis: whole years only, no
+    thousands dot. Custom formatters (percentages, dates, log axes) are left alone.
+    """
+    for ax in fig.axes:
+        if not ax.axison or ax.name != "rectilinear":
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() != "linear":
+                continue
+            if not isinstance(axis.get_major_formatter(), mticker.ScalarFormatter):
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            year = axis is ax.xaxis and 1900 <= lo and hi <= 2100
+            if year:
+                axis.set_major_locator(mticker.MaxNLocator(integer=True))
+            axis.set_major_formatter(DutchFormatter(year=year))
+    return fig
 
 
 def source_entries(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -60,5 +118,6 @@ def finish(fig: plt.Figure, caption: str, synthetic: bool, tight: bool = True) -
 def save(fig: plt.Figure, path) -> None:
     from analysis.io import write_with
 
+    dutch_ticks(fig)
     write_with(path, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)

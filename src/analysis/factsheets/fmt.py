@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import math
+import urllib.parse
 
 import matplotlib.pyplot as plt
 
@@ -43,13 +44,37 @@ SYNTH_BADGE = (
 )
 
 
-def figure_html(fig: plt.Figure, alt: str, caption: str) -> str:
-    """PNG embedded as data URI with real alt text and a caption that carries the sources."""
+def figure_html(fig: plt.Figure, alt: str, caption: str, fmt: str = "svg") -> str:
+    """Figure embedded as data URI with real alt text and a caption that carries the sources.
+
+    Charts are SVG (vector: sharp on a phone and in print, text kept as text, Dutch tick labels);
+    ``fmt="png"`` is for figures built on a raster (the locator map's pre-rendered base map).
+    """
+    from analysis.figures import dutch_ticks
+
+    dutch_ticks(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # fixed dpi: basemap raster matches
+    if fmt == "svg":
+        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "veerkracht"}):
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+        mime = "image/svg+xml"
+    else:
+        fig.savefig(buf, format="png", dpi=96, metadata={"Software": None})  # basemap raster matches
+        mime = "image/png"
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+        f'<figure><img src="data:{mime};base64,{data}" alt="{esc(alt)}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def csv_download(df, filename: str, label: str) -> str:
+    """A link that downloads ``df`` as CSV from a data URI (the page stays self-contained).
+
+    Dutch spreadsheet conventions: semicolon separator, decimal comma, UTF-8 with byte-order mark
+    so Excel shows accents correctly.
+    """
+    text = "\ufeff" + df.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    href = "data:text/csv;charset=utf-8," + urllib.parse.quote(text)
+    return f'<a class="download" download="{esc(filename)}" href="{href}">{esc(label)}</a>'

@@ -5,15 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.config import Paths
-from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, nl_number
+from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number
 from analysis.factsheets.page import page
 from analysis.figures import KLASSE_KLEUR, sources_of
 from analysis.io import write_text
 
 SORT_JS = """
+// Sorting: a real <button> in every header (Enter and Space work natively), state in aria-sort.
 document.querySelectorAll('table.sortable th').forEach(function (th, i) {
-  th.setAttribute('aria-sort', 'none'); th.tabIndex = 0;
-  function sort() {
+  var btn = th.querySelector('button');
+  if (!btn) return;
+  th.setAttribute('aria-sort', 'none');
+  btn.addEventListener('click', function () {
     var tb = th.closest('table').tBodies[0], rows = Array.from(tb.rows);
     var asc = th.getAttribute('aria-sort') !== 'ascending';
     rows.sort(function (a, b) {
@@ -24,12 +27,28 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
       return asc ? c : -c;
     });
     rows.forEach(function (r) { tb.appendChild(r); });
-    th.closest('tr').querySelectorAll('th').forEach(function (o) { o.setAttribute('aria-sort', 'none'); });
+    th.closest('tr').querySelectorAll('th').forEach(function (o) {
+      if (o.hasAttribute('aria-sort')) o.setAttribute('aria-sort', 'none');
+    });
     th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
-  }
-  th.addEventListener('click', sort);
-  th.addEventListener('keydown', function (e) { if (e.key === 'Enter') sort(); });
+  });
 });
+// Search by name and filter by level; the count is announced politely.
+(function () {
+  var q = document.getElementById('zoek'), lvl = document.getElementById('niveau');
+  var out = document.getElementById('aantal');
+  if (!q || !lvl) return;
+  function apply() {
+    var term = q.value.trim().toLowerCase(), want = lvl.value, n = 0;
+    document.querySelectorAll('#gebieden tbody tr').forEach(function (r) {
+      var ok = (!want || r.dataset.niveau === want) &&
+               (!term || r.cells[0].textContent.toLowerCase().indexOf(term) !== -1);
+      r.hidden = !ok; if (ok) n++;
+    });
+    out.textContent = n + (n === 1 ? ' gebied' : ' gebieden') + ' getoond';
+  }
+  q.addEventListener('input', apply); lvl.addEventListener('change', apply); apply();
+})();
 """
 
 
@@ -37,6 +56,50 @@ def gemeente_naam(regions) -> str:
     """The municipality's name as the data give it (buurt polygons), not from code."""
     g = regions[regions["level"] == "gemeente"]
     return str(g["name"].iloc[0]) if len(g) else "de gemeente"
+
+
+KLASSE_UITLEG = {
+    "rood": "rood: sterk signaal",
+    "oranje": "oranje: signaal",
+    "groen": "groen: geen signaal",
+}
+
+
+def _legend(focus: bool = True) -> str:
+    """The map legend in HTML: swatch with the same fill and hatch as the map, plus words."""
+    items = []
+    for k, label in KLASSE_UITLEG.items():
+        items.append(
+            f'<li><svg width="18" height="14" aria-hidden="true"><rect width="18" height="14" '
+            f'fill="{KLASSE_KLEUR[k]}" stroke="#555"/>{_hatch_rect(k)}</svg>{esc(label)}</li>'
+        )
+    items.append(
+        '<li><svg width="18" height="14" aria-hidden="true"><rect width="18" height="14" fill="#e0e0e0" '
+        'stroke="#555"/></svg>grijs: geen score (te weinig inwoners of gegevens)</li>'
+    )
+    if focus:  # only the programme's municipality has focus areas
+        items.append(
+            '<li><svg width="22" height="14" aria-hidden="true"><line x1="0" y1="7" x2="22" y2="7" '
+            'stroke="#000" stroke-width="1.5" stroke-dasharray="4 2"/></svg>grens focusgebied</li>'
+        )
+    return f'<ul class="legenda" aria-label="Legenda van de kaart">{"".join(items)}</ul>'
+
+
+def _hatch_rect(k: str) -> str:
+    return (
+        '<rect width="18" height="14" fill="url(#arcering-rood)"/>'
+        if k == "rood"
+        else ('<rect width="18" height="14" fill="url(#arcering-oranje)"/>' if k == "oranje" else "")
+    )
+
+
+PATTERNS = (
+    '<defs><pattern id="arcering-rood" width="6" height="6" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#000" stroke-opacity=".45" '
+    'stroke-width="1.6"/></pattern><pattern id="arcering-oranje" width="5" height="5" '
+    'patternUnits="userSpaceOnUse"><circle cx="2.5" cy="2.5" r="0.9" fill="#000" fill-opacity=".4"/>'
+    "</pattern></defs>"
+)
 
 
 def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
@@ -57,13 +120,17 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
 
     parts = []
     for r in b.itertuples():
-        colour = KLASSE_KLEUR.get(klasse.get(r.region_code, ""), "#e0e0e0")
-        shape = (
-            f'<path d="{path(r.geometry.simplify(3))}" fill="{colour}" stroke="#fff" '
-            f'stroke-width="0.6"><title>{esc(r.name)}</title></path>'
-        )
+        k = klasse.get(r.region_code, "")
+        colour = KLASSE_KLEUR.get(k, "#e0e0e0")
+        d = path(r.geometry.simplify(3))
+        label = f"{r.name}: {KLASSE_UITLEG.get(k, 'geen score')}"
+        shape = f'<path d="{d}" fill="{colour}" stroke="#fff" stroke-width="0.6"/>'
+        if k in ("rood", "oranje"):
+            shape += f'<path d="{d}" fill="url(#arcering-{k})" stroke="none"/>'
         if r.region_code in links:
-            shape = f'<a href="{esc(links[r.region_code])}" aria-label="{esc(r.name)}">{shape}</a>'
+            shape = f'<a href="{esc(links[r.region_code])}" aria-label="{esc(label)}">{shape}</a>'
+        else:
+            shape = f'<g aria-hidden="true">{shape}</g>'
         parts.append(shape)
     for r in regions[(regions["level"] == "focusgebied") & (regions["region_code"] != "FG00")].itertuples():
         parts.append(
@@ -71,10 +138,8 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
             'stroke-width="1.3" stroke-dasharray="4 2" pointer-events="none"/>'
         )
     return (
-        f'<svg class="kaart" viewBox="0 0 {w} {h:.0f}" role="img" aria-label="Kaart van de buurten '
-        f"van {esc(gemeente_naam(regions))}, gekleurd naar signaalklasse"
-        f"{'; focusgebieden met stippellijn' if (regions['level'] == 'focusgebied').any() else ''}; "
-        f'klik op een buurt voor de factsheet">{"".join(parts)}</svg>'
+        f'<svg class="kaart" viewBox="0 0 {w} {h:.0f}" role="group" aria-labelledby="kaart-kop" '
+        f'aria-describedby="kaart-uitleg">{PATTERNS}{"".join(parts)}</svg>'
     )
 
 
@@ -94,7 +159,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         key = (code, indicator)
         return latest_rows.loc[key] if key in latest_rows.index else None
 
-    rows, any_synth = [], False
+    rows, records, any_synth = [], [], False
     focus_names = regions.set_index("region_code")["name"]
     for a in areas[areas["sheet"]].itertuples():
         link = files.get(a.region_code)
@@ -112,8 +177,21 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             )
         )
         cells = []
+        rec = {
+            "gebiedscode": a.region_code,
+            "gebied": a.name,
+            "niveau": a.level,
+            "inwoners_2023": a.inwoners,
+            "veerkrachtindex": None if s is None else s["index"],
+            "klasse": None if s is None else s["klasse"],
+        }
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
+            rec[indicator] = None if r is None else r["value"]
+            rec[f"{indicator}_jaar"] = None if r is None else int(r["year"])
+            rec[f"{indicator}_herkomst"] = (
+                None if r is None else ("synthetisch" if r["origin"] == "synthetic" else "echt")
+            )
             if r is None:
                 cells.append("<td data-v=''>n.b.</td>")
                 continue
@@ -123,8 +201,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             cells.append(f"<td data-v='{r['value']:.4f}'>{nl_number(r['value'], dec)}{mark}</td>")
         fg = a.focusgebied if isinstance(a.focusgebied, str) else ""
         fg_txt = "ja" if a.level == "focusgebied" else (esc(focus_names.get(fg, "")) if fg else "")
+        records.append(rec)
         rows.append(
-            f"<tr><td>{name}</td><td>{esc(a.level)}</td><td data-v='{a.inwoners or 0:.0f}'>"
+            f"<tr data-niveau='{esc(a.level)}'><td>{name}</td><td>{esc(a.level)}</td>"
+            f"<td data-v='{a.inwoners or 0:.0f}'>"
             f"{nl_number(a.inwoners)}</td><td data-v='{idx_v}'>{idx}</td><td>{kl}</td>{''.join(cells)}"
             f"<td>{fg_txt}</td></tr>"
         )
@@ -141,29 +221,65 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         )
     klasse = {} if scores is None else scores["klasse"].to_dict()
     naam = gemeente_naam(regions)
-    if not (regions["level"] == "focusgebied").any():
+    has_focus = bool((regions["level"] == "focusgebied").any())
+    focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
+    if not has_focus:
         banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
+    levels = [lv for lv in ("gemeente", "wijk", "focusgebied", "buurt") if (areas["level"] == lv).any()]
+    level_opts = "".join(f"<option value='{lv}'>{lv}</option>" for lv in levels)
+    heads = [
+        "Gebied",
+        "Niveau",
+        "Inwoners (2023)",
+        "Veerkrachtindex",
+        "Klasse",
+        "SES-WOA",
+        "Laag inkomen %",
+        "Focusgebied",
+    ]
+    head_html = "".join(f"<th scope='col'><button type='button'>{esc(h)}</button></th>" for h in heads)
     body = (
+        "<a class='skip' href='#tabel'>Direct naar de tabel met alle gebieden</a>"
         f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten {esc(naam)}</p>"
         "<h1>Factsheets per gebied</h1></header>"
-        f"<section><h2>Kaart</h2>{_svg_map(regions, files, klasse)}"
-        "<p class='note'>Kleur: signaalklasse van de veerkrachtindex; grijs: geen score. Bron kaart: "
-        "CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
-        "<section><h2>Alle gebieden</h2><p class='note'>Klik op een kolomkop om te sorteren.</p>"
-        "<div class='scroll'><table class='sortable'><thead><tr><th>Gebied</th><th>Niveau</th>"
-        "<th>Inwoners (2023)</th><th>Veerkrachtindex</th><th>Klasse</th><th>SES-WOA</th>"
-        "<th>Laag inkomen %</th><th>Focusgebied</th></tr></thead>"
+        f"<section aria-labelledby='kaart-kop'><h2 id='kaart-kop'>Kaart van de buurten van {esc(naam)}</h2>"
+        "<p id='kaart-uitleg' class='note'>Buurten gekleurd naar signaalklasse van de veerkrachtindex; "
+        f"rood is ook gearceerd, oranje gestippeld.{focus_txt} "
+        "Elke buurt met een factsheet is een link; met de knop hieronder slaat u de kaart over.</p>"
+        + (
+            f"{SYNTH_BADGE} <span class='note'>De kleuren berusten deels op synthetische invoer.</span>"
+            if any_synth
+            else ""
+        )
+        + f"{_svg_map(regions, files, klasse)}{_legend(has_focus)}"
+        "<p class='note'>Bron kaart: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
+        "<section id='tabel' tabindex='-1' aria-labelledby='tabel-kop'><h2 id='tabel-kop'>Alle gebieden</h2>"
+        "<div class='filters'><label>Zoek op naam <input type='search' id='zoek'></label>"
+        f"<label>Niveau <select id='niveau'><option value=''>alle niveaus</option>{level_opts}</select>"
+        "</label><span id='aantal' role='status' aria-live='polite'></span></div>"
+        "<p class='note'>Sorteer met de knoppen in de kolomkoppen. "
+        + csv_download(pd.DataFrame(records), "gebieden.csv", "Download deze tabel als CSV")
+        + "."
+        + (f" Kolommen Veerkrachtindex en Klasse: {SYNTH_BADGE} invoer." if any_synth else "")
+        + "</p>"
+        "<div class='scroll'><table class='sortable' id='gebieden'>"
+        "<caption class='visually-hidden'>Alle gebieden met factsheet</caption>"
+        f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtindex en "
-        "klasse outputs/resilience (docs/methode_veerkracht.md); SES-WOA en laag inkomen, laatste jaar: "
+        "klasse: <a href='methode/methode_veerkracht.html'>methode veerkrachtindex</a>; "
+        "SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "
         "herleidbaar.</p></section>"
         f"<script>{SORT_JS}</script>"
     )
+    from analysis.factsheets.methods import write_method_pages
+
+    write_method_pages(paths.outputs / "factsheets" / "methode")
     write_text(
         paths.outputs / "factsheets" / "index.html",
         page(f"Factsheets Veerkrachtige Buurten {naam}", body),

@@ -6,7 +6,11 @@ from __future__ import annotations
 from analysis.factsheets.fmt import esc
 
 CSS = """
-:root { --blauw:#08519c; --rood:#c0392b; --oranje:#e67e22; --groen:#27ae60; --grijs:#757575; }
+:root { --blauw:#08519c; --grijs:#757575;
+         /* Okabe-Ito based, colour-blind safe; text colours reach WCAG AA (>= 4.5:1) on white */
+         --rood:#a3310c; --oranje:#8a5a00; --groen:#00704f;
+         --rood-bg:#fbe3e0; --oranje-bg:#fdebd0; --groen-bg:#d9f2ea;
+         --rood-fg:#8e1b12; --oranje-fg:#6b3300; --groen-fg:#0b5a45; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0 auto;
        max-width: 960px; padding: 1rem; color: #222; line-height: 1.45; }
@@ -21,8 +25,27 @@ h2 { border-bottom: 2px solid var(--blauw); padding-bottom: .2rem; margin-top: 1
 .badge { display: inline-block; font-size: .72rem; padding: .05rem .4rem; border-radius: 3px;
          color: #fff; background: var(--grijs); white-space: nowrap; vertical-align: middle; }
 .badge-synthetic { background: #b03a2e; }
-.badge-groen { background: var(--groen); } .badge-oranje { background: var(--oranje); }
-.badge-rood { background: var(--rood); } .badge-grijs { background: var(--grijs); }
+.badge-groen { background: var(--groen-bg); color: var(--groen-fg); border: 1px solid var(--groen-fg); }
+.badge-oranje { background: var(--oranje-bg); color: var(--oranje-fg); border: 1px solid var(--oranje-fg); }
+.badge-rood { background: var(--rood-bg); color: var(--rood-fg); border: 1px solid var(--rood-fg); }
+.badge-grijs { background: var(--grijs); }
+.skip { position: absolute; left: -9999px; top: 0; background: #fff; padding: .4rem .6rem;
+        border: 2px solid var(--blauw); z-index: 10; }
+.skip:focus { left: .5rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+                   white-space: nowrap; }
+.legenda { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4rem 1.2rem;
+           font-size: .85rem; margin: .4rem 0; }
+.legenda svg { vertical-align: middle; margin-right: .3rem; }
+.filters { display: flex; flex-wrap: wrap; gap: .6rem 1.2rem; margin: .5rem 0; font-size: .9rem; }
+.filters input, .filters select { font: inherit; padding: .2rem .3rem; }
+th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer;
+            color: inherit; text-align: left; }
+th button::after { content: " ↕" / ""; color: var(--grijs); }
+th[aria-sort="ascending"] button::after { content: " ↑" / ""; color: inherit; }
+th[aria-sort="descending"] button::after { content: " ↓" / ""; color: inherit; }
+:focus-visible { outline: 3px solid var(--blauw); outline-offset: 2px; }
+svg.kaart a:focus path { stroke: #000; stroke-width: 2.5; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .45rem; text-align: left; vertical-align: top; }
 thead th { background: #f0f0f0; }
@@ -37,7 +60,6 @@ figcaption { font-size: .75rem; color: #555; }
 a { color: var(--blauw); }
 nav.top { font-size: .85rem; margin-bottom: .5rem; }
 footer { margin-top: 2rem; font-size: .75rem; color: var(--grijs); }
-th[aria-sort] { cursor: pointer; }
 svg.kaart { width: 100%; height: auto; max-height: 520px; }
 svg.kaart a path:hover { opacity: .7; }
 @media (max-width: 600px) {

@@ -18,7 +18,15 @@ import pandas as pd
 
 from analysis.config import Paths, default_paths, indicator_catalog, programma_gemeente
 from analysis.errors import InputError
-from analysis.factsheets.fmt import SYNTH_BADGE, badge, esc, figure_html, fmt_value, nl_number
+from analysis.factsheets.fmt import (
+    SYNTH_BADGE,
+    badge,
+    csv_download,
+    esc,
+    figure_html,
+    fmt_value,
+    nl_number,
+)
 from analysis.figures import SYNTHETIC_STAMP, source_entries, sources_of
 
 KEY_INDICATORS = [
@@ -371,7 +379,7 @@ class Sheet:
     def kerncijfers(self) -> str:
         names = {c: self.name_of(c) for c in self.compare}
         head = "".join(f"<th scope='col'>{esc(names[c])}</th>" for c in self.compare)
-        body = []
+        body, records = [], []
         for i in KEY_INDICATORS:
             spec = self.catalog[i]
             cells = []
@@ -380,6 +388,19 @@ class Sheet:
                 if r is None:
                     cells.append("<td class='na'>n.b.</td>")
                     continue
+                records.append(
+                    {
+                        "indicator": spec["label"],
+                        "eenheid": spec["unit"],
+                        "gebiedscode": c,
+                        "gebied": names[c],
+                        "jaar": int(r["year"]),
+                        "waarde": float(r["value"]),
+                        "voorlopig": "ja" if r["provisional"] else "nee",
+                        "herkomst": "synthetisch" if r["origin"] == "synthetic" else "echt",
+                        "bron": str(r["source_table"]),
+                    }
+                )
                 extra = f"<sup>{int(r['year'])}</sup>" if int(r["year"]) != self.year else ""
                 mark = SYNTH_BADGE if r["origin"] == "synthetic" else ""
                 prov = " <abbr title='voorlopig cijfer'>*</abbr>" if r["provisional"] else ""
@@ -390,7 +411,13 @@ class Sheet:
             f"<thead><tr><th scope='col'>Indicator</th>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>"
             "<p class='note'>Superscript: jaar van het cijfer als dat afwijkt van het peiljaar. "
-            "* voorlopig. Bronnen per cijfer: zie Bronnen en methode.</p></section>"
+            "* voorlopig. Bronnen per cijfer: zie Bronnen en methode. "
+            + csv_download(
+                pd.DataFrame(records),
+                f"kerncijfers-{self.code.lower()}.csv",
+                "Download deze cijfers als CSV",
+            )
+            + "</p></section>"
         )
 
     def tijdreeksen(self) -> str:
@@ -601,7 +628,7 @@ class Sheet:
         cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
             "; focusgebieden: data/raw/local/focusgebieden.csv" if self.programme else ""
         )
-        return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap)}</section>"
+        return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
 
     def bronnen(self) -> str:
         items = []
@@ -623,9 +650,9 @@ class Sheet:
             "Leefbaarometer: Ministerie van BZK. Herkomst <em>snapshot</em> = meegeleverde echte publicatie "
             "(data/raw/snapshot/PROVENANCE.md); <em>synthetic</em> = gegenereerde invulling "
             "(analysis.sources.synthetic), geen echt cijfer.</p>"
-            "<p>Methode: <a href='../../docs/methode_veerkracht.md'>veerkrachtindex</a>, "
-            "<a href='../../docs/methode_prognoses.md'>prognoses en doelstatus</a>, "
-            "<a href='../../docs/data_log.md'>datalog</a>. Gegevens gebouwd op "
+            "<p>Methode: <a href='methode/methode_veerkracht.html'>veerkrachtindex</a>, "
+            "<a href='methode/methode_prognoses.html'>prognoses en doelstatus</a>, "
+            "<a href='methode/data_log.html'>datalog</a>. Gegevens gebouwd op "
             f"{esc(built)}.</p></section>"
         )
 
