@@ -20,7 +20,7 @@ import pytest
 
 from analysis import cli
 from analysis.config import PROJ_ROOT, Paths, check_gemeente_code, default_paths, settings, vergelijking
-from analysis.errors import InputError
+from analysis.errors import InputError, SourceUnavailable
 from analysis.sources import pdok, snapshot
 
 
@@ -197,8 +197,8 @@ def _fake_buurten() -> list[dict]:
 class _Fake:
     """A PDOK-shaped OGC API Features server: one feature per page with `next` links."""
 
-    def __init__(self, fail_first: int = 0, stall: bool = False):
-        self.fail_first, self.stall, self.hits = fail_first, stall, []
+    def __init__(self, fail_first: int = 0, stall: bool = False, cut_first: int = 0):
+        self.fail_first, self.stall, self.cut_first, self.hits = fail_first, stall, cut_first, []
         self.stop = threading.Event()
         fake = self
 
@@ -225,10 +225,16 @@ class _Fake:
                     nxt = f"http://127.0.0.1:{fake.port}/buurten/items?gemeentecode=GM0363&offset={k + 1}"
                     page["links"].append({"rel": "next", "href": nxt})
                 body = json.dumps(page).encode()
+                cut = len(fake.hits) <= fake.fail_first + fake.cut_first
                 self.send_response(200)
                 self.send_header("Content-Type", "application/geo+json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if cut:  # the connection drops halfway through the answer
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -302,6 +308,19 @@ def test_pdok_cache_wins_over_the_bundled_polygons(env, tmp_path):
         pulled.rows.sort_values(["region_code", "indicator"])["value"].reset_index(drop=True),
         bundled.rows.sort_values(["region_code", "indicator"])["value"].reset_index(drop=True),
     )
+
+
+def test_pdok_connection_cut_mid_answer_is_retried(tmp_path):
+    with _Fake(cut_first=2) as fake:
+        cfg = pdok.PdokSettings.from_settings(fake.settings()["pdok"])
+        out = pdok.fetch_buurten("GM0363", tmp_path / "c", cfg)
+    assert out["buurten"] == 2 and len(fake.hits) == 4  # two cut answers, then both pages
+    with _Fake(cut_first=9) as fake:  # keeps cutting: gives up after the bound, cache untouched
+        cfg = pdok.PdokSettings.from_settings(fake.settings()["pdok"])
+        before = _tree(tmp_path / "c")
+        with pytest.raises(SourceUnavailable, match="connection cut mid-answer"):
+            pdok.fetch_buurten("GM0363", tmp_path / "c", cfg)
+    assert len(fake.hits) == 3 and _tree(tmp_path / "c") == before
 
 
 def test_pdok_stalled_server_fails_in_bounded_time_and_keeps_the_cache(env, monkeypatch, capsys):

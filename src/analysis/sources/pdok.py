@@ -106,6 +106,30 @@ def _next_link(page: dict[str, Any]) -> str | None:
     return None
 
 
+def _get(http: requests.Session, url: str, params: dict, timeout: tuple, cfg: PdokSettings):
+    """One page. Connection errors, read timeouts and 429/5xx are retried inside urllib3 (``Retry``);
+    a connection cut while the body is read happens after urllib3 is done, so that one case is
+    retried here, with the same bound and backoff."""
+    for attempt in range(cfg.retries + 1):
+        try:
+            resp = http.get(url, params=params, timeout=timeout)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            if attempt == cfg.retries:
+                raise SourceUnavailable(
+                    f"PDOK {cfg.buurten_url}: connection cut mid-answer ({cfg.retries + 1} attempts)"
+                ) from exc
+            time.sleep(cfg.backoff_s * 2**attempt)
+            continue
+        except requests.RequestException as exc:
+            raise SourceUnavailable(
+                f"PDOK {cfg.buurten_url}: {type(exc).__name__} (after {cfg.retries} retries)"
+            ) from exc
+        if resp.status_code != 200:
+            raise SourceUnavailable(f"PDOK {resp.url}: HTTP {resp.status_code} (after {cfg.retries} retries)")
+        return resp
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def fetch_buurten(
     gemeente: str,
     cache_dir: Path,
@@ -132,14 +156,7 @@ def fetch_buurten(
             )
         if time.monotonic() > deadline:
             raise SourceUnavailable(f"PDOK {cfg.buurten_url}: time budget of {cfg.budget_s:.0f} s used up")
-        try:
-            resp = http.get(url, params=params, timeout=timeout)
-        except requests.RequestException as exc:
-            raise SourceUnavailable(
-                f"PDOK {cfg.buurten_url}: {type(exc).__name__} after {cfg.retries + 1} attempts"
-            ) from exc
-        if resp.status_code != 200:
-            raise SourceUnavailable(f"PDOK {resp.url}: HTTP {resp.status_code}")
+        resp = _get(http, url, params, timeout, cfg)
         try:
             page = resp.json()
         except ValueError as exc:
