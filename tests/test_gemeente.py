@@ -323,6 +323,14 @@ def test_pdok_connection_cut_mid_answer_is_retried(tmp_path):
     assert len(fake.hits) == 3 and _tree(tmp_path / "c") == before
 
 
+def test_pdok_time_budget_stops_the_pull(tmp_path):
+    with _Fake() as fake:
+        cfg = pdok.PdokSettings.from_settings({**fake.settings()["pdok"], "budget_s": 0})
+        with pytest.raises(SourceUnavailable, match="time budget"):
+            pdok.fetch_buurten("GM0363", tmp_path / "c", cfg)
+    assert fake.hits == [] and not (tmp_path / "c").exists()
+
+
 def test_pdok_stalled_server_fails_in_bounded_time_and_keeps_the_cache(env, monkeypatch, capsys):
     paths = default_paths("GM0363")
     if not (paths.pdok_cache / pdok.BUURTEN_FILE).exists():  # when run on its own
