@@ -20,21 +20,17 @@
 
 # %% tags=["parameters"]
 gebied = "GM0642"  # gebiedscode: GM..., WK..., BU..., FG... (zie outputs/<GM>/factsheets/index.html)
-gemeente = None  # CBS-gemeentecode (None: config/settings.yaml); `veerkracht --gemeente` geeft hem mee
-processed = None  # map met indicators.parquet/regions.gpkg (None: data/processed/<gemeente>/)
-outputs = None  # map met resilience/ en goals/ (None: outputs/<gemeente>/)
 jaar = None  # peiljaar (None: laatste jaar met gegevens)
 taal = "nl"  # alleen Nederlands wordt ondersteund
 forceer_fout = False  # alleen voor tests van de batchrunner
+paden = None  # mappen (raw/processed/outputs) en gemeente van de batchrunner; None: standaardmappen
 
 # %%
 from analysis.factsheets.sheet import Sheet
 
 if taal != "nl":
     raise ValueError(f"taal {taal!r} wordt niet ondersteund; alleen 'nl'")
-sheet = Sheet.load(
-    gebied, jaar, forceer_fout=forceer_fout, gemeente=gemeente, processed=processed, outputs=outputs
-)
+sheet = Sheet.load(gebied, jaar, forceer_fout=forceer_fout, paden=paden)
 sheet.display("kop")
 
 # %%

@@ -37,6 +37,49 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     return paths, result
 
 
+@pytest.fixture(scope="session")
+def analysed(built, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The shared build plus one resilience and one goals run (session-wide: run once).
+
+    Read-only for tests: copy ``outputs/resilience`` and ``outputs/goals`` before changing them."""
+    from analysis.goals.run import run as run_goals
+    from analysis.resilience.run import run as run_res
+
+    paths, _ = built
+    p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("analysed"))
+    run_res(p, n_sim=100)
+    run_goals(p)
+    return p
+
+
+def use_paths(monkeypatch: pytest.MonkeyPatch, paths: Paths) -> None:
+    """Point the CLI (default_paths) at ``paths``."""
+    monkeypatch.setenv("VEERKRACHT_RAW", str(paths.raw))
+    monkeypatch.setenv("VEERKRACHT_PROCESSED", str(paths.processed))
+    monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(paths.outputs))
+
+
+def descendants(pid: int) -> set[int]:
+    """All living descendant process ids of ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if fields[0] == "Z":  # zombie: already dead, waiting to be reaped
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
 def kwb_meta() -> dict[str, list]:
     folder = TEST_DATA / "cbs_85984NED"
     return {

@@ -20,14 +20,11 @@ AREAS = ["GM0642", "FG03", "BU06420305"]  # gemeente, focus area, buurt
 
 
 @pytest.fixture(scope="module")
-def pages(built, tmp_path_factory) -> dict[str, Path]:
-    paths, _ = built
-    from analysis.goals.run import run as run_goals
-    from analysis.resilience.run import run as run_res
-
-    p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("a11y"))
-    run_res(p, n_sim=50)
-    run_goals(p)
+def pages(analysed, tmp_path_factory) -> dict[str, Path]:
+    # the session's shared build and analysis outputs (conftest.analysed): no second goals run
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path_factory.mktemp("a11y"))
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
     res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
     assert res["ok"] == len(AREAS)
     folder = p.outputs / "factsheets"

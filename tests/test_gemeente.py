@@ -152,7 +152,7 @@ def test_a_second_municipality_leaves_the_first_intact(env, dordrecht):
 @pytest.mark.parametrize(
     "code, message",
     [
-        ("GM9999", "gemeente GM9999: no buurt polygons held (not in "),
+        ("GM9999", "--gemeente GM9999: not found in the buurt polygons we hold ("),
         ("GM0344", "no PDOK pull in"),  # a real municipality outside the bundled Drechtsteden
         ("GM05X5", "not a CBS municipality code"),
     ],

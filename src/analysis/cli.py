@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from analysis.config import Paths, default_paths, settings  # noqa: E402
+from analysis.config import Paths, default_paths, indicator_catalog, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
 
 
@@ -93,7 +93,9 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
         only=args.only,
         force=args.force,
         workers=args.workers,
-        fail_area=os.environ.get("VEERKRACHT_FAIL_AREA"),
+        force_workers=getattr(args, "force_workers", False),
+        fail_area=getattr(args, "fail_area", None),
+        timeout=getattr(args, "timeout", None),
     )
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
@@ -111,7 +113,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("factsheets", cmd_factsheets),
     ]
     ns = argparse.Namespace(
-        no_cache=False, n_sim=None, only=args.only, force=args.force, workers=args.workers, paths=args.paths
+        no_cache=False,
+        n_sim=None,
+        only=args.only,
+        force=args.force,
+        workers=args.workers,
+        force_workers=args.force_workers,
+        paths=args.paths,
     )
     rc = 0
     for name, fn in steps:
@@ -162,16 +170,52 @@ def _in_bundle(path, gemeente: str) -> bool:
 
 def _resolve_gemeente(code: str | None) -> Paths:
     """Check `--gemeente` before any stage runs: a valid code, and buurt polygons we hold for it."""
+    from analysis.config import CONFIG_DIR
     from analysis.sources import pdok, snapshot
 
     paths = default_paths(code)
     bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
     if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
+        where = "--gemeente" if code else f"{CONFIG_DIR / 'settings.yaml'} gemeente.code"
         raise InputError(
-            f"gemeente {paths.gemeente}: no buurt polygons held (not in {bundled}, column gemeentecode; "
-            f"no PDOK pull in {paths.pdok_cache}); run `veerkracht --gemeente {paths.gemeente} kaart` online"
+            f"{where} {paths.gemeente}: not found in the buurt polygons we hold ({bundled}, column "
+            f"gemeentecode) and no PDOK pull in {paths.pdok_cache}; run `veerkracht --gemeente "
+            f"{paths.gemeente} kaart` online"
         )
     return paths
+
+
+def _workers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallelle workers (standaard en maximum: aantal cores)"
+    )
+    p.add_argument(
+        "--force-workers", action="store_true", help="meer workers dan cores toestaan (elk ~0,7 GB)"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _clean_temps(paths: Paths) -> None:
+    """Temporary files of atomic writes left by a killed run are removed before a new run writes."""
+    from analysis.io import clean_stale_temps
+
+    clean_stale_temps(paths.processed)
+    clean_stale_temps(paths.outputs)
+
+
+def _check_build_matches_settings(paths: Paths) -> None:
+    """Analysis commands read data/processed/<GM>: it must be built for that municipality."""
+    from analysis.processed.build import load_manifest
+
+    built_for = load_manifest(paths).get("gemeente")
+    if built_for and built_for != paths.gemeente:
+        raise InputError(
+            f"gemeente {paths.gemeente} differs from the build in {paths.processed} ({built_for}); "
+            f"run `veerkracht --gemeente {paths.gemeente} build` first"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,12 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("factsheets", help="HTML-factsheets per gebied (papermill)")
     p.add_argument("--only", nargs="+", metavar="CODE", help="alleen deze gebiedscodes")
     p.add_argument("--force", action="store_true", help="ook ongewijzigde gebieden opnieuw maken")
-    p.add_argument("--workers", type=int, default=None, help="parallelle workers (standaard: cores)")
+    _workers_args(p)
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconden per cel (standaard: factsheets.timeout_s)"
+    )
+    p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
     p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
-    p.add_argument("--workers", type=int, default=None, help="parallelle workers voor de factsheets")
+    _workers_args(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
     p.set_defaults(func=cmd_kaart)
@@ -216,17 +264,29 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:
+        # all configuration is validated before any command writes anything
+        settings()
+        indicator_catalog()
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:
             args.paths = _resolve_gemeente(args.gemeente)
+        _clean_temps(args.paths)
+        if getattr(args, "workers", None) is not None and args.workers < 1:
+            raise InputError(f"--workers {args.workers}: must be 1 or more")
+        if args.command in ("resilience", "goals", "factsheets"):
+            _check_build_matches_settings(args.paths)
         return args.func(args)
     except InputError as exc:
-        print(f"fout: {exc}", file=sys.stderr)
+        print(f"fout: {_one_line(exc)}", file=sys.stderr)
         return 2
     except SourceUnavailable as exc:
-        print(f"bron niet bereikbaar: {exc}", file=sys.stderr)
+        print(f"bron niet bereikbaar: {_one_line(exc)}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt as exc:
+        detail = f": {_one_line(exc)}" if str(exc) else ""
+        print(f"afgebroken{detail}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -136,20 +136,33 @@ def load_yaml(name: str | Path) -> dict[str, Any]:
     except FileNotFoundError as exc:
         raise InputError(f"{path}: configuration file not found") from exc
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+        raise InputError(f"{path}: not valid YAML ({_yaml_reason(exc)})") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping at the top level")
     return data
 
 
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """One line: what is wrong and where (PyYAML's own message spans several lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
 @cache
 def settings() -> dict[str, Any]:
-    return load_yaml("settings.yaml")
+    """config/settings.yaml, validated (analysis.config_models.Settings)."""
+    from analysis.config_models import validate_settings
+
+    return validate_settings(load_yaml("settings.yaml"), CONFIG_DIR / "settings.yaml")
 
 
 @cache
 def indicator_catalog() -> dict[str, dict[str, Any]]:
-    return load_yaml("indicators.yaml")
+    """config/indicators.yaml, validated (analysis.config_models.Indicator per entry)."""
+    from analysis.config_models import validate_indicators
+
+    return validate_indicators(load_yaml("indicators.yaml"), CONFIG_DIR / "indicators.yaml")
 
 
 @cache

@@ -1,8 +1,18 @@
-"""Atomic writes: a reader never sees a half-written file, and a failed run leaves old outputs."""
+"""Atomic writes and guarded reads.
+
+* A reader never sees a half-written file, and a failed run leaves old outputs: every write goes to
+  a temporary file beside the target (``.<name>.<random>.tmp``) that is renamed over it on success
+  and removed on failure. A write that fails for lack of space or permission is one clear
+  :class:`InputError` naming the file. Temporary files left by a killed run are removed at the start
+  of the next one (:func:`clean_stale_temps`).
+* Reads of the intermediate tables (parquet, GeoPackage) turn a truncated or corrupt file into one
+  clear :class:`InputError` naming the file, instead of an Arrow or GDAL traceback.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -13,13 +23,21 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.errors import InputError
+
+TEMP_SUFFIX = ".tmp"
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        raise write_error(target, exc) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -27,9 +45,36 @@ def atomic_path(target: Path) -> Iterator[Path]:
         # mkstemp creates 0600; outputs are shared (web server, network drive): 0644 like a normal file
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:
+            raise write_error(target, exc) from exc
+        raise
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        # the temp file and anything a writer put beside it under the same name (e.g. GDAL's
+        # ``<tmp>.gpkg``, ``-journal``, ``-wal``)
+        for leftover in target.parent.glob(f"{tmp_path.name}*"):
+            leftover.unlink(missing_ok=True)
+
+
+def write_error(target: Path, exc: OSError) -> InputError:
+    reason = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded"}.get(
+        exc.errno, exc.strerror or str(exc)
+    )
+    return InputError(f"{target}: cannot write ({reason}); the previous version is kept")
+
+
+def clean_stale_temps(folder: Path, recursive: bool = True) -> list[Path]:
+    """Remove temporary files of atomic writes that a killed run left behind."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    pattern = "**/.*.tmp*" if recursive else ".*.tmp*"
+    removed = []
+    for p in folder.glob(pattern):
+        if p.is_file() and TEMP_SUFFIX in p.name:
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def write_with(target: Path, writer: Callable[[Path], Any]) -> Path:
@@ -66,3 +111,92 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 16), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def read_parquet(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """``pd.read_parquet`` with one clear error for a missing, truncated or corrupt file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: missing; run the stage that writes it first")
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from exc
+
+
+def read_gpkg(path: Path, layer: str):
+    """``gpd.read_file`` with one clear error for a missing, truncated or corrupt GeoPackage."""
+    import geopandas as gpd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: missing; run the stage that writes it first")
+    try:
+        return gpd.read_file(path, layer=layer)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError/DataLayerError/OSError
+        raise InputError(
+            f"{path}: not a readable GeoPackage with layer {layer!r} ({_first_line(exc)})"
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> list[Path]:
+    """Check every cached CBS table folder before it is used; one clear error for the first bad one.
+
+    A folder ``<cache_dir>/<table_id>/`` (dot-folders are writes in progress and are ignored) must
+    hold a ``manifest.json`` with ``table_id``, ``registry_key`` (known in config/cbs_tables.yaml
+    when ``registry_keys`` is given) and ``sha256`` of its ``TypedDataSet.json`` or
+    ``UntypedDataSet.json``; that checksum must match, and every part must be UTF-8 JSON. Returns the
+    verified folders. The CBS client's cache reader calls this before reading.
+    """
+    cache_dir = Path(cache_dir)
+    if not cache_dir.is_dir():
+        return []
+    ok = []
+    for folder in sorted(p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        mpath = folder / "manifest.json"
+        if not mpath.exists():
+            raise InputError(
+                f"{folder}: cached CBS table without manifest.json (incomplete or not written by "
+                "`veerkracht fetch`); remove the folder or fetch again"
+            )
+        manifest = _read_json(mpath)
+        if not isinstance(manifest, dict):
+            raise InputError(f"{mpath}: expected a JSON object")
+        for key in ("table_id", "registry_key", "sha256"):
+            if not manifest.get(key):
+                raise InputError(f"{mpath}: field '{key}' missing")
+        if registry_keys is not None and manifest["registry_key"] not in registry_keys:
+            raise InputError(
+                f"{mpath}: registry_key {manifest['registry_key']!r} is not in config/cbs_tables.yaml"
+            )
+        data = next(
+            (folder / n for n in ("TypedDataSet.json", "UntypedDataSet.json") if (folder / n).exists()), None
+        )
+        if data is None:
+            raise InputError(f"{folder}: cached CBS table without TypedDataSet.json or UntypedDataSet.json")
+        if sha256_file(data) != manifest["sha256"]:
+            raise InputError(
+                f"{data}: sha256 does not match the one recorded in manifest.json (file edited or "
+                "corrupt); fetch the table again"
+            )
+        for part in sorted(folder.glob("*.json")):
+            if part != mpath:
+                _read_json(part)
+        ok.append(folder)
+    return ok
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (binary or corrupt file)") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc

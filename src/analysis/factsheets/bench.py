@@ -32,7 +32,7 @@ def _plain(code: str, slug: str, name: str, out_dir: str) -> float:
     from analysis.factsheets.sheet import Sheet
 
     t0 = time.perf_counter()
-    body = Sheet.load(code, **_PARAMS).render_all()
+    body = Sheet.load(code, paden=_PARAMS).render_all()
     write_text(Path(out_dir) / f"{slug}.html", page(f"Factsheet {name} ({code})", body))
     return time.perf_counter() - t0
 
@@ -42,7 +42,7 @@ def _warm_plain(params: dict) -> None:
     from analysis.factsheets.sheet import warm_up
 
     _PARAMS.update(params)
-    warm_up(**params)
+    warm_up(params)
 
 
 def _fresh_kernel(code: str, out_dir: str, template: str, params: dict) -> float:
@@ -52,14 +52,18 @@ def _fresh_kernel(code: str, out_dir: str, template: str, params: dict) -> float
 
     t0 = time.perf_counter()
     nb = pm.execute_notebook(
-        template, None, parameters={"gebied": code, **params}, kernel_name=KERNEL_NAME, progress_bar=False
+        template,
+        None,
+        parameters={"gebied": code, "paden": params},
+        kernel_name=KERNEL_NAME,
+        progress_bar=False,
     )
     write_text(Path(out_dir) / f"{code}.html", export_html(nb, code))
     return time.perf_counter() - t0
 
 
 def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
-    from analysis.factsheets.runner import TEMPLATE, list_areas, run_batch, sheet_parameters
+    from analysis.factsheets.runner import TEMPLATE, list_areas, paths_to_params, run_batch
     from analysis.processed.build import load_regions
 
     areas = list_areas(load_regions(paths), int(settings()["min_inwoners"]))
@@ -90,7 +94,7 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
 
     floor_dir = bench_dir / "floor"
     floor_dir.mkdir(parents=True, exist_ok=True)
-    params = sheet_parameters(pm_paths)  # same analysis outputs as the papermill run
+    params = paths_to_params(pm_paths)  # same analysis outputs as the papermill run
     t0 = time.perf_counter()
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("fork"), initializer=_warm_plain, initargs=(params,)

@@ -1,60 +1,114 @@
 """A papermill engine that reuses one kernel per worker process.
 
 Starting a kernel costs ~2 s; reusing it brings a sheet down to the cost of its own work. The
-template's first cell runs ``%reset -f`` and :func:`analysis.factsheets.sheet.reset_plotting`
+template's first cell clears the namespace and :func:`analysis.factsheets.sheet.reset_plotting`
 resets matplotlib, so a sheet cannot see state left by the sheet before it (tested).
+
+Reliability (tested in ``tests/test_factsheets.py``):
+
+* nbclient runs an asyncio loop; it gets an **asynchronous** kernel client, so its per-cell timeout
+  and its dead-kernel poll actually run (a blocking client stalls the loop on ``get_msg``);
+* after a timeout or a dead kernel, :func:`discard_worker_kernel` drops the kernel; the next sheet
+  starts and warms a fresh one, so the batch goes on;
+* the kernel is started with ``PR_SET_PDEATHSIG``: it dies with its worker process, even on
+  ``kill -9`` (ipykernel's own parent poller is the fallback on non-Linux systems).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import tempfile
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import KernelManager
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.utils import remove_args
 
 ENGINE_NAME = "veerkracht-reuse"
 _KERNEL: dict[str, object] = {}
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent dies (no-op elsewhere).
+
+    Safe to call in a ``preexec_fn`` (no Python allocations beyond the ctypes call)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: ipykernel's parent poller still applies
+        pass
+
+
+def _kernel_preexec() -> None:
+    die_with_parent(signal.SIGKILL)
+
+
+async def _start_client(km: KernelManager, startup_timeout: float, warm: str | None) -> AsyncKernelClient:
+    kc = AsyncKernelClient(parent=km, **km.get_connection_info(session=True))
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=startup_timeout)
+    kc.allow_stdin = False
+    if warm:
+        reply = await kc.execute_interactive(warm, timeout=startup_timeout, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            kc.stop_channels()
+            raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+    return kc
+
+
+def set_warm_code(warm: str | None) -> None:
+    """Code run once after every (re)start of this worker's kernel (imports, tables, base map)."""
+    _KERNEL["warm"] = warm
 
 
 def worker_kernel(kernel_name: str, startup_timeout: float = 60, warm: str | None = None):
-    """The kernel (manager, client) of this process, started on first use or after a death.
-
-    ``warm`` is code run once after start (imports, caches) so the first sheet is not slower.
-    """
+    """The kernel (manager, async client) of this process, started on first use or after a death."""
+    if warm is not None:
+        set_warm_code(warm)
     km = _KERNEL.get("km")
     if km is None or not km.is_alive():
-        shutdown_worker_kernel()
+        discard_worker_kernel()
         # IPC sockets under a per-process prefix: no TCP ports, and no collision between workers
         sock_dir = tempfile.mkdtemp(prefix="veerkracht-kernel-")
         km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sock_dir, "k"))
+        _KERNEL.update(km=km, sock_dir=sock_dir)
         # no SQLite input history in a batch kernel: it costs a write per cell
-        km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"])
-        kc = km.client()
-        kc.start_channels()
-        kc.wait_for_ready(timeout=startup_timeout)
-        kc.allow_stdin = False
-        _KERNEL.update(km=km, kc=kc, sock_dir=sock_dir)
-        if warm:
-            reply = kc.execute_interactive(warm, timeout=startup_timeout, output_hook=lambda msg: None)
-            if reply["content"]["status"] != "ok":
-                shutdown_worker_kernel()
-                raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+        km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"], preexec_fn=_kernel_preexec)
+        try:
+            kc = run_sync(_start_client)(km, startup_timeout, _KERNEL.get("warm"))
+        except BaseException:
+            discard_worker_kernel()
+            raise
+        _KERNEL["kc"] = kc
     return _KERNEL["km"], _KERNEL["kc"]
 
 
-def shutdown_worker_kernel() -> None:
+def discard_worker_kernel() -> None:
+    """Stop this worker's kernel now (after a timeout or death); the next sheet starts a new one."""
     kc, km = _KERNEL.pop("kc", None), _KERNEL.pop("km", None)
     if kc is not None:
-        kc.stop_channels()
+        try:
+            kc.stop_channels()
+        except Exception:  # noqa: BLE001 - channels of a dead kernel may already be gone
+            pass
     if km is not None:
-        km.shutdown_kernel(now=True)
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - a dead kernel cannot be shut down twice
+            pass
     sock_dir = _KERNEL.pop("sock_dir", None)
     if sock_dir is not None:
         shutil.rmtree(sock_dir, ignore_errors=True)
+
+
+shutdown_worker_kernel = discard_worker_kernel  # the worker's exit hook
 
 
 class ReusedKernelEngine(NBClientEngine):
@@ -83,7 +137,7 @@ class ReusedKernelEngine(NBClientEngine):
             stderr_file=stderr_file,
             **kwargs,
         )
-        client.kc = kc  # reuse the channels: no new client, no shutdown (we own the kernel)
+        client.kc = kc  # reuse the (async) channels: no new client, no shutdown (we own the kernel)
         return client.execute()
 
 

@@ -9,13 +9,16 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
 import re
+import sys
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -23,7 +26,7 @@ import pandas as pd
 
 from analysis.config import NOTEBOOKS_DIR, Paths, settings
 from analysis.errors import InputError
-from analysis.io import write_json, write_text
+from analysis.io import clean_stale_temps, read_parquet, write_json, write_text
 
 TEMPLATE = NOTEBOOKS_DIR / "factsheet.ipynb"
 KERNEL_NAME = "python3"  # the ipykernel of this same environment
@@ -77,23 +80,50 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
 
 # --- worker side ---------------------------------------------------------------------------------
 
-
-def sheet_parameters(paths: Paths) -> dict[str, str]:
-    """Municipality and folders for the template (papermill parameters; no environment variables)."""
-    return {"gemeente": paths.gemeente, "processed": str(paths.processed), "outputs": str(paths.outputs)}
+_WORKER: dict[str, object] = {}
 
 
-def _init_worker(params: dict[str, str] | None = None) -> None:
-    """Start this worker's kernel and warm it (imports, tables, base map) before the first sheet."""
+def paths_to_params(paths: Paths) -> dict[str, str]:
+    """The run's paths as plain notebook parameters: the kernel gets them explicitly, not via env."""
+    return {f.name: str(getattr(paths, f.name)) for f in dataclasses.fields(paths)}
+
+
+def paths_from_params(params: dict[str, str]) -> Paths:
+    """Inverse of :func:`paths_to_params`: folders become Paths again, the municipality code stays a str."""
+    kinds = {f.name: f.type for f in dataclasses.fields(Paths)}
+    return Paths(**{k: Path(v) if kinds.get(k) in (Path, "Path") else v for k, v in params.items()})
+
+
+def _warm_code(paden: dict[str, str]) -> str:
+    return f"from analysis.factsheets.sheet import warm_up; warm_up({paden!r})"
+
+
+def _init_worker(parent_pid: int, paden: dict[str, str]) -> None:
+    """Die with the batch process; start this worker's kernel and warm it before the first sheet.
+
+    A warm-up failure is remembered and reported per sheet (the pool itself must not break)."""
+    import signal
     from multiprocessing import util
 
     from analysis.factsheets import engine
 
+    engine.die_with_parent(signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
     engine.register()
     util.Finalize(None, engine.shutdown_worker_kernel, exitpriority=10)
-    args = ", ".join(f"{k}={v!r}" for k, v in (params or {}).items())
-    engine.worker_kernel(KERNEL_NAME, warm=f"from analysis.factsheets.sheet import warm_up; warm_up({args})")
+    try:
+        engine.worker_kernel(KERNEL_NAME, warm=_warm_code(paden))
+    except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
+        _WORKER["warm_error"] = _one_line(f"{type(exc).__name__}: {exc}")
     _exporter()
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    first = lines[0] if lines else str(text)
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def _preload() -> None:
@@ -158,45 +188,142 @@ def _template_node(path: str):
 
 
 def execute_area(
-    code: str, slug: str, name: str, out_dir: str, template: str, fail: bool, params: dict | None = None
+    code: str,
+    slug: str,
+    name: str,
+    out_dir: str,
+    template: str,
+    fail: bool,
+    paden: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> dict:
-    """Run one sheet in this worker's kernel and write its HTML atomically."""
+    """Run one sheet in this worker's kernel and write its HTML atomically.
+
+    An error in the sheet fails this sheet; a timeout or a dead kernel also discards the kernel, so
+    the next sheet gets a fresh (warmed) one and the batch goes on."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from analysis.factsheets.engine import ENGINE_NAME
+    from analysis.factsheets import engine
 
     t0 = time.perf_counter()
+
+    def failed(error: str) -> dict:
+        return {"status": "failed", "seconds": round(time.perf_counter() - t0, 3), "error": error}
+
+    if _WORKER.get("warm_error"):
+        return failed(f"kernel warm-up: {_WORKER['warm_error']}")
     try:
         nb = pm.execute_notebook(
             _template_node(template),
             None,
-            parameters={"gebied": code, "forceer_fout": fail, **(params or {})},
-            engine_name=ENGINE_NAME,
+            parameters={"gebied": code, "forceer_fout": fail, "paden": paden},
+            engine_name=engine.ENGINE_NAME,
             kernel_name=KERNEL_NAME,
             progress_bar=False,
             log_output=False,
-            execution_timeout=300,
+            execution_timeout=timeout,
             cwd=None,
         )
         html = export_html(nb, f"Factsheet {name} ({code})")
         write_text(Path(out_dir) / f"{slug}.html", html)
         return {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
     except PapermillExecutionError as exc:
-        return {
-            "status": "failed",
-            "seconds": round(time.perf_counter() - t0, 3),
-            "error": f"{exc.ename}: {exc.evalue}",
-        }
-    except Exception as exc:  # kernel death, timeouts: record and go on with the next area
-        return {
-            "status": "failed",
-            "seconds": round(time.perf_counter() - t0, 3),
-            "error": f"{type(exc).__name__}: {exc}",
-        }
+        return failed(_one_line(f"{exc.ename}: {exc.evalue}"))
+    except Exception as exc:  # kernel death, timeout: record, restart the kernel, go on
+        engine.discard_worker_kernel()
+        return failed(_one_line(f"{type(exc).__name__}: {exc}"))
 
 
 # --- batch ---------------------------------------------------------------------------------------
+
+
+SLUG_FILE = re.compile(r"^(gm|wk|bu|fg)\d+-[a-z0-9-]*\.html$")
+
+
+def resolve_workers(workers: int | None, force_workers: bool = False, todo: int | None = None) -> int:
+    """Worker count: default and cap = the number of cores (each worker holds a ~0.7 GB kernel).
+
+    ``force_workers`` lifts the cap; 0 or a negative number is refused."""
+    cores = os.cpu_count() or 1
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
+    n = workers or cores
+    if n > cores and not force_workers:
+        print(
+            f"let op: --workers {n} begrensd tot {cores} (aantal cores); "
+            "--force-workers om toch meer te starten",
+            file=sys.stderr,
+        )
+        n = cores
+    return max(1, min(n, todo or 1)) if todo is not None else n
+
+
+def check_inputs(paths: Paths) -> None:
+    """Read every table a sheet reads, once, in the batch process: a corrupt file is one clear
+    error here instead of a failure in every worker's warm-up."""
+    for p in (
+        paths.indicators,
+        paths.outputs / "resilience" / "scores.parquet",
+        paths.outputs / "resilience" / "gevoeligheid.parquet",
+        paths.outputs / "goals" / "status.parquet",
+        paths.outputs / "goals" / "prognoses.parquet",
+    ):
+        if p.exists() or p == paths.indicators:
+            read_parquet(p)
+
+
+def _read_previous(manifest_path: Path, out: Path, areas: pd.DataFrame) -> dict[str, dict]:
+    """Entries of the last manifest. An unreadable manifest is rebuilt from the sheets on disk (they
+    stay listed and are re-rendered on the next run), so ``--only`` cannot shrink the overview."""
+    if not manifest_path.exists():
+        return {}
+    try:
+        entries = json.loads(manifest_path.read_text(encoding="utf-8"))["areas"]
+        return {e["area"]: e for e in entries}
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        recovered = {}
+        for a in areas[areas["sheet"]].itertuples():
+            if (out / f"{a.slug}.html").exists():
+                recovered[a.region_code] = {
+                    "area": a.region_code,
+                    "name": a.name,
+                    "level": a.level,
+                    "slug": a.slug,
+                    "file": f"{a.slug}.html",
+                    "fingerprint": None,
+                    "status": "ok",
+                    "seconds": None,
+                    "error": None,
+                }
+        print(
+            f"let op: {manifest_path} onleesbaar ({type(exc).__name__}); "
+            f"{len(recovered)} bestaande bladen uit de map overgenomen",
+            file=sys.stderr,
+        )
+        return recovered
+
+
+def prune_stale(out: Path, keep_slugs: set[str]) -> list[str]:
+    """Delete sheets of areas that no longer get one (e.g. under a raised population threshold):
+    a sheet of a too-small area must not stay published."""
+    removed = []
+    for f in out.glob("*.html"):
+        if SLUG_FILE.match(f.name) and f.stem not in keep_slugs:
+            f.unlink()
+            removed.append(f.name)
+    return sorted(removed)
+
+
+def _kill_pool(ex: ProcessPoolExecutor) -> None:
+    """Stop the workers now (their kernels die with them: PR_SET_PDEATHSIG)."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(5)
 
 
 def run_batch(
@@ -205,17 +332,32 @@ def run_batch(
     only=None,
     force=False,
     workers=None,
+    force_workers: bool = False,
     fail_area=None,
     progress: bool = True,
     template: Path = TEMPLATE,
+    timeout: float | None = None,
 ) -> dict:
+    """Render the sheets. ``paths`` is passed to every kernel explicitly (as notebook parameters).
+
+    ``timeout``: seconds per cell (default ``factsheets.timeout_s`` in settings.yaml). A Ctrl-C or
+    SIGTERM stops the workers and kernels at once, writes the manifest and index of what is done,
+    and re-raises KeyboardInterrupt."""
+    import signal
+
     from tqdm import tqdm
 
     from analysis.factsheets.overview import write_index
     from analysis.processed.build import load_regions
 
-    min_inw = int(settings()["min_inwoners"])
+    cfg = settings()
+    min_inw = int(cfg["min_inwoners"])
+    if timeout is None:
+        timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
     regions = load_regions(paths)
+    check_inputs(paths)
     areas = list_areas(regions, min_inw)
     by_code = areas.set_index("region_code")
     if only:
@@ -227,16 +369,14 @@ def run_batch(
             raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
     out = paths.outputs / "factsheets"
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out)
     manifest_path = out / "manifest.json"
-    previous = {}
-    if manifest_path.exists():
-        try:
-            previous = {e["area"]: e for e in json.loads(manifest_path.read_text())["areas"]}
-        except (json.JSONDecodeError, KeyError):
-            previous = {}
+    previous = _read_previous(manifest_path, out, areas)
+    qualifying = areas[areas["sheet"]]
+    pruned = prune_stale(out, set(qualifying["slug"]))
     fp = inputs_fingerprint(paths, template)
     todo, entries = [], {}
-    for a in areas[areas["sheet"]].itertuples():
+    for a in qualifying.itertuples():
         selected = not only or a.region_code in only
         prev = previous.get(a.region_code)
         html = out / f"{a.slug}.html"
@@ -247,19 +387,33 @@ def run_batch(
             and html.exists()
         )
         if not selected or (unchanged and not force):
-            if prev is not None:
+            if prev is not None and (prev.get("status") != "ok" or html.exists()):
                 entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
             continue
         todo.append(a)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    if only:  # --only also sets the order in which sheets are handed to the workers
+        rank = {c: i for i, c in enumerate(only)}
+        todo.sort(key=lambda a: rank[a.region_code])
+    n_workers = resolve_workers(workers, force_workers, len(todo))
+    paden = paths_to_params(paths)
     t0 = time.perf_counter()
+    interrupted = False
     if todo:
         _preload()
         ctx = get_context("fork")
-        params = sheet_parameters(paths)
-        with ProcessPoolExecutor(
-            max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(params,)
-        ) as ex:
+        ex = ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(os.getpid(), paden),
+        )
+
+        def _on_term(signum, frame):  # SIGTERM behaves as Ctrl-C: stop now, keep what is done
+            raise KeyboardInterrupt
+
+        old_term = signal.signal(signal.SIGTERM, _on_term)
+        bar = tqdm(total=len(todo), desc="factsheets", unit="blad", disable=None if progress else True)
+        try:
             futs = {
                 ex.submit(
                     execute_area,
@@ -269,16 +423,17 @@ def run_batch(
                     str(out),
                     str(template),
                     a.region_code == fail_area,
-                    params,
+                    paden,
+                    timeout,
                 ): a
                 for a in todo
             }
-            bar = tqdm(
-                total=len(futs), desc="factsheets", unit="blad", disable=None if progress else True
-            )  # None: only on a terminal
             for fut in as_completed(futs):
                 a = futs[fut]
-                res = fut.result()
+                try:
+                    res = fut.result()
+                except BrokenProcessPool as exc:  # a worker was killed (e.g. out of memory)
+                    res = {"status": "failed", "seconds": None, "error": _one_line(f"worker gestopt: {exc}")}
                 entries[a.region_code] = {
                     "area": a.region_code,
                     "name": a.name,
@@ -290,13 +445,27 @@ def run_batch(
                     **res,
                 }
                 bar.update(1)
+        except KeyboardInterrupt:
+            interrupted = True
+            _kill_pool(ex)
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
             bar.close()
+            if not interrupted:
+                ex.shutdown(wait=True)
+        if interrupted:  # areas not reached keep their previous entry (if the sheet is still there)
+            for a in todo:
+                prev = previous.get(a.region_code)
+                if a.region_code not in entries and prev is not None and (out / f"{a.slug}.html").exists():
+                    entries[a.region_code] = {**prev, "skipped": True}
     wall = time.perf_counter() - t0
     ordered = [entries[c] for c in areas["region_code"] if c in entries]
     manifest = {
         "template": str(template.name),
         "workers": n_workers,
         "wall_seconds": round(wall, 2),
+        "interrupted": interrupted,
+        "pruned": pruned,
         "areas": ordered,
         "no_sheet": areas.loc[~areas["sheet"], ["region_code", "name", "level", "reden"]]
         .rename(columns={"region_code": "area"})
@@ -304,6 +473,8 @@ def run_batch(
     }
     write_json(manifest_path, manifest)
     write_index(paths, areas, manifest, regions)
+    if interrupted:
+        raise KeyboardInterrupt(f"factsheets afgebroken; manifest met {len(ordered)} bladen geschreven")
     failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
     for e in failed:
         print(f"factsheet {e['area']} mislukt: {e['error']}")
@@ -312,6 +483,7 @@ def run_batch(
         "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
         "skipped": sum(1 for e in ordered if e.get("skipped")),
         "failed": len(failed),
+        "pruned": pruned,
         "wall_seconds": wall,
         "workers": n_workers,
     }

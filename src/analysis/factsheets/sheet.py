@@ -164,26 +164,19 @@ def reset_plotting() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
 
 
-def sheet_paths(
-    gemeente: str | None = None, processed: str | None = None, outputs: str | None = None
-) -> Paths:
-    """The folders a sheet reads, as the batch runner passes them (papermill parameters); without
-    folders, the municipality's default ones."""
-    paths = default_paths(gemeente)
-    if processed or outputs:
-        paths = Paths(
-            raw=paths.raw,
-            processed=Path(processed) if processed else paths.processed,
-            outputs=Path(outputs) if outputs else paths.outputs,
-            gemeente=paths.gemeente,
-        )
-    return paths
+def _paths(paden: dict[str, str] | None) -> Paths | None:
+    """Paths handed over by the batch runner as notebook parameters (None: the defaults)."""
+    if not paden:
+        return None
+    from analysis.factsheets.runner import paths_from_params
+
+    return paths_from_params(paden)
 
 
-def warm_up(gemeente: str | None = None, processed: str | None = None, outputs: str | None = None) -> None:
+def warm_up(paden: dict[str, str] | None = None) -> None:
     """Load tables, goal catalogue and base map once (a kernel runs this before its first sheet)."""
     reset_plotting()
-    ctx = load_context(sheet_paths(gemeente, processed, outputs))
+    ctx = load_context(_paths(paden))
     _locator_axes(ctx)
     _goal_catalog()
     import analysis.goals.run  # noqa: F401  (fan charts)
@@ -261,14 +254,12 @@ class Sheet:
         code: str,
         year: int | None = None,
         forceer_fout: bool = False,
-        gemeente: str | None = None,
-        processed: str | None = None,
-        outputs: str | None = None,
+        paden: dict[str, str] | None = None,
     ) -> Sheet:
         if forceer_fout:  # test hook: `veerkracht factsheets` uses it to prove a failing sheet is contained
             raise RuntimeError(f"geforceerde fout voor {code} (test)")
         reset_plotting()
-        return cls(load_context(sheet_paths(gemeente, processed, outputs)), code, year)
+        return cls(load_context(_paths(paden)), code, year)
 
     # --- selection -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
 from analysis.errors import InputError
-from analysis.io import atomic_path, write_json
+from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed.aggregate import aggregate
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
@@ -236,6 +236,10 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     cfg = settings()
     code = paths.gemeente
     snap = paths.snapshot
+    # inputs that need nothing else are checked first: a bad file fails before the slower reads
+    if use_cache:
+        verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
+    local_raw = local.local_indicators(paths.local, code)
     source = load_buurten(paths)
     buurten = source.buurten
     focus = programme_focus(paths, source)
@@ -248,8 +252,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # (a wijk only in another year's classification cannot be placed and is left out) and NL00
     snap_rows = snapshot.all_indicators(snap, code, buurten, buurt_rows=source.rows)
     snap_rows = snap_rows[snap_rows["region_code"].isin(known | {"NL00"})]
-    real = [snap_rows]
-    real.append(_check_codes(local.local_indicators(paths.local), known, code, f"{paths.local}"))
+    local_long = _check_codes(local_raw, known, code, f"{paths.local}")
+    real = [snap_rows, local_long]
     if use_cache:
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry())
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
@@ -308,8 +312,13 @@ def write(result: BuildResult, paths: Paths) -> dict:
         atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth,
     ):
         # GDAL wants a .gpkg suffix to pick the driver; write there, then move into the temp name
-        gpkg_tmp = tmp_regions.with_suffix(".gpkg")
-        result.regions.to_file(gpkg_tmp, layer="regions", driver="GPKG")
+        gpkg_tmp = tmp_regions.with_name(tmp_regions.name + ".gpkg")  # removed with the temp on failure
+        try:
+            result.regions.to_file(gpkg_tmp, layer="regions", driver="GPKG")
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - GDAL write errors (disk full, ...) are not OSErrors
+            raise InputError(f"{paths.regions}: cannot write ({str(exc).splitlines()[0][:200]})") from exc
         os.replace(gpkg_tmp, tmp_regions)
         result.indicators.to_parquet(tmp_ind, index=False)
         result.truth.to_parquet(tmp_truth, index=False)
@@ -331,15 +340,20 @@ def write(result: BuildResult, paths: Paths) -> dict:
 def load_indicators(paths: Paths) -> pd.DataFrame:
     if not paths.indicators.exists():
         raise InputError(f"{paths.indicators}: missing; run `veerkracht build` first")
-    return pd.read_parquet(paths.indicators)
+    return read_parquet(paths.indicators)
 
 
 def load_regions(paths: Paths) -> gpd.GeoDataFrame:
     if not paths.regions.exists():
         raise InputError(f"{paths.regions}: missing; run `veerkracht build` first")
-    return gpd.read_file(paths.regions, layer="regions")
+    return read_gpkg(paths.regions, "regions")
 
 
 def load_manifest(paths: Paths) -> dict:
     p = paths.processed / "build_manifest.json"
-    return json.loads(p.read_text()) if p.exists() else {}
+    if not p.exists():
+        return {}
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not valid JSON; run `veerkracht build` again") from exc

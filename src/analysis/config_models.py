@@ -1,0 +1,153 @@
+"""Typed models of config/settings.yaml and config/indicators.yaml (pydantic).
+
+:func:`analysis.config.settings` and :func:`analysis.config.indicator_catalog` validate through
+these models when they load the file, and the CLI loads both before any command writes anything,
+so a bad value is one ``fout:`` line naming the file and the key, never a run on bad settings.
+The loaders still return plain dicts (validated, with defaults filled in), so callers do not change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from analysis.errors import InputError
+
+GEMEENTE_CODE = r"^GM\d{4}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    # sections other parts of the project may extend: unknown keys are kept, known ones typed
+    model_config = ConfigDict(extra="allow")
+
+
+class Gemeente(_Open):
+    code: str = Field(pattern=GEMEENTE_CODE)
+    naam: str | None = Field(default=None, min_length=1)  # unused: the name comes from the polygons
+
+
+class Vergelijking(_Open):
+    nederland: str = Field(default="NL00", pattern=r"^NL00$")
+    drechtsteden: list[str] = Field(default_factory=list)
+    gemeenten: list[str] | None = None  # explicit comparison municipalities (None: other Drechtsteden)
+
+    @field_validator("drechtsteden", "gemeenten")
+    @classmethod
+    def _codes(cls, v: list[str] | None) -> list[str] | None:
+        import re
+
+        if v is None:
+            return v
+        bad = [c for c in v if not re.match(GEMEENTE_CODE, str(c))]
+        if bad:
+            raise ValueError(f"not a municipality code (GMnnnn): {bad}")
+        return v
+
+
+class Jaren(_Strict):
+    eerste: int = Field(ge=1990, le=2100)
+    laatste: int = Field(ge=1990, le=2100)
+
+    @model_validator(mode="after")
+    def _order(self) -> Jaren:
+        if self.eerste > self.laatste:
+            raise ValueError(f"eerste ({self.eerste}) is after laatste ({self.laatste})")
+        return self
+
+
+class Synthetic(_Strict):
+    seed: int = Field(ge=0)
+    n_planted: int = Field(ge=0)
+    eerste_jaar: int = Field(ge=1990, le=2100)
+    laatste_jaar: int = Field(ge=1990, le=2100)
+
+    @model_validator(mode="after")
+    def _order(self) -> Synthetic:
+        if self.eerste_jaar > self.laatste_jaar:
+            raise ValueError(f"eerste_jaar ({self.eerste_jaar}) is after laatste_jaar ({self.laatste_jaar})")
+        return self
+
+
+class Factsheets(_Strict):
+    timeout_s: float = Field(default=300, gt=0, le=3600)
+
+
+class Settings(BaseModel):
+    # other sections (e.g. `cbs:`, owned by the CBS client) are validated where they are used
+    model_config = ConfigDict(extra="allow")
+
+    gemeente: Gemeente
+    vergelijking: Vergelijking = Field(default_factory=Vergelijking)
+    jaren: Jaren
+    min_inwoners: int = Field(ge=0, le=100_000)
+    cbs: dict[str, Any] = Field(default_factory=dict)
+    synthetic: Synthetic
+    factsheets: Factsheets = Field(default_factory=Factsheets)
+
+    @field_validator("min_inwoners", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+            raise ValueError("must be a whole number")
+        return v
+
+
+class Indicator(_Open):
+    label: str = Field(min_length=1)
+    unit: str = Field(min_length=1)
+    kind: Literal["count", "rate", "score", "mean", "level"]
+    weight: str | None = None
+
+    @model_validator(mode="after")
+    def _weight(self) -> Indicator:
+        if self.kind in ("rate", "score", "mean") and not self.weight:
+            raise ValueError(f"kind {self.kind!r} needs a weight (a count indicator)")
+        return self
+
+
+def _where(err: dict) -> str:
+    return ".".join(str(p) for p in err["loc"]) or "(top level)"
+
+
+def _message(path: Path, exc: ValidationError) -> str:
+    errs = exc.errors()
+    first = errs[0]
+    value = first.get("input")
+    shown = "" if isinstance(value, dict | list) else f" (found {value!r})"
+    more = f"; {len(errs) - 1} more problem(s)" if len(errs) > 1 else ""
+    return f"{path}: key '{_where(first)}': {first['msg']}{shown}{more}"
+
+
+def validate_settings(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    try:
+        model = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_message(path, exc)) from exc
+    return model.model_dump()
+
+
+def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in data.items():
+        if not isinstance(spec, dict):
+            raise InputError(f"{path}: key '{name}': expected a mapping with label, unit, kind")
+        try:
+            model = Indicator.model_validate(spec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"{path}: key '{name}{'.' + loc if loc else ''}': {err['msg']}") from exc
+        out[str(name)] = model.model_dump(exclude_none=True)
+    for name, spec in out.items():
+        w = spec.get("weight")
+        if w is not None and (w not in out or out[w]["kind"] != "count"):
+            raise InputError(f"{path}: key '{name}.weight': {w!r} is not a count indicator in this file")
+    if not out:
+        raise InputError(f"{path}: no indicators")
+    return out

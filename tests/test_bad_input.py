@@ -1,0 +1,567 @@
+"""Bad input through the command line: one ``fout:`` line naming the file/column, exit code 2, and
+earlier outputs (data/processed, outputs/) byte-identical afterwards.
+
+Each case copies one prepared project tree (raw data, a processed build, analysis outputs, a fact
+sheet folder), breaks one thing, runs ``veerkracht <command>`` in-process (a few also as a real
+subprocess) and compares a hash of every file under processed/ and outputs/ before and after.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import cli, config
+from analysis.config import Paths
+from tests.conftest import use_paths
+
+GOOD_FOCUS_HEADER = "focusgebied_code,focusgebied_naam,buurtcode,buurtnaam_cbs_2023,mapping,toelichting\n"
+
+
+@pytest.fixture(scope="module")
+def tree(analysed, tmp_path_factory) -> Path:
+    """raw + processed + analysis outputs + a fact-sheet folder: the 'earlier outputs'."""
+    root = tmp_path_factory.mktemp("bad_input_tree")
+    shutil.copytree(analysed.raw, root / "raw")
+    shutil.copytree(analysed.processed, root / "processed")
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, root / "outputs" / sub)
+    fs = root / "outputs" / "factsheets"
+    fs.mkdir(parents=True)
+    (fs / "manifest.json").write_text('{"areas": []}\n')
+    (fs / "index.html").write_text("<!DOCTYPE html><p>vorige versie</p>\n")
+    (fs / "fg03-dichtersbuurt-midden.html").write_text("<!DOCTYPE html><p>vorig blad</p>\n")
+    return root
+
+
+@pytest.fixture
+def case(tree, tmp_path, monkeypatch) -> Paths:
+    """A private copy of the tree and of config/, with the CLI pointed at both."""
+    root = tmp_path / "t"
+    shutil.copytree(tree, root)
+    cfg = tmp_path / "config"
+    shutil.copytree(config.CONFIG_DIR, cfg)
+    monkeypatch.setattr(config, "CONFIG_DIR", cfg)
+    _clear_config_caches()
+    paths = Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
+    use_paths(monkeypatch, paths)
+    yield paths
+    monkeypatch.undo()
+    _clear_config_caches()
+
+
+def _clear_config_caches() -> None:
+    config.settings.cache_clear()
+    config.indicator_catalog.cache_clear()
+    config.cbs_registry.cache_clear()
+
+
+def tree_hash(paths: Paths) -> dict[str, str]:
+    out = {}
+    for base in (paths.processed, paths.outputs):
+        for p in sorted(base.rglob("*")):
+            if p.is_file():
+                out[str(p.relative_to(base.parent))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    rc = cli.main(argv)
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    return rc, err
+
+
+def assert_one_fout(rc: int, err: list[str], *needles: str) -> None:
+    assert rc == 2, err
+    fout = [ln for ln in err if ln.startswith("fout:")]
+    assert len(fout) == 1 and len(err) == 1, err
+    for n in needles:
+        assert n in fout[0], fout[0]
+
+
+# --- the cases -----------------------------------------------------------------------------------
+# (id, command, breakage(paths), words the fout line must contain)
+
+
+def _w(rel: str, text: str | bytes):
+    def f(p: Paths):
+        target = p.raw / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (target.write_bytes if isinstance(text, bytes) else target.write_text)(text)
+
+    return f
+
+
+def _focus(body: str):
+    return _w("local/focusgebieden.csv", GOOD_FOCUS_HEADER + body)
+
+
+def _append_focus(extra: str):
+    def f(p: Paths):
+        path = p.raw / "local" / "focusgebieden.csv"
+        path.write_text(path.read_text() + extra)
+
+    return f
+
+
+def _lbm(text: str | bytes):
+    return _w("local/leefbaarometer3_buurt.csv", text)
+
+
+def _cfg(name: str, old: str, new: str):
+    def f(p: Paths):
+        path = config.CONFIG_DIR / name
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1))
+
+    return f
+
+
+def _cfg_text(name: str, text: str):
+    def f(p: Paths):
+        (config.CONFIG_DIR / name).write_text(text)
+
+    return f
+
+
+def _cache(table: str = "85984NED", manifest: dict | None | str = "ok", data: bytes | None = None):
+    """A CBS cache folder written by the real client, then damaged."""
+
+    def f(p: Paths):
+        from analysis.sources.cbs import write_cache
+        from tests.conftest import kwb_meta
+
+        rows = [{"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 830}]
+        folder = write_cache(
+            p.cbs_cache, table, {**kwb_meta(), "TypedDataSet": rows}, {"registry_key": "kwb", "year": 2024}
+        )
+        if data is not None:
+            (folder / "TypedDataSet.json").write_bytes(data)
+        if manifest is None:
+            (folder / "manifest.json").unlink()
+        elif isinstance(manifest, str) and manifest != "ok":
+            (folder / "manifest.json").write_text(manifest)
+        elif isinstance(manifest, dict):
+            m = json.loads((folder / "manifest.json").read_text())
+            m.update(manifest)
+            m = {k: v for k, v in m.items() if v is not None}
+            (folder / "manifest.json").write_text(json.dumps(m))
+
+    return f
+
+
+def _truncate(rel_to_root: str, keep: int = 200):
+    def f(p: Paths):
+        target = p.processed.parent / rel_to_root
+        target.write_bytes(target.read_bytes()[:keep])
+
+    return f
+
+
+SNAP_WIJK = "snapshot/kwb_2016_wijk/wijk_2016_zwijndrecht.csv"
+
+CASES = [
+    # focusgebieden.csv
+    (
+        "focus_duplicate_row",
+        ["build", "--no-cache"],
+        _append_focus('FG01,"Leeuwerikplein, Fazantplein, IJsvogelplein",BU06420605,x,exact,\n'),
+        ["focusgebieden.csv", "buurtcode", "twice"],
+    ),
+    (
+        "focus_buurt_in_two_areas",
+        ["build", "--no-cache"],
+        _append_focus("FG02,Tweede naam,BU06420605,x,exact,\n"),
+        ["focusgebieden.csv", "more than one focus area"],
+    ),
+    ("focus_header_only", ["build", "--no-cache"], _focus(""), ["focusgebieden.csv", "no rows"]),
+    ("focus_empty_file", ["build", "--no-cache"], _w("local/focusgebieden.csv", ""), ["focusgebieden.csv"]),
+    (
+        "focus_empty_buurtcode",
+        ["build", "--no-cache"],
+        _focus("FG01,Naam,,x,exact,\n"),
+        ["focusgebieden.csv", "'buurtcode' is empty"],
+    ),
+    (
+        "focus_bad_area_code",
+        ["build", "--no-cache"],
+        _focus("FG00,Naam,BU06420605,x,exact,\n"),
+        ["focusgebieden.csv", "focusgebied_code"],
+    ),
+    (
+        "focus_two_names",
+        ["build", "--no-cache"],
+        _append_focus("FG01,Andere naam,BU06420103,x,exact,\n"),
+        ["focusgebieden.csv", "focusgebied_naam"],
+    ),
+    (
+        "focus_bad_mapping",
+        ["build", "--no-cache"],
+        _focus("FG01,Naam,BU06420605,x,ongeveer,\n"),
+        ["focusgebieden.csv", "mapping"],
+    ),
+    (
+        "focus_unknown_buurt",
+        ["build", "--no-cache"],
+        _focus("FG01,Naam,BU06429999,x,exact,\n"),
+        ["focusgebieden.csv", "unknown region code"],
+    ),
+    (
+        "focus_missing_column",
+        ["build", "--no-cache"],
+        _w("local/focusgebieden.csv", "a,b\n1,2\n"),
+        ["focusgebieden.csv", "expected column"],
+    ),
+    (
+        "focus_binary",
+        ["build", "--no-cache"],
+        _w("local/focusgebieden.csv", b"\x00\xff\xfe\x00garbage\x81"),
+        ["focusgebieden.csv"],
+    ),
+    # Leefbaarometer 3.0 local file
+    (
+        "lbm_no_rows_for_municipality",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU05050101;2022;4,1\n"),
+        ["leefbaarometer3_buurt.csv", "no rows for municipality GM0642"],
+    ),
+    (
+        "lbm_conflicting_duplicate",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;2022;4,1\nBU06420101;2022;3,9\n"),
+        ["leefbaarometer3_buurt.csv", "twice with different values"],
+    ),
+    (
+        "lbm_truncated_last_line",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm;fys\nBU06420101;2022;4,1;0,1\nBU06420102;2022\n"),
+        ["leefbaarometer3_buurt.csv", "line 3"],
+    ),
+    (
+        "lbm_empty_code",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\n;2022;4,1\n"),
+        ["leefbaarometer3_buurt.csv", "'bu_code' is empty"],
+    ),
+    (
+        "lbm_non_numeric",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;2022;abc\n"),
+        ["leefbaarometer3_buurt.csv", "'lbm' has non-numeric"],
+    ),
+    (
+        "lbm_unknown_buurt",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06429999;2022;4,1\n"),
+        ["unknown region code"],
+    ),
+    (
+        "lbm_missing_column",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;score\nBU06420101;2022;4,1\n"),
+        ["leefbaarometer3_buurt.csv", "'lbm' missing"],
+    ),
+    (
+        "lbm_year_out_of_range",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;1899;4,1\n"),
+        ["leefbaarometer3_buurt.csv", "jaar"],
+    ),
+    (
+        "lbm_malformed_code",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nZW-1;2022;4,1\n"),
+        ["leefbaarometer3_buurt.csv", "bu_code"],
+    ),
+    (
+        "lbm_other_separator",
+        ["build", "--no-cache"],
+        _lbm("code|year|score\nBU1|2022|4\n"),
+        ["leefbaarometer3_buurt.csv"],
+    ),
+    ("lbm_empty_file", ["build", "--no-cache"], _lbm(""), ["leefbaarometer3_buurt.csv", "empty"]),
+    # snapshot files
+    (
+        "snapshot_wijk_missing_column",
+        ["build", "--no-cache"],
+        _w(SNAP_WIJK, "WK_CODE,AANT_INW\nWK064201,5\n"),
+        ["wijk_2016_zwijndrecht.csv", "expected column"],
+    ),
+    (
+        "snapshot_json_invalid",
+        ["build", "--no-cache"],
+        _w("snapshot/kwb_2025_wijkwarm/zwijndrecht.json", "{oops"),
+        ["zwijndrecht.json", "not valid JSON"],
+    ),
+    # CBS cache
+    ("cbs_cache_binary", ["build"], _cache(data=b"\x89PNG\r\n\x1a\n\x00\x00\xff"), ["85984NED"]),
+    ("cbs_cache_without_manifest", ["build"], _cache(manifest=None), ["85984NED", "manifest.json"]),
+    (
+        "cbs_cache_checksum_mismatch",
+        ["build"],
+        _cache(data=b'[{"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 99999}]'),
+        ["TypedDataSet.json", "sha256"],
+    ),
+    (
+        "cbs_cache_manifest_not_json",
+        ["build"],
+        _cache(manifest="{not json"),
+        ["manifest.json", "not valid JSON"],
+    ),
+    (
+        "cbs_cache_manifest_without_key",
+        ["build"],
+        _cache(manifest={"registry_key": None}),
+        ["manifest.json", "registry_key"],
+    ),
+    (
+        "cbs_cache_unknown_registry_key",
+        ["build"],
+        _cache(manifest={"registry_key": "onbekend"}),
+        ["manifest.json", "onbekend"],
+    ),
+    # settings.yaml
+    (
+        "settings_yaml_syntax",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: [200"),
+        ["settings.yaml", "not valid YAML", "line"],
+    ),
+    (
+        "settings_min_inwoners_negative",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: -1"),
+        ["settings.yaml", "min_inwoners"],
+    ),
+    (
+        "settings_min_inwoners_text",
+        ["factsheets"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: veel"),
+        ["settings.yaml", "min_inwoners"],
+    ),
+    (
+        "settings_min_inwoners_empty",
+        ["resilience"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners:"),
+        ["settings.yaml", "min_inwoners"],
+    ),
+    (
+        "settings_gemeente_malformed",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "code: GM0642", "code: Zwijndrecht"),
+        ["settings.yaml", "gemeente.code"],
+    ),
+    (
+        "settings_gemeente_unknown_build",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "code: GM0642", "code: GM9999"),
+        ["GM9999", "not found"],
+    ),
+    (
+        "settings_gemeente_unknown_goals",
+        ["goals"],
+        _cfg("settings.yaml", "code: GM0642", "code: GM9999"),
+        ["settings.yaml", "GM9999"],
+    ),
+    (
+        "settings_years_reversed",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "eerste: 2013", "eerste: 2030"),
+        ["settings.yaml", "jaren"],
+    ),
+    (
+        "settings_not_a_mapping",
+        ["build", "--no-cache"],
+        _cfg_text("settings.yaml", "- a\n- b\n"),
+        ["settings.yaml", "mapping"],
+    ),
+    (
+        "settings_seed_text",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "seed: 20240642", "seed: abc"),
+        ["settings.yaml", "synthetic.seed"],
+    ),
+    (
+        "settings_comparison_code",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "GM0505", "Dordrecht"),
+        ["settings.yaml", "drechtsteden"],
+    ),
+    (
+        "settings_timeout_zero",
+        ["factsheets"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: 200\nfactsheets: {timeout_s: 0}"),
+        ["settings.yaml", "factsheets.timeout_s"],
+    ),
+    # indicators.yaml
+    (
+        "indicators_unknown_kind",
+        ["build", "--no-cache"],
+        _cfg("indicators.yaml", "kind: count}", "kind: telling}"),
+        ["indicators.yaml", "inwoners.kind"],
+    ),
+    (
+        "indicators_weight_unknown",
+        ["build", "--no-cache"],
+        _cfg("indicators.yaml", "weight: inwoners}", "weight: bewoners}"),
+        ["indicators.yaml", "weight", "bewoners"],
+    ),
+    (
+        "indicators_empty_label",
+        ["build", "--no-cache"],
+        _cfg("indicators.yaml", "{label: Inwoners,", "{label: '',"),
+        ["indicators.yaml", "inwoners.label"],
+    ),
+    (
+        "indicators_yaml_syntax",
+        ["goals"],
+        _cfg("indicators.yaml", "inwoners:", "inwoners: : :"),
+        ["indicators.yaml", "not valid YAML"],
+    ),
+    (
+        "indicators_entry_not_mapping",
+        ["resilience"],
+        _cfg(
+            "indicators.yaml",
+            "inwoners:            {label: Inwoners, unit: aantal, kind: count}",
+            "inwoners: 5",
+        ),
+        ["indicators.yaml", "inwoners"],
+    ),
+    # corrupt intermediates
+    (
+        "indicators_parquet_truncated_resilience",
+        ["resilience"],
+        _truncate("processed/indicators.parquet"),
+        ["indicators.parquet", "parquet"],
+    ),
+    (
+        "indicators_parquet_truncated_goals",
+        ["goals"],
+        _truncate("processed/indicators.parquet"),
+        ["indicators.parquet"],
+    ),
+    (
+        "indicators_parquet_truncated_factsheets",
+        ["factsheets"],
+        _truncate("processed/indicators.parquet"),
+        ["indicators.parquet"],
+    ),
+    ("regions_gpkg_truncated", ["factsheets"], _truncate("processed/regions.gpkg", 4096), ["regions.gpkg"]),
+    (
+        "scores_parquet_truncated",
+        ["factsheets"],
+        _truncate("outputs/resilience/scores.parquet"),
+        ["scores.parquet"],
+    ),
+    (
+        "build_manifest_corrupt",
+        ["goals"],
+        _truncate("processed/build_manifest.json", 10),
+        ["build_manifest.json"],
+    ),
+    # command line
+    ("cli_workers_zero", ["factsheets", "--workers", "0"], None, ["--workers 0"]),
+    ("cli_workers_negative", ["factsheets", "--workers", "-2"], None, ["--workers -2"]),
+    (
+        "cli_only_unknown_area",
+        ["factsheets", "--only", "BU06429999"],
+        None,
+        ["unknown area code", "regions.gpkg"],
+    ),
+    ("cli_only_area_without_sheet", ["factsheets", "--only", "BU06420103"], None, ["no fact sheet"]),
+]
+
+
+@pytest.mark.parametrize("argv, breakage, needles", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input(case, capsys, argv, breakage, needles):
+    if breakage is not None:
+        breakage(case)
+    before = tree_hash(case)
+    rc, err = run_cli(argv, capsys)
+    assert_one_fout(rc, err, *needles)
+    assert tree_hash(case) == before
+
+
+def test_disk_full_while_building_is_one_error_and_leaves_no_temp_files(built, case, capsys, monkeypatch):
+    """`veerkracht build` whose writes hit a full disk (the build itself is the session's shared one)."""
+    import pandas as pd
+
+    monkeypatch.setattr("analysis.processed.build.build", lambda paths, use_cache=True: built[1])
+
+    real = pd.DataFrame.to_parquet
+
+    def full(self, path, *a, **kw):
+        Path(path).write_bytes(b"PAR1 half")  # part of the file made it to disk
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = tree_hash(case)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    rc, err = run_cli(["build", "--no-cache"], capsys)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    assert_one_fout(rc, err, "disk full")
+    assert tree_hash(case) == before  # no temp file left, nothing replaced
+
+
+def test_disk_full_while_writing_the_geopackage(built, case, monkeypatch):
+    """The write step alone (the shared build's result): GDAL's error is one clear InputError."""
+    import geopandas as gpd
+
+    from analysis.errors import InputError
+    from analysis.processed.build import write
+
+    def full(self, path, *a, **kw):
+        Path(path).write_bytes(b"SQLite format 3\x00half")
+        raise RuntimeError("sqlite3_exec(CREATE TABLE) failed: database or disk is full")
+
+    before = tree_hash(case)
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", full)
+    with pytest.raises(InputError, match=r"regions\.gpkg: cannot write .*disk is full"):
+        write(built[1], case)
+    assert tree_hash(case) == before
+
+
+def test_stale_temp_files_of_a_killed_run_are_removed_at_start(case, capsys):
+    stale = [
+        case.processed / ".regions.gpkg.k1ll3d.tmp.gpkg",
+        case.processed / ".indicators.parquet.k1ll3d.tmp",
+        case.outputs / "factsheets" / ".fg03-dichtersbuurt-midden.html.k1ll3d.tmp",
+    ]
+    for s in stale:
+        s.write_bytes(b"half")
+    rc, err = run_cli(["factsheets", "--workers", "0"], capsys)  # refused, but after the clean-up
+    assert rc == 2
+    assert not any(s.exists() for s in stale)
+
+
+@pytest.mark.parametrize(
+    "name", ["focus_duplicate_row", "cli_workers_negative", "cbs_cache_without_manifest"]
+)
+def test_bad_input_as_a_real_process(case, name):
+    """The same contract from a shell: exit status 2 and exactly one line on stderr."""
+    argv, breakage, needles = next(c[1:] for c in CASES if c[0] == name)
+    if breakage is not None:
+        breakage(case)
+    before = tree_hash(case)
+    env = {
+        **os.environ,
+        "VEERKRACHT_RAW": str(case.raw),
+        "VEERKRACHT_PROCESSED": str(case.processed),
+        "VEERKRACHT_OUTPUTS": str(case.outputs),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.cli", *argv], env=env, capture_output=True, text=True, timeout=300
+    )
+    err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert_one_fout(proc.returncode, err, *needles)
+    assert tree_hash(case) == before
