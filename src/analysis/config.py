@@ -58,6 +58,15 @@ def gemeente_code() -> str:
     return check_gemeente_code(settings()["gemeente"]["code"])
 
 
+def _configured_gemeente() -> str:
+    """settings.yaml `gemeente.code`, read without the settings cache: a Paths made before the
+    configuration is (re)validated must not pin a cached copy of it."""
+    try:
+        return check_gemeente_code(load_yaml("settings.yaml")["gemeente"]["code"])
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{CONFIG_DIR / 'settings.yaml'}: gemeente.code missing") from exc
+
+
 @dataclass(frozen=True)
 class Paths:
     """Where a run for one municipality reads and writes. Tests point these at a temporary folder.
@@ -69,7 +78,7 @@ class Paths:
     raw: Path = RAW_DIR
     processed: Path = None  # type: ignore[assignment]  # default: data/processed/<gemeente>
     outputs: Path = None  # type: ignore[assignment]  # default: outputs/<gemeente>
-    gemeente: str = field(default_factory=lambda: gemeente_code())
+    gemeente: str = field(default_factory=lambda: _configured_gemeente())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gemeente", check_gemeente_code(self.gemeente))
