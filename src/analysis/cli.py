@@ -81,6 +81,10 @@ def cmd_goals(args: argparse.Namespace) -> int:
         print(f"goals: geen focusgebieden/programmadoelen voor deze gemeente ({_paths(args).gemeente})")
         return 0
     print(f"goals: {out['n_goals']} doelen, {out['n_measurable']} meetbaar -> {out['dir']}")
+    for kind in ("echt", "synthetisch"):  # never one total that mixes real and synthetic series
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(out["status_counts"][kind].items()))
+        print(f"  status op {kind}e reeksen: {counts or 'geen'}")
+    print(f"  zonder gegevens: {out['status_counts']['zonder_gegevens']} doel-gebiedcombinaties")
     _say_synthetic(out["synthetic_indicators"])
     return 0
 
