@@ -223,11 +223,9 @@ def test_calibration_widens_undercovering_intervals():
     assert prob_met(w, 2017, 100.0, True) == pytest.approx(1.0)
 
 
-def test_goals_run_on_built_data_has_headline_case(built, monkeypatch):
-    paths, _ = built
-    from analysis.goals.run import run
-
-    out = run(paths)
+def test_goals_run_on_built_data_has_headline_case(analysed):
+    # the session's one goals run on the shared build (conftest.analysed)
+    out = {"dir": analysed.outputs / "goals"}
     status = pd.read_parquet(out["dir"] / "status.parquet")
     head = status[(status.doel_id == "P2-03-GEM")].iloc[0]
     assert head["basiswaarde"] == 4859 and head["doelwaarde_berekend"] == pytest.approx(1457.7)
