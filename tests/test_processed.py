@@ -184,7 +184,9 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     row = ind.loc[("BU06420305", 2024, "laag_inkomen_pct")]
     assert row["value"] == 12.5 and row["origin"] == "cbs" and row["source_table"] == "85984NED"
     assert ind.loc[("GM0642", 2024, "laag_inkomen_pct"), "origin"] == "cbs"  # direct beats aggregate
-    assert ind.loc[("BU06420305", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"
+    # one origin per series: the real series replaces the synthetic one for every year (no 2023 filler)
+    assert ("BU06420305", 2023, "laag_inkomen_pct") not in ind.index
+    assert ind.loc[("BU06420306", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"
 
 
 def test_leefbaarometer3_windows_1252_accent_late_in_the_file_and_lowercase_codes(tmp_path):

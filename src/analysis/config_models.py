@@ -98,7 +98,8 @@ class Settings(BaseModel):
 class Indicator(_Open):
     label: str = Field(min_length=1)
     unit: str = Field(min_length=1)
-    kind: Literal["count", "rate", "score", "mean", "level"]
+    # bound: a published reliability bound (SES-WOA), never aggregated
+    kind: Literal["count", "rate", "score", "mean", "level", "bound"]
     weight: str | None = None
 
     @model_validator(mode="after")

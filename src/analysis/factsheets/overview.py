@@ -53,10 +53,12 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
 
 
 KLASSE_UITLEG = {
-    "rood": "rood: sterk signaal",
-    "oranje": "oranje: signaal",
-    "groen": "groen: geen signaal",
+    "rood": "signaal: A hoog én (A stijgend of B laag of B dalend)",
+    "oranje": "aandacht: één of meer ongunstige condities",
+    "groen": "geen signaal (niet hetzelfde als 'goed')",
 }
+# resilience v2 signal classes -> the map/badge colour keys above
+SIGNAAL_KLASSE = {"signaal": "rood", "aandacht": "oranje", "geen signaal": "groen"}
 
 
 def _legend() -> str:
@@ -160,23 +162,30 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         if status.get(a.region_code) == "failed":
             name += " " + badge("mislukt", "rood")
         s = scores.loc[a.region_code] if scores is not None and a.region_code in scores.index else None
-        idx = "" if s is None or pd.isna(s["index"]) else nl_number(s["index"], 2)
-        idx_v = "" if s is None or pd.isna(s["index"]) else f"{s['index']:.4f}"
-        kl = (
-            ""
-            if s is None
-            else badge(
-                s["klasse"], {"rood": "rood", "oranje": "oranje", "groen": "groen"}.get(s["klasse"], "grijs")
+        # buurt: share of draws with a signal; aggregate: share of inhabitants in buurten with a signal
+        share = None
+        if s is not None:
+            share = (
+                s.get("p_signaal") if isinstance(s.get("signaal"), str) else s.get("aandeel_inwoners_signaal")
             )
-        )
+        idx = "" if share is None or pd.isna(share) else nl_number(100 * share, 0) + "%"
+        idx_v = "" if share is None or pd.isna(share) else f"{share:.4f}"
+        kl = ""
+        if s is not None and isinstance(s.get("signaal"), str):
+            kl = badge(s["signaal"], SIGNAAL_KLASSE.get(s["signaal"], "grijs"))
+        elif s is not None and isinstance(s.get("samenstelling"), str):
+            kl = esc(f"{int(s['n_buurten_signaal'])} buurt(en) met signaal")
         cells = []
         rec = {
             "gebiedscode": a.region_code,
             "gebied": a.name,
             "niveau": a.level,
             "inwoners_2023": a.inwoners,
-            "veerkrachtindex": None if s is None else s["index"],
-            "klasse": None if s is None else s["klasse"],
+            "kans_signaal_of_aandeel_inwoners_met_signaal": share,
+            "signaal": None
+            if s is None
+            else (s.get("signaal") if isinstance(s.get("signaal"), str) else None),
+            "samenstelling": None if s is None else s.get("samenstelling"),
         }
         for indicator, dec in (("ses_woa", 2), ("laag_inkomen_pct", 1)):
             r = latest(a.region_code, indicator)
@@ -210,9 +219,9 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         banner = (
             "<div class='banner-synthetic' role='alert'><strong>Let op:</strong> een deel van de "
             f"cijfers is synthetisch ({SYNTH_BADGE}), omdat echte buurtcijfers offline niet beschikbaar "
-            "waren. Klassen en indexen op die invoer zijn een methodedemonstratie.</div>"
+            "waren. Signalen op die invoer zijn een methodedemonstratie.</div>"
         )
-    klasse = {} if scores is None else scores["klasse"].to_dict()
+    klasse = {} if scores is None else scores["signaal"].dropna().map(SIGNAAL_KLASSE).dropna().to_dict()
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     levels = [lv for lv in ("gemeente", "wijk", "focusgebied", "buurt") if (areas["level"] == lv).any()]
@@ -221,8 +230,8 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "Gebied",
         "Niveau",
         "Inwoners (2023)",
-        "Veerkrachtindex",
-        "Klasse",
+        "Kans op signaal (buurt) / inwoners in buurten met signaal",
+        "Signaal",
         "SES-WOA",
         "Laag inkomen %",
         "Focusgebied",
@@ -233,7 +242,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
         "<h1>Factsheets per gebied</h1></header>"
         "<section aria-labelledby='kaart-kop'><h2 id='kaart-kop'>Kaart van de buurten</h2>"
-        "<p id='kaart-uitleg' class='note'>Buurten gekleurd naar signaalklasse van de veerkrachtindex; "
+        "<p id='kaart-uitleg' class='note'>Buurten gekleurd naar veerkrachtsignaal (t.o.v. de gemeente); "
         "rood is ook gearceerd, oranje gestippeld. Focusgebieden met een stippellijn. Elke buurt met "
         "een factsheet is een link; met de knop hieronder slaat u de kaart over.</p>"
         + (
@@ -250,14 +259,15 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "<p class='note'>Sorteer met de knoppen in de kolomkoppen. "
         + csv_download(pd.DataFrame(records), "gebieden.csv", "Download deze tabel als CSV")
         + "."
-        + (f" Kolommen Veerkrachtindex en Klasse: {SYNTH_BADGE} invoer." if any_synth else "")
+        + (f" Kolommen signaal: {SYNTH_BADGE} invoer." if any_synth else "")
         + "</p>"
         "<div class='scroll'><table class='sortable' id='gebieden'>"
         "<caption class='visually-hidden'>Alle gebieden met factsheet</caption>"
         f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
-        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtindex en "
-        "klasse: <a href='methode/methode_veerkracht.html'>methode veerkrachtindex</a>; "
+        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtsignaal "
+        "(gebieden boven buurtniveau: samenstelling van hun buurten): "
+        "<a href='methode/methode_veerkracht.html'>methode veerkrachtsignaal</a>; "
         "SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(sources_of(table_rows))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"

@@ -65,6 +65,7 @@ class Context:
     forecasts: pd.DataFrame | None
     manifest: dict
     paths: Paths
+    national: pd.DataFrame | None = None  # Leefbaarometer 2.0 placement among all NL areas (real)
 
 
 _CACHE: dict[tuple, Context] = {}
@@ -101,6 +102,7 @@ def load_context(paths: Paths | None = None) -> Context:
         forecasts=opt(goals / "prognoses.parquet"),
         manifest=load_manifest(paths),
         paths=paths,
+        national=opt(res / "nationaal_lbm2_niveau.parquet"),
     )
     _CACHE.clear()
     _CACHE[key] = ctx
@@ -323,14 +325,17 @@ class Sheet:
             parts.append(
                 f"In {esc(self.name)} woonden in {int(inw['year'])} {nl_number(inw['value'])} mensen{hh_txt}."
             )
-        if self.score is not None and pd.notna(self.score["index"]):
+        if self.score is not None and isinstance(self.score.get("signaal"), str):
+            reden = self.score.get("signaal_reden") or ""
             parts.append(
-                f"De veerkrachtindex is {nl_number(self.score['index'], 2)} "
-                f"(signaalklasse <strong>{esc(self.score['klasse'])}</strong>; 0 = gemeentegemiddelde, "
-                "hoger = kwetsbaarder)."
+                f"Veerkrachtsignaal (t.o.v. de gemeente): <strong>{esc(self.score['signaal'])}</strong>"
+                + (f" ({esc(reden)})" if reden else "")
+                + "."
             )
+        elif self.score is not None and isinstance(self.score.get("samenstelling"), str):
+            parts.append(f"Samenstelling naar veerkrachtsignaal: {esc(self.score['samenstelling'])}.")
         elif self.score is not None:
-            parts.append("Voor dit gebied is geen veerkrachtscore berekend (onvoldoende gegevens).")
+            parts.append("Voor dit gebied is geen veerkrachtsignaal berekend (onvoldoende gegevens).")
         if self.level == "focusgebied":
             parts.append("Dit is een focusgebied van het programma.")
         elif self.focus:
@@ -449,28 +454,65 @@ class Sheet:
             )
         s = self.score
         mark = SYNTH_BADGE if s["synthetic_inputs"] else ""
-        lines = [
-            f"<p class='klasse klasse-{esc(s['klasse']).replace(' ', '-')}'>Signaalklasse: "
-            f"<strong>{esc(s['klasse'])}</strong> {mark}</p>",
-            "<ul>",
-        ]
-        if pd.notna(s["index"]):
+        sig = s.get("signaal") if isinstance(s.get("signaal"), str) else None
+        lines = []
+        if sig is not None:
             lines.append(
-                f"<li>Veerkrachtindex {s['year']}: <strong>{nl_number(s['index'], 2)}</strong> "
-                f"(niveau {nl_number(s['level_score'], 2)}, trendbijdrage over de laatste jaren "
-                f"{nl_number(s['change'], 2) if pd.notna(s['change']) else 'n.b.'})</li>"
+                f"<p class='klasse klasse-{esc(sig).replace(' ', '-')}'>Signaal (t.o.v. gemeente): "
+                f"<strong>{esc(sig)}</strong> {mark}</p>"
             )
-        lines.append(
-            f"<li>Dekking van de indicatoren: {nl_number(100 * s['coverage'], 0)}% "
-            f"({int(s['n_indicatoren'])} indicatoren)</li>"
+        elif isinstance(s.get("samenstelling"), str):
+            lines.append(
+                f"<p>Samenstelling naar signaal van de buurten: {esc(s['samenstelling'])} {mark}</p>"
+            )
+        rows = []
+        for axis, naam in (
+            ("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
+            ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)"),
+        ):
+            cells = []
+            for ref in ("gemeente", "nederland"):
+                lv, tr = s.get(f"{axis}_niveau_{ref}"), s.get(f"{axis}_trend_{ref}")
+                cells.append(
+                    f"<td>{nl_number(lv, 2)} ({esc(s.get(f'{axis}_niveauklasse_{ref}', 'n.b.'))})</td>"
+                    f"<td>{nl_number(tr, 2)} ({esc(s.get(f'{axis}_trendklasse_{ref}', 'n.b.'))})</td>"
+                )
+            if any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
+                rows.append(f"<tr><th scope='row'>{esc(naam)}</th>{''.join(cells)}</tr>")
+        ref_note = (
+            "t.o.v. de buurten van de gemeente"
+            if self.level == "buurt"
+            else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
         )
+        if rows:
+            lines.append(
+                "<table><thead><tr><th>As</th><th>Niveau t.o.v. gemeente</th>"
+                "<th>Verandering t.o.v. gemeente</th>"
+                "<th>Niveau t.o.v. Nederland</th><th>Verandering t.o.v. Nederland</th></tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>"
+                f"<p class='note'>Standaarddeviaties {esc(ref_note)}; peiljaar {int(s['year'])}, "
+                f"verandering over {esc(s.get('jaren', ''))}. Signaal = A hoog én (A stijgend of B laag of "
+                "B dalend). Corporatiebezit, WOZ en leeftijdsopbouw tellen niet mee (alleen context).</p>"
+            )
+        lines.append("<ul>")
+        nat = self.ctx.national
+        if nat is not None and self.level in ("wijk", "gemeente"):
+            k = nat[(nat["region_code"] == self.code) & (nat["maat"] == "klasse (1-9)")].sort_values("year")
+            if len(k):
+                first, last = k.iloc[0], k.iloc[-1]
+                what = "wijken" if self.level == "wijk" else "gemeenten"
+                lines.append(
+                    f"<li>Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
+                    f"{int(last['value'])} in {int(last['year'])}, percentiel "
+                    f"{nl_number(last['percentiel_nl'], 0)} onder alle Nederlandse {what} (hoger = beter; "
+                    f"{int(first['year'])}: klasse {int(first['value'])}, percentiel "
+                    f"{nl_number(first['percentiel_nl'], 0)})</li>"
+                )
         if self.sens is not None:
             lines.append(
-                f"<li>Kans op klasse rood bij andere gewichten en indicatorsets: "
-                f"<strong>{nl_number(100 * self.sens['p_rood'], 0)}%</strong> "
-                f"({esc(self.sens['robuustheid'])}); rang {nl_number(self.sens['rang_p05'])}"
-                f"-{nl_number(self.sens['rang_p95'])} van "
-                f"{int(self.ctx.sensitivity['index_basis'].notna().sum())} buurten (90%-band)</li>"
+                f"<li>Kans op een signaal bij andere gewichten, indicatorsets, drempels (± een stap) en "
+                f"binnen betrouwbaarheidsgrenzen: <strong>{nl_number(100 * self.sens['p_signaal'], 0)}%"
+                f"</strong> ({esc(self.sens['robuustheid'])})</li>"
             )
         if self.level == "buurt":
             if self.focus:
@@ -492,7 +534,7 @@ class Sheet:
         lines.append("</ul>")
         if s["synthetic_inputs"]:
             lines.append(
-                "<p class='note'>De index is berekend op synthetische invoer: een "
+                "<p class='note'>Het signaal is berekend op synthetische invoer: een "
                 "methodedemonstratie, geen bevinding over dit gebied.</p>"
             )
         return "<section><h2>Veerkracht</h2>" + "".join(lines) + "</section>"
@@ -598,7 +640,7 @@ class Sheet:
             items.append(f"<li>{esc(table)}: {esc(span)} (herkomst: {esc(origin)}){mark}</li>")
         if self.score is not None:
             items.append(
-                f"<li>Veerkrachtindex {int(self.score['year'])}: berekend uit indicatoren met herkomst "
+                f"<li>Veerkrachtsignaal {int(self.score['year'])}: berekend uit indicatoren met herkomst "
                 f"{esc(self.score['input_origins'])} (outputs/resilience/scores.parquet)</li>"
             )
         if self.goal_rows is not None:
@@ -611,7 +653,7 @@ class Sheet:
             "Leefbaarometer: Ministerie van BZK. Herkomst <em>snapshot</em> = meegeleverde echte publicatie "
             "(data/raw/snapshot/PROVENANCE.md); <em>synthetic</em> = gegenereerde invulling "
             "(analysis.sources.synthetic), geen echt cijfer.</p>"
-            "<p>Methode: <a href='methode/methode_veerkracht.html'>veerkrachtindex</a>, "
+            "<p>Methode: <a href='methode/methode_veerkracht.html'>veerkrachtsignaal</a>, "
             "<a href='methode/methode_prognoses.html'>prognoses en doelstatus</a>, "
             "<a href='methode/data_log.html'>datalog</a>. Gegevens gebouwd op "
             f"{esc(built)}.</p></section>"

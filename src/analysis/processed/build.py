@@ -23,7 +23,9 @@ from analysis.processed.schemas import indicators_schema, regions_schema, valida
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, snapshot, synthetic
 
-SYNTHETIC_INDICATORS = sorted(set(synthetic.RECIPES) | {"ses_woa", "lbm_score"})
+SYNTHETIC_INDICATORS = sorted(
+    set(synthetic.RECIPES) | set(synthetic.EXTRA_RECIPES) | {"ses_woa", "lbm_score"}
+)
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,23 @@ def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
     return out[COLUMNS]
 
 
+def one_origin_per_series(rows: pd.DataFrame) -> pd.DataFrame:
+    """Drop every synthetic row of a (region, indicator) series that has any real row.
+
+    A real series (CBS pull, snapshot, local file) replaces the synthetic one for *all* years;
+    years the real source does not cover stay missing instead of being filled synthetically.
+    """
+    real = rows.loc[rows["origin"] != "synthetic", ["region_code", "indicator"]].drop_duplicates()
+    key = pd.MultiIndex.from_frame(rows[["region_code", "indicator"]])
+    has_real = key.isin(pd.MultiIndex.from_frame(real))
+    return rows[~(has_real & (rows["origin"] == "synthetic").to_numpy())]
+
+
 def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
-    """One row per region, year and indicator, by origin precedence; direct before aggregated."""
+    """One row per region, year and indicator, by origin precedence; direct before aggregated.
+    A series never mixes real and synthetic years (see :func:`one_origin_per_series`)."""
     both = pd.concat([long.assign(_agg=0), aggregated.assign(_agg=1)], ignore_index=True)
+    both = one_origin_per_series(both)
     both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
     both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
     out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")

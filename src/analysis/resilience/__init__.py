@@ -1,2 +1,4 @@
-"""Veerkrachtindex: standardised, direction-aligned indicators -> domain and composite scores,
-trend component, signal classes, validation against the programme's focus list and sensitivity."""
+"""Resilience v2: two axes (A: concentration of low self-reliance, B: outcome), each with a level
+and a change against the municipal and the national reference; the combined signal, aggregates as
+composition, sensitivity with P(signaal) and robustness; Zwijndrecht's wijken in the national
+distribution on real Leefbaarometer 2.0 and KWB data."""

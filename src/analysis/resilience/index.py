@@ -1,95 +1,31 @@
-"""The resilience index itself: pure functions on frames and arrays.
+"""The two-axis resilience signal itself: pure functions on frames and arrays.
 
-Conventions: an *aligned* z-score is positive when the buurt is more vulnerable than the
-reference (direction already applied). The composite is the weighted mean of the aligned
-z-scores that are available, with each domain carrying its configured share of the weight; the
-coverage is the share of the total weight that was available.
+Conventions
+-----------
+* Axis A (concentration of low self-reliance): a higher score means MORE concentration.
+* Axis B (outcome: liveability, safety, social cohesion): a higher score means a BETTER outcome.
+* Every indicator is standardised year by year: ``z = (x - location) / scale * direction``. The
+  scale is the (household-weighted) SD between the areas of the municipality at the same level;
+  the location is their weighted mean (reference ``gemeente``) or the national value of that year
+  (reference ``nederland``; no national value -> no national z, never a silent fallback).
+* Axis level: weighted mean of the indicators' z in their latest year within the window.
+* Axis change: weighted mean of the indicators' change, each the OLS slope of its z over the window
+  times the window length minus one (so "change over the window"), from at least three years.
+* Coverage: available share of the configured axis weight; below ``min_coverage`` no score.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis.config import load_yaml
-from analysis.errors import InputError
+from analysis.resilience.config import REFERENCES, ResilienceConfig
 
-KLASSEN = ("rood", "oranje", "groen", "onvoldoende data")
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    directions: dict[str, int]
-    domains_of: dict[str, str]
-    weights: dict[str, float]
-    domain_weights: dict[str, float]
-    year: int | None = None
-    reference: str = "gemeente"
-    min_coverage: float = 0.5
-    trend_years: int = 5
-    trend_weight: float = 0.5
-    rood: float = 1.0
-    oranje: float = 0.5
-    sensitivity: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: str | Path = "resilience.yaml") -> IndexConfig:
-        raw = load_yaml(path)
-        try:
-            inds = raw["indicators"]
-            cfg = cls(
-                directions={k: int(v["direction"]) for k, v in inds.items()},
-                domains_of={k: str(v["domain"]) for k, v in inds.items()},
-                weights={k: float(v["weight"]) for k, v in inds.items()},
-                domain_weights={k: float(v) for k, v in raw["domains"].items()},
-                year=None if raw.get("year", "latest") == "latest" else int(raw["year"]),
-                reference=str(raw.get("reference", "gemeente")),
-                min_coverage=float(raw.get("min_coverage", 0.5)),
-                trend_years=int(raw["trend"]["years"]),
-                trend_weight=float(raw["trend"]["weight"]),
-                rood=float(raw["classes"]["rood"]),
-                oranje=float(raw["classes"]["oranje"]),
-                sensitivity=dict(raw.get("sensitivity", {})),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"config/{path}: missing or invalid entry ({exc})") from exc
-        cfg.check()
-        return cfg
-
-    def check(self) -> None:
-        bad_dir = {k: v for k, v in self.directions.items() if v not in (-1, 1)}
-        if bad_dir:
-            raise InputError(f"resilience config: direction must be +1 or -1: {bad_dir}")
-        unknown = sorted(set(self.domains_of.values()) - set(self.domain_weights))
-        if unknown:
-            raise InputError(f"resilience config: indicator domain(s) without a weight: {unknown}")
-        if self.reference not in ("gemeente", "nederland"):
-            raise InputError("resilience config: reference must be 'gemeente' or 'nederland'")
-
-    @property
-    def indicators(self) -> list[str]:
-        return list(self.directions)
-
-    def effective_weights(self, indicators: list[str] | None = None) -> pd.Series:
-        """Indicator weight such that each domain carries its configured share."""
-        inds = indicators or self.indicators
-        w = pd.Series({i: self.weights[i] for i in inds})
-        dom = pd.Series({i: self.domains_of[i] for i in inds})
-        dom_total = w.groupby(dom).transform("sum")
-        return w / dom_total * dom.map(self.domain_weights)
-
-    def without(self, indicator: str) -> IndexConfig:
-        keep = [i for i in self.indicators if i != indicator]
-        return replace(
-            self,
-            directions={i: self.directions[i] for i in keep},
-            domains_of={i: self.domains_of[i] for i in keep},
-            weights={i: self.weights[i] for i in keep},
-        )
+LEVEL_CLASSES = ("hoog", "gemiddeld", "laag", "onvoldoende data")
+TREND_CLASSES = ("stijgend", "stabiel", "dalend", "onvoldoende data")
+SIGNALS = ("signaal", "aandacht", "geen signaal", "onvoldoende data")
 
 
 def weighted_stats(x: pd.DataFrame, w: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -102,158 +38,207 @@ def weighted_stats(x: pd.DataFrame, w: pd.Series) -> tuple[pd.Series, pd.Series]
     mean = (x.fillna(0.0) * ww).sum() / wsum.replace(0, np.nan)
     var = (((x - mean) ** 2).fillna(0.0) * ww).sum() / wsum.replace(0, np.nan)
     sd = np.sqrt(var)
-    # fewer than two buurten or no spread: the indicator cannot discriminate here
+    # fewer than two areas or no spread: the indicator cannot discriminate here
     sd = sd.where((n >= 2) & (sd > 1e-12))
     return mean, sd
 
 
-def standardise(
-    x: pd.DataFrame,
-    w: pd.Series,
-    directions: dict[str, int],
-    national: pd.Series | None = None,
-) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Aligned z-scores of ``x`` (regions × indicators); returns (z, location, scale).
-
-    Location is the weighted municipal mean, or the national value when ``national`` is given
-    (falling back to the municipal mean for indicators without a national value). Scale is the
-    weighted SD between the municipality's buurten.
-    """
-    mean, sd = weighted_stats(x, w)
-    loc = mean if national is None else national.reindex(mean.index).fillna(mean)
-    sign = pd.Series(directions).reindex(x.columns)
-    z = (x - loc) / sd * sign
-    return z, loc, sd
-
-
-def apply_standardisation(
-    x: pd.DataFrame, loc: pd.Series, sd: pd.Series, directions: dict[str, int]
-) -> pd.DataFrame:
-    sign = pd.Series(directions).reindex(x.columns)
-    return (x - loc.reindex(x.columns)) / sd.reindex(x.columns) * sign
-
-
-def composite(z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean over available aligned z (last axis) and the available weight share."""
-    avail = ~np.isnan(z)
-    num = np.where(avail, z, 0.0) @ w
-    den = avail.astype(float) @ w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return score, den / w.sum()
-
-
-def trend_change(levels: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """OLS slope of the level over ``years`` (axis 0) times the window length, per region.
-
-    Needs at least three years with a value; otherwise NaN (no trend from one or two points).
-    """
-    T = levels.shape[0]
-    ok = ~np.isnan(levels)
-    n = ok.sum(axis=0)
-    t = np.broadcast_to(years[:, None].astype(float), levels.shape)
-    tm = np.where(ok, t, 0).sum(0) / np.maximum(n, 1)
-    ym = np.where(ok, levels, 0).sum(0) / np.maximum(n, 1)
-    sxy = np.where(ok, (t - tm) * (levels - ym), 0).sum(0)
-    sxx = np.where(ok, (t - tm) ** 2, 0).sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where((n >= 3) & (sxx > 0), sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
-    return slope * (T - 1)
-
-
-def classify(index: pd.Series, coverage: pd.Series, cfg: IndexConfig) -> pd.Series:
-    k = pd.Series("groen", index=index.index, dtype=object)
-    k[index >= cfg.oranje] = "oranje"
-    k[index >= cfg.rood] = "rood"
-    k[index.isna() | (coverage < cfg.min_coverage)] = "onvoldoende data"
-    return k
-
-
-def _year_frame(values: pd.DataFrame, year: int, regions: list[str], inds: list[str]) -> pd.DataFrame:
-    if year in values.index.get_level_values(1):
+def year_frame(values: pd.DataFrame, year: int, regions: list[str], inds: list[str]) -> pd.DataFrame:
+    """Rows ``regions``, columns ``inds`` of one year of a (region_code, year) x indicator pivot."""
+    if len(values) and year in values.index.get_level_values(1):
         return values.xs(year, level=1).reindex(index=regions, columns=inds)
     return pd.DataFrame(np.nan, index=regions, columns=inds)
 
 
 @dataclass(frozen=True)
-class Panel:
-    """Aligned z-scores for the trend window: array years × regions × indicators, with the
-    standardisation (location, scale) of each year so other areas can be scored alike."""
+class AxisPanel:
+    """Aligned z-scores of one axis for the window: arrays years x regions x indicators, one per
+    reference, plus the z of the published lower and upper reliability bounds (NaN = no bound)."""
 
-    z: np.ndarray
+    axis: str
     years: np.ndarray
     regions: list[str]
     indicators: list[str]
-    locs: list[pd.Series]
-    scales: list[pd.Series]
-
-    def standardise_like(self, values: pd.DataFrame, regions: list[str], directions: dict[str, int]) -> Panel:
-        """Panel for other areas (wijk, focus area, ...) on this panel's per-year standardisation."""
-        zs = [
-            apply_standardisation(
-                _year_frame(values, y, regions, self.indicators), loc, sd, directions
-            ).to_numpy(dtype=float)
-            for y, loc, sd in zip(self.years, self.locs, self.scales, strict=True)
-        ]
-        return Panel(np.stack(zs), self.years, regions, self.indicators, self.locs, self.scales)
+    weights: pd.Series  # configured weights of all axis indicators (also those without data)
+    z: dict[str, np.ndarray]
+    z_lo: dict[str, np.ndarray]
+    z_hi: dict[str, np.ndarray]
 
 
-def build_panel(
+def build_axis_panel(
     values: pd.DataFrame,
-    weights: pd.Series,
-    cfg: IndexConfig,
+    hh: pd.Series,
+    cfg: ResilienceConfig,
+    axis: str,
     years: list[int],
+    regions: list[str],
     national: pd.DataFrame | None = None,
-    regions: list[str] | None = None,
-) -> Panel:
-    """``values``: rows (region_code, year), columns indicators. Standardised year by year, so the
-    trend measures a buurt's position *relative to the municipality* (rising concentration)."""
-    inds = [i for i in cfg.indicators if i in values.columns]
-    regions = sorted(regions if regions is not None else values.index.get_level_values(0).unique())
-    zs, locs, scales = [], [], []
+    bounds: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+) -> AxisPanel:
+    """``values``: (region_code, year) x indicator; ``national``: year x indicator (NL values);
+    ``bounds``: indicator -> (lower, upper) pivots shaped like ``values``."""
+    dirs = cfg.directions(axis)
+    inds = list(dirs)
+    sign = pd.Series(dirs).reindex(inds).to_numpy(dtype=float)
+    z = {r: [] for r in REFERENCES}
+    zl = {r: [] for r in REFERENCES}
+    zh = {r: [] for r in REFERENCES}
     for y in years:
-        nat = None
-        if national is not None and cfg.reference == "nederland" and y in national.index:
-            nat = national.loc[y]
-        z, loc, scale = standardise(_year_frame(values, y, regions, inds), weights, cfg.directions, nat)
-        zs.append(z.to_numpy(dtype=float))
-        locs.append(loc)
-        scales.append(scale)
-    return Panel(np.stack(zs), np.array(years), regions, inds, locs, scales)
+        x = year_frame(values, y, regions, inds)
+        mean, sd = weighted_stats(x, hh)
+        nat = (
+            national.loc[y].reindex(inds)
+            if national is not None and y in national.index
+            else pd.Series(np.nan, index=inds)
+        )
+        lo_x = pd.DataFrame(np.nan, index=regions, columns=inds)
+        hi_x = lo_x.copy()
+        for ind, (lo, hi) in (bounds or {}).items():
+            if ind in inds:
+                lo_x[ind] = year_frame(lo, y, regions, [ind])[ind]
+                hi_x[ind] = year_frame(hi, y, regions, [ind])[ind]
+        for ref, loc in (("gemeente", mean), ("nederland", nat)):
+            for frame, out in ((x, z), (lo_x, zl), (hi_x, zh)):
+                out[ref].append(((frame - loc) / sd).to_numpy(dtype=float) * sign)
+    return AxisPanel(
+        axis=axis,
+        years=np.array(years),
+        regions=list(regions),
+        indicators=inds,
+        weights=cfg.weights(axis),
+        z={r: np.stack(v) for r, v in z.items()},
+        z_lo={r: np.stack(v) for r, v in zl.items()},
+        z_hi={r: np.stack(v) for r, v in zh.items()},
+    )
 
 
-def score_panel(
-    panel: Panel,
-    w: pd.Series,
-    cfg: IndexConfig,
-    mask: np.ndarray | None = None,
-    base_w: pd.Series | None = None,
-) -> dict[str, np.ndarray]:
-    """Level, change, index and coverage for every region of the panel.
+def last_available(z: np.ndarray) -> np.ndarray:
+    """Per region and indicator, the z of the latest year (axis 0) that has one."""
+    out = np.full(z.shape[1:], np.nan)
+    for t in range(z.shape[0]):
+        out = np.where(np.isnan(z[t]), out, z[t])
+    return out
 
-    Coverage is the available share of the *configured* total weight, so an indicator that is
-    absent from the data lowers coverage rather than silently reweighting the rest.
+
+def slope_change(z: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """OLS slope of z over ``years`` (axis 0) times (window length - 1), per region and indicator.
+
+    Needs at least three years with a value; otherwise NaN (no trend from one or two points).
+    A positive result means the value rose relative to the reference.
     """
-    wv = w.reindex(panel.indicators).fillna(0.0).to_numpy()
-    total = float(cfg.effective_weights().sum())
-    z = panel.z if mask is None else np.where(mask[None, None, :], panel.z, np.nan)
-    levels = np.stack([composite(z[t], wv)[0] for t in range(z.shape[0])])
-    level, _ = composite(z[-1], wv)
-    bw = wv if base_w is None else base_w.reindex(panel.indicators).fillna(0.0).to_numpy()
-    coverage = (~np.isnan(z[-1])).astype(float) @ bw / total
-    change = trend_change(levels, panel.years)
-    index = level + cfg.trend_weight * np.nan_to_num(change, nan=0.0)
-    index = np.where(coverage >= cfg.min_coverage, index, np.nan)
-    return {"level_score": level, "change": change, "index": index, "coverage": coverage}
+    ok = ~np.isnan(z)
+    n = ok.sum(axis=0)
+    shape = (len(years),) + (1,) * (z.ndim - 1)
+    t = np.broadcast_to(years.reshape(shape).astype(float), z.shape)
+    tm = np.where(ok, t, 0).sum(0) / np.maximum(n, 1)
+    ym = np.where(ok, z, 0).sum(0) / np.maximum(n, 1)
+    sxy = np.where(ok, (t - tm) * (z - ym), 0).sum(0)
+    sxx = np.where(ok, (t - tm) ** 2, 0).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where((n >= 3) & (sxx > 0), sxy / np.where(sxx > 0, sxx, 1.0), np.nan)
+    return slope * (len(years) - 1)
 
 
-def contributions(panel: Panel, w: pd.Series) -> pd.DataFrame:
-    """Per region and indicator: aligned z of the final year and its share of the level score."""
-    wv = w.reindex(panel.indicators).fillna(0.0)
-    z = pd.DataFrame(panel.z[-1], index=panel.regions, columns=panel.indicators)
-    avail_w = z.notna().mul(wv, axis=1).sum(axis=1)
-    contrib = z.mul(wv, axis=1).div(avail_w.replace(0, np.nan), axis=0)
-    out = z.stack(future_stack=True).rename("z").to_frame()
-    out["weight"] = np.tile(wv.to_numpy(), len(panel.regions))
-    out["contribution"] = contrib.stack(future_stack=True)
-    return out.rename_axis(["region_code", "indicator"]).reset_index()
+def weighted_axis(per_ind: np.ndarray, w: np.ndarray, total: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean over available indicators (last axis) and the available share of ``total``."""
+    avail = ~np.isnan(per_ind)
+    num = np.where(avail, per_ind, 0.0) @ w
+    den = avail.astype(float) @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return score, den / total if total > 0 else np.zeros_like(den)
+
+
+def axis_scores(
+    panel: AxisPanel,
+    ref: str,
+    min_coverage: float,
+    weights: pd.Series | None = None,
+    mask: np.ndarray | None = None,
+    z: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Level, change and their coverage for every region of the panel against ``ref``.
+
+    Coverage is the available share of the *configured* axis weight, so an indicator absent from
+    the data lowers coverage rather than silently reweighting the rest.
+    """
+    w0 = panel.weights.reindex(panel.indicators).fillna(0.0)
+    w = (w0 if weights is None else weights.reindex(panel.indicators).fillna(0.0)).to_numpy()
+    zz = panel.z[ref] if z is None else z
+    total = float(w0.sum())
+    # coverage: what the data hold, against the configured weights (a sensitivity draw that leaves
+    # an indicator out changes the score, not whether the area can be scored)
+    lvl_ind, chg_ind = last_available(zz), slope_change(zz, panel.years)
+    _, cov_l = weighted_axis(lvl_ind, w0.to_numpy(), total)
+    _, cov_c = weighted_axis(chg_ind, w0.to_numpy(), total)
+    if mask is not None:
+        lvl_ind = np.where(mask[None, :], lvl_ind, np.nan)
+        chg_ind = np.where(mask[None, :], chg_ind, np.nan)
+    level, _ = weighted_axis(lvl_ind, w, total)
+    change, _ = weighted_axis(chg_ind, w, total)
+    return {
+        "niveau": np.where(cov_l >= min_coverage, level, np.nan),
+        "trend": np.where(cov_c >= min_coverage, change, np.nan),
+        "dekking": cov_l,
+        "dekking_trend": cov_c,
+    }
+
+
+def level_class(level: np.ndarray, t: float) -> np.ndarray:
+    level = np.asarray(level, dtype=float)
+    out = np.where(level >= t, "hoog", np.where(level <= -t, "laag", "gemiddeld")).astype(object)
+    out[np.isnan(level)] = "onvoldoende data"
+    return out
+
+
+def trend_class(change: np.ndarray, t: float) -> np.ndarray:
+    change = np.asarray(change, dtype=float)
+    out = np.where(change >= t, "stijgend", np.where(change <= -t, "dalend", "stabiel")).astype(object)
+    out[np.isnan(change)] = "onvoldoende data"
+    return out
+
+
+def flags(a_lvl, a_chg, b_lvl, b_chg, t_level: float, t_change: float) -> dict[str, np.ndarray]:
+    """The four adverse conditions (NaN never counts as adverse)."""
+    with np.errstate(invalid="ignore"):
+        return {
+            "A hoog": np.nan_to_num(np.asarray(a_lvl, float), nan=-np.inf) >= t_level,
+            "A stijgend": np.nan_to_num(np.asarray(a_chg, float), nan=-np.inf) >= t_change,
+            "B laag": np.nan_to_num(np.asarray(b_lvl, float), nan=np.inf) <= -t_level,
+            "B dalend": np.nan_to_num(np.asarray(b_chg, float), nan=np.inf) <= -t_change,
+        }
+
+
+def signal(a_lvl, a_chg, b_lvl, b_chg, t_level: float, t_change: float) -> np.ndarray:
+    """'signaal' = A hoog AND (A stijgend OR B laag OR B dalend); 'aandacht' = some adverse
+    condition but not that combination; 'onvoldoende data' = no A level."""
+    f = flags(a_lvl, a_chg, b_lvl, b_chg, t_level, t_change)
+    focus = f["A hoog"] & (f["A stijgend"] | f["B laag"] | f["B dalend"])
+    anyf = f["A hoog"] | f["A stijgend"] | f["B laag"] | f["B dalend"]
+    out = np.where(focus, "signaal", np.where(anyf, "aandacht", "geen signaal")).astype(object)
+    out[np.isnan(np.asarray(a_lvl, float))] = "onvoldoende data"
+    return out
+
+
+def signal_reason(a_lvl, a_chg, b_lvl, b_chg, t_level: float, t_change: float) -> list[str]:
+    f = flags(a_lvl, a_chg, b_lvl, b_chg, t_level, t_change)
+    names = list(f)
+    stacked = np.stack([f[k] for k in names], axis=-1)
+    return ["; ".join(n for n, on in zip(names, row, strict=True) if on) for row in stacked]
+
+
+def contributions(panel: AxisPanel, ref: str = "gemeente") -> pd.DataFrame:
+    """Per region and indicator: z in its latest year, its change, weight and share of the level."""
+    zz = panel.z[ref]
+    lvl = pd.DataFrame(last_available(zz), index=panel.regions, columns=panel.indicators)
+    chg = pd.DataFrame(slope_change(zz, panel.years), index=panel.regions, columns=panel.indicators)
+    w = panel.weights.reindex(panel.indicators).fillna(0.0)
+    avail_w = lvl.notna().mul(w, axis=1).sum(axis=1)
+    share = lvl.mul(w, axis=1).div(avail_w.replace(0, np.nan), axis=0)
+    out = lvl.stack(future_stack=True).rename("z").to_frame()
+    out["z_trend"] = chg.stack(future_stack=True)
+    out["gewicht"] = np.tile(w.to_numpy(), len(panel.regions))
+    out["bijdrage"] = share.stack(future_stack=True)
+    out = out.rename_axis(["region_code", "indicator"]).reset_index()
+    out.insert(1, "as", panel.axis)
+    return out

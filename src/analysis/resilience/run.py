@@ -6,9 +6,10 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from analysis.config import Paths, settings
-from analysis.figures import KLASSE_KLEUR, finish, save, sources_of
+from analysis.figures import SIGNAAL_KLEUR, finish, save, sources_of
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 from analysis.resilience.analysis import (
@@ -17,7 +18,8 @@ from analysis.resilience.analysis import (
     sensitivity,
     validate_against_focus,
 )
-from analysis.resilience.index import IndexConfig
+from analysis.resilience.config import load_config
+from analysis.resilience.national import kwb_placement, lbm2_placement
 
 
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
@@ -26,100 +28,149 @@ def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
     ]
     return (
         sources_of(rows) + "; kaart: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK); "
-        "index: analysis.resilience (docs/methode_veerkracht.md)"
+        "signaal: analysis.resilience (docs/methode_veerkracht.md)"
     )
 
 
 def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -> plt.Figure:
     b = regions[regions["level"] == "buurt"].merge(
-        res.scores[["region_code", "index", "klasse"]], on="region_code", how="left"
+        res.scores[["region_code", "signaal", "A_niveau_gemeente"]], on="region_code", how="left"
     )
     focus = regions[regions["level"] == "focusgebied"]
+    focus = focus[focus["region_code"] != "FG00"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.4))
     b.plot(
-        column="index",
-        cmap="RdYlGn_r",
+        column="A_niveau_gemeente",
+        cmap="PuOr_r",
         ax=axes[0],
         legend=True,
-        vmin=-2,
-        vmax=2,
-        missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "geen score (klein of geen data)"},
-        legend_kwds={"label": "veerkrachtindex (hoger = kwetsbaarder)", "shrink": 0.6},
+        vmin=-2.5,
+        vmax=2.5,
+        missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "geen score"},
+        legend_kwds={"label": "as A: concentratie lage zelfredzaamheid (SD t.o.v. gemeente)", "shrink": 0.6},
     )
-    b.assign(kleur=b["klasse"].map(KLASSE_KLEUR).fillna("#eeeeee")).plot(
-        color=b["klasse"].map(KLASSE_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3
+    b.plot(
+        color=b["signaal"].map(SIGNAAL_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3
     )
-    for ax, title in zip(axes, [f"Veerkrachtindex {res.year}", f"Signaalklasse {res.year}"], strict=True):
+    titles = [f"As A, niveau {res.year}", f"Signaal {res.year} (t.o.v. gemeente)"]
+    for ax, title in zip(axes, titles, strict=True):
         focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
         ax.set_title(title)
         ax.set_axis_off()
-    from matplotlib.patches import Patch
-
-    handles = [Patch(color=c, label=k) for k, c in KLASSE_KLEUR.items()]
+    handles = [Patch(color=c, label=k) for k, c in SIGNAAL_KLEUR.items()]
     handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
     axes[1].legend(handles=handles, loc="lower left", fontsize=8)
     return finish(fig, caption, res.synthetic)
 
 
-def ranked_figure(res: ResilienceResult, sens: pd.DataFrame, caption: str) -> plt.Figure:
-    d = res.scores[res.scores["level"] == "buurt"].merge(sens, on="region_code")
-    d = d.dropna(subset=["index"]).sort_values("index", ascending=True)
-    fig, ax = plt.subplots(figsize=(8, max(6, 0.17 * len(d))))
-    y = np.arange(len(d))
-    ax.hlines(
-        y,
-        d["index_p05"],
-        d["index_p95"],
-        color="#999",
-        linewidth=2,
-        label="5-95% over gewichten en indicatorsets",
+def quadrant_figure(res: ResilienceResult, caption: str, t_level: float) -> plt.Figure:
+    d = res.scores[res.scores["level"] == "buurt"].dropna(subset=["A_niveau_gemeente", "B_niveau_gemeente"])
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    for k, g in d.groupby("signaal"):
+        ax.scatter(
+            g["A_niveau_gemeente"],
+            g["B_niveau_gemeente"],
+            c=SIGNAAL_KLEUR.get(k, "#999"),
+            edgecolor="#333",
+            linewidth=0.4,
+            s=40,
+            label=k,
+        )
+    focus = d[d["focusgebied"].notna()]
+    ax.scatter(
+        focus["A_niveau_gemeente"],
+        focus["B_niveau_gemeente"],
+        facecolor="none",
+        edgecolor="black",
+        s=110,
+        linewidth=1.0,
+        label="focusbuurt (programma)",
     )
-    ax.scatter(d["index"], y, c=d["klasse"].map(KLASSE_KLEUR), zorder=3, s=22, label="basisindex")
-    labels = [
-        f"{n}{' *' if isinstance(f, str) else ''}" for n, f in zip(d["name"], d["focusgebied"], strict=True)
-    ]
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.axvline(res.scores.attrs.get("rood", 1.0), color=KLASSE_KLEUR["rood"], linestyle="--", linewidth=1)
-    ax.set_xlabel("veerkrachtindex (hoger = kwetsbaarder); * = focusbuurt")
-    ax.set_title(f"Buurten gerangschikt, {res.year}")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.axvline(t_level, color="#b2182b", linestyle="--", linewidth=1)
+    ax.axhline(-t_level, color="#b2182b", linestyle="--", linewidth=1)
+    ax.set_xlabel("As A: concentratie lage zelfredzaamheid (hoger = meer)")
+    ax.set_ylabel("As B: uitkomst leefbaarheid en veiligheid (hoger = beter)")
+    ax.set_title(f"Buurten op twee assen, {res.year} (SD t.o.v. gemeente)")
+    ax.legend(fontsize=8, loc="upper right")
     return finish(fig, caption, res.synthetic)
 
 
+def national_figure(levels: pd.DataFrame) -> plt.Figure:
+    k = levels[(levels["level"] == "wijk") & (levels["maat"] == "klasse (1-9)")]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2))
+    for name, g in k.groupby("name"):
+        axes[0].plot(g["year"], g["percentiel_nl"], marker="o", label=name)
+    axes[0].set_ylim(0, 100)
+    axes[0].set_ylabel("percentiel onder alle NL-wijken (hoger = beter)")
+    axes[0].set_title("Leefbaarometer 2.0-klasse, 2002-2016")
+    axes[0].legend(fontsize=7)
+    s = levels[
+        (levels["level"] == "wijk") & (levels["maat"].str.startswith("score")) & (levels["year"] == 2016)
+    ]
+    s = s[s["dimensie"] != "totaal"]
+    heat = s.pivot_table(index="name", columns="dimensie", values="percentiel_nl")
+    im = axes[1].imshow(heat.to_numpy(), cmap="RdBu", vmin=0, vmax=100, aspect="auto")
+    axes[1].set_yticks(np.arange(len(heat.index)), heat.index, fontsize=8)
+    axes[1].set_xticks(np.arange(len(heat.columns)), heat.columns, rotation=30, ha="right", fontsize=8)
+    for (i, j), v in np.ndenumerate(heat.to_numpy()):
+        axes[1].text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7)
+    axes[1].grid(False)
+    axes[1].set_title("Percentiel per dimensie, 2016")
+    fig.colorbar(im, ax=axes[1], shrink=0.7)
+    caption = (
+        "Leefbaarometer 2.0 meting 2016 (Ministerie van BZK), alle NL-wijken; herkomst: snapshot "
+        "(echte cijfers, geen synthetische invoer). Dimensie 'bewoners' niet gebruikt."
+    )
+    return finish(fig, caption, synthetic=False)
+
+
 def run(paths: Paths, n_sim: int | None = None) -> dict:
-    cfg = IndexConfig.load()
+    cfg = load_config()
     ind, regions = load_indicators(paths), load_regions(paths)
-    res = compute(ind, regions, cfg, int(settings()["min_inwoners"]), settings()["gemeente"]["code"])
-    res.scores.attrs["rood"] = cfg.rood
+    gemeente = settings()["gemeente"]["code"]
+    res = compute(ind, regions, cfg, int(settings()["min_inwoners"]), gemeente)
     metrics, disagreements = validate_against_focus(res)
     sens, sens_summary = sensitivity(res, cfg, n_sim)
+    scores = res.scores.merge(
+        sens[["region_code", "p_signaal", "robuustheid", "onzekerheid_door"]], on="region_code", how="left"
+    )
+    lv, tr = lbm2_placement(paths.snapshot, gemeente)
+    kwb = kwb_placement(paths.snapshot, gemeente)
+
     out = paths.outputs / "resilience"
     out.mkdir(parents=True, exist_ok=True)
-    write_table(out / "scores", res.scores)
-    write_table(
-        out / "klassen",
-        res.scores[
-            ["region_code", "name", "level", "focusgebied", "year", "index", "klasse", "synthetic_inputs"]
-        ],
-    )
+    write_table(out / "scores", scores)
+    write_table(out / "samenstelling", res.composition.assign(synthetic_inputs=res.synthetic))
     write_table(out / "bijdragen", res.contributions.assign(synthetic_inputs=res.synthetic))
+    write_table(out / "context", res.context)
     write_table(out / "uitgesloten", res.excluded.assign(synthetic_inputs=res.synthetic))
     write_table(out / "validatie_verschillen", disagreements)
     write_table(out / "gevoeligheid", sens)
+    write_table(out / "nationaal_lbm2_niveau", lv)
+    write_table(out / "nationaal_lbm2_trend", tr)
+    write_table(out / "nationaal_kwb", kwb)
     write_json(
         out / "validatie.json",
         {
-            **metrics,
+            **{k: (float(v) if isinstance(v, np.floating) else v) for k, v in metrics.items()},
             "indicators_used": res.indicators_used,
             "indicators_missing": res.indicators_missing,
+            "context_indicators": list(cfg.context),
             "sensitivity": sens_summary,
             "years": res.years,
+            "nationaal": {
+                "bron": "Leefbaarometer 2.0 meting 2016 (BZK); CBS 83487NED/83765NED (KWB 2016/2017)",
+                "origin": "snapshot",
+                "synthetic": False,
+                "n_wijken_nl_2016": int(lv.loc[(lv["level"] == "wijk") & (lv["year"] == 2016), "n_nl"].max()),
+            },
         },
     )
     caption = _caption(ind, res)
-    save(map_figure(regions, res, caption), out / "kaart_index_klasse.png")
-    save(ranked_figure(res, sens, caption), out / "rangorde_onzekerheid.png")
-    n_scored = int(res.scores.loc[res.scores["level"] == "buurt", "index"].notna().sum())
+    save(map_figure(regions, res, caption), out / "kaart_signaal.png")
+    save(quadrant_figure(res, caption, cfg.thresholds.level), out / "assen_buurten.png")
+    save(national_figure(lv), out / "nationaal_lbm2.png")
+    n_scored = int((res.scores.loc[res.scores["level"] == "buurt", "signaal"] != "onvoldoende data").sum())
     return {
         "dir": out,
         "n_scored": n_scored,

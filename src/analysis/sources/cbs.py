@@ -228,7 +228,11 @@ def derive_rates(long: pd.DataFrame) -> pd.DataFrame:
     """Per-1,000 rates from counts and inhabitants of the same region and year (same source)."""
     out = [long]
     wide = long.pivot_table(index=["region_code", "year"], columns="indicator", values="value")
-    for count, rate in (("bijstand_personen", "bijstand_per_1000"), ("misdrijven", "misdrijven_per_1000")):
+    for count, rate in (
+        ("bijstand_personen", "bijstand_per_1000"),
+        ("ao_personen", "ao_per_1000"),
+        ("misdrijven", "misdrijven_per_1000"),
+    ):
         if count in wide and "inwoners" in wide:
             r = (wide[count] / wide["inwoners"] * 1000).dropna()
             if r.empty:

@@ -45,6 +45,13 @@ RECIPES: dict[str, tuple[float, float, float, float, float]] = {
     "lbm_veiligheid": (0.00, -0.035, 0.010, -0.5, 0.5),
     "lbm_sociaal": (0.00, -0.030, 0.008, -0.5, 0.5),
 }
+# Added for resilience v2 (axis A). Their noise comes from a second seeded stream, so the values of
+# the indicators above stay exactly as they were.
+EXTRA_RECIPES: dict[str, tuple[float, float, float, float, float]] = {
+    "ao_per_1000": (55.0, 14.0, 5.0, 0.0, 250.0),
+    "wmo_per_1000": (70.0, 18.0, 8.0, 0.0, 300.0),
+    "jeugdzorg_pct": (10.0, 2.5, 1.0, 0.0, 40.0),
+}
 UNITS = {
     "ses_woa": "score",
     "ses_woa_welvaart": "score",
@@ -53,6 +60,9 @@ UNITS = {
     "laag_inkomen_pct": "%",
     "sociaal_minimum_pct": "%",
     "bijstand_per_1000": "per 1000",
+    "ao_per_1000": "per 1000",
+    "wmo_per_1000": "per 1000",
+    "jeugdzorg_pct": "%",
     "corporatie_pct": "%",
     "woz": "x 1.000 euro",
     "eenouder_pct": "%",
@@ -91,6 +101,7 @@ def generate(
     ``min_inwoners`` can be planted, and buurten without inhabitants get no values.
     """
     rng = np.random.default_rng(seed)
+    rng_extra = np.random.default_rng([seed, 1])
     b = buurten[["buurtcode", "inwoners"]].sort_values("buurtcode").reset_index(drop=True)
     inhabited = b[b["inwoners"].fillna(0) > 0].reset_index(drop=True)
     residential = inhabited.index[inhabited["inwoners"] >= min_inwoners].to_numpy()
@@ -111,6 +122,8 @@ def generate(
         vals: dict[str, np.ndarray] = {}
         for ind, (lvl, slope, sd, lo, hi) in RECIPES.items():
             vals[ind] = np.clip(lvl + slope * v + rng.normal(0.0, sd, n), lo, hi)
+        for ind, (lvl, slope, sd, lo, hi) in EXTRA_RECIPES.items():
+            vals[ind] = np.clip(lvl + slope * v + rng_extra.normal(0.0, sd, n), lo, hi)
         vals["ses_woa"] = vals["ses_woa_welvaart"] + vals["ses_woa_opleiding"] + vals["ses_woa_arbeid"]
         lbm_dims = ["lbm_fysiek", "lbm_woningen", "lbm_voorzieningen", "lbm_veiligheid", "lbm_sociaal"]
         vals["lbm_score"] = LBM_BASE + sum(vals[d] for d in lbm_dims)
@@ -119,7 +132,7 @@ def generate(
         frame["year"] = int(year)
         rows.append(frame)
         # national reference: the indicator at v = 0 (no noise); SES-WOA and LBM deviations are 0
-        nat = {ind: lvl for ind, (lvl, *_rest) in RECIPES.items()}
+        nat = {ind: lvl for ind, (lvl, *_rest) in {**RECIPES, **EXTRA_RECIPES}.items()}
         nat["ses_woa"] = nat["ses_woa_welvaart"] + nat["ses_woa_opleiding"] + nat["ses_woa_arbeid"]
         nat["lbm_score"] = LBM_BASE + sum(nat[d] for d in lbm_dims)
         rows.append(pd.DataFrame([{**nat, "region_code": national_code, "year": int(year)}]))
