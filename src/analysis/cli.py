@@ -70,6 +70,10 @@ def cmd_goals(args: argparse.Namespace) -> int:
 
     out = run(default_paths())
     print(f"goals: {out['n_goals']} doelen, {out['n_measurable']} meetbaar -> {out['dir']}")
+    for kind in ("echt", "synthetisch"):  # never one total that mixes real and synthetic series
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(out["status_counts"][kind].items()))
+        print(f"  status op {kind}e reeksen: {counts or 'geen'}")
+    print(f"  zonder gegevens: {out['status_counts']['zonder_gegevens']} doel-gebiedcombinaties")
     _say_synthetic(out["synthetic_indicators"])
     return 0
 

@@ -7,7 +7,7 @@ import pandas as pd
 from analysis.config import Paths
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number
 from analysis.factsheets.page import page
-from analysis.figures import KLASSE_KLEUR, sources_of
+from analysis.figures import SIGNAAL_KLEUR, sources_of
 from analysis.io import write_text
 
 SORT_JS = """
@@ -59,6 +59,8 @@ KLASSE_UITLEG = {
 }
 # resilience v2 signal classes -> the map/badge colour keys above
 SIGNAAL_KLASSE = {"signaal": "rood", "aandacht": "oranje", "geen signaal": "groen"}
+# map fill per colour key: the v2 palette ("geen signaal" is neutral light blue, not "good" green)
+KLASSE_KLEUR = {k: SIGNAAL_KLEUR[v] for v, k in SIGNAAL_KLASSE.items()}
 
 
 def _legend() -> str:

@@ -63,7 +63,10 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
     from analysis.processed.build import load_regions
 
     pkg = Path(__file__).resolve().parents[1]
-    code_files = sorted((pkg / "factsheets").glob("*.py")) + [pkg / "figures.py", pkg / "goals" / "run.py"]
+    code_files = sorted((pkg / "factsheets").glob("*.py")) + [
+        pkg / "figures.py",
+        *sorted((pkg / "goals").glob("*.py")),
+    ]
     tables = [
         paths.indicators,
         paths.outputs / "resilience" / "scores.parquet",

@@ -180,7 +180,7 @@ def warm_up(paden: dict[str, str] | None = None) -> None:
     ctx = load_context(_paths(paden))
     _locator_axes(ctx)
     _goal_catalog()
-    import analysis.goals.run  # noqa: F401  (fan charts)
+    import analysis.goals.figures  # noqa: F401  (fan charts)
 
     plt.close("all")
 
@@ -341,12 +341,23 @@ class Sheet:
         elif self.focus:
             parts.append(f"Deze buurt hoort bij focusgebied {esc(self.reg.loc[self.focus, 'name'])}.")
         if self.goal_rows is not None and len(self.goal_rows):
-            counts = self.goal_rows["status"].value_counts()
-            on = int(counts.get("op koers", 0))
-            meas = int(counts.drop(labels=["niet meetbaar", "onvoldoende data"], errors="ignore").sum())
-            parts.append(f"Van de {meas} doelen met een prognose voor dit gebied zijn er {on} op koers.")
+            parts.append(self._goal_counts())
         synth = f" {SYNTH_BADGE}" if self.has_synthetic else ""
         return f'<p class="summary">{" ".join(parts)}{synth}</p>'
+
+    def _goal_counts(self) -> str:
+        """Goal statuses counted with real and synthetic series apart (never one mixed total)."""
+        g = self.goal_rows
+        g = g[~g["status"].isin(["niet meetbaar", "onvoldoende data"])]
+        synth = g["synthetic"].fillna(False).astype(bool)
+        out = []
+        for label, part in (("echte", g[~synth]), ("synthetische", g[synth])):
+            if len(part):
+                on = int((part["status"] == "op koers").sum())
+                out.append(f"{len(part)} op {label} reeksen, waarvan {on} op koers")
+        if not out:
+            return "Voor dit gebied heeft geen doel genoeg gegevens voor een prognose."
+        return "Doelen met een prognose voor dit gebied: " + "; ".join(out) + "."
 
     def kerncijfers(self) -> str:
         names = {c: self.name_of(c) for c in self.compare}
@@ -540,6 +551,8 @@ class Sheet:
         return "<section><h2>Veerkracht</h2>" + "".join(lines) + "</section>"
 
     def doelen(self) -> str:
+        from analysis.goals.forecast import TREND_LABEL
+
         if self.goal_rows is None:
             return (
                 "<section><h2>Programmadoelen</h2><p>Nog geen doelanalyse beschikbaar "
@@ -557,12 +570,17 @@ class Sheet:
             )
         rows = []
         for r in g.itertuples():
-            p = "n.b." if pd.isna(r.p_gehaald) else f"{nl_number(100 * r.p_gehaald, 0)}%"
+            band = getattr(r, "kans_band", None)
+            p = "n.b." if band is None or pd.isna(band) else esc(band)
             unit = self.catalog[r.indicator]["unit"] if r.indicator in self.catalog else ""
-            if pd.notna(r.prognose):
+            if pd.notna(r.prognose) and pd.notna(r.lo80):
+                ext = " <em>extrapolatie</em>" if getattr(r, "interval_soort", None) == "extrapolatie" else ""
                 prog = (
-                    f"{fmt_value(r.prognose, unit)} ({fmt_value(r.lo80, unit)} tot {fmt_value(r.hi80, unit)})"
+                    f"{fmt_value(r.prognose, unit)} ({fmt_value(r.lo80, unit)} tot "
+                    f"{fmt_value(r.hi80, unit)}){ext}"
                 )
+            elif pd.notna(r.prognose):
+                prog = f"{fmt_value(r.prognose, unit)} (waargenomen)"
             else:
                 prog = "n.b."
             target = "n.b." if pd.isna(r.doelwaarde_berekend) else fmt_value(r.doelwaarde_berekend, unit)
@@ -572,14 +590,85 @@ class Sheet:
             rows.append(
                 f"<tr><td>{esc(r.doel_id)}</td><td>{esc(r.tekst)}</td><td>{esc(r.gebied)}</td>"
                 f"<td>{badge(r.status, STATUS_KIND.get(r.status, 'grijs'))} {mark}</td><td>{p}</td>"
-                f"<td>{prog}</td><td>{target}</td></tr>"
+                f"<td>{prog}</td><td>{target}</td><td>{self._pace_cell(r, unit)}</td></tr>"
             )
         table = (
             "<div class='scroll'><table class='doelen'><thead><tr><th>Doel</th><th>Tekst</th>"
-            "<th>Gebied</th><th>Status</th><th>Kans gehaald</th><th>Prognose doeljaar (80%)</th>"
-            f"<th>Doelwaarde</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+            "<th>Gebied</th><th>Status</th><th>Kans gehaald*</th><th>Prognose doeljaar (80%)</th>"
+            f"<th>Doelwaarde</th><th>Tempo per jaar: nodig / gezien</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<p class='note'>* {esc(TREND_LABEL)}; alleen in banden (&lt; 5%, 5–30%, 30–70%, &gt; 70%). "
+            "<em>extrapolatie</em>: het doeljaar ligt verder weg dan de 6 jaar waarop de intervallen "
+            "getoetst zijn; lees dan de scenario's. "
+            "<a href='methode/methode_prognoses.html'>Methode prognoses</a>. "
+            + csv_download(
+                self._goal_records(g), f"doelen-{self.code.lower()}.csv", "Download de doelen als CSV"
+            )
+            + "</p>"
         )
-        return f"<section><h2>Programmadoelen</h2>{note}{table}{self._fan()}</section>"
+        return f"<section><h2>Programmadoelen</h2>{note}{table}{self._scenarios(g)}{self._fan()}</section>"
+
+    @staticmethod
+    def _goal_records(g: pd.DataFrame) -> pd.DataFrame:
+        """The goal table as shown, for the CSV download (P(met) only as its band, with its meaning)."""
+        cols = {
+            "doel_id": "doel",
+            "gebied": "gebied",
+            "status": "status",
+            "kans_band": "kans_gehaald",
+            "kans_betekenis": "betekenis_kans",
+            "doeljaar": "doeljaar",
+            "prognose": "prognose",
+            "lo80": "interval80_laag",
+            "hi80": "interval80_hoog",
+            "interval_soort": "interval",
+            "doelwaarde_berekend": "doelwaarde",
+            "benodigd_tempo_pct": "benodigd_tempo_pct_per_jaar",
+            "waargenomen_tempo_pct": "waargenomen_tempo_pct_per_jaar",
+            "bron": "bron",
+        }
+        out = g[[c for c in cols if c in g]].rename(columns=cols)
+        out.insert(3, "herkomst", np.where(g["synthetic"].fillna(False).astype(bool), "synthetisch", "echt"))
+        return out
+
+    @staticmethod
+    def _pace_cell(r, unit: str) -> str:
+        need, seen = getattr(r, "benodigd_tempo_pct", None), getattr(r, "waargenomen_tempo_pct", None)
+        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
+            return f"{nl_number(need, 1)}% / {nl_number(seen, 1)}%"
+        need, seen = getattr(r, "benodigd_tempo", None), getattr(r, "waargenomen_tempo", None)
+        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
+            return f"{nl_number(need, 2)} / {nl_number(seen, 2)}"
+        return "n.b."
+
+    def _scenarios(self, g: pd.DataFrame) -> str:
+        """Pace and scenario sentences for the real-data goals with a horizon beyond the tested one."""
+        if "scenario_trend_zet_door" not in g:
+            return ""
+        items = []
+        for r in g[g["scenario_trend_zet_door"].notna()].itertuples():
+            if r.synthetic:
+                continue
+            unit = self.catalog[r.indicator]["unit"] if r.indicator in self.catalog else ""
+            pace = ""
+            if pd.notna(r.benodigd_tempo_pct) and pd.notna(r.snelste_paneltempo_pct):
+                pace = (
+                    f"Nodig is {nl_number(r.benodigd_tempo_pct, 2)}% per jaar tot {int(r.doeljaar)}; "
+                    f"waargenomen {nl_number(r.waargenomen_tempo_pct, 2)}% per jaar; de snelste "
+                    f"aanhoudende verandering in het paneel was {nl_number(r.snelste_paneltempo_pct, 2)}% "
+                    f"per jaar ({esc(r.paneltempo_bron)}). "
+                )
+            items.append(
+                f"<li><strong>{esc(r.doel_id)} {esc(r.gebied)}</strong>: {pace}Scenario's voor "
+                f"{int(r.doeljaar)}: trend zet door {fmt_value(r.scenario_trend_zet_door, unit)}, trend "
+                f"halveert {fmt_value(r.scenario_trend_halveert, unit)}, snelste verbetering in het paneel "
+                f"{fmt_value(r.scenario_beste_in_paneel, unit)}; doel "
+                f"{fmt_value(r.doelwaarde_berekend, unit)} "
+                f"(gehaald in scenario: {esc(r.scenarios_gehaald)}).</li>"
+            )
+        if not items:
+            return ""
+        return "<h3>Tempo en scenario's (echte reeksen)</h3><ul>" + "".join(items) + "</ul>"
 
     def _fan(self) -> str:
         if self.ctx.forecasts is None:
@@ -593,7 +682,7 @@ class Sheet:
         row = row[(row["doel_id"] == goal_id) & (row["region_code"] == region)]
         if fc.empty or row.empty:
             return ""
-        from analysis.goals.run import fan_chart
+        from analysis.goals.figures import fan_chart
 
         goal = _goal_catalog()[goal_id]
         r = row.iloc[0].to_dict()
@@ -609,8 +698,8 @@ class Sheet:
         alt = (
             f"Waaiergrafiek voor doel {goal_id} in {self.reg.loc[region, 'name']}: waarnemingen "
             f"{int(r['eerste_jaar'])}-{int(r['laatste_jaar'])}, prognose tot {goal.doeljaar} met 80%- en "
-            f"95%-intervallen en het doel; status {r['status']}, kans gehaald "
-            f"{nl_number(100 * r['p_gehaald'], 0)}%."
+            f"95%-intervallen ({r['interval_soort']}), scenario's en het doel; status {r['status']}, kans "
+            f"gehaald {r['kans_band']} ({r['kans_betekenis']})."
         )
         return figure_html(fig, alt, "Bron: " + str(r["bron"]))
 

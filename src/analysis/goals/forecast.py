@@ -1,237 +1,228 @@
-"""Forecasts for short annual series with honest intervals, and the target arithmetic.
+"""Point forecasts for short annual series, benchmarks, rolling-origin backtest and target arithmetic.
 
-Candidate models (all statsmodels):
+Candidates for the point forecast (``POINT_MODELS``):
 
-* ``lineair``: OLS linear trend on the year; t prediction intervals.
-* ``loglineair``: OLS linear trend on log(y) (counts, y > 0); intervals back-transformed, so the
-  point forecast is the median.
-* ``ets_gedempt``: additive-error ETS with a damped additive trend (needs >= 6 consecutive years).
+* ``naief``: the last value (random walk);
+* ``drift``: last value plus the average yearly change (first to last observation);
+* ``lineair``: OLS linear trend on the year;
+* ``loglineair``: OLS trend on log(y), back-transformed (the median); level series with y > 0 only,
+  never on a gap (parity goals);
+* ``naief_drift``: equal-weight combination of naive and drift.
 
-A series with fewer than ``min_points`` observations gets no forecast ("onvoldoende data"): we
-never extrapolate from one or two points.
+Uncertainty does not come from these models but from the panel calibration in
+:mod:`analysis.goals.calibration` (conformal quantiles of scaled errors per horizon). The two
+benchmarks naive and drift also carry their textbook t-intervals (``naief-t``, ``drift-t``), so every
+backtest table shows what a plain benchmark achieves next to the calibrated intervals.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 
-MODELS = ("lineair", "loglineair", "ets_gedempt")
-Z80 = stats.norm.ppf(0.9)
-
-
-@dataclass(frozen=True)
-class Forecast:
-    model: str
-    years: np.ndarray
-    mean: np.ndarray  # point forecast (median for loglineair)
-    lo80: np.ndarray
-    hi80: np.ndarray
-    lo95: np.ndarray
-    hi95: np.ndarray
-    loc: np.ndarray  # predictive distribution per year: loc + scale * t(df) [on log scale if log]
-    scale: np.ndarray
-    df: float
-    log: bool
-
-    def widen(self, k: float) -> Forecast:
-        """Intervals and predictive spread multiplied by ``k`` (empirical calibration)."""
-        if k == 1.0:
-            return self
-        scale = self.scale * k
-        dist = stats.t(self.df) if np.isfinite(self.df) else stats.norm
-        q80, q95 = dist.ppf(0.9), dist.ppf(0.975)
-        centre = np.log(self.mean) if self.log else self.mean
-        tf = np.exp if self.log else (lambda a: a)
-        return Forecast(
-            self.model,
-            self.years,
-            self.mean,
-            tf(centre - q80 * scale),
-            tf(centre + q80 * scale),
-            tf(centre - q95 * scale),
-            tf(centre + q95 * scale),
-            self.loc,
-            scale,
-            self.df,
-            self.log,
-        )
-
-    def prob_below(self, year: int, threshold: float) -> float:
-        """P(Y_year <= threshold) under the predictive distribution."""
-        i = int(np.searchsorted(self.years, year))
-        if i >= len(self.years) or self.years[i] != year:
-            raise ValueError(f"no forecast for {year}")
-        thr = threshold
-        if self.log:
-            if threshold <= 0:
-                return 0.0
-            thr = np.log(threshold)
-        loc, scale = self.loc[i], self.scale[i]
-        if scale <= 0 or not np.isfinite(scale):
-            return float(loc <= thr)
-        dist = stats.t(self.df) if np.isfinite(self.df) else stats.norm
-        return float(dist.cdf((thr - loc) / scale))
+POINT_MODELS = ("naief", "drift", "lineair", "loglineair", "naief_drift")
+LOG_MODELS = frozenset({"loglineair"})
+BENCHMARKS = ("naief", "drift")
 
 
-def _consecutive(years: np.ndarray) -> bool:
-    return len(years) > 1 and bool(np.all(np.diff(years) == 1))
+def _as_arrays(years, values) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(years, dtype=int), np.asarray(values, dtype=float)
 
 
-def _ols(years: np.ndarray, y: np.ndarray, future: np.ndarray, log: bool, name: str) -> Forecast:
-    yy = np.log(y) if log else y
-    X = sm.add_constant(years.astype(float) - years[0], has_constant="add")
-    Xf = sm.add_constant(future.astype(float) - years[0], has_constant="add")
-    if np.allclose(yy, yy[0]):
-        # constant series: no trend, no spread; the forecast is the constant, stated as such
-        c = np.full(len(future), yy[0])
-        out = np.exp(c) if log else c
-        return Forecast(name, future, out, out, out, out, out, c, np.zeros(len(future)), np.inf, log)
-    res = sm.OLS(yy, X).fit()
-    pred = res.get_prediction(Xf)
-    mean = pred.predicted_mean
-    se = np.sqrt(pred.se_mean**2 + res.scale)
-    df = float(res.df_resid)
-    q80, q95 = stats.t.ppf(0.9, df), stats.t.ppf(0.975, df)
-    tf = np.exp if log else (lambda a: a)
-    return Forecast(
-        name,
-        future,
-        tf(mean),
-        tf(mean - q80 * se),
-        tf(mean + q80 * se),
-        tf(mean - q95 * se),
-        tf(mean + q95 * se),
-        mean,
-        se,
-        df,
-        log,
-    )
+def yearly_changes(years, values) -> np.ndarray:
+    """First differences per year (a gap of g years divides the change by g)."""
+    years, y = _as_arrays(years, values)
+    return np.diff(y) / np.diff(years)
 
 
-def _ets(years: np.ndarray, y: np.ndarray, future: np.ndarray) -> Forecast:
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    h = int(future[-1] - years[-1])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        series = pd.Series(
-            y.astype(float), index=pd.period_range(str(int(years[0])), periods=len(y), freq="Y")
-        )
-        res = ETSModel(series, error="add", trend="add", damped_trend=True).fit(disp=False)
-        pred = res.get_prediction(start=len(y), end=len(y) + h - 1)
-        f80 = pred.summary_frame(alpha=0.2)
-        f95 = pred.summary_frame(alpha=0.05)
-    steps = (future - years[-1] - 1).astype(int)
-    mean = f80["mean"].to_numpy()[steps]
-    lo80, hi80 = f80["pi_lower"].to_numpy()[steps], f80["pi_upper"].to_numpy()[steps]
-    scale = (hi80 - lo80) / (2 * Z80)
-    return Forecast(
-        "ets_gedempt",
-        future,
-        mean,
-        lo80,
-        hi80,
-        f95["pi_lower"].to_numpy()[steps],
-        f95["pi_upper"].to_numpy()[steps],
-        mean,
-        scale,
-        np.inf,
-        False,
-    )
+def series_scale(years, values) -> float:
+    """Per-series scale for errors: SD of the yearly first differences (nan with < 3 points)."""
+    d = yearly_changes(years, values)
+    return float(np.std(d, ddof=1)) if len(d) >= 2 else float("nan")
 
 
-def fit_forecast(years, values, future, model: str) -> Forecast | None:
-    """Fit ``model`` on (years, values) and forecast ``future`` years; None if not applicable."""
-    years = np.asarray(years, dtype=int)
-    y = np.asarray(values, dtype=float)
+def mase_scale(years, values) -> float:
+    """MASE denominator: mean absolute yearly change in the training window (non-seasonal)."""
+    d = yearly_changes(years, values)
+    return float(np.mean(np.abs(d))) if len(d) else float("nan")
+
+
+def point_forecast(years, values, future, model: str, gap: bool = False) -> np.ndarray | None:
+    """Point forecast of ``model`` for the years in ``future``; None when the model does not apply.
+
+    ``gap=True`` marks a parity gap (focus area minus municipality): a log model is refused there,
+    because a gap can be zero or negative and its sign is the whole point.
+    """
+    years, y = _as_arrays(years, values)
     future = np.asarray(future, dtype=int)
-    if model == "lineair":
-        return _ols(years, y, future, False, model)
-    if model == "loglineair":
-        return _ols(years, y, future, True, model) if (y > 0).all() else None
-    if model == "ets_gedempt":
-        if len(y) < 6 or not _consecutive(years) or np.allclose(y, y[0]):
+    if model in LOG_MODELS and gap:
+        raise ValueError(f"{model}: log model on a parity gap is not allowed")
+    h = (future - years[-1]).astype(float)
+    last = y[-1]
+    span = years[-1] - years[0]
+    slope = (y[-1] - y[0]) / span if span > 0 else 0.0
+    if model == "naief":
+        return np.full(len(future), last)
+    if model == "drift":
+        return last + slope * h
+    if model == "naief_drift":
+        return last + 0.5 * slope * h
+    if model in ("lineair", "loglineair"):
+        if len(y) < 3:
             return None
-        try:
-            return _ets(years, y, future)
-        except (ValueError, np.linalg.LinAlgError, AttributeError):
+        if model == "loglineair" and not (y > 0).all():
             return None
+        yy = np.log(y) if model == "loglineair" else y
+        x = (years - years[0]).astype(float)
+        b, a = np.polyfit(x, yy, 1)
+        fit = a + b * (future - years[0])
+        return np.exp(fit) if model == "loglineair" else fit
     raise ValueError(f"unknown model {model}")
 
 
+def benchmark_interval(years, values, future, model: str, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Textbook t-interval of the naive or drift benchmark (Hyndman & Athanasopoulos, fpp3 5.5).
+
+    naive: sigma from the first differences, sigma_h = sigma sqrt(h), df = n - 1;
+    drift: sigma from the differences around their mean, sigma_h = sigma sqrt(h (1 + h / (n - 1))),
+    df = n - 2.
+    """
+    years, y = _as_arrays(years, values)
+    future = np.asarray(future, dtype=int)
+    h = (future - years[-1]).astype(float)
+    d = yearly_changes(years, y)
+    point = point_forecast(years, y, future, model)
+    if model == "naief":
+        sigma, df = float(np.sqrt(np.mean(d**2))), len(d)
+        sd = sigma * np.sqrt(h)
+    elif model == "drift":
+        sigma, df = float(np.std(d, ddof=1)), len(d) - 1
+        sd = sigma * np.sqrt(h * (1 + h / len(d)))
+    else:
+        raise ValueError(f"no benchmark interval for {model}")
+    q = _t_quantile(max(df, 1), 1 - alpha / 2)
+    return point - q * sd, point + q * sd
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(df: int, p: float) -> float:
+    return float(special.stdtrit(df, p))
+
+
 def backtest(
-    years, values, models=MODELS, min_train: int = 4, max_h: int = 3, series_id: str = ""
+    years,
+    values,
+    models=POINT_MODELS,
+    min_train: int = 4,
+    max_h: int | None = None,
+    series_id: str = "",
+    gap: bool = False,
 ) -> pd.DataFrame:
-    """Rolling-origin evaluation: fit on the first k points, forecast h = 1..max_h ahead."""
-    years = np.asarray(years, dtype=int)
-    y = np.asarray(values, dtype=float)
-    rows = []
+    """Rolling-origin evaluation: fit on the first k points (k >= ``min_train``), forecast every later
+    observed year (or up to ``max_h`` ahead). Only ``y[:k]`` is used for an origin's forecasts, scales
+    and benchmark intervals: no look-ahead.
+
+    Columns: series, model, origin, target_year, h, n_train, actual, forecast, scale (SD of training
+    differences), mase_scale, e (scaled error = (actual - forecast) / scale), abs_scaled (|actual -
+    forecast| / mase_scale) and, for the benchmarks, their t-interval bounds lo80/hi80/lo95/hi95.
+    """
+    years, y = _as_arrays(years, values)
+    parts: dict[str, list] = {c: [] for c in BACKTEST_COLUMNS}
     for k in range(min_train, len(y)):
+        ty, tv = years[:k], y[:k]
+        targets = years[k:] if max_h is None else years[k:][years[k:] - ty[-1] <= max_h]
+        if len(targets) == 0:
+            continue
+        actual = y[k : k + len(targets)]
+        s, ms = series_scale(ty, tv), mase_scale(ty, tv)
+        nan = np.full(len(targets), np.nan)
         for model in models:
-            horizon_years = years[k : k + max_h]
-            f = fit_forecast(years[:k], y[:k], horizon_years, model)
+            if gap and model in LOG_MODELS:
+                continue
+            f = point_forecast(ty, tv, targets, model, gap=gap)
             if f is None:
                 continue
-            for j, yr in enumerate(horizon_years):
-                actual = y[k + j]
-                a = np.log(actual) if f.log and actual > 0 else actual
-                z = (a - f.loc[j]) / f.scale[j] if f.scale[j] > 0 else np.nan
-                rows.append(
-                    {
-                        "series": series_id,
-                        "model": model,
-                        "origin": int(years[k - 1]),
-                        "h": int(yr - years[k - 1]),
-                        "actual": actual,
-                        "forecast": f.mean[j],
-                        "abs_error": abs(actual - f.mean[j]),
-                        "pct_error": abs(actual - f.mean[j]) / abs(actual) * 100 if actual else np.nan,
-                        "in80": f.lo80[j] <= actual <= f.hi80[j],
-                        "in95": f.lo95[j] <= actual <= f.hi95[j],
-                        "z": z,
-                        "df": f.df,
-                    }
-                )
-    return pd.DataFrame(rows)
+            bench = {"lo80": nan, "hi80": nan, "lo95": nan, "hi95": nan}
+            if model in BENCHMARKS:
+                for alpha, tag in ((0.2, "80"), (0.05, "95")):
+                    bench[f"lo{tag}"], bench[f"hi{tag}"] = benchmark_interval(ty, tv, targets, model, alpha)
+            n = len(targets)
+            err = actual - f
+            cols = {
+                "series": [series_id] * n,
+                "model": [model] * n,
+                "origin": np.full(n, int(ty[-1])),
+                "target_year": targets,
+                "h": targets - ty[-1],
+                "n_train": np.full(n, k),
+                "actual": actual,
+                "forecast": f,
+                "scale": np.full(n, s),
+                "mase_scale": np.full(n, ms),
+                "e": err / s if s > 0 else nan,
+                "abs_scaled": np.abs(err) / ms if ms > 0 else nan,
+                **bench,
+            }
+            for c in BACKTEST_COLUMNS:
+                parts[c].append(cols[c])
+    if not parts["model"]:
+        return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
 
-def calibration_factor(bt: pd.DataFrame, level: float = 0.8) -> float:
-    """Factor k so that intervals k times wider cover ``level`` of the held-out values.
-
-    From standardised backtest errors z = (actual - loc) / scale: k is the ``level`` quantile
-    of |z| divided by the nominal quantile. Never below 1: intervals are only widened.
-    """
-    z = bt["z"].dropna().abs()
-    if len(z) < 20:
-        return 1.0
-    df = bt["df"].replace([np.inf], np.nan)
-    nominal = (
-        stats.t.ppf(0.5 + level / 2, df.median()) if df.notna().any() else stats.norm.ppf(0.5 + level / 2)
-    )
-    return max(1.0, float(np.quantile(z, level) / nominal))
+BACKTEST_COLUMNS = (
+    "series", "model", "origin", "target_year", "h", "n_train", "actual", "forecast", "scale",
+    "mase_scale", "e", "abs_scaled", "lo80", "hi80", "lo95", "hi95",
+)  # fmt: skip
 
 
 def choose_model(
-    years, values, default: str, min_points: int, candidates=("lineair", "loglineair")
-) -> tuple[str, str]:
-    """Model with the lowest rolling-origin MAE on this series, or the default when too short."""
-    if len(values) < min_points:
-        return default, f"reeks te kort voor backtest (< {min_points}): standaardmodel"
-    bt = backtest(years, values, models=candidates)
+    years, values, ranking: list[str], min_points: int, margin: float, gap: bool = False
+) -> tuple[str, str, dict[str, float]]:
+    """Point model for one series, by rolling-origin error.
+
+    ``ranking``: candidates best-first by rolling-origin MASE on the real panel. The panel's best
+    applicable model is the default; the series' own backtest (needs ``min_points`` observations)
+    overrides it only when its best model's MASE is at least ``margin`` (e.g. 0.2 = 20%) lower than
+    the default's on this series: a handful of own errors is too few to overrule the panel on a tie.
+    Returns (model, reason, {model: own MASE}).
+    """
+    years, y = _as_arrays(years, values)
+    cands = [
+        m
+        for m in ranking
+        if not (gap and m in LOG_MODELS)
+        and point_forecast(years, y, [int(years[-1]) + 1], m, gap=gap) is not None
+    ]
+    if not cands:
+        raise ValueError("no applicable model")
+    default = cands[0]
+    why = "beste rolling-origin MASE op het echte paneel" + (
+        "" if default == ranking[0] else f" ({ranking[0]} niet toepasbaar)"
+    )
+    if len(y) < min_points:
+        return default, why + f"; reeks te kort voor eigen backtest (< {min_points})", {}
+    bt = backtest(years, y, models=cands, gap=gap).dropna(subset=["abs_scaled"])
     if bt.empty:
-        return default, "geen backtest mogelijk: standaardmodel"
-    mae = bt.groupby("model")["abs_error"].mean()
-    best = str(mae.idxmin())
-    return best, f"laagste backtest-MAE ({mae[best]:.3g})"
+        return default, why, {}
+    score = bt.groupby("model")["abs_scaled"].mean().to_dict()
+    best = min(score, key=lambda m: (score[m], cands.index(m)))
+    if default in score and score[best] < (1 - margin) * score[default]:
+        return (
+            best,
+            (
+                f"eigen rolling-origin MASE {score[best]:.2f} tegen {score[default]:.2f} voor {default} "
+                f"(paneelkeuze): meer dan {margin:.0%} beter"
+            ),
+            score,
+        )
+    return default, why + f"; eigen backtest niet duidelijk beter (marge {margin:.0%})", score
 
 
-# --- target arithmetic ---------------------------------------------------------------------------
+# --- target arithmetic and pace ----------------------------------------------------------------
 
 
 def target_value(doeltype: str, doelwaarde: float | None, baseline: float | None) -> float | None:
@@ -252,22 +243,50 @@ def is_met(value: float, target: float, lower_is_better: bool) -> bool:
 
 
 def required_pace(latest: float, latest_year: int, target: float, target_year: int) -> float:
-    """Change per year needed from the latest value to reach the target in the target year."""
+    """Change per year (in units) needed from the latest value to reach the target in the target year."""
     return (target - latest) / (target_year - latest_year)
 
 
-def observed_pace(years, values) -> float:
-    """OLS slope per year of the observed series."""
-    years = np.asarray(years, dtype=float)
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
+def required_pace_pct(latest: float, latest_year: int, target: float, target_year: int) -> float:
+    """Compound yearly % change needed (level series with latest, target > 0; else nan)."""
+    if latest <= 0 or target <= 0:
         return float("nan")
-    return float(np.polyfit(years - years[0], values, 1)[0])
+    return float(((target / latest) ** (1 / (target_year - latest_year)) - 1) * 100)
 
 
-def prob_met(f: Forecast, year: int, target: float, lower_is_better: bool) -> float:
-    p_below = f.prob_below(year, target)
-    return p_below if lower_is_better else 1.0 - p_below
+def observed_pace(years, values) -> float:
+    """Robust yearly change: Theil-Sen slope (median of pairwise slopes), not an endpoint slope,
+    so one odd first or last year does not set the pace."""
+    years, y = _as_arrays(years, values)
+    if len(y) < 2:
+        return float("nan")
+    if len(y) == 2:
+        return float((y[1] - y[0]) / (years[1] - years[0]))
+    return float(stats.theilslopes(y, years.astype(float))[0])
+
+
+def observed_pace_pct(years, values) -> float:
+    """Robust compound yearly % change: Theil-Sen slope of log(y) (y > 0), as a percentage."""
+    years, y = _as_arrays(years, values)
+    if len(y) < 2 or not (y > 0).all():
+        return float("nan")
+    return float((np.exp(observed_pace(years, np.log(y))) - 1) * 100)
+
+
+# --- probability and status ---------------------------------------------------------------------
+
+TREND_LABEL = "bij voortzetting van de trend, zonder programma-effect"
+P_BANDS = ((0.05, "< 5%"), (0.30, "5–30%"), (0.70, "30–70%"), (np.inf, "> 70%"))
+
+
+def p_band(p: float | None) -> str | None:
+    """The band a probability is reported in; a model never supports more precision than this."""
+    if p is None or not np.isfinite(p):
+        return None
+    for upper, label in P_BANDS:
+        if p < upper:
+            return label
+    return P_BANDS[-1][1]
 
 
 def status_of(p: float | None, op_koers: float, risico: float) -> str:

@@ -1,300 +1,180 @@
-"""`veerkracht goals`: evaluate every measurable goal, backtest the models, write outputs/goals/."""
+"""`veerkracht goals`: panel evidence (backtest, calibration, validation), every measurable goal, and
+the outputs in outputs/goals/. Evaluation lives in :mod:`analysis.goals.evaluate`, figures in
+:mod:`analysis.goals.figures`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from analysis.config import Paths, settings
-from analysis.figures import finish, save, sources_of
-from analysis.goals.catalog import Doel, load_catalog
-from analysis.goals.forecast import (
-    backtest,
-    choose_model,
-    fit_forecast,
-    is_met,
-    observed_pace,
-    prob_met,
-    required_pace,
-    status_of,
-    target_value,
+from analysis.figures import save
+from analysis.goals.calibration import (
+    Calibration,
+    bootstrap_by_target_year,
+    calibrate,
+    calibration_table,
+    check_forecast_config,
+    load_panel,
+    mixedlm_crosscheck,
+    panel_backtest,
+    panel_pace,
+    panel_specs,
+    validate,
 )
+from analysis.goals.catalog import load_catalog
+from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
+from analysis.goals.figures import fan_chart
+from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
-from analysis.records import ORIGIN_PRIORITY, ORIGINS
-from analysis.sources import snapshot
 
-GEO_CODES = {"focusgebieden_samen": ["FG00"], "elk_focusgebied": [f"FG{i:02d}" for i in range(1, 16)]}
+HEADLINE_ID = "P2-03-GEM"
 
 
-def regions_for(goal: Doel, gemeente: str) -> list[str]:
-    out: list[str] = []
-    for g in goal.geografie:
-        out += [gemeente] if g == "gemeente" else GEO_CODES[g]
-    return out
+@dataclass
+class PanelEvidence:
+    panel: pd.DataFrame
+    detail: pd.DataFrame
+    ranking: list[str]
+    calibration: Calibration
+    kalibratie: pd.DataFrame
+    validatie: pd.DataFrame
+    mixedlm: pd.DataFrame
+    tempo: pd.DataFrame
+    pace: PanelPace
+    datasets: dict[str, str]
 
 
-def goal_series(ind: pd.DataFrame, goal: Doel, region: str, gemeente: str) -> pd.DataFrame:
-    """Observed series for a goal: the indicator, or for parity the gap area - municipality."""
-    cols = ["year", "value", "provisional", "origin", "source_table"]
-    own = ind[(ind["region_code"] == region) & (ind["indicator"] == goal.indicator)][cols]
-    if goal.doeltype != "pariteit":
-        return own.sort_values("year").reset_index(drop=True)
-    ref = ind[(ind["region_code"] == gemeente) & (ind["indicator"] == goal.indicator)][cols]
-    m = own.merge(ref, on="year", suffixes=("", "_ref"))
-    worst = np.maximum(m["origin"].map(ORIGIN_PRIORITY), m["origin_ref"].map(ORIGIN_PRIORITY))
-    return (
-        pd.DataFrame(
-            {
-                "year": m["year"],
-                "value": m["value"] - m["value_ref"],
-                "provisional": m["provisional"] | m["provisional_ref"],
-                "origin": worst.map(dict(enumerate(ORIGINS))),
-                "source_table": m["source_table"],
+def model_ranking(detail: pd.DataFrame, candidates) -> pd.DataFrame:
+    """Candidates by rolling-origin MASE pooled over the real panel (all origins and horizons)."""
+    d = detail[detail["model"].isin(candidates)].dropna(subset=["abs_scaled"])
+    key = ["dataset", "series", "origin", "target_year"]
+    common = d.groupby(key)["model"].nunique()
+    keep = common[common == d["model"].nunique()].index  # same forecast cases for every model
+    d = d.set_index(key).loc[keep].reset_index()
+    r = d.groupby("model")["abs_scaled"].agg(mase="mean", n="size").reset_index()
+    r["mase_ratio_naief"] = r["mase"] / float(r.loc[r["model"] == "naief", "mase"].iloc[0])
+    r["volgorde"] = r["mase"].rank(method="first").astype(int)
+    return r.sort_values("volgorde").reset_index(drop=True)
+
+
+def backtest_summary(detail: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Per data set (and all together), model and horizon: MASE, MASE vs naive, and for the two
+    benchmarks the coverage and MSIS of their own t-intervals."""
+    from analysis.goals.calibration import interval_score
+
+    d = detail.dropna(subset=["abs_scaled"])
+    rows = []
+    for ds, part in [*d.groupby("dataset"), ("alle", d)]:
+        key = ["series", "dataset", "origin", "target_year"]
+        naive = part[part["model"] == "naief"].set_index(key)["abs_scaled"]
+        for (model, h), g in part.groupby(["model", "h"]):
+            nm = naive.reindex(pd.MultiIndex.from_frame(g[key])).mean()
+            row = {
+                "dataset": ds,
+                "reeks": labels.get(ds, "alle echte panelen samen"),
+                "model": model,
+                "h": int(h),
+                "n": len(g),
+                "n_doeljaren": g["target_year"].nunique(),
+                "mase": g["abs_scaled"].mean(),
+                "mase_ratio_naief": g["abs_scaled"].mean() / nm if nm > 0 else np.nan,
+                "mape": float(np.mean(np.abs(g["actual"] - g["forecast"]) / np.abs(g["actual"])) * 100),
             }
-        )
-        .sort_values("year")
-        .reset_index(drop=True)
+            if model in BENCHMARKS:
+                for alpha, tag in ((0.2, "80"), (0.05, "95")):
+                    y = g["actual"]
+                    row[f"dekking{tag}_t"] = float(((g[f"lo{tag}"] <= y) & (y <= g[f"hi{tag}"])).mean())
+                    sc = interval_score(g[f"lo{tag}"], g[f"hi{tag}"], y, alpha) / g["mase_scale"]
+                    row[f"msis{tag}_t"] = float(np.mean(sc))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def panel_evidence(paths: Paths, fcfg: dict) -> PanelEvidence:
+    check_forecast_config(fcfg)
+    specs = panel_specs(fcfg)
+    panel = load_panel(paths.snapshot, specs)
+    cands = list(fcfg.get("candidates", POINT_MODELS))
+    models = list(dict.fromkeys([*cands, *BENCHMARKS]))
+    detail = panel_backtest(panel, models, int(fcfg["min_train"]))
+    rank = model_ranking(detail, cands)
+    ranking = rank["model"].tolist()
+    b_bounds = tuple(float(x) for x in fcfg["groeiwet_b"])
+    cal = calibrate(detail, models, b_bounds)
+    boot_cfg = fcfg["bootstrap"]
+    h_max = int(fcfg["h_max"])
+    boot = bootstrap_by_target_year(
+        detail, [ranking[0]], int(boot_cfg["replicaties"]), int(boot_cfg["seed"]), h_max, b_bounds
     )
+    kal = calibration_table(cal, boot, h_max)
+    val = validate(detail, models, b_bounds, int(fcfg["doeljaarblok"]))
+    mixed = mixedlm_crosscheck(panel, h_max)
+    q = kal[kal["model"].isin(BENCHMARKS + (ranking[0],))][["model", "alpha", "h", "q"]]
+    mixed = mixed.merge(
+        q.pivot_table(index=["alpha", "h"], columns="model", values="q")
+        .add_prefix("q_conformal_")
+        .reset_index(),
+        on=["alpha", "h"],
+        how="left",
+    )
+    window = int(fcfg["tempo_venster"])
+    tempo = panel_pace(panel, window)
+    used = sorted(tempo["dataset"].unique())
+    labels = {p.naam: p.label for p in specs}
+    bron = f"snelste {window}-jaarsverandering (Theil-Sen) in {', '.join(labels[u] for u in used)}"
+    pace = PanelPace.from_table(tempo, window, bron)
+    return PanelEvidence(panel, detail, ranking, cal, kal, val, mixed, tempo, pace, labels)
 
 
-def evaluate(
-    goal: Doel,
-    region: str,
-    s: pd.DataFrame,
-    fcfg: dict,
-    scfg: dict,
-    calibration: dict[str, float] | None = None,
-):
-    """Status row and forecast rows for one goal and area."""
-    row = {
-        "doel_id": goal.id,
-        "pijler": goal.pijler,
-        "indicator": goal.indicator,
-        "region_code": region,
-        "doeltype": goal.doeltype,
-        "richting": goal.richting,
-        "basisjaar": goal.basisjaar,
-        "doeljaar": goal.doeljaar,
-        "n_punten": len(s),
-        "eerste_jaar": int(s["year"].min()) if len(s) else None,
-        "laatste_jaar": int(s["year"].max()) if len(s) else None,
-        "laatste_waarde": float(s["value"].iloc[-1]) if len(s) else None,
-        "laatste_jaar_voorlopig": bool(s["provisional"].iloc[-1]) if len(s) else False,
-        "voorlopige_jaren": ",".join(str(y) for y in s.loc[s["provisional"], "year"]),
-        "origin": ",".join(sorted(set(s["origin"]))) if len(s) else "",
-        "bron": sources_of(s.assign(year=s["year"])) if len(s) else "",
-        "basiswaarde": None,
-        "doelwaarde_berekend": None,
-        "model": None,
-        "modelkeuze": None,
-        "prognose": None,
-        "lo80": None,
-        "hi80": None,
-        "lo95": None,
-        "hi95": None,
-        "p_gehaald": None,
-        "benodigd_tempo": None,
-        "waargenomen_tempo": None,
-        "status": "onvoldoende data",
-        "toelichting_status": "",
+def headline_table(row: dict) -> str:
+    """The headline case as the markdown table in docs/methode_prognoses.md (a test compares them)."""
+
+    def n0(v):
+        return f"{v:,.0f}".replace(",", ".")
+
+    def pct(v):
+        return f"{v:+.2f}%".replace(".", ",")
+
+    row = {**row, **{k: int(row[k]) for k in ("basisjaar", "doeljaar", "laatste_jaar", "h_doeljaar")}}
+    lines = [
+        "| grootheid | waarde |",
+        "|---|---|",
+        f"| basiswaarde {row['basisjaar']} | {n0(row['basiswaarde'])} |",
+        f"| doelwaarde {row['doeljaar']} (−70%) | {n0(row['doelwaarde_berekend'])} |",
+        f"| laatste waarde {row['laatste_jaar']} (voorlopig) | {n0(row['laatste_waarde'])} |",
+        f"| model | {row['model']} |",
+        f"| prognose {row['doeljaar']} | {n0(row['prognose'])} |",
+        f"| 80%-interval ({row['interval_soort']}, h = {row['h_doeljaar']}) | "
+        f"{n0(row['lo80'])}–{n0(row['hi80'])} |",
+        f"| 95%-interval ({row['interval_soort']}) | {n0(row['lo95'])}–{n0(row['hi95'])} |",
+        f"| kans doel gehaald ({TREND_LABEL}) | {row['kans_band']} |",
+        f"| status | {row['status']} |",
+        f"| benodigd tempo | {pct(row['benodigd_tempo_pct'])} per jaar |",
+        f"| waargenomen tempo (Theil-Sen) | {pct(row['waargenomen_tempo_pct'])} per jaar |",
+        f"| snelste daling in het paneel | {pct(row['snelste_paneltempo_pct'])} per jaar |",
+        f"| scenario trend zet door | {n0(row['scenario_trend_zet_door'])} |",
+        f"| scenario trend halveert | {n0(row['scenario_trend_halveert'])} |",
+        f"| scenario snelste daling in paneel | {n0(row['scenario_beste_in_paneel'])} |",
+    ]
+    return "\n".join(lines)
+
+
+def status_counts(status: pd.DataFrame) -> dict:
+    """Status counts with real and synthetic series apart (never one total that mixes them); goals
+    for which no series exists at all are counted on their own."""
+    synth = status["synthetic"].fillna(False).astype(bool)
+    meas = status["status"] != "niet meetbaar"
+    empty = status["origin"].fillna("").eq("") if "origin" in status else pd.Series(False, index=status.index)
+    return {
+        "echt": status.loc[meas & ~synth & ~empty, "status"].value_counts().to_dict(),
+        "synthetisch": status.loc[meas & synth, "status"].value_counts().to_dict(),
+        "zonder_gegevens": int((meas & ~synth & empty).sum()),
+        "niet_meetbaar": int((~meas).sum()),
     }
-    row["synthetic"] = "synthetic" in row["origin"]
-    if len(s) < int(scfg["min_punten"]):
-        row["toelichting_status"] = f"minder dan {scfg['min_punten']} waarnemingen"
-        return row, pd.DataFrame()
-    years, values = s["year"].to_numpy(), s["value"].to_numpy()
-    base = None
-    if goal.doeltype in ("relatief", "richting"):
-        hit = s.loc[s["year"] == goal.basisjaar, "value"]
-        if hit.empty:
-            row["toelichting_status"] = f"basisjaar {goal.basisjaar} niet waargenomen"
-            return row, pd.DataFrame()
-        base = float(hit.iloc[0])
-    target = target_value(goal.doeltype, goal.doelwaarde, base)
-    row["basiswaarde"], row["doelwaarde_berekend"] = base, target
-    row["waargenomen_tempo"] = observed_pace(years, values)
-    last_year = int(years[-1])
-    lower = goal.lower_is_better
-    if goal.doeljaar <= last_year:
-        obs = float(s.loc[s["year"] == goal.doeljaar, "value"].iloc[0])
-        row.update(
-            p_gehaald=float(is_met(obs, target, lower)),
-            prognose=obs,
-            status="op koers" if is_met(obs, target, lower) else "niet op koers",
-            toelichting_status="doeljaar al waargenomen",
-        )
-        return row, pd.DataFrame()
-    row["benodigd_tempo"] = required_pace(float(values[-1]), last_year, target, goal.doeljaar)
-    model, why = choose_model(
-        years,
-        values,
-        fcfg["default_model"],
-        int(fcfg["min_backtest_points"]),
-        tuple(fcfg.get("candidates", ["lineair", "loglineair"])),
-    )
-    future = np.arange(last_year + 1, goal.doeljaar + 1)
-    f = fit_forecast(years, values, future, model)
-    if f is None:
-        model, why = "lineair", f"{model} niet toepasbaar: lineair"
-        f = fit_forecast(years, values, future, model)
-    k = (calibration or {}).get(model, 1.0)
-    f = f.widen(k)
-    p = prob_met(f, goal.doeljaar, target, lower)
-    i = -1
-    row.update(
-        model=model,
-        modelkeuze=why,
-        kalibratiefactor=k,
-        prognose=float(f.mean[i]),
-        lo80=float(f.lo80[i]),
-        hi80=float(f.hi80[i]),
-        lo95=float(f.lo95[i]),
-        hi95=float(f.hi95[i]),
-        p_gehaald=p,
-        status=status_of(p, float(scfg["op_koers"]), float(scfg["risico"])),
-    )
-    if row["laatste_jaar_voorlopig"]:
-        row["toelichting_status"] = "laatste jaar voorlopig"
-    fc = pd.DataFrame(
-        {
-            "doel_id": goal.id,
-            "region_code": region,
-            "year": f.years,
-            "soort": "prognose",
-            "waarde": f.mean,
-            "lo80": f.lo80,
-            "hi80": f.hi80,
-            "lo95": f.lo95,
-            "hi95": f.hi95,
-            "model": model,
-            "synthetic": row["synthetic"],
-        }
-    )
-    obs = pd.DataFrame(
-        {
-            "doel_id": goal.id,
-            "region_code": region,
-            "year": years,
-            "soort": "waarneming",
-            "waarde": values,
-            "model": None,
-            "synthetic": row["synthetic"],
-            "provisional": s["provisional"].to_numpy(),
-        }
-    )
-    return row, pd.concat([obs, fc], ignore_index=True)
-
-
-def fan_chart(
-    goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False, tight: bool = True
-) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(8, 4.6))
-    obs = fc[fc["soort"] == "waarneming"]
-    pr = fc[fc["soort"] == "prognose"]
-    ax.fill_between(pr["year"], pr["lo95"], pr["hi95"], color="#9ecae1", alpha=0.5, label="95%-interval")
-    ax.fill_between(pr["year"], pr["lo80"], pr["hi80"], color="#4292c6", alpha=0.5, label="80%-interval")
-    ax.plot(pr["year"], pr["waarde"], color="#08519c", linestyle="--", label=f"prognose ({row['model']})")
-    prov = obs["provisional"].fillna(False).astype(bool)
-    ax.plot(obs["year"], obs["waarde"], "o-", color="black", label="waarneming")
-    if prov.any():
-        ax.plot(
-            obs.loc[prov, "year"],
-            obs.loc[prov, "waarde"],
-            "o",
-            mfc="white",
-            mec="black",
-            label="voorlopig / methodebreuk",
-        )
-    target = row["doelwaarde_berekend"]
-    if goal.doeltype == "relatief" and row["basiswaarde"] is not None:
-        ax.plot(
-            [goal.basisjaar, goal.doeljaar],
-            [row["basiswaarde"], target],
-            color="#c0392b",
-            linewidth=1,
-            label="doelpad (lineair)",
-        )
-    ax.scatter([goal.doeljaar], [target], marker="*", s=160, color="#c0392b", zorder=4, label="doel")
-    from analysis.config import indicator_catalog
-
-    label = indicator_catalog()[goal.indicator]["label"]
-    ylabel = f"{label}: verschil met gemeente" if goal.doeltype == "pariteit" else label
-    ax.set_ylabel(ylabel)
-    p = row["p_gehaald"]
-    title = f"{goal.id} {name}: {row['status']}" + (f" (kans doel gehaald {p:.0%})" if p is not None else "")
-    if headline:
-        title = "Kopcasus armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="best")
-    return finish(fig, row["bron"], row["synthetic"], tight=tight)
-
-
-def backtest_report(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frames = []
-    for fname, label in (
-        (snapshot.POVERTY_FILE, "nr196 lage welvaart hh 25-64 (21 gemeenten, 2011-2020)"),
-        (
-            "databankzh_nr199_lage_welvaart_eenpersoonshh_per100hh.csv",
-            "nr199 lage welvaart eenpersoonshh per 100 (50 gemeenten, 2011-2016)",
-        ),
-    ):
-        ts = snapshot.read_timeseries(paths.snapshot, fname)
-        for code, g in ts.groupby(ts["region_code"].fillna(ts["region_name"])):
-            g = g.dropna(subset=["value"]).sort_values("year")
-            bt = backtest(g["year"].to_numpy(), g["value"].to_numpy(), series_id=str(code))
-            if len(bt):
-                frames.append(bt.assign(dataset=label))
-    detail = pd.concat(frames, ignore_index=True)
-    summary = (
-        detail.groupby(["dataset", "model", "h"])
-        .agg(
-            n=("abs_error", "size"),
-            mape=("pct_error", "mean"),
-            dekking80=("in80", "mean"),
-            dekking95=("in95", "mean"),
-        )
-        .reset_index()
-    )
-    return detail, summary
-
-
-def calibrate(detail: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
-    """Interval widening per model from the pooled backtest, and an out-of-sample check:
-    factors from one data set applied to the other (coverage should then be near nominal)."""
-    from analysis.goals.forecast import calibration_factor
-
-    factors = {m: calibration_factor(g) for m, g in detail.groupby("model")}
-    checks = []
-    sets = sorted(detail["dataset"].unique())
-    for model, g in detail.groupby("model"):
-        for train in sets:
-            for test in sets:
-                if train == test or g[g["dataset"] == test].empty or g[g["dataset"] == train].empty:
-                    continue
-                k = calibration_factor(g[g["dataset"] == train])
-                zt = g.loc[g["dataset"] == test, ["z", "df"]].dropna()
-                from scipy import stats
-
-                q80 = stats.t.ppf(0.9, zt["df"].replace(np.inf, 1e6))
-                q95 = stats.t.ppf(0.975, zt["df"].replace(np.inf, 1e6))
-                checks.append(
-                    {
-                        "model": model,
-                        "kalibratie_op": train,
-                        "getoetst_op": test,
-                        "factor": k,
-                        "dekking80_ongekalibreerd": float((zt["z"].abs() <= q80).mean()),
-                        "dekking80_gekalibreerd": float((zt["z"].abs() <= k * q80).mean()),
-                        "dekking95_ongekalibreerd": float((zt["z"].abs() <= q95).mean()),
-                        "dekking95_gekalibreerd": float((zt["z"].abs() <= k * q95).mean()),
-                        "n": len(zt),
-                    }
-                )
-    return factors, pd.DataFrame(checks)
 
 
 def run(paths: Paths) -> dict:
@@ -306,8 +186,7 @@ def run(paths: Paths) -> dict:
     names = dict(zip(reg["region_code"], reg["name"], strict=True))
     out = paths.outputs / "goals"
     (out / "figuren").mkdir(parents=True, exist_ok=True)
-    detail, summary = backtest_report(paths)
-    factors, checks = calibrate(detail)
+    ev = panel_evidence(paths, fcfg)
     rows, fcs = [], []
     for goal in goals:
         if not goal.meetbaar:
@@ -323,14 +202,15 @@ def run(paths: Paths) -> dict:
                 }
             )
             continue
+        ind_goal = ind[ind["indicator"] == goal.indicator]
         for region in regions_for(goal, gemeente):
-            s = goal_series(ind, goal, region, gemeente)
-            row, fc = evaluate(goal, region, s, fcfg, scfg, factors)
+            s = goal_series(ind_goal, goal, region, gemeente)
+            row, fc = evaluate(goal, region, s, fcfg, scfg, ev.calibration, ev.ranking, ev.pace)
             rows.append(row)
             if len(fc):
                 fcs.append(fc)
                 if region in ("FG00", gemeente):
-                    headline = goal.id == "P2-03-GEM"
+                    headline = goal.id == HEADLINE_ID
                     fig = fan_chart(goal, region, names.get(region, region), row, fc, headline)
                     path = out / (
                         "kopcasus_armoede_gemeente.png" if headline else f"figuren/{goal.id}_{region}.png"
@@ -348,22 +228,37 @@ def run(paths: Paths) -> dict:
             geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))
         ),
     )
-    write_table(out / "backtest_detail", detail)
-    write_table(out / "backtest", summary)
-    write_table(out / "kalibratie", checks)
+    write_table(out / "backtest_detail", ev.detail)
+    write_table(out / "backtest", backtest_summary(ev.detail, ev.datasets))
+    write_table(out / "modelkeuze", model_ranking(ev.detail, list(fcfg.get("candidates", POINT_MODELS))))
+    write_table(out / "kalibratie", ev.kalibratie)
+    write_table(out / "validatie", ev.validatie)
+    write_table(out / "kruiscontrole_mixedlm", ev.mixedlm)
+    write_table(out / "paneltempo", ev.tempo)
+    head = status[status["doel_id"] == HEADLINE_ID]
+    counts = status_counts(status)
     write_json(
         out / "samenvatting.json",
         {
             "n_doelen": len(goals),
             "n_meetbaar": sum(g.meetbaar for g in goals),
-            "status": status["status"].value_counts().to_dict(),
-            "kalibratiefactoren": factors,
+            "status_echt": counts["echt"],
+            "status_synthetisch": counts["synthetisch"],
+            "n_zonder_gegevens": counts["zonder_gegevens"],
+            "n_niet_meetbaar": counts["niet_meetbaar"],
+            "kans_betekenis": TREND_LABEL,
+            "modelvolgorde": ev.ranking,
+            "paneel": ev.datasets,
+            "kopcasus": None
+            if head.empty
+            else {k: (None if pd.isna(v) else v) for k, v in head.iloc[0].items() if k != "tekst"},
         },
     )
     return {
         "dir": out,
         "n_goals": len(goals),
         "n_measurable": sum(g.meetbaar for g in goals),
+        "status_counts": counts,
         "synthetic_indicators": sorted(
             status.loc[status["synthetic"].fillna(False).astype(bool), "indicator"].dropna().unique()
         ),
