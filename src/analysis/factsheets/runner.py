@@ -414,7 +414,10 @@ def run_batch(
         def _on_term(signum, frame):  # SIGTERM behaves as Ctrl-C: stop now, keep what is done
             raise KeyboardInterrupt
 
-        old_term = signal.signal(signal.SIGTERM, _on_term)
+        import threading
+
+        in_main = threading.current_thread() is threading.main_thread()
+        old_term = signal.signal(signal.SIGTERM, _on_term) if in_main else None
         bar = tqdm(total=len(todo), desc="factsheets", unit="blad", disable=None if progress else True)
         try:
             futs = {
@@ -452,7 +455,8 @@ def run_batch(
             interrupted = True
             _kill_pool(ex)
         finally:
-            signal.signal(signal.SIGTERM, old_term)
+            if in_main:
+                signal.signal(signal.SIGTERM, old_term)
             bar.close()
             if not interrupted:
                 ex.shutdown(wait=True)
