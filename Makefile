@@ -11,14 +11,19 @@ AXE_VERSION := 4.14.1
 AXE := $(VENV)/share/axe/axe.min.js
 export PYTHONDONTWRITEBYTECODE :=
 export MPLBACKEND := Agg
+# Municipality: `make report GEMEENTE=GM0505` (empty: config/settings.yaml, GM0642).
+# Its tables go to data/processed/<GM>/, its outputs to outputs/<GM>/.
+GEMEENTE ?=
+VK := $(BIN)/veerkracht $(if $(GEMEENTE),--gemeente $(GEMEENTE),)
 
-.PHONY: help install report build resilience goals factsheets data test lint bench lab lock clean
+.PHONY: help install report build resilience goals factsheets data kaart test lint bench lab lock clean
 
 help:
 	@echo "make report   build processed tables, analyses and fact sheets (offline)"
+	@echo "              GEMEENTE=GM0505 for another municipality -> outputs/GM0505/"
 	@echo "make test     run the test suite"
 	@echo "make bench    time fact-sheet batch vs plain-Python floor -> outputs/bench.json"
-	@echo "make data     pull live CBS data into data/raw/cbs (needs network)"
+	@echo "make data     pull live CBS data into data/raw/cbs and buurt polygons into data/raw/pdok (network)"
 	@echo "make lab      open JupyterLab on the '$(KERNEL)' kernel"
 
 install: $(STAMP)
@@ -43,22 +48,26 @@ $(AXE):
 	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm -f axe-core-$(AXE_VERSION).tgz
 
 report: install
-	$(BIN)/veerkracht report
+	$(VK) report
 
 build: install
-	$(BIN)/veerkracht build
+	$(VK) build
 
 resilience: install
-	$(BIN)/veerkracht resilience
+	$(VK) resilience
 
 goals: install
-	$(BIN)/veerkracht goals
+	$(VK) goals
 
 factsheets: install
-	$(BIN)/veerkracht factsheets
+	$(VK) factsheets
 
 data: install
-	$(BIN)/veerkracht fetch
+	$(VK) fetch
+	$(VK) kaart
+
+kaart: install
+	$(VK) kaart
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -68,7 +77,7 @@ lint: install
 	$(BIN)/ruff format --check src tests
 
 bench: install
-	$(BIN)/veerkracht bench
+	$(VK) bench
 
 lab: install
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks
@@ -77,4 +86,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf data/processed/*.parquet data/processed/*.gpkg outputs/*
+	rm -rf data/processed/GM* data/processed/*.parquet data/processed/*.gpkg data/processed/*.json outputs/*

@@ -411,11 +411,9 @@ def _doc_headline() -> str:
 
 
 @pytest.fixture(scope="module")
-def goals_run(built):
-    from analysis.goals.run import run
-
-    paths, _ = built
-    return paths, run(paths)
+def goals_run(analysed):
+    """The session's one goals run on the shared build (conftest.analysed): (paths, {"dir": ...})."""
+    return analysed, {"dir": analysed.outputs / "goals"}
 
 
 def test_goals_run_on_built_data_headline_pinned_to_the_doc(goals_run):

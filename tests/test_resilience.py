@@ -290,6 +290,18 @@ def test_buurt_with_all_indicators_missing_gets_defined_class(planted):
     assert s.loc[code, "signaal"] == "onvoldoende data"
 
 
+def test_buurt_below_the_coverage_gate_gets_no_score(planted):
+    """One A indicator of six left: coverage above 0 but under min_coverage -> no A score, no signal
+    (fails if the coverage gate is removed: a one-indicator level would be published)."""
+    ind, regions, groups, _ = planted
+    code = groups.index[0]  # a planted high-A buurt: without the gate it would show a clear signal
+    keep = ind["indicator"].isin(["huishoudens", "laag_inkomen_pct", *B_INDS])
+    s = _b(compute(ind[(ind["region_code"] != code) | keep], regions, CFG, 100))
+    assert 0 < s.loc[code, "A_dekking"] < CFG.min_coverage
+    assert np.isnan(s.loc[code, "A_niveau_gemeente"]) and np.isnan(s.loc[code, "A_trend_gemeente"])
+    assert s.loc[code, "signaal"] == "onvoldoende data"
+
+
 def test_single_buurt_municipality_is_defined():
     ind, regions, groups = planted_world(n_plain=1)
     keep = groups.index[-1]

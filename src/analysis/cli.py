@@ -10,8 +10,13 @@ from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from analysis.config import default_paths, indicator_catalog, settings  # noqa: E402
+from analysis.config import Paths, default_paths, indicator_catalog, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    """The folders of the municipality chosen with `--gemeente` (checked once in main())."""
+    return args.paths
 
 
 def _say_synthetic(indicators: list[str]) -> None:
@@ -25,10 +30,15 @@ def _say_synthetic(indicators: list[str]) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from analysis.processed.build import build, write
 
-    paths = default_paths()
+    paths = _paths(args)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
-    print(f"build: {manifest['rows']} indicatorrijen, {manifest['regions']} gebieden -> {paths.processed}")
+    print(
+        f"build {paths.gemeente} {manifest['gemeentenaam']}: {manifest['rows']} indicatorrijen, "
+        f"{manifest['regions']} gebieden -> {paths.processed}"
+    )
+    if not manifest["focusgebieden"]:
+        print(f"build: geen focusgebieden/programmadoelen voor deze gemeente ({paths.gemeente})")
     _say_synthetic(manifest["synthetic_indicators"])
     return 0
 
@@ -36,8 +46,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Exit 0: everything pulled, or CBS offline (one line, the pipeline uses cache/snapshot);
     1: some tables failed or were not pulled within the budget; 2: bad input (registry/settings)."""
-    from analysis.config import cbs_registry
-    from analysis.sources.cbs import CbsClient, CbsSettings, Selection, fetch_all
+    from analysis.config import cbs_registry, vergelijking
+    from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
 
     cfg = settings()
     client = CbsClient(CbsSettings.from_settings(cfg["cbs"]))
@@ -49,17 +59,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
     if args.budget is not None and args.budget <= 0:
         raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
-    paths = getattr(args, "paths", None) or default_paths()  # per municipality once --gemeente exists
-    selection = Selection.from_settings(cfg, getattr(paths, "gemeente", None))
+    paths = _paths(args)
     summary = fetch_all(
         client,
         registry,
-        selection.gemeente,
+        paths.gemeente,
         paths.cbs_cache,
         years,
         log=lambda line: print(line, file=sys.stderr),
-        others=selection.comparison,
-        national=selection.national,
+        others=vergelijking(paths.gemeente),
+        national=(cfg.get("vergelijking") or {}).get("nederland", "NL00"),
         budget_s=args.budget,
     )
     print(
@@ -75,7 +84,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_resilience(args: argparse.Namespace) -> int:
     from analysis.resilience.run import run
 
-    out = run(default_paths(), n_sim=args.n_sim)
+    out = run(_paths(args), n_sim=args.n_sim)
     print(f"resilience: {out['n_scored']} buurten gescoord, {out['n_excluded']} uitgesloten -> {out['dir']}")
     _say_synthetic(out["synthetic_indicators"])
     return 0
@@ -84,7 +93,10 @@ def cmd_resilience(args: argparse.Namespace) -> int:
 def cmd_goals(args: argparse.Namespace) -> int:
     from analysis.goals.run import run
 
-    out = run(default_paths())
+    out = run(_paths(args))
+    if out.get("geen_programma"):
+        print(f"goals: geen focusgebieden/programmadoelen voor deze gemeente ({_paths(args).gemeente})")
+        return 0
     print(f"goals: {out['n_goals']} doelen, {out['n_measurable']} meetbaar -> {out['dir']}")
     for kind in ("echt", "synthetisch"):  # never one total that mixes real and synthetic series
         counts = ", ".join(f"{n} {s}" for s, n in sorted(out["status_counts"][kind].items()))
@@ -98,7 +110,7 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     from analysis.factsheets.runner import run_batch
 
     result = run_batch(
-        default_paths(),
+        _paths(args),
         only=args.only,
         force=args.force,
         workers=args.workers,
@@ -124,10 +136,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     ns = argparse.Namespace(
         no_cache=False,
         n_sim=None,
-        only=None,
+        only=args.only,
         force=args.force,
         workers=args.workers,
         force_workers=args.force_workers,
+        paths=args.paths,
     )
     rc = 0
     for name, fn in steps:
@@ -141,12 +154,56 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from analysis.factsheets.bench import run_bench
 
-    res = run_bench(default_paths(), n_areas=args.n_areas)
+    res = run_bench(_paths(args), n_areas=args.n_areas)
     print(
         f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
         f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
     )
     return 0
+
+
+def cmd_kaart(args: argparse.Namespace) -> int:
+    from analysis.sources import pdok, snapshot
+
+    paths = _paths(args)
+    cfg = pdok.PdokSettings.from_settings(settings().get("pdok", {}))
+    try:
+        out = pdok.fetch_buurten(paths.gemeente, paths.pdok_cache, cfg)
+    except SourceUnavailable as exc:
+        bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+        held = pdok.cached_buurten(paths.pdok_cache) is not None or _in_bundle(bundled, paths.gemeente)
+        what = "bestaande polygonen blijven in gebruik" if held else f"geen polygonen voor {paths.gemeente}"
+        print(f"kaart: PDOK niet bereikbaar ({exc}); {what}", file=sys.stderr)
+        return 0 if held else 3
+    print(f"kaart {paths.gemeente}: {out['buurten']} buurten van PDOK -> {out['path']}")
+    return 0
+
+
+def _in_bundle(path, gemeente: str) -> bool:
+    import json
+
+    try:
+        feats = json.loads(path.read_text(encoding="utf-8"))["features"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return any((f.get("properties") or {}).get("gemeentecode") == gemeente for f in feats)
+
+
+def _resolve_gemeente(code: str | None) -> Paths:
+    """Check `--gemeente` before any stage runs: a valid code, and buurt polygons we hold for it."""
+    from analysis.config import CONFIG_DIR
+    from analysis.sources import pdok, snapshot
+
+    paths = default_paths(code)
+    bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+    if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
+        where = "--gemeente" if code else f"{CONFIG_DIR / 'settings.yaml'} gemeente.code"
+        raise InputError(
+            f"{where} {paths.gemeente}: not found in the buurt polygons we hold ({bundled}, column "
+            f"gemeentecode) and no PDOK pull in {paths.pdok_cache}; run `veerkracht --gemeente "
+            f"{paths.gemeente} kaart` online"
+        )
+    return paths
 
 
 def _workers_args(p: argparse.ArgumentParser) -> None:
@@ -162,33 +219,38 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _clean_temps() -> None:
+def _clean_temps(paths: Paths) -> None:
     """Temporary files of atomic writes left by a killed run are removed before a new run writes."""
     from analysis.io import clean_stale_temps
 
-    paths = default_paths()
     clean_stale_temps(paths.processed)
     clean_stale_temps(paths.outputs)
 
 
-def _check_build_matches_settings() -> None:
-    """Analysis commands read data/processed: it must be built for the municipality in settings."""
+def _check_build_matches_settings(paths: Paths) -> None:
+    """Analysis commands read data/processed/<GM>: it must be built for that municipality."""
     from analysis.processed.build import load_manifest
 
-    built_for = load_manifest(default_paths()).get("gemeente")
-    code = settings()["gemeente"]["code"]
-    if built_for and built_for != code:
+    built_for = load_manifest(paths).get("gemeente")
+    if built_for and built_for != paths.gemeente:
         raise InputError(
-            f"config/settings.yaml: gemeente.code {code} differs from the build in "
-            f"{default_paths().processed} ({built_for}); run `veerkracht build` first"
+            f"gemeente {paths.gemeente} differs from the build in {paths.processed} ({built_for}); "
+            f"run `veerkracht --gemeente {paths.gemeente} build` first"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="veerkracht",
-        description="Monitor Veerkrachtige Buurten Zwijndrecht "
-        "(CBS-data, veerkrachtindex, doelen, factsheets).",
+        description="Monitor Veerkrachtige Buurten "
+        "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",
+    )
+    parser.add_argument(
+        "--gemeente",
+        metavar="GMxxxx",
+        default=None,
+        help="CBS-gemeentecode (standaard config/settings.yaml, GM0642); uitvoer in "
+        "data/processed/<GM>/ en outputs/<GM>/",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
@@ -216,8 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
     _workers_args(p)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
+    p.set_defaults(func=cmd_kaart)
     p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
@@ -226,11 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         # all configuration is validated before any command writes anything
         settings()
         indicator_catalog()
-        _clean_temps()
+        if args.func in (cmd_kaart, cmd_fetch):
+            args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
+        else:
+            args.paths = _resolve_gemeente(args.gemeente)
+        _clean_temps(args.paths)
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise InputError(f"--workers {args.workers}: must be 1 or more")
         if args.command in ("resilience", "goals", "factsheets"):
-            _check_build_matches_settings()
+            _check_build_matches_settings(args.paths)
         return args.func(args)
     except InputError as exc:
         print(f"fout: {_one_line(exc)}", file=sys.stderr)

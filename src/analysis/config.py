@@ -7,7 +7,8 @@ working directory, so notebooks, the CLI and tests see the same files.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,50 @@ DOCS_DIR = PROJ_ROOT / "docs"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
 
+GEMEENTE_PATTERN = re.compile(r"^GM\d{4}$")
+
+
+def check_gemeente_code(code: str) -> str:
+    """A CBS municipality code (GM + four digits); wijk/buurt codes may be alphanumeric, these are not."""
+    code = str(code).strip().upper()
+    if not GEMEENTE_PATTERN.match(code):
+        raise InputError(f"gemeentecode {code!r}: not a CBS municipality code (GM followed by four digits)")
+    return code
+
+
+def gemeente_code() -> str:
+    """The default municipality (config/settings.yaml `gemeente.code`)."""
+    return check_gemeente_code(settings()["gemeente"]["code"])
+
+
+def _configured_gemeente() -> str:
+    """settings.yaml `gemeente.code`, read without the settings cache: a Paths made before the
+    configuration is (re)validated must not pin a cached copy of it."""
+    try:
+        return check_gemeente_code(load_yaml("settings.yaml")["gemeente"]["code"])
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{CONFIG_DIR / 'settings.yaml'}: gemeente.code missing") from exc
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Where a run reads and writes. Tests point these at a temporary folder."""
+    """Where a run for one municipality reads and writes. Tests point these at a temporary folder.
+
+    ``processed`` and ``outputs`` are the folders of this municipality (by default
+    ``data/processed/<GM>/`` and ``outputs/<GM>/``); ``raw`` is shared by all municipalities.
+    """
 
     raw: Path = RAW_DIR
-    processed: Path = PROCESSED_DIR
-    outputs: Path = OUTPUTS_DIR
+    processed: Path = None  # type: ignore[assignment]  # default: data/processed/<gemeente>
+    outputs: Path = None  # type: ignore[assignment]  # default: outputs/<gemeente>
+    gemeente: str = field(default_factory=lambda: _configured_gemeente())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gemeente", check_gemeente_code(self.gemeente))
+        if self.processed is None:
+            object.__setattr__(self, "processed", PROCESSED_DIR / self.gemeente)
+        if self.outputs is None:
+            object.__setattr__(self, "outputs", OUTPUTS_DIR / self.gemeente)
 
     @property
     def snapshot(self) -> Path:
@@ -62,6 +100,11 @@ class Paths:
         return self.raw / "cbs"
 
     @property
+    def pdok_cache(self) -> Path:
+        """Buurt polygons pulled from PDOK for this municipality (``veerkracht kaart``)."""
+        return self.raw / "pdok" / self.gemeente
+
+    @property
     def regions(self) -> Path:
         return self.processed / "regions.gpkg"
 
@@ -70,11 +113,26 @@ class Paths:
         return self.processed / "indicators.parquet"
 
 
-def default_paths() -> Paths:
+def _per_gemeente(env: str, default: Path, gemeente: str) -> Path:
+    """``<default>/<GM>``; an environment override is used as given, with ``{gemeente}`` filled in."""
+    value = os.environ.get(env)
+    if value is None:
+        return default / gemeente
+    return Path(value.replace("{gemeente}", gemeente))
+
+
+def default_paths(gemeente: str | None = None) -> Paths:
+    """Folders for one municipality: ``data/processed/<GM>/`` and ``outputs/<GM>/``.
+
+    ``gemeente`` defaults to config/settings.yaml. VEERKRACHT_RAW / VEERKRACHT_PROCESSED /
+    VEERKRACHT_OUTPUTS override the folders (tests); ``{gemeente}`` in them is replaced by the code.
+    """
+    code = check_gemeente_code(gemeente) if gemeente else gemeente_code()
     return Paths(
         raw=Path(os.environ.get("VEERKRACHT_RAW", RAW_DIR)),
-        processed=Path(os.environ.get("VEERKRACHT_PROCESSED", PROCESSED_DIR)),
-        outputs=Path(os.environ.get("VEERKRACHT_OUTPUTS", OUTPUTS_DIR)),
+        processed=_per_gemeente("VEERKRACHT_PROCESSED", PROCESSED_DIR, code),
+        outputs=_per_gemeente("VEERKRACHT_OUTPUTS", OUTPUTS_DIR, code),
+        gemeente=code,
     )
 
 
@@ -121,5 +179,24 @@ def cbs_registry() -> dict[str, Any]:
     return load_yaml("cbs_tables.yaml")
 
 
-def gemeente_code() -> str:
-    return str(settings()["gemeente"]["code"])
+def programma_gemeente() -> str:
+    """The municipality whose programme (focus areas, goals) this project carries."""
+    return check_gemeente_code(
+        settings().get("programma", {}).get("gemeente", settings()["gemeente"]["code"])
+    )
+
+
+def vergelijking(gemeente: str) -> tuple[str, ...]:
+    """Comparison municipalities for ``gemeente`` (settings.yaml `vergelijking`).
+
+    ``vergelijking.gemeenten`` (a list) wins when set; otherwise a Drechtsteden municipality gets
+    the other Drechtsteden, and any other municipality none.
+    """
+    cfg = settings().get("vergelijking", {}) or {}
+    explicit = cfg.get("gemeenten")
+    if explicit:
+        codes = [check_gemeente_code(c) for c in explicit]
+    else:
+        regio = [check_gemeente_code(c) for c in cfg.get("drechtsteden", []) or []]
+        codes = regio if gemeente in regio else []
+    return tuple(c for c in dict.fromkeys(codes) if c != gemeente)

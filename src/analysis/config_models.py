@@ -29,18 +29,21 @@ class _Open(BaseModel):
 
 class Gemeente(_Open):
     code: str = Field(pattern=GEMEENTE_CODE)
-    naam: str = Field(min_length=1)
+    naam: str | None = Field(default=None, min_length=1)  # unused: the name comes from the polygons
 
 
 class Vergelijking(_Open):
     nederland: str = Field(default="NL00", pattern=r"^NL00$")
     drechtsteden: list[str] = Field(default_factory=list)
+    gemeenten: list[str] | None = None  # explicit comparison municipalities (None: other Drechtsteden)
 
-    @field_validator("drechtsteden")
+    @field_validator("drechtsteden", "gemeenten")
     @classmethod
-    def _codes(cls, v: list[str]) -> list[str]:
+    def _codes(cls, v: list[str] | None) -> list[str] | None:
         import re
 
+        if v is None:
+            return v
         bad = [c for c in v if not re.match(GEMEENTE_CODE, str(c))]
         if bad:
             raise ValueError(f"not a municipality code (GMnnnn): {bad}")

@@ -24,39 +24,46 @@ from pathlib import Path
 from analysis.config import Paths, settings
 from analysis.io import write_json, write_text
 
+_PARAMS: dict = {}
+
 
 def _plain(code: str, slug: str, name: str, out_dir: str) -> float:
     from analysis.factsheets.page import page
     from analysis.factsheets.sheet import Sheet
 
     t0 = time.perf_counter()
-    body = Sheet.load(code).render_all()
+    body = Sheet.load(code, paden=_PARAMS).render_all()
     write_text(Path(out_dir) / f"{slug}.html", page(f"Factsheet {name} ({code})", body))
     return time.perf_counter() - t0
 
 
-def _warm_plain() -> None:
+def _warm_plain(params: dict) -> None:
     """Same warm-up as a batch kernel gets: tables and base map before the first sheet."""
     from analysis.factsheets.sheet import warm_up
 
-    warm_up()
+    _PARAMS.update(params)
+    warm_up(params)
 
 
-def _fresh_kernel(code: str, out_dir: str, template: str) -> float:
+def _fresh_kernel(code: str, out_dir: str, template: str, params: dict) -> float:
     import papermill as pm
 
     from analysis.factsheets.runner import KERNEL_NAME, export_html
 
     t0 = time.perf_counter()
     nb = pm.execute_notebook(
-        template, None, parameters={"gebied": code}, kernel_name=KERNEL_NAME, progress_bar=False
+        template,
+        None,
+        parameters={"gebied": code, "paden": params},
+        kernel_name=KERNEL_NAME,
+        progress_bar=False,
     )
     write_text(Path(out_dir) / f"{code}.html", export_html(nb, code))
     return time.perf_counter() - t0
 
 
 def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
-    from analysis.factsheets.runner import TEMPLATE, list_areas, run_batch
+    from analysis.factsheets.runner import TEMPLATE, list_areas, paths_to_params, run_batch
     from analysis.processed.build import load_regions
 
     areas = list_areas(load_regions(paths), int(settings()["min_inwoners"]))
@@ -69,7 +76,9 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
     shutil.rmtree(bench_dir, ignore_errors=True)
 
     # papermill path: the real runner, forced, into a scratch output folder
-    pm_paths = Paths(raw=paths.raw, processed=paths.processed, outputs=bench_dir / "papermill")
+    pm_paths = Paths(
+        raw=paths.raw, processed=paths.processed, outputs=bench_dir / "papermill", gemeente=paths.gemeente
+    )
     for sub in ("resilience", "goals"):
         src = paths.outputs / sub
         if src.exists():
@@ -85,29 +94,20 @@ def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
 
     floor_dir = bench_dir / "floor"
     floor_dir.mkdir(parents=True, exist_ok=True)
-    env_outputs = os.environ.get("VEERKRACHT_OUTPUTS")
-    os.environ["VEERKRACHT_OUTPUTS"] = str(pm_paths.outputs)  # same analysis outputs as the papermill run
-    try:
-        t0 = time.perf_counter()
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("fork"), initializer=_warm_plain
-        ) as ex:
-            per_sheet = list(
-                ex.map(_plain, codes, areas["slug"], areas["name"], [str(floor_dir)] * len(codes))
-            )
-        floor_wall = time.perf_counter() - t0
+    params = paths_to_params(pm_paths)  # same analysis outputs as the papermill run
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("fork"), initializer=_warm_plain, initargs=(params,)
+    ) as ex:
+        per_sheet = list(ex.map(_plain, codes, areas["slug"], areas["name"], [str(floor_dir)] * len(codes)))
+    floor_wall = time.perf_counter() - t0
 
-        fresh = []
-        if fresh_sample:
-            fresh_dir = bench_dir / "fresh_kernel"
-            fresh_dir.mkdir(parents=True, exist_ok=True)
-            for code in codes[:fresh_sample]:
-                fresh.append(_fresh_kernel(code, str(fresh_dir), str(TEMPLATE)))
-    finally:
-        if env_outputs is None:
-            os.environ.pop("VEERKRACHT_OUTPUTS", None)
-        else:
-            os.environ["VEERKRACHT_OUTPUTS"] = env_outputs
+    fresh = []
+    if fresh_sample:
+        fresh_dir = bench_dir / "fresh_kernel"
+        fresh_dir.mkdir(parents=True, exist_ok=True)
+        for code in codes[:fresh_sample]:
+            fresh.append(_fresh_kernel(code, str(fresh_dir), str(TEMPLATE), params))
 
     import json
 

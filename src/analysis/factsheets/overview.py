@@ -52,6 +52,12 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
 """
 
 
+def gemeente_naam(regions) -> str:
+    """The municipality's name as the data give it (buurt polygons), not from code."""
+    g = regions[regions["level"] == "gemeente"]
+    return str(g["name"].iloc[0]) if len(g) else "de gemeente"
+
+
 KLASSE_UITLEG = {
     "rood": "signaal: A hoog én (A stijgend of B laag of B dalend)",
     "oranje": "aandacht: één of meer ongunstige condities",
@@ -63,7 +69,7 @@ SIGNAAL_KLASSE = {"signaal": "rood", "aandacht": "oranje", "geen signaal": "groe
 KLASSE_KLEUR = {k: SIGNAAL_KLEUR[v] for v, k in SIGNAAL_KLASSE.items()}
 
 
-def _legend() -> str:
+def _legend(focus: bool = True) -> str:
     """The map legend in HTML: swatch with the same fill and hatch as the map, plus words."""
     items = []
     for k, label in KLASSE_UITLEG.items():
@@ -75,10 +81,11 @@ def _legend() -> str:
         '<li><svg width="18" height="14" aria-hidden="true"><rect width="18" height="14" fill="#e0e0e0" '
         'stroke="#555"/></svg>grijs: geen score (te weinig inwoners of gegevens)</li>'
     )
-    items.append(
-        '<li><svg width="22" height="14" aria-hidden="true"><line x1="0" y1="7" x2="22" y2="7" '
-        'stroke="#000" stroke-width="1.5" stroke-dasharray="4 2"/></svg>grens focusgebied</li>'
-    )
+    if focus:  # only the programme's municipality has focus areas
+        items.append(
+            '<li><svg width="22" height="14" aria-hidden="true"><line x1="0" y1="7" x2="22" y2="7" '
+            'stroke="#000" stroke-width="1.5" stroke-dasharray="4 2"/></svg>grens focusgebied</li>'
+        )
     return f'<ul class="legenda" aria-label="Legenda van de kaart">{"".join(items)}</ul>'
 
 
@@ -224,6 +231,11 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             "waren. Signalen op die invoer zijn een methodedemonstratie.</div>"
         )
     klasse = {} if scores is None else scores["signaal"].dropna().map(SIGNAAL_KLASSE).dropna().to_dict()
+    naam = gemeente_naam(regions)
+    has_focus = bool((regions["level"] == "focusgebied").any())
+    focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
+    if not has_focus:
+        banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     levels = [lv for lv in ("gemeente", "wijk", "focusgebied", "buurt") if (areas["level"] == lv).any()]
@@ -241,18 +253,18 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     head_html = "".join(f"<th scope='col'><button type='button'>{esc(h)}</button></th>" for h in heads)
     body = (
         "<a class='skip' href='#tabel'>Direct naar de tabel met alle gebieden</a>"
-        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten Zwijndrecht</p>"
+        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten {esc(naam)}</p>"
         "<h1>Factsheets per gebied</h1></header>"
-        "<section aria-labelledby='kaart-kop'><h2 id='kaart-kop'>Kaart van de buurten</h2>"
+        f"<section aria-labelledby='kaart-kop'><h2 id='kaart-kop'>Kaart van de buurten van {esc(naam)}</h2>"
         "<p id='kaart-uitleg' class='note'>Buurten gekleurd naar veerkrachtsignaal (t.o.v. de gemeente); "
-        "rood is ook gearceerd, oranje gestippeld. Focusgebieden met een stippellijn. Elke buurt met "
-        "een factsheet is een link; met de knop hieronder slaat u de kaart over.</p>"
+        f"rood is ook gearceerd, oranje gestippeld.{focus_txt} "
+        "Elke buurt met een factsheet is een link; met de knop hieronder slaat u de kaart over.</p>"
         + (
             f"{SYNTH_BADGE} <span class='note'>De kleuren berusten deels op synthetische invoer.</span>"
             if any_synth
             else ""
         )
-        + f"{_svg_map(regions, files, klasse)}{_legend()}"
+        + f"{_svg_map(regions, files, klasse)}{_legend(has_focus)}"
         "<p class='note'>Bron kaart: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
         "<section id='tabel' tabindex='-1' aria-labelledby='tabel-kop'><h2 id='tabel-kop'>Alle gebieden</h2>"
         "<div class='filters'><label>Zoek op naam <input type='search' id='zoek'></label>"
@@ -282,5 +294,5 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     write_method_pages(paths.outputs / "factsheets" / "methode")
     write_text(
         paths.outputs / "factsheets" / "index.html",
-        page("Factsheets Veerkrachtige Buurten Zwijndrecht", body),
+        page(f"Factsheets Veerkrachtige Buurten {naam}", body),
     )

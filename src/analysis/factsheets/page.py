@@ -85,6 +85,6 @@ def page(title: str, body: str, *, nav: str = "") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"{nav}<main>\n{body}\n</main>\n"
-        "<footer>Monitor Veerkrachtige Buurten Zwijndrecht · gemaakt met het open-sourceproject "
+        "<footer>Monitor Veerkrachtige Buurten · gemaakt met het open-sourceproject "
         "veerkracht-zwijndrecht</footer>\n</body>\n</html>\n"
     )

@@ -92,8 +92,9 @@ def paths_to_params(paths: Paths) -> dict[str, str]:
 
 
 def paths_from_params(params: dict[str, str]) -> Paths:
-    kinds = {f.name: f.default for f in dataclasses.fields(Paths)}
-    return Paths(**{k: Path(v) if isinstance(kinds.get(k), Path) else v for k, v in params.items()})
+    """Inverse of :func:`paths_to_params`: folders become Paths again, the municipality code stays a str."""
+    kinds = {f.name: f.type for f in dataclasses.fields(Paths)}
+    return Paths(**{k: Path(v) if kinds.get(k) in (Path, "Path") else v for k, v in params.items()})
 
 
 def _warm_code(paden: dict[str, str]) -> str:
@@ -413,7 +414,10 @@ def run_batch(
         def _on_term(signum, frame):  # SIGTERM behaves as Ctrl-C: stop now, keep what is done
             raise KeyboardInterrupt
 
-        old_term = signal.signal(signal.SIGTERM, _on_term)
+        import threading
+
+        in_main = threading.current_thread() is threading.main_thread()
+        old_term = signal.signal(signal.SIGTERM, _on_term) if in_main else None
         bar = tqdm(total=len(todo), desc="factsheets", unit="blad", disable=None if progress else True)
         try:
             futs = {
@@ -451,7 +455,8 @@ def run_batch(
             interrupted = True
             _kill_pool(ex)
         finally:
-            signal.signal(signal.SIGTERM, old_term)
+            if in_main:
+                signal.signal(signal.SIGTERM, old_term)
             bar.close()
             if not interrupted:
                 ex.shutdown(wait=True)

@@ -7,6 +7,7 @@ badges and the "Bronnen en methode" section all follow from the same selection.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.config import Paths, default_paths, indicator_catalog, settings
+from analysis.config import Paths, default_paths, indicator_catalog, programma_gemeente
 from analysis.errors import InputError
 from analysis.factsheets.fmt import (
     SYNTH_BADGE,
@@ -188,6 +189,25 @@ def warm_up(paden: dict[str, str] | None = None) -> None:
 _GOALS: dict = {}
 
 
+@cache
+def programma_naam() -> str:
+    """The programme's municipality by name where the bundled data have it, else its code."""
+    import json
+
+    from analysis.config import SNAPSHOT_DIR
+    from analysis.sources.snapshot import BUURTEN_2023_FILE
+
+    code = programma_gemeente()
+    try:
+        with open(SNAPSHOT_DIR / BUURTEN_2023_FILE, encoding="utf-8") as fh:
+            for f in json.load(fh)["features"]:
+                if f["properties"].get("gemeentecode") == code:
+                    return f"{f['properties']['gemeentenaam']} ({code})"
+    except (OSError, ValueError, KeyError):
+        pass
+    return code
+
+
 def _goal_catalog() -> dict:
     """Goals by id, parsed once per process (the YAML does not change during a batch)."""
     if not _GOALS:
@@ -205,7 +225,11 @@ class Sheet:
         self.ctx, self.code = ctx, code
         self.info = reg.loc[code]
         self.reg = reg
-        self.gemeente = settings()["gemeente"]["code"]
+        self.gemeente = ctx.paths.gemeente
+        self.gemeente_naam = (
+            str(reg.loc[self.gemeente, "name"]) if self.gemeente in reg.index else self.gemeente
+        )
+        self.programme = bool((reg["level"] == "focusgebied").any())  # focus areas and goals exist
         self.level = str(self.info["level"])
         self.name = str(self.info["name"])
         ind = ctx.indicators
@@ -311,7 +335,7 @@ class Sheet:
                 "beschikbaar. Gebruik ze niet voor beleid.</div>"
             )
         return (
-            f'{banner}<header><p class="eyebrow">Factsheet Veerkrachtige Buurten Zwijndrecht · '
+            f'{banner}<header><p class="eyebrow">Factsheet Veerkrachtige Buurten {esc(self.gemeente_naam)} · '
             f"{esc(lvl)}{parent} · peiljaar {self.year}</p><h1>{esc(self.name)}</h1>"
             f'<p class="code">Gebiedscode {esc(self.code)}</p></header>{self.samenvatting()}'
         )
@@ -525,7 +549,7 @@ class Sheet:
                 f"binnen betrouwbaarheidsgrenzen: <strong>{nl_number(100 * self.sens['p_signaal'], 0)}%"
                 f"</strong> ({esc(self.sens['robuustheid'])})</li>"
             )
-        if self.level == "buurt":
+        if self.level == "buurt" and self.programme:
             if self.focus:
                 fg = self.reg.loc[self.focus]
                 how = "exact" if fg["mapping"] == "exact" else "benaderd (door de gemeente te bevestigen)"
@@ -534,7 +558,7 @@ class Sheet:
                 )
             else:
                 lines.append("<li>Focusbuurt van het programma: nee</li>")
-        if self.level == "wijk":
+        if self.level == "wijk" and self.programme:
             fb = self.reg[
                 (self.reg["level"] == "buurt")
                 & (self.reg["wijk_code"] == self.code)
@@ -551,6 +575,12 @@ class Sheet:
         return "<section><h2>Veerkracht</h2>" + "".join(lines) + "</section>"
 
     def doelen(self) -> str:
+        if not self.programme:
+            return (
+                "<section><h2>Programmadoelen</h2><p>Geen focusgebieden/programmadoelen voor deze "
+                f"gemeente: het programma Veerkrachtige Buurten en zijn doelen gelden alleen voor "
+                f"{esc(programma_naam())}.</p></section>"
+            )
         from analysis.goals.forecast import TREND_LABEL
 
         if self.goal_rows is None:
@@ -713,12 +743,12 @@ class Sheet:
             me.boundary.plot(ax=ax, color="#08519c", linewidth=2)
         pin()
         alt = (
-            f"Kaart van de gemeente Zwijndrecht met {self.name} in donkerblauw gemarkeerd; "
-            "wijkgrenzen in grijs, focusgebieden met een zwarte stippellijn."
+            f"Kaart van de gemeente {self.gemeente_naam} met {self.name} in donkerblauw gemarkeerd; "
+            "wijkgrenzen in grijs"
+            + (", focusgebieden met een zwarte stippellijn." if self.programme else ".")
         )
-        cap = (
-            "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0; "
-            "focusgebieden: data/raw/local/focusgebieden.csv"
+        cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
+            "; focusgebieden: data/raw/local/focusgebieden.csv" if self.programme else ""
         )
         return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
 

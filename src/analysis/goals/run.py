@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.config import Paths, settings
+from analysis.config import Paths, programma_gemeente
 from analysis.figures import save
 from analysis.goals.calibration import (
     Calibration,
@@ -177,10 +177,27 @@ def status_counts(status: pd.DataFrame) -> dict:
     }
 
 
+GEEN_PROGRAMMA = "geen focusgebieden/programmadoelen voor deze gemeente"
+
+
 def run(paths: Paths) -> dict:
+    gemeente = paths.gemeente
+    if gemeente != programma_gemeente():
+        # the programme's goals are set for its own municipality and focus areas only
+        out = paths.outputs / "goals"
+        write_json(
+            out / "samenvatting.json",
+            {"gemeente": gemeente, "geen_programma": True, "toelichting": GEEN_PROGRAMMA},
+        )
+        return {
+            "dir": out,
+            "geen_programma": True,
+            "n_goals": 0,
+            "n_measurable": 0,
+            "synthetic_indicators": [],
+        }
     goals, raw = load_catalog()
     fcfg, scfg = raw["forecast"], raw["status"]
-    gemeente = settings()["gemeente"]["code"]
     ind = load_indicators(paths)
     reg = load_regions(paths)
     names = dict(zip(reg["region_code"], reg["name"], strict=True))

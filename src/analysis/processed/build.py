@@ -15,13 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from analysis.config import Paths, cbs_registry, settings
+from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
 from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed.aggregate import aggregate
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
-from analysis.sources import cbs, local, snapshot, synthetic
+from analysis.sources import cbs, local, pdok, snapshot, synthetic
 
 SYNTHETIC_INDICATORS = sorted(
     set(synthetic.RECIPES) | set(synthetic.EXTRA_RECIPES) | {"ses_woa", "lbm_score"}
@@ -37,8 +37,65 @@ class BuildResult:
 
 
 def _wijk_names(snap: Path) -> dict[str, str]:
-    df = pd.read_csv(snap / "kwb_2017_wijk" / "wijk_2017_zwijndrecht.csv", dtype=str)
-    return {r.WK_CODE: r.WK_NAAM.split(" ", 2)[-1] for r in df.itertuples()}
+    """Wijk names from KWB 2017 (the 2023 buurt polygons carry none), for the Drechtsteden. A 2023
+    wijk code that did not exist in 2017 (recoded wijken) keeps its code as its name."""
+    folder = snap / "kwb_2017_wijk"
+    path = folder / "wijk_2017_drechtsteden.csv"
+    df = snapshot._read_csv(
+        path if path.exists() else folder / "wijk_2017_zwijndrecht.csv", ["WK_CODE", "WK_NAAM"], dtype=str
+    ).dropna(subset=["WK_CODE", "WK_NAAM"])
+    # "Wijk 01 Walburg" -> "Walburg"; a bare "Wijk 00" stays as it is
+    return {
+        r.WK_CODE: (r.WK_NAAM.split(" ", 2)[-1] if r.WK_NAAM.count(" ") >= 2 else r.WK_NAAM)
+        for r in df.itertuples()
+    }
+
+
+def own_codes(code: str) -> str:
+    """Regex for the region codes of one municipality; wijk/buurt codes may be alphanumeric."""
+    num = code[2:]
+    return rf"^(GM{num}|WK{num}[0-9A-Z]{{2}}|BU{num}[0-9A-Z]{{4}})$"
+
+
+@dataclass(frozen=True)
+class BuurtSource:
+    buurten: gpd.GeoDataFrame  # all buurten of this municipality
+    all_codes: set[str]  # every buurt code in the polygon file(s) (other municipalities too)
+    rows: pd.DataFrame  # the 2023 buurt figures in long format
+    path: Path
+
+
+def load_buurten(paths: Paths) -> BuurtSource:
+    """Buurt polygons + KWB 2023 figures of ``paths.gemeente``: a PDOK pull in data/raw/pdok/<GM>/
+    wins; otherwise the bundled Drechtsteden file. Neither holding the municipality is an error."""
+    code = paths.gemeente
+    bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+    pulled = pdok.cached_buurten(paths.pdok_cache)
+    if pulled is not None:
+        gdf = snapshot.read_buurten_file(pulled.path)
+        ours = gdf[gdf["gemeentecode"] == code].copy()
+        if ours.empty:
+            raise InputError(f"{pulled.path}: no buurten with gemeentecode {code} (column gemeentecode)")
+        rows = snapshot.buurt_2023_indicators(ours, source_table=pulled.source_table, origin="cbs")
+        return BuurtSource(ours, set(gdf["buurtcode"]), rows, pulled.path)
+    gdf = snapshot.read_buurten_2023(paths.snapshot)
+    ours = gdf[gdf["gemeentecode"] == code].copy()
+    if ours.empty:
+        raise InputError(
+            f"gemeente {code}: no buurt polygons held (not in {bundled}, column gemeentecode; "
+            f"no PDOK pull in {paths.pdok_cache}); run `veerkracht --gemeente {code} kaart` online"
+        )
+    return BuurtSource(ours, set(gdf["buurtcode"]), snapshot.buurt_2023_indicators(ours), bundled)
+
+
+def programme_focus(paths: Paths, buurten: BuurtSource) -> pd.DataFrame:
+    """Focus areas of this municipality: rows of focusgebieden.csv for its buurten, and only for the
+    programme's municipality (settings.yaml `programma.gemeente`). Others get an empty frame."""
+    if paths.gemeente != programma_gemeente():
+        return pd.DataFrame(columns=local.FOCUS_COLUMNS)
+    # buurten of other municipalities in the polygon file are known but not ours: dropped below
+    focus = local.read_focusgebieden(paths.local, buurten.all_codes | set(buurten.buurten["buurtcode"]))
+    return focus[focus["buurtcode"].isin(set(buurten.buurten["buurtcode"]))].reset_index(drop=True)
 
 
 def build_regions(
@@ -72,32 +129,8 @@ def build_regions(
         focusgebied=None,
         mapping=None,
     )
-    fmeta = focus.groupby("focusgebied_code").agg(
-        name=("focusgebied_naam", "first"),
-        mapping=("mapping", lambda s: "approximate" if (s == "approximate").any() else "exact"),
-    )
     fb = b[b["focusgebied"].notna()]
-    f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
-    # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
-    f_all = gpd.GeoDataFrame(
-        {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
-        geometry=[fb.union_all()],
-        crs=b.crs,
-    )
-    f = pd.concat([f_all, f], ignore_index=True)
-    fmeta.loc["FG00"] = [
-        "Alle focusbuurten samen",
-        "approximate" if (fmeta["mapping"] == "approximate").any() else "exact",
-    ]
-    f = f.assign(
-        region_code=f["focusgebied"],
-        level="focusgebied",
-        name=f["focusgebied"].map(fmeta["name"]),
-        parent_code=code,
-        wijk_code=None,
-        mapping=f["focusgebied"].map(fmeta["mapping"]),
-        focusgebied=f["focusgebied"],
-    )
+    f = _focus_regions(b, fb, focus, code) if len(fb) else None
     g_geom = gemeente.loc[gemeente["gemeentecode"] == code, "geometry"]
     g = gpd.GeoDataFrame(
         {
@@ -124,8 +157,40 @@ def build_regions(
         "mapping",
         "geometry",
     ]
-    out = pd.concat([g[cols], w[cols], f[cols], b[cols]], ignore_index=True)
+    parts = [g[cols], w[cols]] + ([f[cols]] if f is not None else []) + [b[cols]]
+    out = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
+
+
+def _focus_regions(
+    b: gpd.GeoDataFrame, fb: gpd.GeoDataFrame, focus: pd.DataFrame, code: str
+) -> gpd.GeoDataFrame:
+    fmeta = focus.groupby("focusgebied_code").agg(
+        name=("focusgebied_naam", "first"),
+        mapping=("mapping", lambda s: "approximate" if (s == "approximate").any() else "exact"),
+    )
+    f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
+    # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
+    f_all = gpd.GeoDataFrame(
+        {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
+        geometry=[fb.union_all()],
+        crs=b.crs,
+    )
+    f = pd.concat([f_all, f], ignore_index=True)
+    fmeta.loc["FG00"] = [
+        "Alle focusbuurten samen",
+        "approximate" if (fmeta["mapping"] == "approximate").any() else "exact",
+    ]
+    f = f.assign(
+        region_code=f["focusgebied"],
+        level="focusgebied",
+        name=f["focusgebied"].map(fmeta["name"]),
+        parent_code=code,
+        wijk_code=None,
+        mapping=f["focusgebied"].map(fmeta["mapping"]),
+        focusgebied=f["focusgebied"],
+    )
+    return f
 
 
 def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
@@ -174,8 +239,7 @@ def _check_codes(
 ) -> pd.DataFrame:
     """Keep rows of this municipality, NL00 and the comparison municipalities; an unknown code of
     this municipality is an error."""
-    num = code[2:]
-    ours = df["region_code"].str.match(rf"^(GM{num}|WK{num}[0-9A-Z]{{2}}|BU{num}[0-9A-Z]{{4}})$")
+    ours = df["region_code"].str.match(own_codes(code))
     df = df[ours | df["region_code"].isin(["NL00", *others])]
     unknown = sorted(set(df["region_code"]) - known - {"NL00", *others})
     if unknown:
@@ -184,31 +248,31 @@ def _check_codes(
 
 
 def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
+    """Processed tables for ``paths.gemeente`` (any municipality we hold buurt polygons for)."""
     cfg = settings()
-    code = cfg["gemeente"]["code"]
+    code = paths.gemeente
     snap = paths.snapshot
     # inputs that need nothing else are checked first: a bad file fails before the slower reads
     if use_cache:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
     local_raw = local.local_indicators(paths.local, code)
-    all_buurten = snapshot.read_buurten_2023(snap)
-    buurten = all_buurten[all_buurten["gemeentecode"] == code].copy()
-    if buurten.empty:
-        raise InputError(
-            f"municipality code {code}: not found in "
-            f"{snap / 'kwb_2023_pdok' / 'buurten_2023_zwijndrecht.geojson'} (column gemeentecode)"
-        )
-    focus = local.read_focusgebieden(paths.local, set(buurten["buurtcode"]))
+    source = load_buurten(paths)
+    buurten = source.buurten
+    focus = programme_focus(paths, source)
     gemeente = snapshot.read_gemeente_2023(snap, code)
     regions = build_regions(buurten, focus, gemeente, code, _wijk_names(snap))
     known = set(regions["region_code"])
+    others = vergelijking(code)
 
+    # the snapshot files cover Zwijndrecht or the Drechtsteden: keep this municipality's rows
+    # (a wijk only in another year's classification cannot be placed and is left out) and NL00
+    snap_rows = snapshot.all_indicators(snap, code, buurten, buurt_rows=source.rows)
+    snap_rows = snap_rows[snap_rows["region_code"].isin(known | {"NL00"})]
     local_long = _check_codes(local_raw, known, code, f"{paths.local}")
-    real = [snapshot.all_indicators(snap, code, buurten), local_long]
+    real = [snap_rows, local_long]
     if use_cache:
-        selection = cbs.Selection.from_settings(cfg, code)
-        cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry(), selection)
-        others = selection.comparison
+        national = (cfg.get("vergelijking") or {}).get("nederland", "NL00")
+        cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry(), cbs.Selection(code, national, others))
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
     real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
 
@@ -243,6 +307,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     aggs = [
         aggregate(base, membership[membership["level"] == lvl], lvl)
         for lvl in ("wijk", "focusgebied", "gemeente")
+        if (membership["level"] == lvl).any()  # no focus areas outside the programme's municipality
     ]
     indicators = resolve(base, pd.concat(aggs, ignore_index=True))
     indicators = indicators.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
@@ -274,9 +339,12 @@ def write(result: BuildResult, paths: Paths) -> dict:
         os.replace(gpkg_tmp, tmp_regions)
         result.indicators.to_parquet(tmp_ind, index=False)
         result.truth.to_parquet(tmp_truth, index=False)
+    g = result.regions[result.regions["level"] == "gemeente"]
     manifest = {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "gemeente": settings()["gemeente"]["code"],
+        "gemeente": paths.gemeente,
+        "gemeentenaam": str(g["name"].iloc[0]) if len(g) else None,
+        "focusgebieden": int((result.regions["level"] == "focusgebied").sum()),
         "rows": len(result.indicators),
         "regions": len(result.regions),
         "synthetic_indicators": result.synthetic_indicators,

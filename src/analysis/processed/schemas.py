@@ -9,7 +9,7 @@ from analysis.config import indicator_catalog
 from analysis.errors import InputError
 from analysis.records import LEVELS, ORIGINS
 
-# CBS wijk/buurt parts may be alphanumeric (e.g. BU0363AA01) since the 2024/2025 classifications.
+# wijk/buurt codes: municipality number + digits, or letters in CBS's newer alphanumeric codes (BU0363AA01)
 CODE_PATTERN = r"^(NL00|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|FG\d{2})$"
 
 

@@ -54,11 +54,13 @@ def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -
     )
     titles = [f"As A, niveau {res.year}", f"Signaal {res.year} (t.o.v. gemeente)"]
     for ax, title in zip(axes, titles, strict=True):
-        focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
+        if len(focus):  # only the programme's municipality has focus areas
+            focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
         ax.set_title(title)
         ax.set_axis_off()
     handles = [Patch(color=c, label=k) for k, c in SIGNAAL_KLEUR.items()]
-    handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
+    if len(focus):
+        handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
     axes[1].legend(handles=handles, loc="lower left", fontsize=8)
     return finish(fig, caption, res.synthetic)
 
@@ -127,9 +129,17 @@ def national_figure(levels: pd.DataFrame) -> plt.Figure:
 def run(paths: Paths, n_sim: int | None = None) -> dict:
     cfg = load_config()
     ind, regions = load_indicators(paths), load_regions(paths)
-    gemeente = settings()["gemeente"]["code"]
+    gemeente = paths.gemeente
     res = compute(ind, regions, cfg, int(settings()["min_inwoners"]), gemeente)
     metrics, disagreements = validate_against_focus(res)
+    if not (regions["level"] == "focusgebied").any():
+        # no programme focus areas to validate against (a municipality other than the programme's)
+        metrics = {
+            **{k: metrics[k] for k in ("year", "n_buurten") if k in metrics},
+            "synthetic_inputs": res.synthetic,
+            "status": "geen focusgebieden/programmadoelen voor deze gemeente: geen validatie",
+        }
+        disagreements = disagreements.iloc[0:0]
     sens, sens_summary = sensitivity(res, cfg, n_sim)
     scores = res.scores.merge(
         sens[["region_code", "p_signaal", "robuustheid", "onzekerheid_door"]], on="region_code", how="left"

@@ -323,12 +323,13 @@ class Selection:
 
     @classmethod
     def from_settings(cls, cfg: dict[str, Any], gemeente: str | None = None) -> Selection:
-        verg = cfg.get("vergelijking", {})
-        return cls(
-            gemeente=gemeente or cfg["gemeente"]["code"],
-            national=verg.get("nederland", "NL00"),
-            comparison=tuple(verg.get("drechtsteden", [])),
-        )
+        """The selection the CLI and the build use: comparison municipalities from
+        ``analysis.config.vergelijking`` (settings.yaml `vergelijking`)."""
+        from analysis.config import vergelijking
+
+        code = gemeente or cfg["gemeente"]["code"]
+        verg = cfg.get("vergelijking") or {}
+        return cls(gemeente=code, national=verg.get("nederland", "NL00"), comparison=vergelijking(code))
 
 
 # --- metadata: dimensions and topics ------------------------------------------------------------

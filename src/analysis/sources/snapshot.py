@@ -62,31 +62,45 @@ BUURT_2023_COLUMNS = {
 }
 
 
-def read_buurten_2023(snapshot: Path) -> gpd.GeoDataFrame:
-    """Buurt polygons with codes, names and wijk codes (EPSG:28992)."""
-    path = snapshot / "kwb_2023_pdok" / "buurten_2023_zwijndrecht.geojson"
+BUURTEN_2023_FILE = "kwb_2023_pdok/buurten_2023_drechtsteden.geojson"
+BUURT_2023_SOURCE = f"{KWB_2023_TABLE} (Wijk- en buurtkaart 2023, PDOK)"
+
+
+def read_buurten_file(path: Path) -> gpd.GeoDataFrame:
+    """Buurt polygons of the Wijk- en buurtkaart 2023 (PDOK layer ``buurten``) in EPSG:28992."""
     if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
+        raise InputError(f"{path}: file missing")
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for a broken file
         raise InputError(f"{path}: cannot be read as GeoJSON ({exc})") from exc
-    required = ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", *BUURT_2023_COLUMNS]
+    required = ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "gemeentenaam", *BUURT_2023_COLUMNS]
     missing = [c for c in required if c not in gdf.columns]
     if missing:
         raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+    for c in ("buurtcode", "wijkcode", "gemeentecode"):
+        gdf[c] = gdf[c].astype(str).str.strip()
     gdf = _suppressed_to_nan(gdf, list(BUURT_2023_COLUMNS))
+    if gdf.crs is None:
+        raise InputError(f"{path}: no coordinate reference system")
     return gdf.to_crs(28992)
 
 
-def buurt_2023_indicators(buurten: gpd.GeoDataFrame) -> pd.DataFrame:
+def read_buurten_2023(snapshot: Path) -> gpd.GeoDataFrame:
+    """The bundled buurt polygons of the seven Drechtsteden municipalities (358 buurten)."""
+    return read_buurten_file(snapshot / BUURTEN_2023_FILE)
+
+
+def buurt_2023_indicators(
+    buurten: gpd.GeoDataFrame, source_table: str = BUURT_2023_SOURCE, origin: str = "snapshot"
+) -> pd.DataFrame:
     return to_long(
         pd.DataFrame(buurten.drop(columns="geometry")),
         region_col="buurtcode",
         year=2023,
         columns=BUURT_2023_COLUMNS,
-        source_table=f"{KWB_2023_TABLE} (Wijk- en buurtkaart 2023, PDOK)",
-        origin="snapshot",
+        source_table=source_table,
+        origin=origin,
     )
 
 
@@ -108,7 +122,7 @@ def read_gemeente_2023(snapshot: Path, code: str) -> gpd.GeoDataFrame:
 
 
 def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
-    path = snapshot / "kwb_2024_85984NED" / "stripped_filtered_data_2024_zwijndrecht.json"
+    path = snapshot / "kwb_2024_85984NED" / "stripped_filtered_data_2024_drechtsteden.json"
     data = _read_json(path)
     wide = pd.DataFrame.from_dict(data, orient="index").rename_axis("code").reset_index()
     from analysis.sources.cbs import base_key  # local import: cbs imports nothing from here
@@ -293,10 +307,14 @@ POVERTY_FILE = "databankzh_nr196_lage_welvaart_hh_25_64_abs.csv"
 POVERTY_SOURCE = "Databank Zuid-Holland nr=196 (Tympaan o.b.v. CBS-microdata)"
 
 
-def poverty_indicators(snapshot: Path, code: str) -> pd.DataFrame:
+def poverty_indicators(snapshot: Path, code: str, required: bool = True) -> pd.DataFrame:
+    """The municipality's series; a municipality the file does not cover is an error only when
+    ``required`` (the series covers 21 Zuid-Holland municipalities)."""
     df = read_timeseries(snapshot, POVERTY_FILE)
     df = df[df["region_code"] == code]
     if df.empty:
+        if not required:
+            return pd.DataFrame(columns=COLUMNS)
         raise InputError(f"{snapshot / 'timeseries' / POVERTY_FILE}: no rows for region {code}")
     long = to_long(
         df,
@@ -312,18 +330,22 @@ def poverty_indicators(snapshot: Path, code: str) -> pd.DataFrame:
     return long[COLUMNS]
 
 
-def all_indicators(snapshot: Path, code: str, buurten: gpd.GeoDataFrame) -> pd.DataFrame:
-    return pd.concat(
-        [
-            buurt_2023_indicators(buurten),
-            kwb_2024_indicators(snapshot),
-            kwb_wijk_indicators(snapshot),
-            leefbaarometer2_indicators(snapshot),
-            kwb_2025_wijkwarm_indicators(snapshot),
-            poverty_indicators(snapshot, code),
-        ],
-        ignore_index=True,
-    )
+def all_indicators(
+    snapshot: Path, code: str, buurten: gpd.GeoDataFrame, buurt_rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every snapshot series; files cover Zwijndrecht or the Drechtsteden, so the build keeps only
+    the rows of the municipality it builds. ``buurt_rows`` replaces the bundled 2023 buurt figures
+    (e.g. when the polygons came from a PDOK pull)."""
+    frames = [
+        buurt_2023_indicators(buurten) if buurt_rows is None else buurt_rows,
+        kwb_2024_indicators(snapshot),
+        kwb_wijk_indicators(snapshot),
+        leefbaarometer2_indicators(snapshot),
+        kwb_2025_wijkwarm_indicators(snapshot),
+        poverty_indicators(snapshot, code, required=False),
+    ]
+    # an empty frame (a series that does not cover this municipality) would turn the dtypes to object
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
 # --- National tables (all NL wijken and gemeenten; data/raw/snapshot/national, PROVENANCE §10) --------
