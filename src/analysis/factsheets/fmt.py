@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import math
+import re
 import urllib.parse
 
 import matplotlib.pyplot as plt
@@ -78,3 +79,35 @@ def csv_download(df, filename: str, label: str) -> str:
     text = "\ufeff" + df.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
     href = "data:text/csv;charset=utf-8," + urllib.parse.quote(text)
     return f'<a class="download" download="{esc(filename)}" href="{href}">{esc(label)}</a>'
+
+
+ORIGIN_NL = {"snapshot": "meegeleverde echte publicatie", "synthetic": "synthetische invulling", "cbs": "CBS"}
+_MODULE = re.compile(r"\s*\(analysis\.[\w.]+(?:,\s*seed\s+\d+)?\)")
+_HERKOMST = re.compile(r"herkomst:?\s+([a-z_]+(?:\s*,\s*[a-z_]+)*)")
+MAANDEN = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december")
+
+
+def origin_nl(origin: str) -> str:
+    """'snapshot' -> 'meegeleverde echte publicatie', 'synthetic' -> 'synthetische invulling'."""
+    return ", ".join(ORIGIN_NL.get(o.strip(), o.strip()) for o in str(origin).split(","))
+
+
+def plain(text: str) -> str:
+    """A source line in words a policy adviser reads: no module names, seeds or English origin codes.
+
+    'synthetisch (analysis.sources.synthetic, seed 1) (2013-2024; herkomst: synthetic)'
+    -> 'synthetisch (2013-2024; herkomst: synthetische invulling)'."""
+    text = _MODULE.sub("", str(text))
+    return _HERKOMST.sub(lambda m: "herkomst: " + origin_nl(m.group(1)), text)
+
+
+def dutch_date(stamp: str) -> str:
+    """'2026-11-29T14:45:59+00:00' -> '29 november 2026' (unparseable -> 'onbekend')."""
+    from datetime import datetime
+
+    try:
+        d = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return "onbekend"
+    return f"{d.day} {MAANDEN[d.month - 1]} {d.year}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.config import Paths
-from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number
+from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number, plain
 from analysis.factsheets.page import page
 from analysis.figures import SIGNAAL_KLEUR, sources_of
 from analysis.io import write_text
@@ -283,7 +283,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "(gebieden boven buurtniveau: samenstelling van hun buurten): "
         "<a href='methode/methode_veerkracht.html'>methode veerkrachtsignaal</a>; "
         "SES-WOA en laag inkomen, laatste jaar: "
-        f"{esc(sources_of(table_rows))}.</p></section>"
+        f"{esc(plain(sources_of(table_rows)))}.</p></section>"
         f"<section><h2>Gebieden zonder factsheet</h2><ul>{none_rows}</ul>"
         "<p class='note'>Kleine gebieden krijgen geen factsheet: cijfers zijn daar onbetrouwbaar en "
         "herleidbaar.</p></section>"

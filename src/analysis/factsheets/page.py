@@ -65,16 +65,29 @@ svg.kaart a path:hover { opacity: .7; }
 @media (max-width: 600px) {
   body { padding: .6rem; } h1 { font-size: 1.4rem; } table { font-size: .8rem; }
 }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 10mm 11mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav.top, .noprint { display: none; }
+  /* budget: a buurt sheet on 2 A4 pages, a municipality sheet on 3 (tests/test_accessibility.py) */
+  body { max-width: none; padding: 0; font-size: 8.5pt; line-height: 1.3; hyphens: none; }
+  nav.top, .noprint, .skip { display: none; }
+  h1 { font-size: 15pt; } h2 { font-size: 11pt; margin: .6rem 0 .3rem; break-after: avoid; }
+  h3 { font-size: 9.5pt; margin: .4rem 0 .2rem; break-after: avoid; }
+  p, ul { margin: .25rem 0; } .summary { padding: .3rem .5rem; }
+  .banner-synthetic { border-width: 1px; padding: .3rem .5rem; margin-bottom: .4rem; font-size: 7.5pt; line-height: 1.25; }
+  .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
+  figure { margin: .3rem 0; }
+  figure img, figure svg { max-height: 44mm; width: auto; max-width: 100%; }
+  .ligging figure img { max-height: 34mm; }
+  .bronnen ul { columns: 2; column-gap: 1.2rem; }
+  figcaption { font-size: 7pt; }
   .scroll { overflow: visible; }
-  table { font-size: 8pt; } th, td { padding: .2rem .3rem; } td { overflow-wrap: anywhere; }
-  h2 { break-after: avoid; }
+  /* words wrap between words only; no break inside a word */
+  table { font-size: 7pt; line-height: 1.2; } th, td { padding: .05rem .2rem; overflow-wrap: normal; word-break: normal; }
+  .note { font-size: 7pt; }
+  details { font-size: 7pt; }
   a { color: inherit; text-decoration: none; }
-  .banner-synthetic { border-width: 1px; }
+  footer { margin-top: .5rem; }
 }
 """
 

@@ -26,6 +26,9 @@ from analysis.factsheets.fmt import (
     figure_html,
     fmt_value,
     nl_number,
+    origin_nl,
+    plain,
+    dutch_date,
 )
 from analysis.figures import SYNTHETIC_STAMP, source_entries, sources_of
 
@@ -467,7 +470,7 @@ class Sheet:
             + ", ".join(self._trend_phrase(i) for i in SERIES_INDICATORS)
             + "."
         )
-        cap = "Bron: " + sources_of(d)
+        cap = "Bron: " + plain(sources_of(d))
         return f"<section><h2>Ontwikkeling</h2>{figure_html(fig, alt, cap)}</section>"
 
     def _trend_phrase(self, ind: str) -> str:
@@ -731,7 +734,7 @@ class Sheet:
             f"95%-intervallen ({r['interval_soort']}), scenario's en het doel; status {r['status']}, kans "
             f"gehaald {r['kans_band']} ({r['kans_betekenis']})."
         )
-        return figure_html(fig, alt, "Bron: " + str(r["bron"]))
+        return figure_html(fig, alt, "Bron: " + plain(r["bron"]))
 
     def kaart(self) -> str:
         fig, ax, pin = _locator_axes(self.ctx)
@@ -748,34 +751,38 @@ class Sheet:
             + (", focusgebieden met een zwarte stippellijn." if self.programme else ".")
         )
         cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
-            "; focusgebieden: data/raw/local/focusgebieden.csv" if self.programme else ""
+            "; focusgebieden: afbakening van het programma door de gemeente" if self.programme else ""
         )
-        return f"<section><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
+        return f"<section class=\"ligging\"><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
 
     def bronnen(self) -> str:
+        """Plain Dutch colophon; table ids and origins in a collapsed 'Technische verantwoording'."""
         items = []
         for table, span, origin in source_entries(self.used):
             mark = f" {SYNTH_BADGE}" if origin == "synthetic" else ""
-            items.append(f"<li>{esc(table)}: {esc(span)} (herkomst: {esc(origin)}){mark}</li>")
+            items.append(f"<li>{esc(plain(table))}: {esc(span)} ({esc(origin_nl(origin))}){mark}</li>")
         if self.score is not None:
             items.append(
-                f"<li>Veerkrachtsignaal {int(self.score['year'])}: berekend uit indicatoren met herkomst "
-                f"{esc(self.score['input_origins'])} (outputs/resilience/scores.parquet)</li>"
+                f"<li>Veerkrachtsignaal {int(self.score['year'])}: berekend uit indicatoren "
+                f"({esc(origin_nl(self.score['input_origins']))})</li>"
             )
         if self.goal_rows is not None:
             for bron in sorted(set(self.goal_rows["bron"].dropna()) - {""}):
-                items.append(f"<li>Doelprognoses: {esc(bron)}</li>")
-        built = self.ctx.manifest.get("built_at", "onbekend")
+                items.append(f"<li>Doelprognoses: {esc(plain(bron))}</li>")
+        built = dutch_date(self.ctx.manifest.get("built_at", ""))
         return (
-            "<section class='bronnen'><h2>Bronnen en methode</h2><ul>" + "".join(items) + "</ul>"
-            "<p>CBS-cijfers: Centraal Bureau voor de Statistiek, CC BY 4.0 (Bron: CBS). "
-            "Leefbaarometer: Ministerie van BZK. Herkomst <em>snapshot</em> = meegeleverde echte publicatie "
-            "(data/raw/snapshot/PROVENANCE.md); <em>synthetic</em> = gegenereerde invulling "
-            "(analysis.sources.synthetic), geen echt cijfer.</p>"
-            "<p>Methode: <a href='methode/methode_veerkracht.html'>veerkrachtsignaal</a>, "
+            "<section class='bronnen'><h2>Bronnen en methode</h2>"
+            "<p>Cijfers van het Centraal Bureau voor de Statistiek (CBS), CC BY 4.0, en de Leefbaarometer "
+            "(ministerie van BZK). Een echt cijfer komt uit een meegeleverde echte publicatie; "
+            "waar wij geen echt cijfer hebben staat een synthetische invulling, met het label "
+            f"{SYNTH_BADGE}: dat is geen echt cijfer. "
+            "Methode: <a href='methode/methode_veerkracht.html'>veerkrachtsignaal</a>, "
             "<a href='methode/methode_prognoses.html'>prognoses en doelstatus</a>, "
-            "<a href='methode/data_log.html'>datalog</a>. Gegevens gebouwd op "
-            f"{esc(built)}.</p></section>"
+            "<a href='methode/data_log.html'>datalog</a>. "
+            f"Gegevens bijgewerkt op {esc(built)}.</p>"
+            "<details><summary>Technische verantwoording</summary>"
+            "<p>Per bron: CBS-tabelnummer of naam van de publicatie, de jaren en de herkomst.</p>"
+            "<ul>" + "".join(items) + "</ul></details></section>"
         )
 
     SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
