@@ -7,6 +7,7 @@ Playwright for Python drives the system Chromium. Zero serious or critical viola
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -163,3 +164,86 @@ def test_method_links_resolve_to_html_pages_and_files_are_world_readable(pages):
         assert ".md'" not in html and '.md"' not in html
     for f in [*folder.glob("*.html"), *folder.glob("methode/*.html")]:
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+
+
+def _pdf_pages(browser, page_path: Path) -> tuple[int, float]:
+    """(A4 pages of Chromium's print to PDF, pages the content needs without break losses)."""
+    import re
+
+    page = browser.new_page()
+    try:
+        page.goto(page_path.resolve().as_uri())
+        pdf = page.pdf(format="A4", prefer_css_page_size=True)
+        # content height in print layout at the A4 content width (210 - 2*11 mm; 297 - 2*10 mm)
+        px_per_mm = 96 / 25.4
+        page.set_viewport_size({"width": round(188 * px_per_mm), "height": 1000})
+        page.emulate_media(media="print")
+        needed = page.evaluate("document.documentElement.scrollHeight") / (277 * px_per_mm)
+    finally:
+        page.close()
+    # every page object is '/Type /Page' (the tree nodes are '/Type /Pages')
+    n = len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
+    count = re.search(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", pdf) or re.search(
+        rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", pdf
+    )
+    assert count and int(count.group(1)) == n, "page count of the PDF is ambiguous"
+    return n, needed
+
+
+@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 2), ("GM0642", 3)])
+def test_sheet_prints_within_its_a4_page_budget_without_half_empty_pages(browser, pages, name, budget):
+    n, needed = _pdf_pages(browser, pages[name])
+    assert 1 <= n <= budget, f"{pages[name].name}: {n} A4 pages, budget {budget}"
+    # page breaks (figures and table rows kept whole) may not cost a whole page: no half-empty pages
+    assert n - needed < 1, f"{pages[name].name}: {n} pages for {needed:.2f} pages of content"
+
+
+def test_print_breaks_words_only_between_words(browser, pages):
+    page = browser.new_page()
+    try:
+        page.goto(pages["BU06420305"].resolve().as_uri())
+        page.emulate_media(media="print")
+        styles = page.evaluate(
+            """() => [...document.querySelectorAll('main td, main th, main p, main li')].map(e => {
+                 const s = getComputedStyle(e); return [s.overflowWrap, s.wordBreak, s.hyphens]; })"""
+        )
+    finally:
+        page.close()
+    assert styles
+    bad = {tuple(s) for s in styles if s[0] == "anywhere" or s[1] == "break-all" or s[2] == "auto"}
+    assert not bad, bad
+
+
+DEVELOPER_WORDS = re.compile(
+    r"\b(seed|parquet|snapshot|synthetic)\b"  # English pipeline words
+    r"|\banalysis\.\w+"  # module paths
+    r"|\b(data/raw|data/processed|outputs)/|\w+\.(py|parquet|yaml|ya?ml|md|csv)\b"  # file paths
+    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}",  # ISO time stamps
+    re.IGNORECASE,
+)
+
+
+def _visible_text(browser, page_path: Path, *, open_details: bool) -> str:
+    page = browser.new_page()
+    try:
+        page.goto(page_path.resolve().as_uri())
+        if open_details:
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        return page.inner_text("body")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["index", *AREAS])
+def test_no_developer_words_in_the_visible_text(browser, pages, name):
+    closed = _visible_text(browser, pages[name], open_details=False)
+    opened = _visible_text(browser, pages[name], open_details=True)
+    assert len(closed) > 500
+    for text in (closed, opened):
+        hits = sorted({m.group(0) for m in DEVELOPER_WORDS.finditer(text)})
+        assert not hits, f"{pages[name].name}: {hits}"
+    if name != "index":
+        # the technical account is there, collapsed, and names the CBS tables
+        assert "Technische verantwoording" in closed and "85618NED" not in closed.split("Technische")[-1]
+        assert re.search(r"\d{5}NED", opened.split("Technische verantwoording")[-1])
+        assert re.search(r"Gegevens bijgewerkt op \d{1,2} [a-z]+ \d{4}\.", closed)
