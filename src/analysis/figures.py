@@ -12,19 +12,14 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 SYNTHETIC_STAMP = "SYNTHETISCHE INVOER: methodedemonstratie, geen echte cijfers"
-# Okabe-Ito based: vermillion / orange / bluish green stay distinguishable under deuteranopia and
-# protanopia; maps add a hatch on the strongest class so colour is never the only carrier.
-KLASSE_KLEUR = {"rood": "#d55e00", "oranje": "#e69f00", "groen": "#009e73", "onvoldoende data": "#bdbdbd"}
-KLASSE_HATCH = {"rood": "////", "oranje": "..", "groen": "", "onvoldoende data": ""}
-# resilience v2 signal classes, same colour-blind-safe family; "geen signaal" is not "good": a neutral
-# light blue, not green
+# Resilience v2 signal classes, Okabe-Ito based (vermillion / orange stay distinguishable under
+# deuteranopia and protanopia); "geen signaal" is not "good": a neutral light blue, not green.
 SIGNAAL_KLEUR = {
     "signaal": "#d55e00",
     "aandacht": "#e69f00",
     "geen signaal": "#cfe3f0",
     "onvoldoende data": "#bdbdbd",
 }
-SIGNAAL_HATCH = {"signaal": "////", "aandacht": "..", "geen signaal": "", "onvoldoende data": ""}
 
 sns.set_theme(style="whitegrid", context="notebook")
 

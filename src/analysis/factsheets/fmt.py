@@ -84,8 +84,20 @@ def csv_download(df, filename: str, label: str) -> str:
 ORIGIN_NL = {"snapshot": "meegeleverde echte publicatie", "synthetic": "synthetische invulling", "cbs": "CBS"}
 _MODULE = re.compile(r"\s*\(analysis\.[\w.]+(?:,\s*seed\s+\d+)?\)")
 _HERKOMST = re.compile(r"herkomst:?\s+([a-z_]+(?:\s*,\s*[a-z_]+)*)")
-MAANDEN = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december")
+MAANDEN = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def origin_nl(origin: str) -> str:

@@ -90,11 +90,8 @@ def _legend(focus: bool = True) -> str:
 
 
 def _hatch_rect(k: str) -> str:
-    return (
-        '<rect width="18" height="14" fill="url(#arcering-rood)"/>'
-        if k == "rood"
-        else ('<rect width="18" height="14" fill="url(#arcering-oranje)"/>' if k == "oranje" else "")
-    )
+    """The map's hatch over a legend swatch (rood and oranje only)."""
+    return f'<rect width="18" height="14" fill="url(#arcering-{k})"/>' if k in ("rood", "oranje") else ""
 
 
 PATTERNS = (

@@ -73,7 +73,8 @@ svg.kaart a path:hover { opacity: .7; }
   h1 { font-size: 15pt; } h2 { font-size: 11pt; margin: .6rem 0 .3rem; break-after: avoid; }
   h3 { font-size: 9.5pt; margin: .4rem 0 .2rem; break-after: avoid; }
   p, ul { margin: .25rem 0; } .summary { padding: .3rem .5rem; }
-  .banner-synthetic { border-width: 1px; padding: .3rem .5rem; margin-bottom: .4rem; font-size: 7.5pt; line-height: 1.25; }
+  .banner-synthetic { border-width: 1px; padding: .3rem .5rem; margin-bottom: .4rem; font-size: 7.5pt;
+                      line-height: 1.25; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   figure { margin: .3rem 0; }
@@ -83,7 +84,8 @@ svg.kaart a path:hover { opacity: .7; }
   figcaption { font-size: 7pt; }
   .scroll { overflow: visible; }
   /* words wrap between words only; no break inside a word */
-  table { font-size: 7pt; line-height: 1.2; } th, td { padding: .05rem .2rem; overflow-wrap: normal; word-break: normal; }
+  table { font-size: 7pt; line-height: 1.2; }
+  th, td { padding: .05rem .2rem; overflow-wrap: normal; word-break: normal; }
   .note { font-size: 7pt; }
   details { font-size: 7pt; }
   a { color: inherit; text-decoration: none; }

@@ -22,13 +22,13 @@ from analysis.factsheets.fmt import (
     SYNTH_BADGE,
     badge,
     csv_download,
+    dutch_date,
     esc,
     figure_html,
     fmt_value,
     nl_number,
     origin_nl,
     plain,
-    dutch_date,
 )
 from analysis.figures import SYNTHETIC_STAMP, source_entries, sources_of
 
@@ -753,7 +753,7 @@ class Sheet:
         cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
             "; focusgebieden: afbakening van het programma door de gemeente" if self.programme else ""
         )
-        return f"<section class=\"ligging\"><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt='png')}</section>"
+        return f'<section class="ligging"><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt="png")}</section>'
 
     def bronnen(self) -> str:
         """Plain Dutch colophon; table ids and origins in a collapsed 'Technische verantwoording'."""

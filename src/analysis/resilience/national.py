@@ -110,23 +110,7 @@ def lbm2_placement(snap: Path, gemeente: str) -> tuple[pd.DataFrame, pd.DataFram
         "synthetic",
         "label",
     ]
-    tr_cols = [
-        "region_code",
-        "name",
-        "level",
-        "periode",
-        "maat",
-        "dimensie",
-        "value",
-        "percentiel_nl",
-        "percentiel_nl_inwoners",
-        "mediaan_nl",
-        "n_nl",
-        "bron",
-        "origin",
-        "synthetic",
-        "label",
-    ]
+    tr_cols = [("periode" if c == "year" else c) for c in lv_cols]
     return (
         lv[lv_cols].sort_values(["level", "region_code", "maat", "dimensie", "year"]).reset_index(drop=True),
         tr[tr_cols]

@@ -364,15 +364,7 @@ LBM2_DIMENSIONS = {
     "RLBFYS": "fysieke omgeving",
 }
 LBM2_KLASSE_YEARS = {"KL02": 2002, "KL08": 2008, "KL12": 2012, "KL14": 2014, "KL16": 2016}
-KWB_NATIONAL_COLUMNS = {
-    "AANT_INW": "inwoners",
-    "AANTAL_HH": "huishoudens",
-    "P_00_14_JR": "pct_0_15",
-    "P_65_EO_JR": "pct_65_plus",
-    "P_EENP_HH": "eenpersoons_hh_pct",
-    "P_HH_M_K": "hh_met_kinderen_pct",
-    "GEM_HH_GR": "huishoudgrootte",
-}
+KWB_NATIONAL_COLUMNS = {**WIJK_KWB_COLUMNS, "GEM_HH_GR": "huishoudgrootte"}
 KWB_NATIONAL_TABLES = {2016: "83487NED", 2017: "83765NED"}
 
 
