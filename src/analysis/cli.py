@@ -117,6 +117,7 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
         force_workers=getattr(args, "force_workers", False),
         fail_area=getattr(args, "fail_area", None),
         timeout=getattr(args, "timeout", None),
+        pool=getattr(args, "pool", None),
     )
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
@@ -125,14 +126,31 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     return 1 if result["failed"] else 0
 
 
+def _captured(fn: Callable[[argparse.Namespace], int], ns: argparse.Namespace) -> tuple:
+    """Run a stage with its printed output captured (a stage run beside another keeps its lines
+    together): (exit code or exception, stdout, stderr, seconds)."""
+    import contextlib
+    import io
+
+    out, err, t = io.StringIO(), io.StringIO(), time.monotonic()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            result = fn(ns)
+        except Exception as exc:  # noqa: BLE001 - re-raised in the report process
+            result = exc
+    return result, out.getvalue(), err.getvalue(), time.monotonic() - t
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    """build, then resilience and goals side by side (both read only the build), then the fact
+    sheets; the fact-sheet workers start their kernels during the build when sheets will be made.
+    Printed output and results are those of the stages run one after the other."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from analysis.factsheets.runner import _kill_pool, likely_to_render, prestart_workers
+
     t0 = time.monotonic()
-    steps: list[tuple[str, Callable[[argparse.Namespace], int]]] = [
-        ("build", cmd_build),
-        ("resilience", cmd_resilience),
-        ("goals", cmd_goals),
-        ("factsheets", cmd_factsheets),
-    ]
     ns = argparse.Namespace(
         no_cache=False,
         n_sim=None,
@@ -142,11 +160,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         force_workers=args.force_workers,
         paths=args.paths,
     )
+    pool = None
+    if likely_to_render(args.paths, args.force):
+        pool = prestart_workers(args.workers, args.force_workers)
     rc = 0
-    for name, fn in steps:
+    try:
         t = time.monotonic()
-        rc = fn(ns) or rc
-        print(f"  [{name}: {time.monotonic() - t:.1f} s]")
+        rc = cmd_build(ns) or rc
+        print(f"  [build: {time.monotonic() - t:.1f} s]")
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
+            goals = side.submit(_captured, cmd_goals, ns)
+            t = time.monotonic()
+            rc = cmd_resilience(ns) or rc
+            print(f"  [resilience: {time.monotonic() - t:.1f} s]")
+            result, out, err, secs = goals.result()
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        if isinstance(result, BaseException):
+            raise result
+        rc = result or rc
+        print(f"  [goals: {secs:.1f} s, naast resilience]")
+        t = time.monotonic()
+        ns.pool, pool = pool, None  # run_batch owns the workers from here
+        rc = cmd_factsheets(ns) or rc
+        print(f"  [factsheets: {time.monotonic() - t:.1f} s]")
+    finally:
+        if pool is not None:
+            _kill_pool(pool)
     print(f"report: klaar in {time.monotonic() - t0:.1f} s")
     return rc
 

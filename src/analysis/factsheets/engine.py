@@ -51,16 +51,23 @@ def _kernel_preexec() -> None:
     die_with_parent(signal.SIGKILL)
 
 
+async def _run_warm(kc: AsyncKernelClient, warm: str, timeout: float) -> None:
+    reply = await kc.execute_interactive(warm, timeout=timeout, output_hook=lambda msg: None)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+
+
 async def _start_client(km: KernelManager, startup_timeout: float, warm: str | None) -> AsyncKernelClient:
     kc = AsyncKernelClient(parent=km, **km.get_connection_info(session=True))
     kc.start_channels()
     await kc.wait_for_ready(timeout=startup_timeout)
     kc.allow_stdin = False
     if warm:
-        reply = await kc.execute_interactive(warm, timeout=startup_timeout, output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
+        try:
+            await _run_warm(kc, warm, startup_timeout)
+        except BaseException:
             kc.stop_channels()
-            raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+            raise
     return kc
 
 
@@ -88,12 +95,28 @@ def worker_kernel(kernel_name: str, startup_timeout: float = 60, warm: str | Non
             discard_worker_kernel()
             raise
         _KERNEL["kc"] = kc
+        _KERNEL["warmed_with"] = _KERNEL.get("warm")
     return _KERNEL["km"], _KERNEL["kc"]
+
+
+def ensure_warm(kernel_name: str, warm: str, timeout: float = 60):
+    """Make ``warm`` this worker's warm code and run it in the kernel unless it already ran there.
+
+    A worker started ahead of its data (``veerkracht report`` starts the kernels while the build and
+    the analyses run) imports the modules only; the tables are loaded here, before its first sheet.
+    A kernel (re)started after this point runs the full warm code itself."""
+    set_warm_code(warm)
+    km, kc = worker_kernel(kernel_name, timeout)
+    if _KERNEL.get("warmed_with") != warm:
+        run_sync(_run_warm)(kc, warm, timeout)
+        _KERNEL["warmed_with"] = warm
+    return km, kc
 
 
 def discard_worker_kernel() -> None:
     """Stop this worker's kernel now (after a timeout or death); the next sheet starts a new one."""
     kc, km = _KERNEL.pop("kc", None), _KERNEL.pop("km", None)
+    _KERNEL.pop("warmed_with", None)
     if kc is not None:
         try:
             kc.stop_channels()

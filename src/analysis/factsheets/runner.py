@@ -101,8 +101,14 @@ def _warm_code(paden: dict[str, str]) -> str:
     return f"from analysis.factsheets.sheet import warm_up; warm_up({paden!r})"
 
 
-def _init_worker(parent_pid: int, paden: dict[str, str]) -> None:
-    """Die with the batch process; start this worker's kernel and warm it before the first sheet.
+# A worker started before the tables exist (``prestart_workers``) only imports the sheet's modules in
+# its kernel; :func:`execute_area` loads the tables before the worker's first sheet.
+IMPORT_WARM = "import analysis.factsheets.sheet, analysis.goals.figures  # noqa: F401"
+
+
+def _init_worker(parent_pid: int, paden: dict[str, str] | None) -> None:
+    """Die with the batch process; start this worker's kernel and warm it before the first sheet
+    (``paden`` None: started ahead of the data, imports only).
 
     A warm-up failure is remembered and reported per sheet (the pool itself must not break)."""
     import signal
@@ -117,10 +123,10 @@ def _init_worker(parent_pid: int, paden: dict[str, str]) -> None:
     engine.register()
     util.Finalize(None, engine.shutdown_worker_kernel, exitpriority=10)
     try:
-        engine.worker_kernel(KERNEL_NAME, warm=_warm_code(paden))
+        engine.worker_kernel(KERNEL_NAME, warm=IMPORT_WARM if paden is None else _warm_code(paden))
     except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
         _WORKER["warm_error"] = _one_line(f"{type(exc).__name__}: {exc}")
-    _exporter()
+    _warm_exporter()
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -144,12 +150,21 @@ _EXPORTER: list = []
 
 
 def _exporter():
-    """One HTMLExporter per process: building it compiles the Jinja templates (~0.1 s)."""
+    """One HTMLExporter per process: building it compiles the Jinja templates (~0.1 s).
+
+    nbconvert validates the whole notebook against the nbformat schema after each of its 12
+    preprocessors (all disabled for this export, so none changes the notebook); the executed
+    notebook comes straight from nbclient, so those 12 validations per sheet are skipped. The
+    exported HTML is the same byte for byte (tested)."""
     if not _EXPORTER:
         from nbconvert import HTMLExporter
 
+        class SheetExporter(HTMLExporter):
+            def _validate_preprocessor(self, nbc, preprocessor):
+                return None
+
         _EXPORTER.append(
-            HTMLExporter(
+            SheetExporter(
                 template_name="basic",
                 exclude_input=True,
                 exclude_input_prompt=True,
@@ -158,6 +173,16 @@ def _exporter():
             )
         )
     return _EXPORTER[0]
+
+
+def _warm_exporter() -> None:
+    """Build the exporter and convert one tiny notebook: the first conversion loads and compiles
+    the templates (~0.1 s), which then does not land on the worker's first sheet."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>warm</p>"})]
+    _exporter().from_notebook_node(nb)
 
 
 def export_html(nb, title: str) -> str:
@@ -190,6 +215,39 @@ def _template_node(path: str):
     return copy.deepcopy(_TEMPLATES[path])
 
 
+def execute_template(nb, parameters: dict, timeout: float | None):
+    """Papermill's ``execute_notebook`` for an in-memory notebook and no output file: the same steps
+    (inject parameters, metadata, execute with the reused-kernel engine, raise on a cell error) in
+    the same order, without the two steps that only cost time here: papermill serialises an
+    in-memory input notebook to JSON and parses it back, and serialises the executed notebook
+    (validation included) for an output path of None, which writes nothing."""
+    from papermill.engines import papermill_engines
+    from papermill.execute import prepare_notebook_metadata, raise_for_execution_errors, remove_error_markers
+    from papermill.parameterize import parameterize_notebook
+
+    from analysis.factsheets import engine
+
+    nb = parameterize_notebook(nb, parameters, False, kernel_name=KERNEL_NAME, engine_name=engine.ENGINE_NAME)
+    nb = prepare_notebook_metadata(nb, "NotebookNode object", None, False)
+    nb = remove_error_markers(nb)
+    kernel_name = papermill_engines.nb_kernel_name(engine_name=engine.ENGINE_NAME, nb=nb, name=KERNEL_NAME)
+    nb = papermill_engines.execute_notebook_with_engine(
+        engine.ENGINE_NAME,
+        nb,
+        input_path="NotebookNode object",
+        output_path=None,
+        kernel_name=kernel_name,
+        progress_bar=False,
+        log_output=False,
+        start_timeout=60,
+        stdout_file=None,
+        stderr_file=None,
+        execution_timeout=timeout,
+    )
+    raise_for_execution_errors(nb, None)
+    return nb
+
+
 def execute_area(
     code: str,
     slug: str,
@@ -204,7 +262,6 @@ def execute_area(
 
     An error in the sheet fails this sheet; a timeout or a dead kernel also discards the kernel, so
     the next sheet gets a fresh (warmed) one and the batch goes on."""
-    import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     from analysis.factsheets import engine
@@ -216,17 +273,19 @@ def execute_area(
 
     if _WORKER.get("warm_error"):
         return failed(f"kernel warm-up: {_WORKER['warm_error']}")
+    if paden is not None:  # a worker started ahead of the data loads the tables now (once)
+        try:
+            engine.ensure_warm(KERNEL_NAME, _warm_code(paden))
+        except Exception as exc:  # noqa: BLE001 - as a warm-up failure at worker start
+            engine.discard_worker_kernel()
+            _WORKER["warm_error"] = _one_line(f"{type(exc).__name__}: {exc}")
+            return failed(f"kernel warm-up: {_WORKER['warm_error']}")
+        t0 = time.perf_counter()  # the sheet's own time, as for a worker warmed at its start
     try:
-        nb = pm.execute_notebook(
+        nb = execute_template(
             _template_node(template),
-            None,
-            parameters={"gebied": code, "forceer_fout": fail, "paden": paden},
-            engine_name=engine.ENGINE_NAME,
-            kernel_name=KERNEL_NAME,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=timeout,
-            cwd=None,
+            {"gebied": code, "forceer_fout": fail, "paden": paden},
+            timeout,
         )
         html = export_html(nb, f"Factsheet {name} ({code})")
         write_text(Path(out_dir) / f"{slug}.html", html)
@@ -329,6 +388,36 @@ def _kill_pool(ex: ProcessPoolExecutor) -> None:
         p.join(5)
 
 
+def prestart_workers(workers: int | None = None, force_workers: bool = False) -> ProcessPoolExecutor:
+    """Fork the batch's workers now and let each start its kernel and import the sheet's modules
+    (~4 s of CPU per kernel) while the caller still builds the tables: ``veerkracht report`` does this
+    during the build and the analyses, then hands the pool to :func:`run_batch` (which owns it from
+    then on). The workers load the tables before their first sheet; the sheets are the same."""
+    ex = ProcessPoolExecutor(
+        max_workers=resolve_workers(workers, force_workers),
+        mp_context=get_context("fork"),
+        initializer=_init_worker,
+        initargs=(os.getpid(), None),
+    )
+    ex.submit(int)  # with fork, the first task starts every worker at once
+    return ex
+
+
+def likely_to_render(paths: Paths, force: bool = False) -> bool:
+    """Whether a batch after a fresh build will probably render sheets: forced, or no readable
+    manifest whose every sheet succeeded (a rerun on unchanged inputs skips every sheet, so starting
+    kernels ahead would only cost CPU; if the inputs did change, the batch starts its own workers)."""
+    if force:
+        return True
+    try:
+        entries = json.loads((paths.outputs / "factsheets" / "manifest.json").read_text(encoding="utf-8"))[
+            "areas"
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    return not entries or any(e.get("status") != "ok" for e in entries)
+
+
 def run_batch(
     paths: Paths,
     *,
@@ -340,12 +429,28 @@ def run_batch(
     progress: bool = True,
     template: Path = TEMPLATE,
     timeout: float | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict:
     """Render the sheets. ``paths`` is passed to every kernel explicitly (as notebook parameters).
 
     ``timeout``: seconds per cell (default ``factsheets.timeout_s`` in settings.yaml). A Ctrl-C or
     SIGTERM stops the workers and kernels at once, writes the manifest and index of what is done,
-    and re-raises KeyboardInterrupt."""
+    and re-raises KeyboardInterrupt.
+
+    ``pool``: workers from :func:`prestart_workers`; the batch uses them instead of starting its own
+    and shuts them down when it ends (also when it fails before rendering)."""
+    try:
+        return _run_batch(
+            paths, only, force, workers, force_workers, fail_area, progress, template, timeout, pool
+        )
+    finally:
+        if pool is not None:
+            _kill_pool(pool)
+
+
+def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
+    paths, only, force, workers, force_workers, fail_area, progress, template, timeout, pool
+) -> dict:
     import signal
 
     from tqdm import tqdm
@@ -402,14 +507,16 @@ def run_batch(
     t0 = time.perf_counter()
     interrupted = False
     if todo:
-        _preload()
-        ctx = get_context("fork")
-        ex = ProcessPoolExecutor(
-            max_workers=n_workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(os.getpid(), paden),
-        )
+        if pool is not None:  # started ahead by prestart_workers
+            ex, n_workers = pool, pool._max_workers
+        else:
+            _preload()
+            ex = ProcessPoolExecutor(
+                max_workers=n_workers,
+                mp_context=get_context("fork"),
+                initializer=_init_worker,
+                initargs=(os.getpid(), paden),
+            )
 
         def _on_term(signum, frame):  # SIGTERM behaves as Ctrl-C: stop now, keep what is done
             raise KeyboardInterrupt
