@@ -207,11 +207,12 @@ _TEMPLATES: dict = {}
 
 
 def _template_node(path: str):
-    """The template, read and validated once per worker; papermill works on a copy."""
+    """The template, read, validated and prepared by papermill's loader once per worker (it adds the
+    papermill metadata and an empty tag list per cell); every sheet works on a copy."""
     if path not in _TEMPLATES:
-        import nbformat
+        from papermill.iorw import load_notebook_node
 
-        _TEMPLATES[path] = nbformat.read(path, as_version=4)
+        _TEMPLATES[path] = load_notebook_node(path)
     return copy.deepcopy(_TEMPLATES[path])
 
 
