@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -126,16 +125,16 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     return 1 if result["failed"] else 0
 
 
-def _captured(fn: Callable[[argparse.Namespace], int], ns: argparse.Namespace) -> tuple:
-    """Run a stage with its printed output captured (a stage run beside another keeps its lines
-    together): (exit code or exception, stdout, stderr, seconds)."""
+def _captured(stage: str, ns: argparse.Namespace) -> tuple:
+    """Run the stage ``cmd_<stage>`` with its printed output captured (a stage run beside another
+    keeps its lines together): (exit code or exception, stdout, stderr, seconds)."""
     import contextlib
     import io
 
     out, err, t = io.StringIO(), io.StringIO(), time.monotonic()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            result = fn(ns)
+            result = globals()[f"cmd_{stage}"](ns)
         except Exception as exc:  # noqa: BLE001 - re-raised in the report process
             result = exc
     return result, out.getvalue(), err.getvalue(), time.monotonic() - t
@@ -169,7 +168,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         rc = cmd_build(ns) or rc
         print(f"  [build: {time.monotonic() - t:.1f} s]")
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
-            goals = side.submit(_captured, cmd_goals, ns)
+            goals = side.submit(_captured, "goals", ns)
             t = time.monotonic()
             rc = cmd_resilience(ns) or rc
             print(f"  [resilience: {time.monotonic() - t:.1f} s]")

@@ -1,0 +1,111 @@
+"""Speed work that must not change results: workers started ahead of the data (``veerkracht report``)
+make the same sheets as a batch that starts its own; the report's side-by-side stages keep the
+printed output and exit codes of stages run one after the other."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+
+from analysis import cli
+from analysis.config import Paths
+from analysis.factsheets import runner
+from analysis.factsheets.runner import likely_to_render, prestart_workers, run_batch
+from tests.conftest import descendants
+
+A = "BU06420305"
+
+
+def _scratch(analysed, root) -> Paths:
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=root / "outputs")
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
+    return p
+
+
+def _sheets(p: Paths) -> dict[str, bytes]:
+    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
+    return {e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes() for e in manifest["areas"]}
+
+
+def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(analysed, tmp_path):
+    import os
+
+    own = _scratch(analysed, tmp_path / "own")
+    res = run_batch(own, only=[A, "FG03"], force=True, workers=1, progress=False)
+    assert res["ok"] == 2
+    pre = _scratch(analysed, tmp_path / "pre")
+    pool = prestart_workers(1)  # started before it knows the tables: imports only, tables per sheet
+    workers = set((pool._processes or {}).keys())
+    assert workers
+    res = run_batch(pre, only=[A, "FG03"], force=True, progress=False, pool=pool)
+    assert res["ok"] == 2 and res["failed"] == 0
+    assert _sheets(pre) == _sheets(own)  # byte for byte
+    assert not (descendants(os.getpid()) & workers)  # the batch shut the prestarted workers down
+
+
+def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, tmp_path):
+    import os
+
+    p = _scratch(analysed, tmp_path)
+    run_batch(p, only=[A], force=True, workers=1, progress=False)
+    pool = prestart_workers(1)
+    workers = set((pool._processes or {}).keys())
+    res = run_batch(p, only=[A], progress=False, pool=pool)  # unchanged: skipped
+    assert res["skipped"] == 1 and res["ok"] == 0
+    assert not (descendants(os.getpid()) & workers)
+
+
+def test_kernels_are_started_ahead_only_when_sheets_will_probably_be_made(tmp_path):
+    p = Paths(raw=tmp_path / "raw", processed=tmp_path / "processed", outputs=tmp_path / "outputs")
+    assert likely_to_render(p)  # no manifest yet
+    m = p.outputs / "factsheets" / "manifest.json"
+    m.parent.mkdir(parents=True)
+    m.write_text(json.dumps({"areas": [{"area": A, "status": "ok"}]}))
+    assert not likely_to_render(p)  # a complete earlier batch: probably all unchanged
+    assert likely_to_render(p, force=True)
+    m.write_text(json.dumps({"areas": [{"area": A, "status": "ok"}, {"area": "FG03", "status": "failed"}]}))
+    assert likely_to_render(p)
+    m.write_text("{oops")
+    assert likely_to_render(p)
+
+
+def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monkeypatch, capsys, tmp_path):
+    """cmd_report runs goals in a forked child: its lines come after resilience's, as before, and an
+    input error in it is still the one ``fout:`` line with exit code 2."""
+    from analysis.errors import InputError
+
+    calls = []
+
+    def fake(name, rc=0, exc=None):
+        def fn(ns):
+            calls.append(name)
+            print(f"{name} klaar")
+            if exc:
+                raise exc
+            return rc
+
+        return fn
+
+    monkeypatch.setattr(cli, "cmd_build", fake("build"))
+    monkeypatch.setattr(cli, "cmd_resilience", fake("resilience"))
+    monkeypatch.setattr(cli, "cmd_goals", fake("goals", rc=1))
+    monkeypatch.setattr(cli, "cmd_factsheets", fake("factsheets"))
+    monkeypatch.setattr(runner, "likely_to_render", lambda paths, force=False: False)
+    ns = argparse.Namespace(only=None, force=False, workers=1, force_workers=False, paths=None)
+    assert cli.cmd_report(ns) == 1  # the goals stage's exit code counts
+    out = capsys.readouterr().out
+    order = [ln.split()[0] for ln in out.splitlines() if ln.endswith(" klaar")]
+    assert order == ["build", "resilience", "goals", "factsheets"]
+    assert "goals" not in calls  # it ran in the child process, not here
+
+    monkeypatch.setattr(cli, "cmd_goals", fake("goals", exc=InputError("status.parquet: kapot")))
+    monkeypatch.setattr(
+        cli, "_resolve_gemeente", lambda g: Paths(raw=tmp_path, processed=tmp_path, outputs=tmp_path)
+    )
+    monkeypatch.setattr(cli, "_clean_temps", lambda p: None)
+    assert cli.main(["report"]) == 2
+    cap = capsys.readouterr()
+    assert cap.err.strip().splitlines()[-1] == "fout: status.parquet: kapot"
+    assert "factsheets klaar" not in cap.out  # stopped after the failing stage, as before
