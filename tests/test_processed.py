@@ -369,7 +369,8 @@ def test_built_aggregates_carry_coverage_and_direct_figures_none(built):
 def test_real_2023_population_profile_for_buurten_wijken_gemeente_and_focus_areas(built):
     _, result = built
     ind = result.indicators
-    profile = ["pct_0_15", "pct_65_plus", "eenpersoons_hh_pct", "hh_met_kinderen_pct"]
+    profile = ["pct_0_15", "pct_15_25", "pct_25_45", "pct_45_65", "pct_65_plus"]  # age groups
+    profile += ["eenpersoons_hh_pct", "hh_zonder_kinderen_pct", "hh_met_kinderen_pct"]  # household types
     y = ind[(ind["year"] == 2023) & ind["indicator"].isin(profile)]
     assert (y["origin"] == "snapshot").all()
     for level, at_least in (("buurt", 60), ("wijk", 7), ("gemeente", 1), ("focusgebied", 16)):

@@ -60,6 +60,13 @@ BUURT_2023_COLUMNS = {
     "percentageHuishoudensMetKinderen": "hh_met_kinderen_pct",
     "percentageMetHerkomstlandBuitenEuropa": "herkomst_buiten_europa_pct",
 }
+# the rest of the 2023 population profile: read when the file has them (the bundled file does)
+BUURT_2023_OPTIONAL = {
+    "percentagePersonen15Tot25Jaar": "pct_15_25",
+    "percentagePersonen25Tot45Jaar": "pct_25_45",
+    "percentagePersonen45Tot65Jaar": "pct_45_65",
+    "percentageHuishoudensZonderKinderen": "hh_zonder_kinderen_pct",
+}
 
 
 BUURTEN_2023_FILE = "kwb_2023_pdok/buurten_2023_drechtsteden.geojson"
@@ -80,7 +87,7 @@ def read_buurten_file(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
     for c in ("buurtcode", "wijkcode", "gemeentecode"):
         gdf[c] = gdf[c].astype(str).str.strip()
-    gdf = _suppressed_to_nan(gdf, list(BUURT_2023_COLUMNS))
+    gdf = _suppressed_to_nan(gdf, [*BUURT_2023_COLUMNS, *(c for c in BUURT_2023_OPTIONAL if c in gdf.columns)])
     if gdf.crs is None:
         raise InputError(f"{path}: no coordinate reference system")
     return gdf.to_crs(28992)
@@ -94,11 +101,12 @@ def read_buurten_2023(snapshot: Path) -> gpd.GeoDataFrame:
 def buurt_2023_indicators(
     buurten: gpd.GeoDataFrame, source_table: str = BUURT_2023_SOURCE, origin: str = "snapshot"
 ) -> pd.DataFrame:
+    columns = {**BUURT_2023_COLUMNS, **{k: v for k, v in BUURT_2023_OPTIONAL.items() if k in buurten.columns}}
     return to_long(
         pd.DataFrame(buurten.drop(columns="geometry")),
         region_col="buurtcode",
         year=2023,
-        columns=BUURT_2023_COLUMNS,
+        columns=columns,
         source_table=source_table,
         origin=origin,
     )
@@ -151,8 +159,12 @@ WIJK_KWB_COLUMNS = {
     "AANT_INW": "inwoners",
     "AANTAL_HH": "huishoudens",
     "P_00_14_JR": "pct_0_15",
+    "P_15_24_JR": "pct_15_25",
+    "P_25_44_JR": "pct_25_45",
+    "P_45_64_JR": "pct_45_65",
     "P_65_EO_JR": "pct_65_plus",
     "P_EENP_HH": "eenpersoons_hh_pct",
+    "P_HH_Z_K": "hh_zonder_kinderen_pct",
     "P_HH_M_K": "hh_met_kinderen_pct",
 }
 
