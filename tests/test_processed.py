@@ -179,6 +179,7 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     rows = [
         {"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 830, "HuishoudensMetEenLaagInkomen_89": 12.5},
         {"WijkenEnBuurten": "GM0642    ", "AantalInwoners_5": 44874, "HuishoudensMetEenLaagInkomen_89": 9.1},
+        {"WijkenEnBuurten": "NL00      ", "AantalInwoners_5": 17942942, "HuishoudensMetEenLaagInkomen_89": 7.9},
     ]
     write_cache(
         tmp_paths.cbs_cache,
@@ -193,6 +194,13 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     # one origin per series: the real series replaces the synthetic one for every year (no 2023 filler)
     assert ("BU06420305", 2023, "laag_inkomen_pct") not in ind.index
     assert ind.loc[("BU06420306", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"
+    # a Nederland figure CBS publishes itself is used directly (no coverage) instead of the sum over
+    # gemeenten, and a real NL00 value for one year removes the synthetic NL00 series of that indicator
+    nl = ind.loc["NL00"]
+    assert nl.loc[(2024, "inwoners"), "origin"] == "cbs" and pd.isna(nl.loc[(2024, "inwoners"), "coverage"])
+    assert nl.loc[(2017, "inwoners"), "origin"] == "snapshot" and nl.loc[(2017, "inwoners"), "coverage"] == 1.0
+    li = nl.xs("laag_inkomen_pct", level="indicator")
+    assert li["origin"].tolist() == ["cbs"] and li["value"].tolist() == [7.9]
 
 
 def test_leefbaarometer3_windows_1252_accent_late_in_the_file_and_lowercase_codes(tmp_path):
