@@ -179,7 +179,11 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     rows = [
         {"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 830, "HuishoudensMetEenLaagInkomen_89": 12.5},
         {"WijkenEnBuurten": "GM0642    ", "AantalInwoners_5": 44874, "HuishoudensMetEenLaagInkomen_89": 9.1},
-        {"WijkenEnBuurten": "NL00      ", "AantalInwoners_5": 17942942, "HuishoudensMetEenLaagInkomen_89": 7.9},
+        {
+            "WijkenEnBuurten": "NL00      ",
+            "AantalInwoners_5": 17942942,
+            "HuishoudensMetEenLaagInkomen_89": 7.9,
+        },
     ]
     write_cache(
         tmp_paths.cbs_cache,
@@ -198,7 +202,9 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     # gemeenten, and a real NL00 value for one year removes the synthetic NL00 series of that indicator
     nl = ind.loc["NL00"]
     assert nl.loc[(2024, "inwoners"), "origin"] == "cbs" and pd.isna(nl.loc[(2024, "inwoners"), "coverage"])
-    assert nl.loc[(2017, "inwoners"), "origin"] == "snapshot" and nl.loc[(2017, "inwoners"), "coverage"] == 1.0
+    assert (
+        nl.loc[(2017, "inwoners"), "origin"] == "snapshot" and nl.loc[(2017, "inwoners"), "coverage"] == 1.0
+    )
     li = nl.xs("laag_inkomen_pct", level="indicator")
     assert li["origin"].tolist() == ["cbs"] and li["value"].tolist() == [7.9]
 
@@ -397,7 +403,9 @@ def test_real_2023_population_profile_for_buurten_wijken_gemeente_and_focus_area
 def test_no_series_mixes_real_and_synthetic_and_real_latest_values_stay(built):
     _, result = built
     ind = result.indicators
-    kinds = ind.assign(syn=ind["origin"] == "synthetic").groupby(["region_code", "indicator"])["syn"].nunique()
+    kinds = (
+        ind.assign(syn=ind["origin"] == "synthetic").groupby(["region_code", "indicator"])["syn"].nunique()
+    )
     assert (kinds == 1).all(), kinds[kinds > 1].head().to_dict()
     # NL00: real where we hold real all-NL figures, synthetic only for indicators without them
     nl = ind[ind["region_code"] == "NL00"]

@@ -39,7 +39,9 @@ def coverage_weight(indicator: str, spec: dict) -> str:
     return spec.get("weight") or COUNT_WEIGHTS.get(indicator, "inwoners")
 
 
-def part_weights(long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt") -> pd.DataFrame:
+def part_weights(
+    long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt"
+) -> pd.DataFrame:
     """Weight per part and year: same-year value, else the nearest year with a value."""
     w = long[(long["level"] == part_level) & (long["indicator"] == weight)]
     w = w.pivot_table(index="year", columns="region_code", values="value")
@@ -88,7 +90,9 @@ def aggregate_candidates(
         w = w[w["w"] > 0]
         denominator = w.groupby(["area_code", "year"])["w"].sum().rename("w_all")
         d = rows.merge(members, left_on="region_code", right_on="part_code")
-        d = d.merge(w[["area_code", "part_code", "year", "w"]], on=["area_code", "part_code", "year"], how="left")
+        d = d.merge(
+            w[["area_code", "part_code", "year", "w"]], on=["area_code", "part_code", "year"], how="left"
+        )
         if kind == "count":
             d = d.assign(wx=d["value"], wv=1.0)
         else:

@@ -268,7 +268,11 @@ def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
         members = pd.DataFrame({"area_code": "DS00", "part_code": regio})
         frames.append(
             aggregate_candidates(
-                gem[gem["region_code"].isin(regio)], members, "regio", part_level="gemeente", parts_name="gemeenten"
+                gem[gem["region_code"].isin(regio)],
+                members,
+                "regio",
+                part_level="gemeente",
+                parts_name="gemeenten",
             )
         )
         buurten = snapshot.read_buurten_2023(snap)
@@ -342,7 +346,9 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
             focus[["focusgebied_code", "buurtcode"]]
             .set_axis(["area_code", "part_code"], axis=1)
             .assign(level="focusgebied"),
-            focus[["buurtcode"]].rename(columns={"buurtcode": "part_code"}).assign(area_code="FG00", level="focusgebied"),
+            focus[["buurtcode"]]
+            .rename(columns={"buurtcode": "part_code"})
+            .assign(area_code="FG00", level="focusgebied"),
             regions.loc[regions["level"] == "buurt", ["region_code"]]
             .rename(columns={"region_code": "part_code"})
             .assign(area_code=code, level="gemeente"),

@@ -87,7 +87,9 @@ def read_buurten_file(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
     for c in ("buurtcode", "wijkcode", "gemeentecode"):
         gdf[c] = gdf[c].astype(str).str.strip()
-    gdf = _suppressed_to_nan(gdf, [*BUURT_2023_COLUMNS, *(c for c in BUURT_2023_OPTIONAL if c in gdf.columns)])
+    gdf = _suppressed_to_nan(
+        gdf, [*BUURT_2023_COLUMNS, *(c for c in BUURT_2023_OPTIONAL if c in gdf.columns)]
+    )
     if gdf.crs is None:
         raise InputError(f"{path}: no coordinate reference system")
     return gdf.to_crs(28992)
