@@ -39,25 +39,23 @@ def coverage_weight(indicator: str, spec: dict) -> str:
     return spec.get("weight") or COUNT_WEIGHTS.get(indicator, "inwoners")
 
 
-def part_weights(
-    long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt"
-) -> pd.DataFrame:
-    """Weight per part and year: same-year value, else the nearest year with a value."""
+def part_weights(long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt") -> pd.DataFrame:
+    """Weight per part and year: same-year value, else the value of the nearest year that has one
+    (the earlier year on a tie)."""
     w = long[(long["level"] == part_level) & (long["indicator"] == weight)]
     w = w.pivot_table(index="year", columns="region_code", values="value")
     if w.empty:
         return pd.DataFrame(columns=["region_code", "year", "w"])
-    full = w.reindex(sorted(set(years) | set(w.index)))
-    # nearest available year: interpolate by nearest in both directions, no extrapolated values
-    filled = full.interpolate(method="nearest", limit_area="inside").ffill().bfill()
-    out = filled.loc[years].stack().rename("w").reset_index()
+    held = w.index.to_numpy(dtype=float)
+    vals = w.to_numpy(dtype=float)  # held years x parts
+    target = np.asarray(years, dtype=float)
+    dist = np.abs(target[:, None] - held[None, :])  # target years x held years
+    dist = np.where(np.isnan(vals)[None, :, :], np.inf, dist[:, :, None])  # x parts
+    picked = vals[dist.argmin(axis=1), np.arange(vals.shape[1])[None, :]]
+    out = pd.DataFrame(picked, index=pd.Index(years, name="year"), columns=w.columns)
+    out = out.stack().rename("w").reset_index()
     out.columns = ["year", "region_code", "w"]
-    return out
-
-
-# kept for callers of the buurt-only name
-def buurt_weights(long: pd.DataFrame, weight: str, years: list[int]) -> pd.DataFrame:
-    return part_weights(long, weight, years, "buurt")
+    return out[["region_code", "year", "w"]]
 
 
 def aggregate_candidates(
@@ -71,58 +69,57 @@ def aggregate_candidates(
     """Every aggregate of the ``part_level`` rows of ``long`` to the areas of ``membership``
     (columns area_code, part_code), with its coverage, before the coverage gate."""
     catalog = indicator_catalog()
-    b = long[long["level"] == part_level]
+    kinds = {i: s.get("kind") for i, s in catalog.items() if s.get("kind") in ("count", "rate", "score", "mean")}
+    b = long[(long["level"] == part_level) & long["indicator"].isin(list(kinds))]
     if b.empty or membership.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
     members = membership[["area_code", "part_code"]].drop_duplicates()
     years = sorted(b["year"].unique().tolist())
-    frames = []
-    weights: dict[str, pd.DataFrame] = {}
-    for indicator, rows in b.groupby("indicator"):
-        spec = catalog.get(indicator, {})
-        kind = spec.get("kind")
-        if kind not in ("count", "rate", "score", "mean"):
-            continue
-        wname = coverage_weight(indicator, spec)
-        if wname not in weights:
-            weights[wname] = part_weights(long, wname, years, part_level)
-        w = weights[wname].merge(members, left_on="region_code", right_on="part_code")
-        w = w[w["w"] > 0]
-        denominator = w.groupby(["area_code", "year"])["w"].sum().rename("w_all")
-        d = rows.merge(members, left_on="region_code", right_on="part_code")
-        d = d.merge(
-            w[["area_code", "part_code", "year", "w"]], on=["area_code", "part_code", "year"], how="left"
-        )
-        if kind == "count":
-            d = d.assign(wx=d["value"], wv=1.0)
-        else:
-            d = d[d["w"].notna()]
-            d = d.assign(wx=d["w"] * d["value"], wv=d["w"])
-        d = d.assign(w_cov=d["w"].fillna(0.0), origin_rank=d["origin"].map(ORIGIN_PRIORITY))
-        if d.empty:
-            continue
-        g = (
-            d.groupby(["area_code", "year"])
-            .agg(
-                w_cov=("w_cov", "sum"),
-                wsum=("wv", "sum"),
-                wxsum=("wx", "sum"),
-                origin_rank=("origin_rank", "max"),
-                provisional=("provisional", "any"),
-                source_table=("source_table", lambda s: "; ".join(sorted(set(s)))),
-            )
-            .join(denominator, how="inner")
-            .reset_index()
-        )
-        g = g[(g["w_all"] > 0) & (g["wsum"] > 0)]
-        g["coverage"] = np.minimum(g["w_cov"] / g["w_all"], 1.0)
-        g["value"] = g["wxsum"] if kind == "count" else g["wxsum"] / g["wsum"]
-        g["indicator"] = indicator
-        frames.append(g)
-    if not frames:
+    wname_of = {i: coverage_weight(i, catalog[i]) for i in b["indicator"].unique()}
+    # part weights per weight name, member of which area, and the area's total weight (denominator)
+    w = pd.concat(
+        [part_weights(long, wn, years, part_level).assign(wname=wn) for wn in sorted(set(wname_of.values()))],
+        ignore_index=True,
+    )
+    w = w[w["w"] > 0].merge(members, left_on="region_code", right_on="part_code")
+    keys = ["area_code", "part_code", "year", "wname"]
+    denominator = w.groupby(["wname", "area_code", "year"])["w"].sum().rename("w_all")
+
+    d = b.merge(members, left_on="region_code", right_on="part_code")
+    d["wname"] = d["indicator"].map(wname_of)
+    d = d.merge(w[[*keys, "w"]], on=keys, how="left")
+    is_count = d["indicator"].map(kinds).eq("count")
+    d = d[is_count | d["w"].notna()]  # a mean needs the part's weight
+    is_count = is_count.loc[d.index]
+    d = d.assign(
+        wx=np.where(is_count, d["value"], d["w"] * d["value"]),
+        wv=np.where(is_count, 1.0, d["w"]),
+        w_cov=d["w"].fillna(0.0),
+        origin_rank=d["origin"].map(ORIGIN_PRIORITY),
+    )
+    if d.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    out = out.rename(columns={"area_code": "region_code"})
+    gkeys = ["indicator", "wname", "area_code", "year"]
+    g = d.groupby(gkeys).agg(
+        w_cov=("w_cov", "sum"),
+        wsum=("wv", "sum"),
+        wxsum=("wx", "sum"),
+        origin_rank=("origin_rank", "max"),
+        provisional=("provisional", "any"),
+    )
+    tables = (
+        d[[*gkeys, "source_table"]]
+        .drop_duplicates()
+        .sort_values("source_table")
+        .groupby(gkeys)["source_table"]
+        .agg("; ".join)
+    )
+    g = g.join(tables).reset_index().join(denominator, on=["wname", "area_code", "year"], how="inner")
+    g = g[(g["w_all"] > 0) & (g["wsum"] > 0)]
+    count = g["indicator"].map(kinds).eq("count")
+    g["coverage"] = np.minimum(g["w_cov"] / g["w_all"], 1.0)
+    g["value"] = np.where(count, g["wxsum"], g["wxsum"] / g["wsum"])
+    out = g.rename(columns={"area_code": "region_code"})
     out["level"] = level
     out["unit"] = out["indicator"].map(lambda i: catalog[i].get("unit", ""))
     out["origin"] = out["origin_rank"].map(dict(enumerate(ORIGINS)))
