@@ -39,7 +39,9 @@ def coverage_weight(indicator: str, spec: dict) -> str:
     return spec.get("weight") or COUNT_WEIGHTS.get(indicator, "inwoners")
 
 
-def part_weights(long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt") -> pd.DataFrame:
+def part_weights(
+    long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt"
+) -> pd.DataFrame:
     """Weight per part and year: same-year value, else the value of the nearest year that has one
     (the earlier year on a tie)."""
     w = long[(long["level"] == part_level) & (long["indicator"] == weight)]
@@ -69,7 +71,8 @@ def aggregate_candidates(
     """Every aggregate of the ``part_level`` rows of ``long`` to the areas of ``membership``
     (columns area_code, part_code), with its coverage, before the coverage gate."""
     catalog = indicator_catalog()
-    kinds = {i: s.get("kind") for i, s in catalog.items() if s.get("kind") in ("count", "rate", "score", "mean")}
+    summable = ("count", "rate", "score", "mean")
+    kinds = {i: spec.get("kind") for i, spec in catalog.items() if spec.get("kind") in summable}
     b = long[(long["level"] == part_level) & long["indicator"].isin(list(kinds))]
     if b.empty or membership.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
