@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -245,6 +246,28 @@ def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
     return out[OUT_COLUMNS].reset_index(drop=True)
 
 
+def _stamp(snap: Path) -> tuple:
+    """Size and mtime of the national files, so the cache below notices a rebuilt snapshot."""
+    folder = snap / snapshot.NATIONAL_DIR
+    return tuple(
+        (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.glob("kwb_*.csv.gz"))
+    )
+
+
+@cache
+def _national_parts(snap: Path, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All NL gemeente figures and the NL00 aggregates (the same for every municipality's build, so
+    computed once per process)."""
+    gem = snapshot.national_gemeente_indicators(snap)
+    frames = []
+    for _year, rows in gem.groupby("year"):
+        members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
+        frames.append(
+            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
+        )
+    return gem, pd.concat(frames, ignore_index=True)
+
+
 def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
     """Real Nederland (NL00) and, for a Drechtsteden municipality, Drechtsteden (DS00) aggregates
     with their coverage, before the coverage gate.
@@ -256,13 +279,8 @@ def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
     their buurten in the bundled 2023 buurt file. None of our files holds a Nederland figure as
     published by CBS for these indicators; a CBS pull with an NL00 row wins over these aggregates.
     """
-    gem = snapshot.national_gemeente_indicators(snap)
-    frames = []
-    for _year, rows in gem.groupby("year"):
-        members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
-        frames.append(
-            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
-        )
+    gem, nl = _national_parts(snap, _stamp(snap))
+    frames = [nl.copy()]
     regio = list((settings().get("vergelijking") or {}).get("drechtsteden") or [])
     if code in regio:
         members = pd.DataFrame({"area_code": "DS00", "part_code": regio})
