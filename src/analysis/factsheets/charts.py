@@ -281,7 +281,8 @@ def series_figure(
     ncols = 1 if n == 1 else 2
     nrows = math.ceil(n / ncols)
     synth = bool((table["herkomst"] == "synthetisch").any())
-    top_pad = 0.9 + (0.3 if synth else 0)
+    n_legend = len(table.groupby(["rol", "gebiedscode", "herkomst"])) if len(table) else 0
+    top_pad = 0.45 + 0.22 * math.ceil(n_legend / 2) + (0.3 if synth else 0)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(8, 2.7 * nrows + top_pad), squeeze=False, sharex=True
     )
@@ -329,7 +330,7 @@ def series_figure(
             [k for k, _ in ordered],
             loc="upper center",
             bbox_to_anchor=(0.5, 1 - (0.3 if synth else 0.02) / fig.get_figheight()),
-            ncol=min(len(ordered), 3),
+            ncol=min(len(ordered), 2),
             fontsize=9,
             frameon=False,
             handlelength=3.2,
@@ -351,7 +352,8 @@ def _trend_words(table: pd.DataFrame, ind: str, catalog: Mapping, ylim: tuple[fl
     last_origin = own["herkomst"].iloc[-1]
     own = own[own["herkomst"] == last_origin]  # one origin: never a change across origins
     first, last = own.iloc[0], own.iloc[-1]
-    u = "" if unit in ("aantal", "score", "klasse") else f" {unit_nl(unit)}"
+    u = "" if unit in ("aantal", "score", "klasse") else "%" if unit == "%" else f" {unit_nl(unit)}"
+    u0 = "%" if unit == "%" else ""
     if len(own) < 2:
         text = f"{label}: {_nl(last['waarde'], unit)}{u} in {last['jaar']}"
     else:
@@ -363,7 +365,7 @@ def _trend_words(table: pd.DataFrame, ind: str, catalog: Mapping, ylim: tuple[fl
             else ("gestegen" if delta > 0 else "gedaald")
         )
         text = (
-            f"{label}: {word}, van {_nl(first['waarde'], unit)} in {first['jaar']} naar "
+            f"{label}: {word}, van {_nl(first['waarde'], unit)}{u0} in {first['jaar']} naar "
             f"{_nl(last['waarde'], unit)}{u} in {last['jaar']}"
         )
     refs = []
@@ -371,7 +373,7 @@ def _trend_words(table: pd.DataFrame, ind: str, catalog: Mapping, ylim: tuple[fl
         r = t[(t["rol"] == role) & (t["jaar"] == last["jaar"])]
         if len(r):
             who = "Nederland" if role == "nederland" else ROLE_NL[role]
-            refs.append(f"{who} {_nl(r['waarde'].iloc[0], unit)}")
+            refs.append(f"{who} {_nl(r['waarde'].iloc[0], unit)}{u0}")
     if refs:
         text += f" ({', '.join(refs)})"
     if last_origin == "synthetisch":
