@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+from html.parser import HTMLParser
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import pytest
 
+from analysis.factsheets import charts
 from analysis.factsheets.fmt import figure_html
-from analysis.figures import dutch_ticks
+from analysis.figures import SYNTHETIC_STAMP, dutch_ticks
 
 
 def _labels(axis) -> list[str]:
@@ -69,14 +74,6 @@ def test_figure_html_embeds_vector_charts_with_dutch_ticks(fmt, mime):
 
 # --- fact-sheet charts (issue 11 item 6) ------------------------------------------------------------
 
-import json  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.factsheets import charts  # noqa: E402
-from analysis.figures import SYNTHETIC_STAMP  # noqa: E402
 
 CATALOG = {
     "inwoners": {"label": "Inwoners", "unit": "aantal"},
@@ -167,9 +164,7 @@ def _num(text: str) -> float:
 
 
 def _chart(rows=None, areas=AREAS, indicators=("inwoners", "laag_inkomen_pct", "ses_woa")):
-    return charts.series_chart(
-        _rows() if rows is None else rows, areas, NAMES, list(indicators), CATALOG
-    )
+    return charts.series_chart(_rows() if rows is None else rows, areas, NAMES, list(indicators), CATALOG)
 
 
 def test_series_chart_ticks_are_dutch_with_units_and_years():
@@ -207,7 +202,9 @@ def test_toon_als_tabel_holds_exactly_the_numbers_drawn():
         for line in ax.get_lines():
             if (line.get_gid() or "").startswith("reeks|"):
                 _, ind, role, code, origin = line.get_gid().split("|")
-                drawn |= {(ind, code, int(x), round(float(v), 9)) for x, v in zip(*line.get_data(), strict=True)}
+                drawn |= {
+                    (ind, code, int(x), round(float(v), 9)) for x, v in zip(*line.get_data(), strict=True)
+                }
     plt.close(fig)
     listed = {(r.indicator, r.gebiedscode, r.jaar, round(r.waarde, 9)) for r in chart.table.itertuples()}
     assert drawn == listed
@@ -243,9 +240,7 @@ def test_no_line_joins_two_origins():
     rows = _rows({("GM1", "laag_inkomen_pct"): "split", ("BU1", "ses_woa"): "split"})
     table = charts.series_table(rows, AREAS, NAMES, list(CATALOG), CATALOG)
     fig = charts.series_figure(table, list(CATALOG), CATALOG)
-    origin_of = {
-        (r.indicator, r.gebiedscode, r.jaar): r.herkomst for r in table.itertuples()
-    }
+    origin_of = {(r.indicator, r.gebiedscode, r.jaar): r.herkomst for r in table.itertuples()}
     lines = [ln for ax in fig.axes for ln in ax.get_lines() if (ln.get_gid() or "").startswith("reeks|")]
     split = 0
     for line in lines:
@@ -287,21 +282,47 @@ def _fan_inputs():
     from analysis.goals.catalog import Doel
 
     goal = Doel(
-        id="T-1", pijler=2, tekst="t", meetbaar=True, indicator="lage_welvaart_hh_25_64",
-        basisjaar=2015, doeljaar=2030, doeltype="relatief", doelwaarde=-0.5, richting="lager_beter",
+        id="T-1",
+        pijler=2,
+        tekst="t",
+        meetbaar=True,
+        indicator="lage_welvaart_hh_25_64",
+        basisjaar=2015,
+        doeljaar=2030,
+        doeltype="relatief",
+        doelwaarde=-0.5,
+        richting="lager_beter",
     )
-    obs = [{"soort": "waarneming", "year": y, "waarde": 4800.0 + 20 * (y - 2011), "provisional": y == 2020}
-           for y in range(2011, 2021)]
-    pr = [{"soort": "prognose", "year": y, "waarde": 5000.0, "lo80": 5000.0 - 60 * (y - 2020),
-           "hi80": 5000.0 + 60 * (y - 2020), "lo95": 5000.0 - 90 * (y - 2020), "hi95": 5000.0 + 90 * (y - 2020),
-           "interval_soort": "gekalibreerd" if y <= 2026 else "extrapolatie", "provisional": False}
-          for y in range(2021, 2031)]
+    obs = [
+        {"soort": "waarneming", "year": y, "waarde": 4800.0 + 20 * (y - 2011), "provisional": y == 2020}
+        for y in range(2011, 2021)
+    ]
+    pr = [
+        {
+            "soort": "prognose",
+            "year": y,
+            "waarde": 5000.0,
+            "lo80": 5000.0 - 60 * (y - 2020),
+            "hi80": 5000.0 + 60 * (y - 2020),
+            "lo95": 5000.0 - 90 * (y - 2020),
+            "hi95": 5000.0 + 90 * (y - 2020),
+            "interval_soort": "gekalibreerd" if y <= 2026 else "extrapolatie",
+            "provisional": False,
+        }
+        for y in range(2021, 2031)
+    ]
     fc = pd.DataFrame(obs + pr)
     fc["scenario"] = np.nan
-    row = {"doelwaarde_berekend": 2430.0, "basiswaarde": 4860.0, "status": "niet op koers",
-           "kans_band": "< 5%", "kans_betekenis": "bij voortzetting van de trend", "model": "naief",
-           "bron": "Databank Zuid-Holland nr=196 (2011-2020, voorlopig: 2020; herkomst: snapshot)",
-           "synthetic": False}
+    row = {
+        "doelwaarde_berekend": 2430.0,
+        "basiswaarde": 4860.0,
+        "status": "niet op koers",
+        "kans_band": "< 5%",
+        "kans_betekenis": "bij voortzetting van de trend",
+        "model": "naief",
+        "bron": "Databank Zuid-Holland nr=196 (2011-2020, voorlopig: 2020; herkomst: snapshot)",
+        "synthetic": False,
+    }
     return goal, fc, row
 
 
@@ -309,7 +330,9 @@ def test_fan_chart_html_table_ticks_and_caption():
     goal, fc, row = _fan_inputs()
     chart = charts.fan_chart_html(goal, "GM1", "Gemeente", row, fc)
     t = chart.table
-    assert list(t.loc[t["reeks"] == "waarneming", "waarde"]) == list(fc.loc[fc["soort"] == "waarneming", "waarde"])
+    assert list(t.loc[t["reeks"] == "waarneming", "waarde"]) == list(
+        fc.loc[fc["soort"] == "waarneming", "waarde"]
+    )
     pr = t[t["reeks"] == "prognose"]
     assert list(pr["bovengrens_95"]) == list(fc.loc[fc["soort"] == "prognose", "hi95"])
     assert t.loc[t["reeks"] == "doel", "waarde"].item() == 2430.0
@@ -321,7 +344,9 @@ def test_fan_chart_html_table_ticks_and_caption():
     assert any("." in v for v in y)
     assert "Bron:" not in svg  # the source is in the caption, where no label can cover it
     cap = re.search(r"<figcaption>(.*?)</figcaption>", chart.html).group(1)
-    assert "Databank Zuid-Holland" in cap and "meegeleverde echte publicatie" in cap and "voorlopig: 2020" in cap
+    assert (
+        "Databank Zuid-Holland" in cap and "meegeleverde echte publicatie" in cap and "voorlopig: 2020" in cap
+    )
     assert "aantal" in svg  # unit on the y-axis label
 
 
@@ -365,17 +390,26 @@ def test_resilience_map_classes_carry_hatching_and_a_hatched_legend():
         crs="EPSG:28992",
     )
     scores = pd.DataFrame(
-        {"region_code": regions["region_code"], "signaal": klassen, "A_niveau_gemeente": [1.5, 1.1, 0, np.nan, np.nan]}
+        {
+            "region_code": regions["region_code"],
+            "signaal": klassen,
+            "A_niveau_gemeente": [1.5, 1.1, 0, np.nan, np.nan],
+        }
     )
     fig = map_figure(regions, SimpleNamespace(scores=scores, year=2024, synthetic=False), "test")
     ax = fig.axes[1]
-    hatch_of = {c.get_gid(): c.get_hatch() or "" for c in ax.collections if (c.get_gid() or "").startswith("klasse-")}
+    hatch_of = {
+        c.get_gid(): c.get_hatch() or "" for c in ax.collections if (c.get_gid() or "").startswith("klasse-")
+    }
     for k in ("signaal", "aandacht", "onvoldoende data"):
         assert hatch_of[f"klasse-{k.replace(' ', '-')}"] == SIGNAAL_ARCERING[k]
     assert hatch_of["klasse-geen-score"]
     patterns = [h for h in hatch_of.values()]
     assert len(set(patterns)) == len(patterns)  # every class its own pattern ("" for geen signaal)
-    legend = {t.get_text(): p.get_hatch() for t, p in zip(ax.get_legend().get_texts(), ax.get_legend().get_patches(), strict=True)}
+    legend = {
+        t.get_text(): p.get_hatch()
+        for t, p in zip(ax.get_legend().get_texts(), ax.get_legend().get_patches(), strict=True)
+    }
     for k in SIGNAAL_KLEUR:
         assert (legend[k] or "") == SIGNAAL_ARCERING[k], k
     assert legend["geen score"]

@@ -283,9 +283,7 @@ def series_figure(
     synth = bool((table["herkomst"] == "synthetisch").any())
     n_legend = len(table.groupby(["rol", "gebiedscode", "herkomst"])) if len(table) else 0
     top_pad = 0.45 + 0.22 * math.ceil(n_legend / 2) + (0.3 if synth else 0)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(8, 2.7 * nrows + top_pad), squeeze=False, sharex=True
-    )
+    fig, axes = plt.subplots(nrows, ncols, figsize=(8, 2.7 * nrows + top_pad), squeeze=False, sharex=True)
     handles: dict[str, object] = {}
     for ax, ind in zip(axes.flat, indicators, strict=False):
         spec = catalog.get(ind, {})
@@ -320,9 +318,7 @@ def series_figure(
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.tick_params(labelbottom=True)
-    ordered = sorted(
-        handles.items(), key=lambda kv: ROLE_ORDER.index(kv[1].get_gid().split("|")[2])
-    )
+    ordered = sorted(handles.items(), key=lambda kv: ROLE_ORDER.index(kv[1].get_gid().split("|")[2]))
     top = 1 - (top_pad / fig.get_figheight())
     if ordered:
         fig.legend(
@@ -567,7 +563,8 @@ def fan_chart_html(
         extra.append("definitieve cijfers")
     if "herkomst" not in bron:
         extra.append(
-            "herkomst: " + ("synthetische invulling" if row.get("synthetic") else "meegeleverde echte publicatie")
+            "herkomst: "
+            + ("synthetische invulling" if row.get("synthetic") else "meegeleverde echte publicatie")
         )
     caption = f"Bron: {bron}" + (f"; {'; '.join(extra)}" if extra else "") + f". Eenheid: {unit_txt}."
     return Chart(html=_figure_html(fig, alt, caption, table), table=table)

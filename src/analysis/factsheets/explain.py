@@ -180,7 +180,9 @@ def _explain(indicator: str) -> Explanation:
         frags = tuple(
             _fragment(desc, f, f"{indicator}.cbs.fragmenten[{i}]") for i, f in enumerate(c["fragmenten"])
         )
-        wat = "de toelichting bij het onderwerp" if c["deel"] == "onderwerp" else "de toelichting bij de groep"
+        wat = (
+            "de toelichting bij het onderwerp" if c["deel"] == "onderwerp" else "de toelichting bij de groep"
+        )
         herkomst = (
             f"Definitie: letterlijke tekst van het CBS, uit {wat} ‘{normalise(title)}’ in tabel "
             f"{CBS_TABLE} ({CBS_TITLE})."

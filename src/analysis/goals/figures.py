@@ -114,7 +114,9 @@ def fan_chart(
     spec = indicator_catalog()[goal.indicator]
     unit = UNIT_NL.get(spec["unit"], spec["unit"])
     label = spec["label"]
-    ylabel = f"{label}:\nverschil met gemeente ({unit})" if goal.doeltype == "pariteit" else f"{label}\n({unit})"
+    ylabel = (
+        f"{label}:\nverschil met gemeente ({unit})" if goal.doeltype == "pariteit" else f"{label}\n({unit})"
+    )
     ax.set_ylabel(ylabel, fontsize=8)
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(DutchFormatter(year=True))

@@ -73,7 +73,9 @@ def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -
         ax.set_title(title)
         ax.set_axis_off()
     axes[0].legend(
-        handles=[Patch(facecolor=GEEN_SCORE[1], hatch=GEEN_SCORE[2], edgecolor="#b0b0b0", label="geen score")],
+        handles=[
+            Patch(facecolor=GEEN_SCORE[1], hatch=GEEN_SCORE[2], edgecolor="#b0b0b0", label="geen score")
+        ],
         loc="lower left",
         fontsize=8,
     )
