@@ -364,6 +364,8 @@ def test_fan_chart_legend_and_labels_stay_clear_of_the_source_line():
     ax = fig.axes[0]
     others = [fig.legends[0].get_window_extent(r), ax.xaxis.get_tightbbox(r), ax.get_window_extent(r)]
     assert all(b.y0 > src_top for b in others), (src_top, [b.y0 for b in others])
+    # the legend sits below the tick labels, never over the data or the axis
+    assert fig.legends[0].get_window_extent(r).y1 < ax.xaxis.get_tightbbox(r).y0
     plt.close(fig)
 
 
