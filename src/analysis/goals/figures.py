@@ -114,10 +114,15 @@ def fan_chart(
     spec = indicator_catalog()[goal.indicator]
     unit = UNIT_NL.get(spec["unit"], spec["unit"])
     label = spec["label"]
-    ylabel = (
-        f"{label}:\nverschil met gemeente ({unit})" if goal.doeltype == "pariteit" else f"{label}\n({unit})"
-    )
+    label = label.replace(f" ({unit})", "")  # the unit is added once, below
+    wrapped = "\n".join(textwrap.wrap(label, 38))
+    if goal.doeltype == "pariteit":
+        ylabel = f"{wrapped}:\nverschil met gemeente ({unit})"
+    else:
+        ylabel = f"{wrapped}\n({unit})"
     ax.set_ylabel(ylabel, fontsize=8)
+    if spec["unit"] in ("%", "aantal", "per 1000", "x 1.000 euro") and goal.doeltype != "pariteit":
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))  # magnitudes from 0: no exaggerated noise
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(DutchFormatter(year=True))
     ax.yaxis.set_major_formatter(DutchFormatter())
@@ -130,7 +135,7 @@ def fan_chart(
     ax.set_title(title, fontsize=9)
     handles, labels = ax.get_legend_handles_labels()
     rows = -(-len(labels) // 3)
-    caption = textwrap.wrap("Bron: " + str(row["bron"]), 150) if source else []
+    caption = textwrap.wrap("Bron: " + str(row["bron"]), 125) if source else []
     h = fig.get_figheight()
     # inches from the bottom: source lines, legend rows, tick labels; title lines at the top
     src_in = 0.06 + 0.13 * len(caption)
@@ -138,7 +143,7 @@ def fan_chart(
     bottom = (src_in + legend_in + 0.3) / h
     n_title = title.count("\n") + 1
     top = 1 - (0.12 + 0.17 * n_title + (0.25 if row["synthetic"] else 0)) / h
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=bottom, top=top)
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=bottom, top=top)
     fig.legend(
         handles,
         labels,
