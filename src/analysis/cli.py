@@ -106,18 +106,68 @@ def cmd_goals(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_factsheets(args: argparse.Namespace) -> int:
-    from analysis.factsheets.runner import run_batch
+def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | None, niveaus) -> dict:
+    """Sheets of a national or provincial scope: per-municipality views of the national set, on Dask."""
+    from analysis.factsheets.dask_runner import run_batch_dask
+    from analysis.national import run as national
+    from analysis.national.build import NATIONAL, load_regions, national_root
+    from analysis.national.overview import write_national_index
 
-    result = run_batch(
-        _paths(args),
+    views = national.views(scope, provincie, only=args.only)
+    result = run_batch_dask(
+        views,
+        scheduler=getattr(args, "scheduler", None),
         only=args.only,
         force=args.force,
         workers=args.workers,
         force_workers=getattr(args, "force_workers", False),
         fail_area=getattr(args, "fail_area", None),
         timeout=getattr(args, "timeout", None),
+        niveaus=niveaus,
     )
+    _, processed_root, outputs_root = national.roots()
+    root = national_root(processed_root)
+    from analysis.io import read_parquet
+
+    index = write_national_index(
+        outputs_root / NATIONAL, load_regions(root), read_parquet(root / "resilience_scores.parquet")
+    )
+    print(f"factsheets: landelijk overzicht -> {index}")
+    return result
+
+
+def cmd_factsheets(args: argparse.Namespace) -> int:
+    from analysis.factsheets.runner import run_batch
+    from analysis.national.run import check_niveau, parse_scope
+
+    scope, provincie = parse_scope(getattr(args, "scope", None))
+    niveaus = check_niveau(getattr(args, "niveau", None), scope)
+    if scope != "gemeente":
+        result = _national_factsheets(args, scope, provincie, niveaus)
+    elif getattr(args, "scheduler", None) is not None or niveaus:
+        from analysis.factsheets.dask_runner import run_batch_dask
+
+        result = run_batch_dask(
+            _paths(args),
+            scheduler=args.scheduler,
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            force_workers=getattr(args, "force_workers", False),
+            fail_area=getattr(args, "fail_area", None),
+            timeout=getattr(args, "timeout", None),
+            niveaus=niveaus,
+        )
+    else:
+        result = run_batch(
+            _paths(args),
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            force_workers=getattr(args, "force_workers", False),
+            fail_area=getattr(args, "fail_area", None),
+            timeout=getattr(args, "timeout", None),
+        )
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
         f"{result['failed']} mislukt -> {result['dir']}"
@@ -125,14 +175,27 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     return 1 if result["failed"] else 0
 
 
+def cmd_build_national(args: argparse.Namespace) -> int:
+    from analysis.national import run as national
+
+    national.build()
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.national.run import check_niveau, parse_scope
+
     t0 = time.monotonic()
+    scope, _ = parse_scope(args.scope)
+    check_niveau(args.niveau, scope)
     steps: list[tuple[str, Callable[[argparse.Namespace], int]]] = [
         ("build", cmd_build),
         ("resilience", cmd_resilience),
         ("goals", cmd_goals),
         ("factsheets", cmd_factsheets),
     ]
+    if scope != "gemeente":  # national data path: one build, one grouped resilience pass, sheets on Dask
+        steps = [("build nederland + veerkracht", cmd_build_national), ("factsheets", cmd_factsheets)]
     ns = argparse.Namespace(
         no_cache=False,
         n_sim=None,
@@ -141,6 +204,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         workers=args.workers,
         force_workers=args.force_workers,
         paths=args.paths,
+        scope=args.scope,
+        niveau=args.niveau,
+        scheduler=args.scheduler,
     )
     rc = 0
     for name, fn in steps:
@@ -215,6 +281,28 @@ def _workers_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scope",
+        nargs="+",
+        metavar="SCOPE",
+        default=None,
+        help="gemeente (standaard) | provincie PVxx | nederland: landelijke gegevens, bladen via Dask",
+    )
+    p.add_argument(
+        "--niveau",
+        default=None,
+        metavar="NIVEAU",
+        help="alleen bladen van dit niveau: gemeente | wijk | buurt",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADRES",
+        help="Dask-scheduler (bijv. tcp://host:8786); zonder adres een LocalCluster bij --scope nederland",
+    )
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -275,11 +363,13 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=None, help="seconden per cel (standaard: factsheets.timeout_s)"
     )
     p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
+    _scope_args(p)
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
     p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
     _workers_args(p)
+    _scope_args(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
     p.set_defaults(func=cmd_kaart)
@@ -298,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         _clean_temps(args.paths)
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise InputError(f"--workers {args.workers}: must be 1 or more")
-        if args.command in ("resilience", "goals", "factsheets"):
+        national = (getattr(args, "scope", None) or ["gemeente"])[0].lower() != "gemeente"
+        if args.command in ("resilience", "goals", "factsheets") and not national:
             _check_build_matches_settings(args.paths)
         return args.func(args)
     except InputError as exc:

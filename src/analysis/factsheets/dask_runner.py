@@ -105,9 +105,7 @@ def render_shard(
 
                 Path(kill_marker).write_text(str(os.getpid()))
                 os.kill(os.getpid(), signal.SIGKILL)
-            res = runner.execute_area(
-                code, slug, name, out_dir, template, code == fail_area, paden, timeout
-            )
+            res = runner.execute_area(code, slug, name, out_dir, template, code == fail_area, paden, timeout)
             res["worker_pid"] = os.getpid()
             out.append((code, res))
     return out
@@ -162,7 +160,10 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLA
         prev = previous.get(a.region_code)
         html = out / f"{a.slug}.html"
         unchanged = (
-            prev is not None and prev.get("fingerprint") == fp and prev.get("status") == "ok" and html.exists()
+            prev is not None
+            and prev.get("fingerprint") == fp
+            and prev.get("status") == "ok"
+            and html.exists()
         )
         if not selected or (unchanged and not force):
             if prev is not None and (prev.get("status") != "ok" or html.exists()):
@@ -173,6 +174,16 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLA
         rank = {c: i for i, c in enumerate(only)}
         todo.sort(key=lambda a: rank[a.region_code])
     return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
+
+
+def _only_for(paths: Paths, only, n_sets: int):
+    """``--only`` for one municipality of a multi-municipality run: the codes inside it."""
+    if not only or n_sets == 1:
+        return only
+    mine = [
+        c for c in only if c == paths.gemeente or (c[:2] in ("WK", "BU") and "GM" + c[2:6] == paths.gemeente)
+    ]
+    return mine or None
 
 
 def _entry(a, res: dict, fp: str) -> dict:
@@ -273,7 +284,11 @@ def run_batch_dask(
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
-    plans = [plan(p, only=only, force=force, template=template, niveaus=niveaus) for p in paths_list]
+    plans = [
+        plan(p, only=_only_for(p, only, len(paths_list)), force=force, template=template, niveaus=niveaus)
+        for p in paths_list
+    ]
+    plans = [p for p in plans if p is not None]
     n_todo = sum(len(p.todo) for p in plans)
     n_workers = runner.resolve_workers(workers, force_workers, n_todo) if not scheduler else 0
     t0 = time.perf_counter()
@@ -309,7 +324,9 @@ def run_batch_dask(
                         pure=False,
                     )
                     futs[f] = (p, chunk)
-            bar = tqdm(total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True)
+            bar = tqdm(
+                total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True
+            )
             try:
                 for fut in as_completed(list(futs)):
                     p, chunk = futs[fut]
@@ -317,7 +334,9 @@ def run_batch_dask(
                         results = dict(fut.result())
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
                         err = runner._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
-                        results = {a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk}
+                        results = {
+                            a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk
+                        }
                     for a in chunk:
                         p.entries[a.region_code] = _entry(a, results[a.region_code], p.fingerprint)
                     bar.update(len(chunk))
@@ -335,7 +354,11 @@ def run_batch_dask(
             for p in plans:
                 for a in p.todo:
                     prev = p.previous.get(a.region_code)
-                    if a.region_code not in p.entries and prev is not None and (p.out / f"{a.slug}.html").exists():
+                    if (
+                        a.region_code not in p.entries
+                        and prev is not None
+                        and (p.out / f"{a.slug}.html").exists()
+                    ):
                         p.entries[a.region_code] = {**prev, "skipped": True}
     wall = time.perf_counter() - t0
     per, total = {}, {"ok": 0, "skipped": 0, "failed": 0, "pruned": []}
