@@ -40,8 +40,8 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
         )
     note = (
         f"<p class='banner-synthetic'>Let op: het veerkrachtsignaal van {n_synth} gemeenten rust (deels) "
-        "op een synthetische invulling voor cijfers die wij offline niet landelijk hebben: dat zijn geen echte "
-        "cijfers.</p>"
+        "op een synthetische invulling voor cijfers die wij offline niet landelijk hebben: "
+        "dat zijn geen echte cijfers.</p>"
         if n_synth
         else ""
     )
