@@ -133,6 +133,19 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(nationa
     html = new[next(k for k in new if "wk0363aa" in k)].decode()
     # there are no national polygons offline: a sheet without a map, never a crash
     assert "Geen kaart" in html and "WK0363AA" in html
+    # the national overview links every municipality's own overview; the synthetic basis is labelled
+    from analysis.national.overview import write_national_index
+
+    processed, outputs, _ = national
+    index = write_national_index(
+        outputs / "nederland",
+        pd.read_parquet(processed / "nederland" / "regions.parquet"),
+        pd.read_parquet(processed / "nederland" / "resilience_scores.parquet"),
+    ).read_text()
+    assert "href='GM0088/factsheets/index.html'" in index and "href='GM0363/factsheets/index.html'" in index
+    assert "synthetische invulling" in index and '<html lang="nl">' in index
+    for p in views:
+        assert (p.outputs / "factsheets" / "index.html").exists()  # the overview per municipality
     # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
     again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
     assert again["ok"] == 0 and again["skipped"] >= len(ONLY)

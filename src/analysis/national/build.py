@@ -47,6 +47,10 @@ from analysis.errors import InputError
 from analysis.io import write_json, write_parquet
 from analysis.records import COLUMNS, to_long
 
+# the built indicators.parquet columns: + coverage (NaN = published for the area itself; 1.0 = an
+# aggregate over all its parts, e.g. NL00 from all 342 gemeenten)
+OUT_COLUMNS = [*COLUMNS, "coverage"]
+
 NATIONAL = "nederland"
 KWB_2024_TABLE = "85984NED"
 KWB_2024_PATTERNS = ("kwb_2024_85984NED*nl*.json.gz", "kwb_2024_85984NED*nl*.json", "kwb_2024*.json*")
@@ -159,7 +163,7 @@ def real_indicators(snapshot: Path, regions: pd.DataFrame) -> pd.DataFrame:
     long["origin"] = "snapshot"
     long["provisional"] = False
     frames.append(long[COLUMNS])
-    real = pd.concat(frames, ignore_index=True).dropna(subset=["value"])
+    real = pd.concat(frames, ignore_index=True).dropna(subset=["value"]).assign(coverage=np.nan)
     real["value"] = real["value"].astype(float)
     return pd.concat(
         [real, national_rows(real, "som/gewogen gemiddelde van de gemeenten: ")], ignore_index=True
@@ -197,9 +201,10 @@ def national_rows(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
                 "source_table": prefix + "; ".join(sorted(set(d["source_table"]))),
                 "origin": "synthetic" if (d["origin"] == "synthetic").any() else first["origin"],
                 "provisional": bool(d["provisional"].any()),
+                "coverage": 1.0,
             }
         )
-    return pd.DataFrame(out, columns=COLUMNS)
+    return pd.DataFrame(out, columns=OUT_COLUMNS)
 
 
 def synthetic_fill(regions: pd.DataFrame, seed: int, first_year: int, last_year: int) -> pd.DataFrame:
@@ -234,7 +239,8 @@ def synthetic_fill(regions: pd.DataFrame, seed: int, first_year: int, last_year:
         provisional=False,
     )
     g["source_table"] = "gewogen gemiddelde van de wijken: " + g["source_table"]
-    return pd.concat([rows, g[COLUMNS]], ignore_index=True)
+    g["coverage"] = 1.0  # every inhabited wijk of the municipality has a synthetic value
+    return pd.concat([rows.assign(coverage=np.nan), g[OUT_COLUMNS]], ignore_index=True)
 
 
 def build_national(snapshot: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,7 +256,8 @@ def build_national(snapshot: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = one_origin_per_series(rows)
     rows = rows.drop_duplicates(["region_code", "year", "indicator"], keep="first")
     rows = rows.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
-    rows = validate(rows, indicators_schema(), "nederland/indicators")
+    rows["coverage"] = rows["coverage"].astype(float)
+    rows = validate(rows[OUT_COLUMNS], indicators_schema(built=True), "nederland/indicators")
     validate(regions.drop(columns="gemeente_code"), regions_schema(), "nederland/regions.parquet")
     return regions, rows
 
@@ -293,7 +300,7 @@ def read_partitioned(target: Path, gemeenten: list[str] | None = None) -> pd.Dat
     flt = ds.field("gemeente").isin(gemeenten) if gemeenten is not None else None
     df = d.to_table(filter=flt).to_pandas()
     df["year"] = df["year"].astype(int)
-    return df[COLUMNS].sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
+    return df[OUT_COLUMNS].sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
 
 
 def write_national(root: Path, regions: pd.DataFrame, indicators: pd.DataFrame) -> dict:
