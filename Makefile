@@ -16,13 +16,15 @@ export MPLBACKEND := Agg
 GEMEENTE ?=
 VK := $(BIN)/veerkracht $(if $(GEMEENTE),--gemeente $(GEMEENTE),)
 
-.PHONY: help install report build resilience goals factsheets data kaart test lint bench lab lock clean
+.PHONY: help install report build resilience goals factsheets data kaart test lint bench bench-national lab lock clean
 
 help:
 	@echo "make report   build processed tables, analyses and fact sheets (offline)"
 	@echo "              GEMEENTE=GM0505 for another municipality -> outputs/GM0505/"
 	@echo "make test     run the test suite"
 	@echo "make bench    time fact-sheet batch vs plain-Python floor -> outputs/bench.json"
+	@echo "make bench-national  national wijk sheets on Dask, 1 and 2 workers vs fork pool (N=500)"
+	@echo "              -> outputs/bench_national.json"
 	@echo "make data     pull live CBS data into data/raw/cbs and buurt polygons into data/raw/pdok (network)"
 	@echo "make lab      open JupyterLab on the '$(KERNEL)' kernel"
 
@@ -78,6 +80,11 @@ lint: install
 
 bench: install
 	$(VK) bench
+
+# National wijk sheets on a local Dask cluster (1 and 2 workers) vs the fork-pool runner, same run.
+N ?= 500
+bench-national: install
+	$(BIN)/veerkracht bench-national --n $(N)
 
 lab: install
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks

@@ -109,19 +109,69 @@ def cmd_goals(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_factsheets(args: argparse.Namespace) -> int:
-    from analysis.factsheets.runner import run_batch
+def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | None, niveaus) -> dict:
+    """Sheets of a national or provincial scope: per-municipality views of the national set, on Dask."""
+    from analysis.factsheets.dask_runner import run_batch_dask
+    from analysis.national import run as national
+    from analysis.national.build import NATIONAL, load_regions, national_root
+    from analysis.national.overview import write_national_index
 
-    result = run_batch(
-        _paths(args),
+    views = national.views(scope, provincie, only=args.only)
+    result = run_batch_dask(
+        views,
+        scheduler=getattr(args, "scheduler", None),
         only=args.only,
         force=args.force,
         workers=args.workers,
         force_workers=getattr(args, "force_workers", False),
         fail_area=getattr(args, "fail_area", None),
         timeout=getattr(args, "timeout", None),
-        pool=getattr(args, "pool", None),
+        niveaus=niveaus,
     )
+    _, processed_root, outputs_root = national.roots()
+    root = national_root(processed_root)
+    from analysis.io import read_parquet
+
+    index = write_national_index(
+        outputs_root / NATIONAL, load_regions(root), read_parquet(root / "resilience_scores.parquet")
+    )
+    print(f"factsheets: landelijk overzicht -> {index}")
+    return result
+
+
+def cmd_factsheets(args: argparse.Namespace) -> int:
+    from analysis.factsheets.runner import run_batch
+    from analysis.national.run import check_niveau, parse_scope
+
+    scope, provincie = parse_scope(getattr(args, "scope", None))
+    niveaus = check_niveau(getattr(args, "niveau", None), scope)
+    if scope != "gemeente":
+        result = _national_factsheets(args, scope, provincie, niveaus)
+    elif getattr(args, "scheduler", None) is not None or niveaus:
+        from analysis.factsheets.dask_runner import run_batch_dask
+
+        result = run_batch_dask(
+            _paths(args),
+            scheduler=args.scheduler,
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            force_workers=getattr(args, "force_workers", False),
+            fail_area=getattr(args, "fail_area", None),
+            timeout=getattr(args, "timeout", None),
+            niveaus=niveaus,
+        )
+    else:
+        result = run_batch(
+            _paths(args),
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            force_workers=getattr(args, "force_workers", False),
+            fail_area=getattr(args, "fail_area", None),
+            timeout=getattr(args, "timeout", None),
+            pool=getattr(args, "pool", None),
+        )
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
         f"{result['failed']} mislukt -> {result['dir']}"
@@ -144,16 +194,38 @@ def _captured(stage: str, ns: argparse.Namespace) -> tuple:
     return result, out.getvalue(), err.getvalue(), time.monotonic() - t
 
 
+def cmd_build_national(args: argparse.Namespace) -> int:
+    from analysis.national import run as national
+
+    national.build()
+    return 0
+
+
+def _report_national(args: argparse.Namespace, ns: argparse.Namespace, t0: float) -> int:
+    """National data path: one build with one grouped resilience pass, then the sheets on Dask."""
+    rc = 0
+    for name, fn in (("build nederland + veerkracht", cmd_build_national), ("factsheets", cmd_factsheets)):
+        t = time.monotonic()
+        rc = fn(ns) or rc
+        print(f"  [{name}: {time.monotonic() - t:.1f} s]")
+    print(f"report: klaar in {time.monotonic() - t0:.1f} s")
+    return rc
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """build, then resilience and goals side by side (both read only the build), then the fact
     sheets; the fact-sheet workers start their kernels during the build when sheets will be made.
-    Printed output and results are those of the stages run one after the other."""
+    Printed output and results are those of the stages run one after the other. A national or
+    provincial scope takes the national data path instead."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from analysis.factsheets.runner import _kill_pool, likely_to_render, prestart_workers
+    from analysis.national.run import check_niveau, parse_scope
 
     t0 = time.monotonic()
+    scope, _ = parse_scope(args.scope)
+    niveaus = check_niveau(args.niveau, scope)
     ns = argparse.Namespace(
         no_cache=False,
         n_sim=None,
@@ -162,9 +234,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         workers=args.workers,
         force_workers=args.force_workers,
         paths=args.paths,
+        scope=args.scope,
+        niveau=args.niveau,
+        scheduler=args.scheduler,
     )
+    if scope != "gemeente":
+        return _report_national(args, ns, t0)
     pool = None
-    if likely_to_render(args.paths, args.force):
+    if args.scheduler is None and not niveaus and likely_to_render(args.paths, args.force):
         pool = prestart_workers(args.workers, args.force_workers)
     rc = 0
     try:
@@ -201,6 +278,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(
         f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
         f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
+    )
+    return 0
+
+
+def cmd_bench_national(args: argparse.Namespace) -> int:
+    from analysis.national.bench import run_bench_national
+
+    res = run_bench_national(n_sheets=args.n)
+    d2, fp = res["runs"]["dask_2"], res["runs"]["forkpool_2"]
+    print(
+        f"bench-national: {res['n_wijk_sheets']} wijkbladen; dask 2 workers {d2['sheets_per_s']} bladen/s, "
+        f"efficientie 1->2 {res['scaling_efficiency_1_to_2']}, dask/fork-pool per blad "
+        f"{res['dask_vs_forkpool_mean_sheet_s']} (fork-pool {fp['sheets_per_s']} bladen/s), piek "
+        f"{res['peak_gb_per_worker_max']} GB/worker, 18.300 bladen op 16 cores "
+        f"~{res['projection_18300_sheets']['16_cores_min']} min -> {res['path']}"
     )
     return 0
 
@@ -255,6 +347,28 @@ def _workers_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--force-workers", action="store_true", help="meer workers dan cores toestaan (elk ~0,7 GB)"
+    )
+
+
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scope",
+        nargs="+",
+        metavar="SCOPE",
+        default=None,
+        help="gemeente (standaard) | provincie PVxx | nederland: landelijke gegevens, bladen via Dask",
+    )
+    p.add_argument(
+        "--niveau",
+        default=None,
+        metavar="NIVEAU",
+        help="alleen bladen van dit niveau: gemeente | wijk | buurt",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADRES",
+        help="Dask-scheduler (bijv. tcp://host:8786); zonder adres een LocalCluster bij --scope nederland",
     )
 
 
@@ -318,17 +432,22 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=None, help="seconden per cel (standaard: factsheets.timeout_s)"
     )
     p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
+    _scope_args(p)
     p.set_defaults(func=cmd_factsheets)
     p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
     p.add_argument("--force", action="store_true")
     p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
     _workers_args(p)
+    _scope_args(p)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
     p.set_defaults(func=cmd_kaart)
     p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) vs fork-pool")
+    p.add_argument("--n", type=int, default=500, help="minimaal aantal wijkbladen in de steekproef")
+    p.set_defaults(func=cmd_bench_national)
     args = parser.parse_args(argv)
     try:
         # all configuration is validated before any command writes anything
@@ -341,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         _clean_temps(args.paths)
         if getattr(args, "workers", None) is not None and args.workers < 1:
             raise InputError(f"--workers {args.workers}: must be 1 or more")
-        if args.command in ("resilience", "goals", "factsheets"):
+        national = (getattr(args, "scope", None) or ["gemeente"])[0].lower() != "gemeente"
+        if args.command in ("resilience", "goals", "factsheets") and not national:
             _check_build_matches_settings(args.paths)
         return args.func(args)
     except InputError as exc:

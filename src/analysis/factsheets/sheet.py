@@ -737,6 +737,11 @@ class Sheet:
         return figure_html(fig, alt, "Bron: " + plain(r["bron"]))
 
     def kaart(self) -> str:
+        if self.ctx.regions.geometry.is_empty.all():  # national scope: no polygons held offline
+            return (
+                '<section class="ligging"><h2>Ligging</h2><p>Geen kaart: voor deze gemeente zijn geen '
+                "gebiedsgrenzen beschikbaar (landelijke gegevens zonder kaartbestand).</p></section>"
+            )
         fig, ax, pin = _locator_axes(self.ctx)
         reg = self.ctx.regions
         me = reg[reg["region_code"] == self.code]

@@ -1,0 +1,389 @@
+"""`veerkracht factsheets --scheduler ADDRESS`: render the sheets on a Dask cluster.
+
+The same sheets as the fork-pool runner (:mod:`analysis.factsheets.runner`), byte for byte: each Dask
+task calls the runner's own :func:`~analysis.factsheets.runner.execute_area` in a Dask worker.
+
+* **one warmed kernel per worker**: :class:`KernelPlugin` (a Dask ``WorkerPlugin``) registers the
+  reusing papermill engine and starts and warms the worker's kernel before its first task; sheets
+  run one at a time per worker process (a lock, also when a worker has several threads);
+* **sharded by municipality**: a task is a short run of sheets of ONE municipality, so the worker
+  reads that municipality's tables once and keeps them hot for the run;
+* **retries**: a worker lost mid-batch loses only its in-flight shard; the scheduler hands that shard
+  to another worker (Dask's own rescheduling, plus ``retries`` for errors raised by the task);
+* the manifest, skip-unchanged (fingerprints), continue-on-error and the atomic writes are the
+  runner's: planning and the manifest are done here in the client, the sheet writes its own HTML
+  atomically in the worker.
+
+Without an address a ``LocalCluster`` is started (worker processes, one thread each, as many as
+the runner's worker cap allows). With ``--scheduler`` the workers of that cluster must have this
+package installed and see the same file system (the paths are handed to them as plain strings).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.config import Paths, settings
+from analysis.errors import InputError
+from analysis.factsheets import runner
+from analysis.io import clean_stale_temps, write_json
+
+# --- worker side ---------------------------------------------------------------------------------
+
+_SHEET_LOCK = threading.Lock()  # one kernel per worker process: its sheets run one at a time
+
+
+def _warm(paden: dict[str, str]) -> None:
+    from analysis.factsheets import engine
+
+    runner._preload()
+    engine.register()
+    try:
+        with _SHEET_LOCK:
+            engine.worker_kernel(runner.KERNEL_NAME, warm=runner._warm_code(paden))
+    except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
+        runner._WORKER["warm_error"] = runner._one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _dask_plugin_base():
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    return WorkerPlugin
+
+
+class KernelPlugin(_dask_plugin_base()):
+    """Start and warm this worker's kernel once, in the thread that will run the sheets."""
+
+    name = "veerkracht-kernel"
+
+    def __init__(self, paden: dict[str, str]):
+        self.paden = paden
+
+    async def setup(self, worker) -> None:
+        import asyncio
+
+        executor = worker.executors.get("default")
+        await asyncio.get_running_loop().run_in_executor(executor, _warm, self.paden)
+
+    def teardown(self, worker) -> None:
+        from analysis.factsheets import engine
+
+        engine.shutdown_worker_kernel()
+
+
+def render_shard(
+    items: list[tuple[str, str, str]],
+    out_dir: str,
+    template: str,
+    paden: dict[str, str],
+    timeout: float | None,
+    fail_area: str | None = None,
+    kill_area: str | None = None,
+    kill_marker: str | None = None,
+) -> list[tuple[str, dict]]:
+    """Render a shard (``(code, slug, name)`` of one municipality) in this worker's kernel.
+
+    ``kill_area``/``kill_marker`` are a test hook: the first worker that reaches ``kill_area`` kills
+    its own process (``SIGKILL``, as the out-of-memory killer would); the marker file makes the
+    retried shard pass."""
+    from analysis.factsheets import engine
+
+    engine.register()  # a worker that joined without the plugin still gets the reusing engine
+    out = []
+    with _SHEET_LOCK:
+        for code, slug, name in items:
+            if kill_area and code == kill_area and kill_marker and not os.path.exists(kill_marker):
+                import signal
+
+                Path(kill_marker).write_text(str(os.getpid()))
+                os.kill(os.getpid(), signal.SIGKILL)
+            res = runner.execute_area(code, slug, name, out_dir, template, code == fail_area, paden, timeout)
+            res["worker_pid"] = os.getpid()
+            out.append((code, res))
+    return out
+
+
+# --- client side ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What one municipality's run has to do (the runner's planning, unchanged in meaning)."""
+
+    paths: Paths
+    areas: pd.DataFrame
+    regions: object
+    out: Path
+    previous: dict
+    pruned: list[str]
+    fingerprint: str
+    todo: list
+    entries: dict
+
+
+def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLATE, niveaus=None) -> Plan:
+    """Areas to render for one processed set; the same rules as ``runner.run_batch``.
+
+    ``niveaus``: only areas of these levels get a sheet in this run (``--niveau``)."""
+    from analysis.processed.build import load_regions
+
+    min_inw = int(settings()["min_inwoners"])
+    regions = load_regions(paths)
+    runner.check_inputs(paths)
+    areas = runner.list_areas(regions, min_inw)
+    by_code = areas.set_index("region_code")
+    if only:
+        unknown = sorted(set(only) - set(by_code.index))
+        if unknown:
+            raise InputError(f"unknown area code(s) for --only: {unknown} (see {paths.regions})")
+        small = [c for c in only if not by_code.loc[c, "sheet"]]
+        if small:
+            raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
+    out = paths.outputs / "factsheets"
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out)
+    previous = runner._read_previous(out / "manifest.json", out, areas)
+    qualifying = areas[areas["sheet"]]
+    pruned = runner.prune_stale(out, set(qualifying["slug"]))
+    fp = runner.inputs_fingerprint(paths, template)
+    todo, entries = [], {}
+    for a in qualifying.itertuples():
+        selected = (not only or a.region_code in only) and (not niveaus or a.level in niveaus)
+        prev = previous.get(a.region_code)
+        html = out / f"{a.slug}.html"
+        unchanged = (
+            prev is not None
+            and prev.get("fingerprint") == fp
+            and prev.get("status") == "ok"
+            and html.exists()
+        )
+        if not selected or (unchanged and not force):
+            if prev is not None and (prev.get("status") != "ok" or html.exists()):
+                entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
+            continue
+        todo.append(a)
+    if only:
+        rank = {c: i for i, c in enumerate(only)}
+        todo.sort(key=lambda a: rank[a.region_code])
+    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
+
+
+def _only_for(paths: Paths, only, n_sets: int):
+    """``--only`` for one municipality of a multi-municipality run: the codes inside it."""
+    if not only or n_sets == 1:
+        return only
+    mine = [
+        c for c in only if c == paths.gemeente or (c[:2] in ("WK", "BU") and "GM" + c[2:6] == paths.gemeente)
+    ]
+    return mine or None
+
+
+def _entry(a, res: dict, fp: str) -> dict:
+    res = {k: v for k, v in res.items() if k != "worker_pid"}
+    return {
+        "area": a.region_code,
+        "name": a.name,
+        "level": a.level,
+        "slug": a.slug,
+        "file": f"{a.slug}.html" if res["status"] == "ok" else None,
+        "fingerprint": fp if res["status"] == "ok" else None,
+        "skipped": False,
+        **res,
+    }
+
+
+def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:
+    """Manifest and overview page of one municipality, as the fork-pool runner writes them."""
+    from analysis.factsheets.overview import write_index
+
+    ordered = [p.entries[c] for c in p.areas["region_code"] if c in p.entries]
+    manifest = {
+        "template": str(template.name),
+        "workers": n_workers,
+        "wall_seconds": round(wall, 2),
+        "interrupted": interrupted,
+        "pruned": p.pruned,
+        "areas": ordered,
+        "no_sheet": p.areas.loc[~p.areas["sheet"], ["region_code", "name", "level", "reden"]]
+        .rename(columns={"region_code": "area"})
+        .to_dict("records"),
+    }
+    write_json(p.out / "manifest.json", manifest)
+    write_index(p.paths, p.areas, manifest, p.regions)
+    return manifest
+
+
+def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
+    """Sheets per task: small enough that a lost worker loses little and the load balances
+    (about four tasks per worker), large enough that a task reads its municipality once."""
+    if n_sheets <= 0:
+        return 1
+    return max(1, min(cap, math.ceil(n_sheets / (4 * max(1, n_workers)))))
+
+
+def start_client(scheduler: str | None, n_workers: int, log=print):
+    """A client on ``scheduler``, or on a new LocalCluster of ``n_workers`` single-thread processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=30)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {scheduler}: geen Dask-scheduler bereikbaar ({exc})") from exc
+        cluster = None
+    else:
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit=0,  # kernels live outside the worker process; the OS is the limit
+        )
+        client = Client(cluster)
+    log(f"dask: {len(client.scheduler_info()['workers'])} workers, dashboard {client.dashboard_link}")
+    return client, cluster
+
+
+def run_batch_dask(
+    paths_list: list[Paths] | Paths,
+    *,
+    scheduler: str | None = None,
+    only=None,
+    force: bool = False,
+    workers: int | None = None,
+    force_workers: bool = False,
+    fail_area: str | None = None,
+    timeout: float | None = None,
+    template: Path = runner.TEMPLATE,
+    niveaus=None,
+    retries: int = 2,
+    kill_area: str | None = None,
+    kill_marker: str | None = None,
+    progress: bool = True,
+    client=None,
+) -> dict:
+    """Render the sheets of one or more processed sets (one per municipality) on Dask.
+
+    Returns the runner's summary (ok/skipped/failed/pruned/wall_seconds/workers) summed over the
+    municipalities, plus ``per_gemeente``."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    if isinstance(paths_list, Paths):
+        paths_list = [paths_list]
+    cfg = settings()
+    if timeout is None:
+        timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: must be 1 or more")
+    plans = [
+        plan(p, only=_only_for(p, only, len(paths_list)), force=force, template=template, niveaus=niveaus)
+        for p in paths_list
+    ]
+    plans = [p for p in plans if p is not None]
+    n_todo = sum(len(p.todo) for p in plans)
+    n_workers = runner.resolve_workers(workers, force_workers, n_todo) if not scheduler else 0
+    t0 = time.perf_counter()
+    interrupted = False
+    own_client = client is None
+    if n_todo:
+        if own_client:
+            client, cluster = start_client(scheduler, n_workers)
+        else:
+            cluster = None
+        try:
+            n_workers = len(client.scheduler_info()["workers"]) or n_workers
+            client.register_plugin(KernelPlugin(runner.paths_to_params(plans[0].paths)))
+            size = shard_size(n_todo, n_workers)
+            futs = {}
+            for p in plans:
+                paden = runner.paths_to_params(p.paths)
+                for i in range(0, len(p.todo), size):
+                    chunk = p.todo[i : i + size]
+                    items = [(a.region_code, a.slug, a.name) for a in chunk]
+                    f = client.submit(
+                        render_shard,
+                        items,
+                        str(p.out),
+                        str(template),
+                        paden,
+                        timeout,
+                        fail_area,
+                        kill_area,
+                        kill_marker,
+                        key=f"factsheets-{p.paths.gemeente}-{chunk[0].region_code}-{i}-{time.time_ns()}",
+                        retries=retries,
+                        pure=False,
+                    )
+                    futs[f] = (p, chunk)
+            bar = tqdm(
+                total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True
+            )
+            try:
+                for fut in as_completed(list(futs)):
+                    p, chunk = futs[fut]
+                    try:
+                        results = dict(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
+                        err = runner._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
+                        results = {
+                            a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk
+                        }
+                    for a in chunk:
+                        p.entries[a.region_code] = _entry(a, results[a.region_code], p.fingerprint)
+                    bar.update(len(chunk))
+            except KeyboardInterrupt:
+                interrupted = True
+                client.cancel(list(futs))
+            finally:
+                bar.close()
+        finally:
+            if own_client:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        if interrupted:
+            for p in plans:
+                for a in p.todo:
+                    prev = p.previous.get(a.region_code)
+                    if (
+                        a.region_code not in p.entries
+                        and prev is not None
+                        and (p.out / f"{a.slug}.html").exists()
+                    ):
+                        p.entries[a.region_code] = {**prev, "skipped": True}
+    wall = time.perf_counter() - t0
+    per, total = {}, {"ok": 0, "skipped": 0, "failed": 0, "pruned": []}
+    for p in plans:
+        manifest = finish(p, n_workers, wall, interrupted, template)
+        ordered = manifest["areas"]
+        failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
+        for e in failed:
+            print(f"factsheet {e['area']} mislukt: {e['error']}")
+        s = {
+            "dir": p.out,
+            "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
+            "skipped": sum(1 for e in ordered if e.get("skipped")),
+            "failed": len(failed),
+            "pruned": p.pruned,
+        }
+        per[p.paths.gemeente] = s
+        for k in ("ok", "skipped", "failed"):
+            total[k] += s[k]
+        total["pruned"] += p.pruned
+    if interrupted:
+        raise KeyboardInterrupt("factsheets afgebroken; manifest geschreven")
+    out_dir = plans[0].out if len(plans) == 1 else plans[0].paths.outputs.parent
+    return {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers, "per_gemeente": per}
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)

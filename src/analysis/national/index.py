@@ -1,0 +1,148 @@
+"""The resilience signal for every wijk in the country in ONE grouped pass.
+
+Same method as :func:`analysis.resilience.analysis.score_areas` (same z-scores, axis scores,
+classes and signal, the functions of :mod:`analysis.resilience.index` reused), but the
+standardisation is a groupby over (municipality, year, indicator) instead of 342 separate runs:
+
+* reference ``gemeente``: location and scale = the inhabitant-weighted mean and SD of the wijken of
+  the same municipality in that year;
+* reference ``nederland``: location = the ``NL00`` value of that year, scale = the same SD.
+
+The weight is ``inwoners`` 2024 (CBS 85984NED, real for every wijk); the municipal run weighs by
+``huishoudens``, which the national data do not hold for every 2024 wijk. Tested equal to
+``score_areas`` on one municipality with the same weights (tests/test_national.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.national.build import gemeente_of
+from analysis.resilience.config import AXES, REFERENCES, ResilienceConfig, load_config
+from analysis.resilience.index import AxisPanel, axis_scores, level_class, signal, signal_reason, trend_class
+
+
+def grouped_z(ind: pd.DataFrame, weights: pd.Series, cfg: ResilienceConfig, years: list[int]) -> pd.DataFrame:
+    """Long frame region_code, year, indicator, z_gemeente, z_nederland for the scored indicators."""
+    dirs = {i: d for a in AXES for i, d in cfg.directions(a).items()}
+    d = ind[ind["indicator"].isin(dirs) & ind["year"].isin(years) & ind["region_code"].isin(weights.index)]
+    d = d[["region_code", "year", "indicator", "value"]].copy()
+    d["gemeente"] = gemeente_of(d["region_code"])
+    d["w"] = d["region_code"].map(weights)
+    d = d[d["w"].notna()]
+    d["wx"] = d["w"] * d["value"]
+    keys = ["gemeente", "year", "indicator"]
+    g = d.groupby(keys).agg(n=("value", "size"), ws=("w", "sum"), wxs=("wx", "sum"))
+    g["mean"] = g["wxs"] / g["ws"].replace(0, np.nan)
+    d = d.join(g[["n", "ws", "mean"]], on=keys)
+    d["dev2"] = d["w"] * (d["value"] - d["mean"]) ** 2
+    var = d.groupby(keys)["dev2"].sum() / g["ws"].replace(0, np.nan)
+    sd = np.sqrt(var)
+    sd = sd.where((g["n"] >= 2) & (sd > 1e-12))
+    d = d.join(sd.rename("sd"), on=keys)
+    nat = ind[(ind["region_code"] == "NL00") & ind["indicator"].isin(dirs)].set_index(["year", "indicator"])[
+        "value"
+    ]
+    d["nat"] = pd.MultiIndex.from_frame(d[["year", "indicator"]]).map(lambda k: nat.get(k, np.nan))
+    sign = d["indicator"].map(dirs).astype(float)
+    d["z_gemeente"] = (d["value"] - d["mean"]) / d["sd"] * sign
+    d["z_nederland"] = (d["value"] - d["nat"]) / d["sd"] * sign
+    return d[["region_code", "year", "indicator", "z_gemeente", "z_nederland"]]
+
+
+def _panel(
+    z: pd.DataFrame, cfg: ResilienceConfig, axis: str, years: list[int], regions: list[str]
+) -> AxisPanel:
+    inds = list(cfg.directions(axis))
+    idx = pd.MultiIndex.from_product([regions, years], names=["region_code", "year"])
+    arrays = {}
+    for ref in REFERENCES:
+        piv = z.pivot_table(
+            index=["region_code", "year"], columns="indicator", values=f"z_{ref}", dropna=False
+        )
+        piv = piv.reindex(index=idx, columns=inds)
+        arrays[ref] = piv.to_numpy(float).reshape(len(regions), len(years), len(inds)).transpose(1, 0, 2)
+    return AxisPanel(axis, np.array(years), regions, inds, cfg.weights(axis), arrays, {}, {})
+
+
+def score_wijken(
+    ind: pd.DataFrame,
+    regions: pd.DataFrame,
+    cfg: ResilienceConfig | None = None,
+    min_inwoners: int = 0,
+) -> pd.DataFrame:
+    """Scores for every inhabited wijk (>= ``min_inwoners``) and a composition row per municipality."""
+    cfg = cfg or load_config()
+    wijken = regions[(regions["level"] == "wijk") & (regions["inwoners"].fillna(0) >= max(min_inwoners, 1))]
+    weights = wijken.set_index("region_code")["inwoners"]
+    codes = sorted(weights.index)
+    rows = ind[ind["region_code"].isin(codes) & ind["indicator"].isin(cfg.scored)]
+    year = cfg.ref_year if cfg.ref_year is not None else int(rows["year"].max())
+    years = list(range(year - cfg.change_years + 1, year + 1))
+    z = grouped_z(ind, weights, cfg, years)
+    t = cfg.thresholds
+    out = pd.DataFrame({"region_code": codes})
+    for axis in AXES:
+        p = _panel(z, cfg, axis, years, codes)
+        for ref in REFERENCES:
+            s = axis_scores(p, ref, cfg.min_coverage)
+            out[f"{axis}_niveau_{ref}"] = s["niveau"]
+            out[f"{axis}_trend_{ref}"] = s["trend"]
+            out[f"{axis}_niveauklasse_{ref}"] = level_class(s["niveau"], t.level)
+            out[f"{axis}_trendklasse_{ref}"] = trend_class(s["trend"], t.change)
+            if ref == "gemeente":
+                out[f"{axis}_dekking"] = s["dekking"]
+    for ref in REFERENCES:
+        args = [out[f"{a}_{k}_{ref}"].to_numpy(float) for a in AXES for k in ("niveau", "trend")]
+        out[f"signaal_{ref}"] = signal(*args, t.level, t.change)
+        out[f"signaal_reden_{ref}"] = signal_reason(*args, t.level, t.change)
+    out["signaal"] = out[f"signaal_{cfg.signal.reference}"]
+    out["signaal_reden"] = out[f"signaal_reden_{cfg.signal.reference}"]
+
+    meta = regions.set_index("region_code")
+    inputs = rows[rows["year"].isin(years)]
+    origins = inputs.groupby("region_code")["origin"].agg(lambda s: ",".join(sorted(set(s))))
+    out["input_origins"] = out["region_code"].map(origins).fillna("")
+    comp = _composition(out, meta)
+    scores = pd.concat([out, comp], ignore_index=True)
+    scores["level"] = scores["region_code"].map(meta["level"])
+    scores["name"] = scores["region_code"].map(meta["name"])
+    scores["focusgebied"] = None
+    scores["inwoners"] = scores["region_code"].map(meta["inwoners"])
+    scores["year"] = year
+    scores["jaren"] = f"{years[0]}-{years[-1]}"
+    scores["referentie_signaal"] = cfg.signal.reference
+    scores["drempel_niveau"] = t.level
+    scores["drempel_verandering"] = t.change
+    scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")
+    lead = ["region_code", "name", "level", "focusgebied", "inwoners", "year", "jaren"]
+    return scores[lead + [c for c in scores.columns if c not in lead]]
+
+
+def _composition(wijk_scores: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Per municipality: how many wijken (and inhabitants) per signal class; never an average score."""
+    d = wijk_scores[["region_code", "signaal", "input_origins"]].copy()
+    d["gemeente"] = gemeente_of(d["region_code"])
+    d["inwoners"] = d["region_code"].map(meta["inwoners"]).fillna(0)
+    rows = []
+    for gm, g in d.groupby("gemeente"):
+        counts = g["signaal"].value_counts()
+        text = ", ".join(
+            f"{int(counts[k])} wijk(en) {k}"
+            for k in ("signaal", "aandacht", "geen signaal", "onvoldoende data")
+            if k in counts
+        )
+        sig = g[g["signaal"] == "signaal"]
+        total = g["inwoners"].sum()
+        rows.append(
+            {
+                "region_code": gm,
+                "samenstelling": text,
+                "n_buurten_signaal": float(len(sig)),
+                "inwoners_signaal": float(sig["inwoners"].sum()),
+                "aandeel_inwoners_signaal": float(sig["inwoners"].sum() / total) if total > 0 else np.nan,
+                "input_origins": ",".join(sorted(set(",".join(g["input_origins"]).split(",")) - {""})),
+            }
+        )
+    return pd.DataFrame(rows)

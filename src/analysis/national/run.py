@@ -1,0 +1,145 @@
+"""`veerkracht report|factsheets --scope nederland|provincie PVxx`: the national data path end to end."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.config import OUTPUTS_DIR, PROCESSED_DIR, RAW_DIR, Paths, settings
+from analysis.errors import InputError
+from analysis.io import read_parquet, write_parquet
+from analysis.national.build import (
+    NATIONAL,
+    build_national,
+    load_regions,
+    national_root,
+    read_partitioned,
+    write_national,
+    write_views,
+)
+
+SCOPES = ("gemeente", "provincie", "nederland")
+NIVEAUS = ("gemeente", "wijk", "buurt")
+PROVINCIE_PATTERN = re.compile(r"^PV\d{2}$")
+PROVINCIE_FILE = "gemeente_provincie.csv"  # columns GM_CODE, PV_CODE (CBS gemeente -> provincie)
+
+
+def roots() -> tuple[Path, Path, Path]:
+    """(raw, processed root, outputs root) of the national scope; the VEERKRACHT_* variables of the
+    per-municipality layout apply, with ``{gemeente}`` read as ``nederland``."""
+
+    def one(env: str, default: Path) -> Path:
+        v = os.environ.get(env)
+        if v is None:
+            return default
+        return Path(v.replace("{gemeente}", NATIONAL)) if "{gemeente}" in v else Path(v)
+
+    raw = Path(os.environ.get("VEERKRACHT_RAW", RAW_DIR))
+    processed = one("VEERKRACHT_PROCESSED", PROCESSED_DIR)
+    outputs = one("VEERKRACHT_OUTPUTS", OUTPUTS_DIR)
+    # processed/outputs of the national scope live in a `nederland` folder of that root
+    return raw, processed, outputs
+
+
+def parse_scope(values: list[str] | None) -> tuple[str, str | None]:
+    """``--scope gemeente`` | ``--scope provincie PV28`` | ``--scope nederland``."""
+    if not values:
+        return "gemeente", None
+    kind = values[0].lower()
+    if kind not in SCOPES:
+        raise InputError(f"--scope {values[0]}: expected one of {', '.join(SCOPES)}")
+    if kind == "provincie":
+        if len(values) != 2 or not PROVINCIE_PATTERN.match(values[1].upper()):
+            raise InputError("--scope provincie: give a CBS province code, e.g. `--scope provincie PV28`")
+        return kind, values[1].upper()
+    if len(values) != 1:
+        raise InputError(f"--scope {kind}: takes no further value (got {' '.join(values[1:])})")
+    return kind, None
+
+
+def check_niveau(niveau: str | None, scope: str) -> list[str] | None:
+    if niveau is None:
+        return None
+    if niveau not in NIVEAUS:
+        raise InputError(f"--niveau {niveau}: expected one of {', '.join(NIVEAUS)}")
+    if niveau == "buurt" and scope != "gemeente":
+        raise InputError(
+            "--niveau buurt: the national data we hold offline go down to wijken (CBS 85984NED, "
+            "KWB 2016/2017); use --niveau wijk or --scope gemeente"
+        )
+    return [niveau]
+
+
+def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None, raw: Path) -> list[str]:
+    gms = sorted(regions.loc[regions["level"] == "gemeente", "region_code"])
+    if scope == "nederland":
+        return gms
+    path = raw / "snapshot" / "national" / PROVINCIE_FILE
+    if not path.exists():
+        raise InputError(
+            f"--scope provincie {provincie}: no gemeente->provincie table held offline ({path}, columns "
+            "GM_CODE, PV_CODE); use --scope nederland, or put that CBS table there"
+        )
+    try:
+        table = pd.read_csv(path, dtype=str)
+        sel = set(table.loc[table["PV_CODE"].str.strip() == provincie, "GM_CODE"].str.strip())
+    except (KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: expected columns GM_CODE, PV_CODE ({type(exc).__name__})") from exc
+    found = [g for g in gms if g in sel]
+    if not found:
+        raise InputError(f"--scope provincie {provincie}: no municipality of the national set in {path}")
+    return found
+
+
+def build(raw: Path | None = None, processed_root: Path | None = None, log=print) -> dict:
+    """Build the national processed set and the resilience scores (one grouped pass)."""
+    from analysis.national.index import score_wijken
+
+    d_raw, d_proc, _ = roots()
+    raw, processed_root = raw or d_raw, processed_root or d_proc
+    root = national_root(processed_root)
+    regions, ind = build_national(raw / "snapshot")
+    manifest = write_national(root, regions, ind)
+    scores = score_wijken(ind, regions, min_inwoners=int(settings()["min_inwoners"]))
+    write_parquet(root / "resilience_scores.parquet", scores)
+    log(
+        f"build nederland: {manifest['rows']} indicatorrijen, {manifest['gemeenten']} gemeenten, "
+        f"{manifest['wijken']} wijken -> {root} (veerkracht in een gegroepeerde stap: "
+        f"{int((scores['level'] == 'wijk').sum())} wijken)"
+    )
+    return manifest
+
+
+def views(
+    scope: str,
+    provincie: str | None,
+    raw: Path | None = None,
+    processed_root: Path | None = None,
+    outputs_root: Path | None = None,
+    only: list[str] | None = None,
+) -> list[Paths]:
+    """Per-municipality views for the scope, from the partitioned store (built first if missing)."""
+    d_raw, d_proc, d_out = roots()
+    raw, processed_root, outputs_root = raw or d_raw, processed_root or d_proc, outputs_root or d_out
+    root = national_root(processed_root)
+    if not (root / "indicators").exists() or not (root / "resilience_scores.parquet").exists():
+        build(raw, processed_root)
+    regions = load_regions(root)
+    gms = gemeenten_in_scope(regions, scope, provincie, raw)
+    if only:
+        from analysis.national.build import gemeente_of
+
+        wanted = set(gemeente_of(pd.Series(list(only))))
+        unknown = sorted(set(only) - set(regions["region_code"]))
+        if unknown:
+            raise InputError(f"unknown area code(s) for --only: {unknown} (see {root / 'regions.parquet'})")
+        gms = [g for g in gms if g in wanted]
+    ind = read_partitioned(root / "indicators", gms + ["NL00"])
+    scores = read_parquet(root / "resilience_scores.parquet")
+    import json
+
+    built_at = json.loads((root / "build_manifest.json").read_text(encoding="utf-8"))["built_at"]
+    return write_views(root, outputs_root / NATIONAL, raw, regions, ind, scores, gms, built_at)

@@ -1,0 +1,213 @@
+"""National scope (issue 13): the all-NL processed set, the grouped resilience pass, and fact sheets
+rendered on a 2-worker Dask LocalCluster — byte-identical to the fork-pool runner, a killed worker's
+shard retried, alphanumeric codes (Amsterdam's WK0363AA) handled."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import PROJ_ROOT
+from analysis.errors import InputError
+
+RAW = PROJ_ROOT / "data" / "raw"
+# two municipalities: Schiermonnikoog (one wijk) and two of Amsterdam's alphanumeric wijken
+ONLY = ["GM0088", "WK008800", "WK0363AA", "WK0363AB"]
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    from analysis.national import run as national
+
+    root = tmp_path_factory.mktemp("nl")
+    processed, outputs = root / "processed", root / "outputs"
+    national.build(RAW, processed, log=lambda line: None)
+    views = national.views("nederland", None, RAW, processed, outputs, only=ONLY)
+    return processed, outputs, views
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        with Client(c) as client:
+            yield client
+
+
+def _sheets(views) -> dict[str, bytes]:
+    return {
+        f"{p.gemeente}/{f.name}": f.read_bytes()
+        for p in views
+        for f in sorted((p.outputs / "factsheets").glob("*.html"))
+        if f.name != "index.html"
+    }
+
+
+def test_national_set_is_real_first_partitioned_and_keeps_alphanumeric_codes(national):
+    from analysis.national.build import read_partitioned
+
+    processed, _, _ = national
+    root = processed / "nederland"
+    assert (root / "indicators" / "year=2024" / "gemeente=GM0363").is_dir()
+    ind = read_partitioned(root / "indicators", ["GM0363", "NL00"])
+    with gzip.open(RAW / "snapshot" / "national" / "kwb_2024_gemeente_wijk_nl.csv.gz", "rt") as fh:
+        kwb = {r["code"]: r for r in csv.DictReader(fh)}
+    row = ind[(ind["region_code"] == "WK0363AA") & (ind["indicator"] == "inwoners") & (ind["year"] == 2024)]
+    assert len(row) == 1 and row["origin"].item() == "snapshot" and row["source_table"].item() == "85984NED"
+    assert row["value"].item() == float(kwb["WK0363AA"]["AantalInwoners_5"])
+    # NL00 inwoners 2024 = the sum of the 342 real gemeente figures
+    nl = ind[(ind["region_code"] == "NL00") & (ind["indicator"] == "inwoners") & (ind["year"] == 2024)]
+    assert nl["value"].item() == sum(
+        float(v["AantalInwoners_5"]) for k, v in kwb.items() if k.startswith("GM")
+    )
+    # what we hold no real national figure for is synthetic and says so; a series never mixes origins
+    ses = ind[(ind["region_code"] == "WK0363AA") & (ind["indicator"] == "ses_woa")]
+    assert (
+        len(ses)
+        and set(ses["origin"]) == {"synthetic"}
+        and ses["source_table"].str.contains("synthetisch").all()
+    )
+    assert (ind.groupby(["region_code", "indicator"])["origin"].nunique() == 1).all()
+    assert ind["year"].dtype.kind == "i" and list(ind.columns)[:4] == [
+        "region_code",
+        "level",
+        "year",
+        "indicator",
+    ]
+
+
+def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
+    """ONE grouped pass over all wijken gives, for a municipality, what score_areas gives for its
+    wijken alone (same weights): the per-municipality reference is really per municipality."""
+    from analysis.io import read_parquet
+    from analysis.national.build import read_partitioned
+    from analysis.resilience.analysis import score_areas
+    from analysis.resilience.config import load_config
+
+    processed, _, _ = national
+    root = processed / "nederland"
+    scores = read_parquet(root / "resilience_scores.parquet").set_index("region_code")
+    regions = read_parquet(root / "regions.parquet")
+    cfg = load_config()
+    for gm in ("GM0363", "GM0014"):
+        ind = read_partitioned(root / "indicators", [gm, "NL00"])
+        w = regions[(regions["gemeente_code"] == gm) & (regions["level"] == "wijk")]
+        w = w[w["inwoners"] >= 50].set_index("region_code")["inwoners"]  # settings min_inwoners
+        codes = sorted(w.index)
+        years = list(
+            range(int(scores["year"].iloc[0]) - cfg.change_years + 1, int(scores["year"].iloc[0]) + 1)
+        )
+        own, _ = score_areas(ind, codes, w, cfg, years)
+        own = own.set_index("region_code")
+        for col in ("A_niveau_gemeente", "A_trend_gemeente", "B_niveau_nederland", "A_niveau_nederland"):
+            np.testing.assert_allclose(
+                scores.loc[codes, col].to_numpy(float), own.loc[codes, col].to_numpy(float), atol=1e-9
+            )
+        assert (scores.loc[codes, "signaal"] == own.loc[codes, "signaal"]).all()
+        assert scores.loc[gm, "samenstelling"].count("wijk") >= 1
+
+
+def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(national, cluster):
+    from analysis.factsheets.dask_runner import run_batch_dask
+    from analysis.factsheets.runner import run_batch
+
+    _, _, views = national
+    for p in views:
+        mine = [c for c in ONLY if c == p.gemeente or c[2:6] == p.gemeente[2:]]
+        r = run_batch(p, only=mine, force=True, workers=2, progress=False)
+        assert r["ok"] == len(mine) and r["failed"] == 0
+    ref = _sheets(views)
+    assert len(ref) == len(ONLY)
+    for p in views:  # the Dask run must write every sheet itself
+        for f in (p.outputs / "factsheets").glob("*.html"):
+            if f.name != "index.html":
+                f.unlink()
+    res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
+    assert res["ok"] == len(ONLY) and res["failed"] == 0
+    new = _sheets(views)
+    assert new.keys() == ref.keys()
+    assert all(new[k] == ref[k] for k in ref), [k for k in ref if new[k] != ref[k]]
+    html = new[next(k for k in new if "wk0363aa" in k)].decode()
+    # there are no national polygons offline: a sheet without a map, never a crash
+    assert "Geen kaart" in html and "WK0363AA" in html
+    # the national overview links every municipality's own overview; the synthetic basis is labelled
+    from analysis.national.overview import write_national_index
+
+    processed, outputs, _ = national
+    index = write_national_index(
+        outputs / "nederland",
+        pd.read_parquet(processed / "nederland" / "regions.parquet"),
+        pd.read_parquet(processed / "nederland" / "resilience_scores.parquet"),
+    ).read_text()
+    assert "href='GM0088/factsheets/index.html'" in index and "href='GM0363/factsheets/index.html'" in index
+    assert "synthetische invulling" in index and '<html lang="nl">' in index
+    for p in views:
+        assert (p.outputs / "factsheets" / "index.html").exists()  # the overview per municipality
+    # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
+    again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
+    assert again["ok"] == 0 and again["skipped"] >= len(ONLY)
+
+
+def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(national, cluster, tmp_path):
+    from analysis.factsheets.dask_runner import run_batch_dask
+
+    _, _, views = national
+    marker = tmp_path / "killed"
+    before = set(cluster.scheduler_info()["workers"])
+    res = run_batch_dask(
+        views,
+        only=ONLY,
+        force=True,
+        client=cluster,
+        progress=False,
+        kill_area="WK0363AB",
+        kill_marker=str(marker),
+    )
+    assert marker.exists(), "the test hook did not kill a worker"
+    killed_pid = int(marker.read_text())
+    assert res["ok"] == len(ONLY) and res["failed"] == 0
+    for p in views:
+        m = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
+        assert all(
+            e["status"] == "ok" and (p.outputs / "factsheets" / e["file"]).exists() for e in m["areas"]
+        )
+    pids = set(cluster.run(lambda: __import__("os").getpid()).values())
+    assert killed_pid not in pids  # that worker process is gone; a new one took its place
+    assert before  # the cluster had workers before the kill
+
+
+def test_scope_and_niveau_flags(national, tmp_path, capsys):
+    from analysis.cli import main
+    from analysis.national.build import read_partitioned
+    from analysis.national.run import check_niveau, gemeenten_in_scope, parse_scope
+
+    processed, _, _ = national
+    regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
+    assert parse_scope(["provincie", "pv28"]) == ("provincie", "PV28")
+    assert parse_scope(["nederland"]) == ("nederland", None)
+    with pytest.raises(InputError, match="--scope"):
+        parse_scope(["land"])
+    with pytest.raises(InputError, match="provincie"):
+        parse_scope(["provincie"])
+    assert check_niveau("wijk", "nederland") == ["wijk"]
+    with pytest.raises(InputError, match="buurt"):
+        check_niveau("buurt", "nederland")
+    # a province from a gemeente -> provincie table, when one is held
+    raw = tmp_path / "raw"
+    (raw / "snapshot" / "national").mkdir(parents=True)
+    with pytest.raises(InputError, match="gemeente_provincie.csv"):
+        gemeenten_in_scope(regions, "provincie", "PV99", raw)
+    (raw / "snapshot" / "national" / "gemeente_provincie.csv").write_text(
+        "GM_CODE,PV_CODE\nGM0088,PV99\nGM0363,PV27\n"
+    )
+    assert gemeenten_in_scope(regions, "provincie", "PV99", raw) == ["GM0088"]
+    assert len(gemeenten_in_scope(regions, "nederland", None, raw)) == 342
+    assert len(read_partitioned(processed / "nederland" / "indicators", ["GM0088"])) > 0
+    rc = main(["report", "--scope", "nederland", "--niveau", "buurt"])
+    assert rc == 2 and capsys.readouterr().err.startswith("fout: --niveau buurt")
