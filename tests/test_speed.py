@@ -93,7 +93,16 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
     monkeypatch.setattr(cli, "cmd_goals", fake("goals", rc=1))
     monkeypatch.setattr(cli, "cmd_factsheets", fake("factsheets"))
     monkeypatch.setattr(runner, "likely_to_render", lambda paths, force=False: False)
-    ns = argparse.Namespace(only=None, force=False, workers=1, force_workers=False, paths=None)
+    ns = argparse.Namespace(
+        only=None,
+        force=False,
+        workers=1,
+        force_workers=False,
+        paths=None,
+        scope=None,
+        niveau=None,
+        scheduler=None,
+    )
     assert cli.cmd_report(ns) == 1  # the goals stage's exit code counts
     out = capsys.readouterr().out
     order = [ln.split()[0] for ln in out.splitlines() if ln.endswith(" klaar")]
