@@ -63,10 +63,14 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
     from analysis.processed.build import load_regions
 
     pkg = Path(__file__).resolve().parents[1]
-    code_files = sorted((pkg / "factsheets").glob("*.py")) + [
-        pkg / "figures.py",
-        *sorted((pkg / "goals").glob("*.py")),
-    ]
+    code_files = (
+        sorted((pkg / "factsheets").glob("*.py"))
+        + sorted((pkg / "factsheets" / "templates").glob("*.j2"))
+        + [
+            pkg / "figures.py",
+            *sorted((pkg / "goals").glob("*.py")),
+        ]
+    )
     tables = [
         paths.indicators,
         paths.outputs / "resilience" / "scores.parquet",
