@@ -175,6 +175,7 @@ class DoelGroep:
     uitleg: str
     rijen: tuple[DoelRij, ...]
     samen: bool  # measured on all focus buurten together, not on this area
+    alle_synthetisch: bool = False  # every row with a forecast rests on synthetic series: one label
 
 
 @dataclass(frozen=True)

@@ -292,6 +292,15 @@ def explanations(indicators: list[str]) -> tuple[S.Uitleg, ...]:
     )
 
 
+def _signed(value: float, difference: bool) -> str:
+    """A bare interval bound in Dutch notation (a sign for a gap: '+2,5', '−15,1')."""
+    decimals = 0 if abs(value) >= 100 else (1 if abs(value) >= 1 else 2)
+    txt = nl_number(value, decimals)
+    if difference and value > 0:
+        txt = "+" + txt
+    return txt.replace("-", "\u2212", 1) if txt.startswith("-") else txt
+
+
 class Sheet:
     SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
     TEMPLATES = {s: f"{s}.html.j2" for s in SECTIONS}
@@ -804,12 +813,15 @@ class Sheet:
         band = getattr(r, "kans_band", None)
         kans = "n.b." if band is None or pd.isna(band) else str(band)
         if pd.notna(r.prognose) and pd.notna(r.lo80):
-            prog = (
-                f"{with_unit(r.prognose, unit, label, gap)} (80%-interval "
-                f"{with_unit(r.lo80, unit, label, gap)} tot {with_unit(r.hi80, unit, label, gap)})"
-            )
+            # the unit once, on the point forecast: "6,4 per 1.000 inwoners (80%-interval 0,9 tot 42,6)"
+            bounds = [
+                with_unit(v, unit, "", gap) if unit in ("%", "x 1.000 euro") else _signed(v, gap)
+                for v in (r.lo80, r.hi80)
+            ]
+            prog = f"{with_unit(r.prognose, unit, label, gap)}"
             if gap:
-                prog = "verschil met de gemeente: " + prog
+                prog += " t.o.v. de gemeente"
+            prog += f" (80%-interval {bounds[0]} tot {bounds[1]})"
         elif pd.notna(r.prognose):
             prog = f"{with_unit(r.prognose, unit, label, gap)} (waargenomen)"
         else:
@@ -890,12 +902,15 @@ class Sheet:
                 )
             else:
                 uitleg = ""
+            rijen = tuple(self._goal_row(r) for r in part.itertuples())
+            with_data = [r for r in rijen if r.prognose != "n.b."]
             groups.append(
                 S.DoelGroep(
                     kop=head,
                     uitleg=uitleg,
-                    rijen=tuple(self._goal_row(r) for r in part.itertuples()),
+                    rijen=rijen,
                     samen=together,
+                    alle_synthetisch=bool(with_data) and all(r.synthetisch for r in with_data),
                 )
             )
         csv = csv_download(
