@@ -34,6 +34,7 @@ dl.kort { display: grid; grid-template-columns: 1fr; gap: .15rem; margin: .6rem 
 dl.kort > div { display: grid; grid-template-columns: 11rem 1fr; gap: .6rem; padding: .2rem 0;
                 border-bottom: 1px solid #e5e5e5; }
 dl.kort dt { font-weight: bold; } dl.kort dd { margin: 0; }
+dl.kort dd > .badge:first-child { font-size: .95rem; padding: .1rem .5rem; }
 dl.colofon > div { display: grid; grid-template-columns: 11rem 1fr; gap: .6rem; }
 dl.colofon dt { font-weight: bold; } dl.colofon dd { margin: 0; }
 .placeholder { background: #fff4cc; padding: 0 .2rem; }
