@@ -485,12 +485,29 @@ class Sheet:
             )
         return tuple(out)
 
+    def _focus_areas_text(self, codes) -> str:
+        """'Schildersbuurt (exact), Koninginneweg (benaderd)' for focus-area codes."""
+        parts = []
+        for fg in codes:
+            if fg in self.reg.index:
+                how = "exact" if self.reg.loc[fg, "mapping"] == "exact" else "benaderd"
+                parts.append(f"{self.reg.loc[fg, 'name']} (koppeling {how})")
+        return ", ".join(parts)
+
     def _focus(self) -> S.Focus | None:
-        if not self.programme or self.level == "gemeente":
+        if not self.programme:
             return None
+        fgs = self.reg[(self.reg["level"] == "focusgebied") & (self.reg.index != "FG00")]
+        approx = fgs[fgs["mapping"] != "exact"]
+        if self.level == "gemeente" or self.code == "FG00":
+            text = f"Het programma heeft {len(fgs)} focusgebieden"
+            if len(approx):
+                text += (
+                    f"; bij {len(approx)} valt de grens niet samen met CBS-buurtgrenzen (koppeling benaderd, "
+                    f"door de gemeente te bevestigen): {', '.join(approx['name'])}"
+                )
+            return S.Focus(self.code == "FG00", None, None, None, text + ".")
         if self.level == "focusgebied":
-            if self.code == "FG00":
-                return S.Focus(True, self.name, None, None, "Alle focusbuurten van het programma samen.")
             how = "exact" if self.info["mapping"] == "exact" else "benaderd"
             return S.Focus(True, self.name, how, None, self._mapping_text(how))
         if self.level == "buurt":
@@ -499,6 +516,12 @@ class Sheet:
             fg = self.reg.loc[self.focus]
             how = "exact" if fg["mapping"] == "exact" else "benaderd"
             return S.Focus(True, str(fg["name"]), how, self.link_to(self.focus), self._mapping_text(how))
+        if self.level == "wijk":
+            b = self.reg[(self.reg["level"] == "buurt") & (self.reg["wijk_code"] == self.code)]
+            codes = list(dict.fromkeys(b["focusgebied"].dropna()))
+            if not codes:
+                return S.Focus(False, tekst="Geen focusgebied van het programma in deze wijk.")
+            return S.Focus(False, tekst="Focusgebieden in deze wijk: " + self._focus_areas_text(codes) + ".")
         return None
 
     @staticmethod
