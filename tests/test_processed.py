@@ -44,7 +44,7 @@ def two_buurten() -> pd.DataFrame:
     return pd.DataFrame(rows)[COLUMNS]
 
 
-MEMBERS = pd.DataFrame({"area_code": ["WK000101", "WK000101"], "buurtcode": ["BU00010001", "BU00010002"]})
+MEMBERS = pd.DataFrame({"area_code": ["WK000101", "WK000101"], "part_code": ["BU00010001", "BU00010002"]})
 
 
 def test_counts_are_summed_and_rates_weighted(two_buurten):
@@ -125,8 +125,14 @@ def test_built_tables_pass_schema_and_every_row_has_an_origin(built):
 
 def test_cli_build_says_which_indicators_are_synthetic(tmp_paths, capsys):
     assert cli.main(["build", "--no-cache"]) == 0
-    err = capsys.readouterr().err
-    assert "synthetische" in err and "ses_woa" in err
+    said = capsys.readouterr()
+    assert "synthetische" in said.err and "ses_woa" in said.err
+    # the build says how many aggregates fell below the coverage gate (and the manifest holds it)
+    import json
+    import re
+
+    n = json.loads((tmp_paths.processed / "build_manifest.json").read_text())["aggregaten_onder_dekking"]
+    assert n > 0 and re.search(rf"build: {n} aggregaten niet geschreven", said.out)
     assert (tmp_paths.processed / "indicators.parquet").exists()
 
 
@@ -173,6 +179,11 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     rows = [
         {"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": 830, "HuishoudensMetEenLaagInkomen_89": 12.5},
         {"WijkenEnBuurten": "GM0642    ", "AantalInwoners_5": 44874, "HuishoudensMetEenLaagInkomen_89": 9.1},
+        {
+            "WijkenEnBuurten": "NL00      ",
+            "AantalInwoners_5": 17942942,
+            "HuishoudensMetEenLaagInkomen_89": 7.9,
+        },
     ]
     write_cache(
         tmp_paths.cbs_cache,
@@ -187,6 +198,15 @@ def test_cached_cbs_values_replace_synthetic_ones(tmp_paths):
     # one origin per series: the real series replaces the synthetic one for every year (no 2023 filler)
     assert ("BU06420305", 2023, "laag_inkomen_pct") not in ind.index
     assert ind.loc[("BU06420306", 2023, "laag_inkomen_pct"), "origin"] == "synthetic"
+    # a Nederland figure CBS publishes itself is used directly (no coverage) instead of the sum over
+    # gemeenten, and a real NL00 value for one year removes the synthetic NL00 series of that indicator
+    nl = ind.loc["NL00"]
+    assert nl.loc[(2024, "inwoners"), "origin"] == "cbs" and pd.isna(nl.loc[(2024, "inwoners"), "coverage"])
+    assert (
+        nl.loc[(2017, "inwoners"), "origin"] == "snapshot" and nl.loc[(2017, "inwoners"), "coverage"] == 1.0
+    )
+    li = nl.xs("laag_inkomen_pct", level="indicator")
+    assert li["origin"].tolist() == ["cbs"] and li["value"].tolist() == [7.9]
 
 
 def test_leefbaarometer3_windows_1252_accent_late_in_the_file_and_lowercase_codes(tmp_path):
@@ -236,3 +256,185 @@ def test_household_counts_follow_share_times_households(built):
     g = ind[(ind.region_code == "GM0642") & (ind.indicator.isin(["hh_sociaal_minimum", "huishoudens"]))]
     g = g.pivot_table(index="year", columns="indicator", values="value").dropna()
     assert (g["hh_sociaal_minimum"] < 0.5 * g["huishoudens"]).all()
+
+
+# --- issue 11: coverage, real Nederland (NL00) and Drechtsteden (DS00) ------------------------------
+
+
+def _national_csv_rows(name: str) -> list[dict]:
+    """A bundled national file read with the standard library only (independent of the build code)."""
+    import csv
+    import gzip
+
+    from analysis.config import SNAPSHOT_DIR
+
+    with gzip.open(SNAPSHOT_DIR / "national" / name, "rt", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_nl00_2024_counts_are_the_sums_over_all_gemeenten_of_the_bundled_file(built):
+    _, result = built
+    rows = [r for r in _national_csv_rows("kwb_2024_gemeente_wijk_nl.csv.gz") if r["code"].startswith("GM")]
+    assert len(rows) == 342
+    ind = result.indicators.set_index(["region_code", "year", "indicator"])
+    for key, indicator in (("AantalInwoners_5", "inwoners"), ("Woningvoorraad_35", "woningvoorraad")):
+        expected = sum(int(r[key]) for r in rows)
+        row = ind.loc[("NL00", 2024, indicator)]
+        assert row["value"] == expected, indicator
+        assert row["origin"] == "snapshot" and row["level"] == "land" and row["coverage"] == 1.0
+        assert "85984NED" in row["source_table"]
+
+
+def _gem(code, year, **values):
+    return [
+        dict(
+            region_code=code,
+            level="gemeente",
+            year=year,
+            indicator=k,
+            value=float(v),
+            unit="",
+            source_table="T",
+            origin="snapshot",
+            provisional=False,
+        )
+        for k, v in values.items()
+    ]
+
+
+def test_weighted_share_equals_a_hand_computation_on_two_rows():
+    from analysis.processed.aggregate import aggregate
+
+    # A: 1,000 inhabitants in 600 households; B: 3,000 inhabitants in 900 households
+    rows = _gem("GM0001", 2017, inwoners=1000, huishoudens=600, pct_65_plus=10, eenpersoons_hh_pct=50)
+    rows += _gem("GM0002", 2017, inwoners=3000, huishoudens=900, pct_65_plus=30, eenpersoons_hh_pct=20)
+    members = pd.DataFrame({"area_code": "NL00", "part_code": ["GM0001", "GM0002"]})
+    out = aggregate(pd.DataFrame(rows), members, "land", part_level="gemeente").set_index("indicator")
+    # by inhabitants: (1000*10 + 3000*30) / 4000 = 25.0 (a plain mean would say 20)
+    assert out.loc["pct_65_plus", "value"] == pytest.approx(25.0)
+    # by households: (600*50 + 900*20) / 1500 = 32.0 (weighting by inhabitants would give 27.5)
+    assert out.loc["eenpersoons_hh_pct", "value"] == pytest.approx(32.0)
+    assert out.loc["inwoners", "value"] == 4000 and (out["coverage"] == 1.0).all()
+
+
+def test_nl00_2017_share_is_weighted_by_the_right_denominator(built):
+    """NL00 2017 % 65+ (per inhabitant) and % one-person households (per household) recomputed
+    from the bundled all-NL gemeente file (land records)."""
+    _, result = built
+    rows = [r for r in _national_csv_rows("kwb_2017_gemeente_nl.csv.gz") if r["WATER"] == "NEE"]
+    inw = [float(r["AANT_INW"]) for r in rows]
+    hh = [float(r["AANTAL_HH"]) for r in rows]
+    p65 = sum(w * float(r["P_65_EO_JR"]) for w, r in zip(inw, rows, strict=True)) / sum(inw)
+    p1 = sum(w * float(r["P_EENP_HH"]) for w, r in zip(hh, rows, strict=True)) / sum(hh)
+    ind = result.indicators.set_index(["region_code", "year", "indicator"])["value"]
+    assert ind[("NL00", 2017, "pct_65_plus")] == pytest.approx(p65)
+    assert ind[("NL00", 2017, "eenpersoons_hh_pct")] == pytest.approx(p1)
+    assert ind[("NL00", 2017, "inwoners")] == sum(inw)
+
+
+def _n_buurten(values: dict[int, float | None], weight: float = 100.0) -> pd.DataFrame:
+    """Buurten 1..n with ``weight`` inhabitants each and pct_65_plus per buurt (None = suppressed)."""
+    rows = []
+    for i, v in values.items():
+        code = f"BU0001{i:04d}"
+        rows.append(_row(code, "inwoners", weight))
+        if v is not None:
+            rows.append(_row(code, "pct_65_plus", v))
+    return pd.DataFrame(rows)[COLUMNS]
+
+
+def test_aggregate_below_95_percent_coverage_is_not_written_and_at_95_it_is():
+    # 20 equal buurten, one suppressed: coverage 19/20 = 0.95 -> written, with its coverage
+    long = _n_buurten({i: (None if i == 1 else 20.0) for i in range(1, 21)})
+    members = pd.DataFrame({"area_code": "WK000101", "part_code": long["region_code"].unique()})
+    out = aggregate(long, members, "wijk").set_index("indicator")
+    assert out.loc["pct_65_plus", "coverage"] == pytest.approx(0.95)
+    assert out.loc["pct_65_plus", "value"] == pytest.approx(20.0)
+    assert out.loc["inwoners", "coverage"] == 1.0
+    # two of 20 suppressed: 0.90 -> not written (and counted by the gate)
+    long = _n_buurten({i: (None if i <= 2 else 20.0) for i in range(1, 21)})
+    assert "pct_65_plus" not in set(aggregate(long, members, "wijk")["indicator"])
+    from analysis.processed.aggregate import aggregate_candidates, coverage_gate
+
+    cands = aggregate_candidates(long, members, "wijk")
+    kept, dropped = coverage_gate(cands)
+    assert dropped == 1 and cands.set_index("indicator").loc["pct_65_plus", "coverage"] == pytest.approx(0.9)
+
+
+def test_built_aggregates_carry_coverage_and_direct_figures_none(built):
+    _, result = built
+    ind = result.indicators
+    validate(ind, indicators_schema(built=True), "indicators.parquet")
+    agg = ind["source_table"].str.startswith("aggregatie van")
+    assert ind.loc[agg, "coverage"].between(0.95, 1.0).all()
+    assert ind.loc[~agg, "coverage"].isna().all()
+    assert result.dropped_aggregates > 0  # e.g. wijk 07/09 % 65+ 2023 (suppressed small buurten)
+    v = ind.set_index(["region_code", "year", "indicator"])
+    assert ("WK064207", 2023, "pct_65_plus") not in v.index
+    # a 2023 aggregate below full coverage is written with its coverage (one vintage next to the buurt)
+    assert 0.95 <= v.loc[("GM0642", 2023, "pct_65_plus"), "coverage"] < 1.0
+    # the contract itself refuses a coverage below the gate
+    bad = ind.copy()
+    bad.loc[bad.index[agg][0], "coverage"] = 0.9
+    with pytest.raises(InputError, match="coverage"):
+        validate(bad, indicators_schema(built=True), "indicators.parquet")
+
+
+def test_real_2023_population_profile_for_buurten_wijken_gemeente_and_focus_areas(built):
+    _, result = built
+    ind = result.indicators
+    profile = ["pct_0_15", "pct_15_25", "pct_25_45", "pct_45_65", "pct_65_plus"]  # age groups
+    profile += ["eenpersoons_hh_pct", "hh_zonder_kinderen_pct", "hh_met_kinderen_pct"]  # household types
+    y = ind[(ind["year"] == 2023) & ind["indicator"].isin(profile)]
+    assert (y["origin"] == "snapshot").all()
+    for level, at_least in (("buurt", 60), ("wijk", 7), ("gemeente", 1), ("focusgebied", 16)):
+        got = y[y["level"] == level].groupby("indicator")["region_code"].nunique()
+        assert set(got.index) == set(profile) and (got >= at_least).all(), level
+    # the municipality's 2023 % 65+ is the inhabitant-weighted mean of its buurten with a value
+    b = ind[(ind["level"] == "buurt") & (ind["year"] == 2023)].pivot_table(
+        index="region_code", columns="indicator", values="value"
+    )
+    b = b[b.index.str.startswith("BU0642")].dropna(subset=["pct_65_plus"])
+    expected = (b["pct_65_plus"] * b["inwoners"]).sum() / b["inwoners"].sum()
+    got = ind.set_index(["region_code", "year", "indicator"]).loc[("GM0642", 2023, "pct_65_plus")]
+    assert got["value"] == pytest.approx(expected) and got["origin"] == "snapshot"
+
+
+def test_no_series_mixes_real_and_synthetic_and_real_latest_values_stay(built):
+    _, result = built
+    ind = result.indicators
+    kinds = (
+        ind.assign(syn=ind["origin"] == "synthetic").groupby(["region_code", "indicator"])["syn"].nunique()
+    )
+    assert (kinds == 1).all(), kinds[kinds > 1].head().to_dict()
+    # NL00: real where we hold real all-NL figures, synthetic only for indicators without them
+    nl = ind[ind["region_code"] == "NL00"]
+    assert set(nl.loc[nl["indicator"] == "pct_65_plus", "origin"]) == {"snapshot"}
+    assert set(nl.loc[nl["indicator"] == "laag_inkomen_pct", "origin"]) == {"synthetic"}
+    # a real value for one year only (2025) removes the synthetic series of every other year
+    g = ind[(ind["region_code"] == "GM0642") & ind["indicator"].isin(["woz", "corporatie_pct"])]
+    assert sorted(zip(g["indicator"], g["year"], g["value"], g["origin"], strict=True)) == [
+        ("corporatie_pct", 2025, 36.0, "snapshot"),
+        ("woz", 2025, 340.0, "snapshot"),
+    ]
+
+
+def test_ds00_holds_only_real_aggregates_of_the_drechtsteden(built):
+    import json
+
+    from analysis.config import REGIO_NAMEN, SNAPSHOT_DIR, settings
+
+    _, result = built
+    ds = result.indicators[result.indicators["region_code"] == "DS00"]
+    assert REGIO_NAMEN["DS00"] == "Drechtsteden" and REGIO_NAMEN["NL00"] == "Nederland"
+    assert len(ds) >= 15
+    assert set(ds["origin"]) == {"snapshot"} and set(ds["level"]) == {"regio"}
+    assert ds["coverage"].between(0.95, 1.0).all()
+    regio = settings()["vergelijking"]["drechtsteden"]
+    raw = json.loads(
+        (SNAPSHOT_DIR / "kwb_2024_85984NED" / "stripped_filtered_data_2024_drechtsteden.json").read_text()
+    )
+    v = ds.set_index(["year", "indicator"])["value"]
+    assert v[(2024, "inwoners")] == sum(raw[c]["AantalInwoners_5"] for c in regio)
+    assert v[(2024, "woningvoorraad")] == sum(raw[c]["Woningvoorraad_35"] for c in regio)
+    assert {2016, 2017, 2023, 2024} <= set(ds.loc[ds["indicator"] == "inwoners", "year"])

@@ -37,6 +37,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"build {paths.gemeente} {manifest['gemeentenaam']}: {manifest['rows']} indicatorrijen, "
         f"{manifest['regions']} gebieden -> {paths.processed}"
     )
+    print(
+        f"build: {manifest['aggregaten_onder_dekking']} aggregaten niet geschreven "
+        "(dekking onder 95% van het gewicht van de delen)"
+    )
     if not manifest["focusgebieden"]:
         print(f"build: geen focusgebieden/programmadoelen voor deze gemeente ({paths.gemeente})")
     _say_synthetic(manifest["synthetic_indicators"])

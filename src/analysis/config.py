@@ -43,6 +43,10 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
 
 GEMEENTE_PATTERN = re.compile(r"^GM\d{4}$")
+# Comparison regions in data/processed/<GM>/indicators.parquet that are not in regions.gpkg:
+# NL00 (level "land", sums/weighted means over all gemeenten) and DS00 (level "regio", the
+# Drechtsteden gemeenten of settings.yaml `vergelijking.drechtsteden`), both with their coverage.
+REGIO_NAMEN = {"NL00": "Nederland", "DS00": "Drechtsteden"}
 
 
 def check_gemeente_code(code: str) -> str:

@@ -24,14 +24,15 @@ COLUMNS = [
 ORIGINS = ("cbs", "snapshot", "local", "synthetic")
 # When two sources give the same region, year and indicator, the first origin here wins.
 ORIGIN_PRIORITY = {o: i for i, o in enumerate(ORIGINS)}
-LEVELS = ("land", "gemeente", "wijk", "buurt", "focusgebied")
+LEVELS = ("land", "regio", "gemeente", "wijk", "buurt", "focusgebied")
 
 
 def level_of(code: str) -> str:
-    """Region level from a CBS-style code (NL00, GM…, WK…, BU…, FG…)."""
+    """Region level from a CBS-style code (NL00, DS00 Drechtsteden, GM…, WK…, BU…, FG…)."""
     prefix = code[:2]
     return {
         "NL": "land",
+        "DS": "regio",
         "GM": "gemeente",
         "WK": "wijk",
         "BU": "buurt",

@@ -1,93 +1,152 @@
-"""Aggregate buurt values to wijk, focus area and municipality.
+"""Aggregate part values (buurten, or gemeenten for Nederland and the Drechtsteden) to larger areas.
 
 Counts are summed; rates, scores and means are weighted means with the indicator's weight
-(inwoners or huishoudens). Plain means of percentages are never taken. Buurt weights are taken
-from the same year where real, otherwise from the nearest year that has them (only 2023 has
-real buurt counts offline); the method docs say so.
+(inwoners or huishoudens, see config/indicators.yaml). Plain means of percentages are never taken.
+
+Every aggregate carries its **coverage**: the share (0-1) of the area's weight that lies in parts
+with a value. The weight is the indicator's own weight for a rate/score/mean, and for a count the
+population it counts (``COUNT_WEIGHTS``: households for household counts, dwellings for the housing
+stock, inhabitants otherwise). An aggregate below ``MIN_COVERAGE`` (0.95) is not written; a count
+written with coverage below 1 is the sum over the covered parts (a lower bound), which its coverage
+says. Part weights are taken from the same year where held, otherwise from the nearest year that
+has them (only 2023 has real buurt counts offline); a part whose weight is not known in any year
+(the uninhabited water buurt BU05059997 in the bundled data) counts in neither numerator nor
+denominator.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.config import indicator_catalog
 from analysis.records import COLUMNS, ORIGIN_PRIORITY, ORIGINS
 
+MIN_COVERAGE = 0.95
+OUT_COLUMNS = [*COLUMNS, "coverage"]
+# the population a count covers; a count not listed here covers inhabitants
+COUNT_WEIGHTS = {
+    "huishoudens": "huishoudens",
+    "hh_sociaal_minimum": "huishoudens",
+    "hh_laag_inkomen": "huishoudens",
+    "lage_welvaart_hh_25_64": "huishoudens",
+    "woningvoorraad": "woningvoorraad",
+}
 
-def buurt_weights(long: pd.DataFrame, weight: str, years: list[int]) -> pd.DataFrame:
-    """Weight per buurt and year: same-year value, else the nearest year with a value."""
-    w = long[(long["level"] == "buurt") & (long["indicator"] == weight)]
+
+def coverage_weight(indicator: str, spec: dict) -> str:
+    """The weight whose share an aggregate's coverage reports (and, for a mean, its weight)."""
+    return spec.get("weight") or COUNT_WEIGHTS.get(indicator, "inwoners")
+
+
+def part_weights(
+    long: pd.DataFrame, weight: str, years: list[int], part_level: str = "buurt"
+) -> pd.DataFrame:
+    """Weight per part and year: same-year value, else the value of the nearest year that has one
+    (the earlier year on a tie)."""
+    w = long[(long["level"] == part_level) & (long["indicator"] == weight)]
     w = w.pivot_table(index="year", columns="region_code", values="value")
     if w.empty:
         return pd.DataFrame(columns=["region_code", "year", "w"])
-    full = w.reindex(sorted(set(years) | set(w.index)))
-    # nearest available year: interpolate by nearest in both directions, no extrapolated values
-    filled = full.interpolate(method="nearest", limit_area="inside").ffill().bfill()
-    out = filled.loc[years].stack().rename("w").reset_index()
+    held = w.index.to_numpy(dtype=float)
+    vals = w.to_numpy(dtype=float)  # held years x parts
+    target = np.asarray(years, dtype=float)
+    dist = np.abs(target[:, None] - held[None, :])  # target years x held years
+    dist = np.where(np.isnan(vals)[None, :, :], np.inf, dist[:, :, None])  # x parts
+    picked = vals[dist.argmin(axis=1), np.arange(vals.shape[1])[None, :]]
+    out = pd.DataFrame(picked, index=pd.Index(years, name="year"), columns=w.columns)
+    out = out.stack().rename("w").reset_index()
     out.columns = ["year", "region_code", "w"]
-    return out
+    return out[["region_code", "year", "w"]]
 
 
-def aggregate(long: pd.DataFrame, membership: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Aggregate buurt rows of ``long`` to the areas in ``membership`` (columns area_code, buurtcode).
-
-    An area gets a value for an indicator and year only if every inhabited member buurt has one,
-    so a sum is never an undercount and a mean never silently drops a buurt.
-    """
+def aggregate_candidates(
+    long: pd.DataFrame,
+    membership: pd.DataFrame,
+    level: str,
+    *,
+    part_level: str = "buurt",
+    parts_name: str = "buurten",
+) -> pd.DataFrame:
+    """Every aggregate of the ``part_level`` rows of ``long`` to the areas of ``membership``
+    (columns area_code, part_code), with its coverage, before the coverage gate."""
     catalog = indicator_catalog()
-    b = long[long["level"] == "buurt"]
-    if b.empty:
-        return pd.DataFrame(columns=COLUMNS)
+    summable = ("count", "rate", "score", "mean")
+    kinds = {i: spec.get("kind") for i, spec in catalog.items() if spec.get("kind") in summable}
+    b = long[(long["level"] == part_level) & long["indicator"].isin(list(kinds))]
+    if b.empty or membership.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    members = membership[["area_code", "part_code"]].drop_duplicates()
     years = sorted(b["year"].unique().tolist())
-    inhabited = set(b.loc[(b["indicator"] == "inwoners") & (b["value"] > 0), "region_code"])
-    members = membership[membership["buurtcode"].isin(inhabited)]
-    n_members = members.groupby("area_code")["buurtcode"].nunique().rename("n_members")
-    frames = []
-    weights = {}
-    for indicator, rows in b.groupby("indicator"):
-        spec = catalog.get(indicator, {})
-        kind = spec.get("kind")
-        if kind not in ("count", "rate", "score", "mean"):
-            continue
-        d = rows.merge(members, left_on="region_code", right_on="buurtcode")
-        if kind == "count":
-            d = d.assign(w=1.0, wx=d["value"])
-        else:
-            wname = spec["weight"]
-            if wname not in weights:
-                weights[wname] = buurt_weights(long, wname, years)
-            d = d.merge(weights[wname], on=["region_code", "year"], how="left")
-            d = d[d["w"].notna()]
-            d = d.assign(wx=d["w"] * d["value"])
-        d = d.assign(origin_rank=d["origin"].map(ORIGIN_PRIORITY))
-        g = (
-            d.groupby(["area_code", "year"])
-            .agg(
-                n=("buurtcode", "nunique"),
-                wsum=("w", "sum"),
-                wxsum=("wx", "sum"),
-                origin_rank=("origin_rank", "max"),
-                provisional=("provisional", "any"),
-                source_table=("source_table", lambda s: "; ".join(sorted(set(s)))),
-            )
-            .reset_index()
-        )
-        g = g.merge(n_members, left_on="area_code", right_index=True)
-        g = g[g["n"] == g["n_members"]]
-        if kind == "count":
-            g["value"] = g["wxsum"]
-        else:
-            g = g[g["wsum"] > 0]
-            g["value"] = g["wxsum"] / g["wsum"]
-        g["indicator"] = indicator
-        frames.append(g)
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    out = out.rename(columns={"area_code": "region_code"})
+    wname_of = {i: coverage_weight(i, catalog[i]) for i in b["indicator"].unique()}
+    # part weights per weight name, member of which area, and the area's total weight (denominator)
+    w = pd.concat(
+        [part_weights(long, wn, years, part_level).assign(wname=wn) for wn in sorted(set(wname_of.values()))],
+        ignore_index=True,
+    )
+    w = w[w["w"] > 0].merge(members, left_on="region_code", right_on="part_code")
+    keys = ["area_code", "part_code", "year", "wname"]
+    denominator = w.groupby(["wname", "area_code", "year"])["w"].sum().rename("w_all")
+
+    d = b.merge(members, left_on="region_code", right_on="part_code")
+    d["wname"] = d["indicator"].map(wname_of)
+    d = d.merge(w[[*keys, "w"]], on=keys, how="left")
+    is_count = d["indicator"].map(kinds).eq("count")
+    d = d[is_count | d["w"].notna()]  # a mean needs the part's weight
+    is_count = is_count.loc[d.index]
+    d = d.assign(
+        wx=np.where(is_count, d["value"], d["w"] * d["value"]),
+        wv=np.where(is_count, 1.0, d["w"]),
+        w_cov=d["w"].fillna(0.0),
+        origin_rank=d["origin"].map(ORIGIN_PRIORITY),
+    )
+    if d.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    gkeys = ["indicator", "wname", "area_code", "year"]
+    g = d.groupby(gkeys).agg(
+        w_cov=("w_cov", "sum"),
+        wsum=("wv", "sum"),
+        wxsum=("wx", "sum"),
+        origin_rank=("origin_rank", "max"),
+        provisional=("provisional", "any"),
+    )
+    tables = (
+        d[[*gkeys, "source_table"]]
+        .drop_duplicates()
+        .sort_values("source_table")
+        .groupby(gkeys)["source_table"]
+        .agg("; ".join)
+    )
+    g = g.join(tables).reset_index().join(denominator, on=["wname", "area_code", "year"], how="inner")
+    g = g[(g["w_all"] > 0) & (g["wsum"] > 0)]
+    count = g["indicator"].map(kinds).eq("count")
+    g["coverage"] = np.minimum(g["w_cov"] / g["w_all"], 1.0)
+    g["value"] = np.where(count, g["wxsum"], g["wxsum"] / g["wsum"])
+    out = g.rename(columns={"area_code": "region_code"})
     out["level"] = level
     out["unit"] = out["indicator"].map(lambda i: catalog[i].get("unit", ""))
     out["origin"] = out["origin_rank"].map(dict(enumerate(ORIGINS)))
-    out["source_table"] = "aggregatie van buurten: " + out["source_table"]
+    out["source_table"] = f"aggregatie van {parts_name}: " + out["source_table"]
     out["value"] = out["value"].astype(float)
-    return out[COLUMNS]
+    out["coverage"] = out["coverage"].astype(float)
+    return out[OUT_COLUMNS].reset_index(drop=True)
+
+
+def coverage_gate(candidates: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> tuple[pd.DataFrame, int]:
+    """Aggregates with coverage >= ``min_coverage`` and the number left out."""
+    keep = candidates["coverage"] >= min_coverage - 1e-12
+    return candidates[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def aggregate(
+    long: pd.DataFrame,
+    membership: pd.DataFrame,
+    level: str,
+    *,
+    part_level: str = "buurt",
+    parts_name: str = "buurten",
+    min_coverage: float = MIN_COVERAGE,
+) -> pd.DataFrame:
+    """Aggregates with at least ``min_coverage`` coverage (see the module docstring)."""
+    cands = aggregate_candidates(long, membership, level, part_level=part_level, parts_name=parts_name)
+    return coverage_gate(cands, min_coverage)[0]

@@ -2,6 +2,10 @@
 
 Order of precedence for one region, year and indicator: cbs > snapshot > local > synthetic, and at
 equal origin a directly published value beats one aggregated from buurten.
+
+Aggregates (wijk, gemeente and focus areas from buurten; Nederland ``NL00`` from all gemeenten;
+Drechtsteden ``DS00`` from its gemeenten, or for 2023 from their buurten) carry their coverage and
+are written only at coverage >= 0.95 (:mod:`analysis.processed.aggregate`).
 """
 
 from __future__ import annotations
@@ -10,15 +14,17 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
 from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
-from analysis.processed.aggregate import aggregate
+from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, pdok, snapshot, synthetic
@@ -34,6 +40,7 @@ class BuildResult:
     indicators: pd.DataFrame
     truth: pd.DataFrame
     synthetic_indicators: list[str]
+    dropped_aggregates: int = 0  # aggregates below the coverage gate, not written
 
 
 def _wijk_names(snap: Path) -> dict[str, str]:
@@ -225,13 +232,73 @@ def one_origin_per_series(rows: pd.DataFrame) -> pd.DataFrame:
 
 def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
     """One row per region, year and indicator, by origin precedence; direct before aggregated.
-    A series never mixes real and synthetic years (see :func:`one_origin_per_series`)."""
-    both = pd.concat([long.assign(_agg=0), aggregated.assign(_agg=1)], ignore_index=True)
+    A series never mixes real and synthetic years (see :func:`one_origin_per_series`).
+    Rows of ``long`` without a coverage are figures published for the area itself (coverage NaN)."""
+    parts = [f if "coverage" in f.columns else f.assign(coverage=np.nan) for f in (long, aggregated)]
+    both = pd.concat(
+        [parts[0][OUT_COLUMNS].assign(_agg=0), parts[1][OUT_COLUMNS].assign(_agg=1)], ignore_index=True
+    )
+    both["coverage"] = both["coverage"].astype(float)
     both = one_origin_per_series(both)
     both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
     both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
     out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
-    return out[COLUMNS].reset_index(drop=True)
+    return out[OUT_COLUMNS].reset_index(drop=True)
+
+
+def _stamp(snap: Path) -> tuple:
+    """Size and mtime of the national files, so the cache below notices a rebuilt snapshot."""
+    folder = snap / snapshot.NATIONAL_DIR
+    return tuple(
+        (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.glob("kwb_*.csv.gz"))
+    )
+
+
+@cache
+def _national_parts(snap: Path, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All NL gemeente figures and the NL00 aggregates (the same for every municipality's build, so
+    computed once per process)."""
+    gem = snapshot.national_gemeente_indicators(snap)
+    frames = []
+    for _year, rows in gem.groupby("year"):
+        members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
+        frames.append(
+            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
+        )
+    return gem, pd.concat(frames, ignore_index=True)
+
+
+def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
+    """Real Nederland (NL00) and, for a Drechtsteden municipality, Drechtsteden (DS00) aggregates
+    with their coverage, before the coverage gate.
+
+    NL00: per year over the gemeenten of that year's file (KWB 2016: 390, 2017: 388, 2024: 342 —
+    all gemeenten of that year), counts summed, shares weighted (see aggregate.py). DS00: over the
+    gemeenten of settings.yaml `vergelijking.drechtsteden` (2016, 2017, 2024; a member missing in a
+    year keeps its weight from the nearest year, so it lowers the coverage) and, for 2023, over all
+    their buurten in the bundled 2023 buurt file. None of our files holds a Nederland figure as
+    published by CBS for these indicators; a CBS pull with an NL00 row wins over these aggregates.
+    """
+    gem, nl = _national_parts(snap, _stamp(snap))
+    frames = [nl.copy()]
+    regio = list((settings().get("vergelijking") or {}).get("drechtsteden") or [])
+    if code in regio:
+        members = pd.DataFrame({"area_code": "DS00", "part_code": regio})
+        frames.append(
+            aggregate_candidates(
+                gem[gem["region_code"].isin(regio)],
+                members,
+                "regio",
+                part_level="gemeente",
+                parts_name="gemeenten",
+            )
+        )
+        buurten = snapshot.read_buurten_2023(snap)
+        buurten = buurten[buurten["gemeentecode"].isin(regio)]
+        b_rows = snapshot.buurt_2023_indicators(buurten)
+        members = pd.DataFrame({"area_code": "DS00", "part_code": sorted(buurten["buurtcode"])})
+        frames.append(aggregate_candidates(b_rows, members, "regio"))
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
 def _check_codes(
@@ -287,36 +354,44 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         min_inwoners=int(cfg["min_inwoners"]),
     )
     base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
-    base = pd.concat([base, derived_counts(base)], ignore_index=True)
+    base = pd.concat([base, derived_counts(base).assign(coverage=np.nan)], ignore_index=True)
 
     membership = pd.concat(
         [
             regions.loc[regions["level"] == "buurt", ["wijk_code", "region_code"]]
-            .set_axis(["area_code", "buurtcode"], axis=1)
+            .set_axis(["area_code", "part_code"], axis=1)
             .assign(level="wijk"),
             focus[["focusgebied_code", "buurtcode"]]
-            .set_axis(["area_code", "buurtcode"], axis=1)
+            .set_axis(["area_code", "part_code"], axis=1)
             .assign(level="focusgebied"),
-            focus[["buurtcode"]].assign(area_code="FG00", level="focusgebied"),
+            focus[["buurtcode"]]
+            .rename(columns={"buurtcode": "part_code"})
+            .assign(area_code="FG00", level="focusgebied"),
             regions.loc[regions["level"] == "buurt", ["region_code"]]
-            .rename(columns={"region_code": "buurtcode"})
+            .rename(columns={"region_code": "part_code"})
             .assign(area_code=code, level="gemeente"),
         ],
         ignore_index=True,
     )
-    aggs = [
-        aggregate(base, membership[membership["level"] == lvl], lvl)
+    candidates = [
+        aggregate_candidates(base, membership[membership["level"] == lvl], lvl)
         for lvl in ("wijk", "focusgebied", "gemeente")
         if (membership["level"] == lvl).any()  # no focus areas outside the programme's municipality
     ]
-    indicators = resolve(base, pd.concat(aggs, ignore_index=True))
+    candidates.append(comparison_regions(snap, code))
+    aggs, dropped = coverage_gate(pd.concat([c for c in candidates if len(c)], ignore_index=True))
+    indicators = resolve(base, aggs)
     indicators = indicators.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
 
-    indicators = validate(indicators, indicators_schema(), "indicators.parquet")
+    indicators = validate(indicators, indicators_schema(built=True), "indicators.parquet")
     regions = validate(regions, regions_schema(), "regions.gpkg")
     synthetic_used = sorted(indicators.loc[indicators["origin"] == "synthetic", "indicator"].unique())
     return BuildResult(
-        regions=regions, indicators=indicators, truth=syn.truth, synthetic_indicators=synthetic_used
+        regions=regions,
+        indicators=indicators,
+        truth=syn.truth,
+        synthetic_indicators=synthetic_used,
+        dropped_aggregates=dropped,
     )
 
 
@@ -348,6 +423,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         "rows": len(result.indicators),
         "regions": len(result.regions),
         "synthetic_indicators": result.synthetic_indicators,
+        "aggregaten_onder_dekking": result.dropped_aggregates,
         "origins": result.indicators["origin"].value_counts().to_dict(),
     }
     write_json(paths.processed / "build_manifest.json", manifest)

@@ -7,13 +7,18 @@ import pandera.pandas as pa
 
 from analysis.config import indicator_catalog
 from analysis.errors import InputError
+from analysis.processed.aggregate import MIN_COVERAGE
 from analysis.records import LEVELS, ORIGINS
 
 # wijk/buurt codes: municipality number + digits, or letters in CBS's newer alphanumeric codes (BU0363AA01)
-CODE_PATTERN = r"^(NL00|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|FG\d{2})$"
+# NL00 Nederland, DS00 Drechtsteden (analysis.config.REGIO_NAMEN), FGxx focus areas
+CODE_PATTERN = r"^(NL00|DS00|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|FG\d{2})$"
 
 
-def indicators_schema() -> pa.DataFrameSchema:
+def indicators_schema(*, built: bool = False) -> pa.DataFrameSchema:
+    """The long indicator table. ``built=True``: the table the build writes, which must carry
+    ``coverage`` (NaN for a figure published for the area itself; for an aggregate the share of the
+    parts' weight behind it, never below the coverage gate). Source frames need not carry it."""
     return pa.DataFrameSchema(
         {
             "region_code": pa.Column(str, pa.Check.str_matches(CODE_PATTERN)),
@@ -25,6 +30,12 @@ def indicators_schema() -> pa.DataFrameSchema:
             "source_table": pa.Column(str, pa.Check.str_length(min_value=1)),
             "origin": pa.Column(str, pa.Check.isin(ORIGINS)),
             "provisional": pa.Column(bool),
+            "coverage": pa.Column(
+                float,
+                pa.Check.in_range(MIN_COVERAGE - 1e-9, 1.0),
+                nullable=True,
+                required=built,
+            ),
         },
         strict=True,
         coerce=True,

@@ -60,6 +60,13 @@ BUURT_2023_COLUMNS = {
     "percentageHuishoudensMetKinderen": "hh_met_kinderen_pct",
     "percentageMetHerkomstlandBuitenEuropa": "herkomst_buiten_europa_pct",
 }
+# the rest of the 2023 population profile: read when the file has them (the bundled file does)
+BUURT_2023_OPTIONAL = {
+    "percentagePersonen15Tot25Jaar": "pct_15_25",
+    "percentagePersonen25Tot45Jaar": "pct_25_45",
+    "percentagePersonen45Tot65Jaar": "pct_45_65",
+    "percentageHuishoudensZonderKinderen": "hh_zonder_kinderen_pct",
+}
 
 
 BUURTEN_2023_FILE = "kwb_2023_pdok/buurten_2023_drechtsteden.geojson"
@@ -80,7 +87,9 @@ def read_buurten_file(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
     for c in ("buurtcode", "wijkcode", "gemeentecode"):
         gdf[c] = gdf[c].astype(str).str.strip()
-    gdf = _suppressed_to_nan(gdf, list(BUURT_2023_COLUMNS))
+    gdf = _suppressed_to_nan(
+        gdf, [*BUURT_2023_COLUMNS, *(c for c in BUURT_2023_OPTIONAL if c in gdf.columns)]
+    )
     if gdf.crs is None:
         raise InputError(f"{path}: no coordinate reference system")
     return gdf.to_crs(28992)
@@ -94,11 +103,12 @@ def read_buurten_2023(snapshot: Path) -> gpd.GeoDataFrame:
 def buurt_2023_indicators(
     buurten: gpd.GeoDataFrame, source_table: str = BUURT_2023_SOURCE, origin: str = "snapshot"
 ) -> pd.DataFrame:
+    columns = {**BUURT_2023_COLUMNS, **{k: v for k, v in BUURT_2023_OPTIONAL.items() if k in buurten.columns}}
     return to_long(
         pd.DataFrame(buurten.drop(columns="geometry")),
         region_col="buurtcode",
         year=2023,
-        columns=BUURT_2023_COLUMNS,
+        columns=columns,
         source_table=source_table,
         origin=origin,
     )
@@ -121,6 +131,10 @@ def read_gemeente_2023(snapshot: Path, code: str) -> gpd.GeoDataFrame:
 # --- KWB 2024 (real OData extract) -------------------------------------------------------------
 
 
+# topic (CBS key without its suffix) -> indicator; the bundled extracts hold 8 topics (PROVENANCE §2)
+KWB_2024_COLUMNS = {"AantalInwoners": "inwoners", "Woningvoorraad": "woningvoorraad"}
+
+
 def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
     path = snapshot / "kwb_2024_85984NED" / "stripped_filtered_data_2024_drechtsteden.json"
     data = _read_json(path)
@@ -135,7 +149,7 @@ def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
         wide,
         region_col="code",
         year=2024,
-        columns={"AantalInwoners": "inwoners"},
+        columns={k: v for k, v in KWB_2024_COLUMNS.items() if k in wide.columns},
         source_table=KWB_2024_TABLE,
         origin="snapshot",
     )
@@ -147,8 +161,12 @@ WIJK_KWB_COLUMNS = {
     "AANT_INW": "inwoners",
     "AANTAL_HH": "huishoudens",
     "P_00_14_JR": "pct_0_15",
+    "P_15_24_JR": "pct_15_25",
+    "P_25_44_JR": "pct_25_45",
+    "P_45_64_JR": "pct_45_65",
     "P_65_EO_JR": "pct_65_plus",
     "P_EENP_HH": "eenpersoons_hh_pct",
+    "P_HH_Z_K": "hh_zonder_kinderen_pct",
     "P_HH_M_K": "hh_met_kinderen_pct",
 }
 
@@ -462,3 +480,49 @@ def kwb_national(snapshot: Path) -> pd.DataFrame:
         *KWB_NATIONAL_COLUMNS.values(),
     ]
     return pd.concat([f[cols] for f in frames], ignore_index=True)
+
+
+KWB_2024_NATIONAL_FILE = "kwb_2024_gemeente_wijk_nl.csv.gz"
+
+
+def kwb_2024_national(snapshot: Path) -> pd.DataFrame:
+    """KWB 2024 (85984NED) inhabitants and housing stock of every NL gemeente and wijk, long format
+    (origin ``snapshot``). No buurten and no Nederland row are in the source (PROVENANCE §2, §10)."""
+    path = snapshot / NATIONAL_DIR / KWB_2024_NATIONAL_FILE
+    wide = _read_csv(path, ["code"], dtype={"code": str})
+    from analysis.sources.cbs import base_key  # local import: cbs imports nothing from here
+
+    wide = wide.rename(columns={c: base_key(c) for c in wide.columns if c != "code"})
+    missing = [c for c in KWB_2024_COLUMNS if c not in wide.columns]
+    if missing:
+        raise InputError(f"{path}: expected column(s) missing: {', '.join(k + '_*' for k in missing)}")
+    return to_long(
+        wide,
+        region_col="code",
+        year=2024,
+        columns=KWB_2024_COLUMNS,
+        source_table=KWB_2024_TABLE,
+        origin="snapshot",
+    )
+
+
+def national_gemeente_indicators(snapshot: Path) -> pd.DataFrame:
+    """Every NL gemeente's real figures we hold, long format: KWB 2016 and 2017 (inhabitants,
+    households, % 0-14 / 65+, % one-person households, % households with children; land records only)
+    and KWB 2024 (inhabitants, housing stock). The parts of the Nederland and Drechtsteden aggregates."""
+    kwb = kwb_national(snapshot)
+    kwb = kwb[kwb["level"] == "gemeente"]
+    frames = [
+        to_long(
+            rows,
+            region_col="region_code",
+            year=int(year),
+            columns={v: v for v in WIJK_KWB_COLUMNS.values()},
+            source_table=str(rows["source_table"].iloc[0]),
+            origin="snapshot",
+        )
+        for year, rows in kwb.groupby("year")
+    ]
+    k24 = kwb_2024_national(snapshot)
+    frames.append(k24[k24["level"] == "gemeente"])
+    return pd.concat(frames, ignore_index=True)
