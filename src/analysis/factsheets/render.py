@@ -31,6 +31,11 @@ def _pct(value: float | None, decimals: int = 0) -> str:
     return nl_number(None if value is None else 100 * value, decimals) + "%"
 
 
+def _dekking(value: float) -> str:
+    """A coverage below 100% never reads as '100%': 0,998 -> '99,8%', 0,97 -> '97%'."""
+    return _pct(value, 1 if value >= 0.995 else 0)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -41,7 +46,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(nl=nl_number, waarde=fmt_value, met_eenheid=with_unit, pct=_pct)
+    env.filters.update(nl=nl_number, waarde=fmt_value, met_eenheid=with_unit, pct=_pct, dekking=_dekking)
     from analysis.figures import SYNTHETIC_STAMP
 
     env.globals.update(
