@@ -20,6 +20,14 @@ SIGNAAL_KLEUR = {
     "geen signaal": "#cfe3f0",
     "onvoldoende data": "#bdbdbd",
 }
+# ... and a hatch per class, so colour is never the only carrier (maps, legends): dense cross-hatch =
+# signaal, diagonal = aandacht, none = geen signaal, dots = onvoldoende data.
+SIGNAAL_ARCERING = {
+    "signaal": "xxx",
+    "aandacht": "///",
+    "geen signaal": "",
+    "onvoldoende data": "..",
+}
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -96,22 +104,28 @@ def sources_of(rows: pd.DataFrame) -> str:
     return "; ".join(f"{t} ({span}; herkomst: {o})" for t, span, o in source_entries(rows))
 
 
+def stamp(fig: plt.Figure) -> None:
+    """The red synthetic-input stamp, once, at the top of ``fig`` (SVG group id ``synthetisch-stempel``)."""
+    fig.text(
+        0.5,
+        0.995,
+        SYNTHETIC_STAMP,
+        fontsize=9,
+        color="white",
+        ha="center",
+        va="top",
+        weight="bold",
+        bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 3},
+        gid="synthetisch-stempel",
+    )
+
+
 def finish(fig: plt.Figure, caption: str, synthetic: bool, tight: bool = True) -> plt.Figure:
     """Add the source line (and the synthetic stamp) to a figure."""
     text = "Bron: " + caption
     fig.text(0.01, 0.005, text, fontsize=7, color="#444", ha="left", va="bottom", wrap=True)
     if synthetic:
-        fig.text(
-            0.5,
-            0.995,
-            SYNTHETIC_STAMP,
-            fontsize=9,
-            color="white",
-            ha="center",
-            va="top",
-            weight="bold",
-            bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 3},
-        )
+        stamp(fig)
     if tight:
         fig.tight_layout(rect=(0, 0.05, 1, 0.95 if synthetic else 1))
     else:  # fixed margins: one render instead of two (fact sheets)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import pandas as pd
 
 from analysis.config import indicator_catalog
-from analysis.figures import finish
+from analysis.figures import DutchFormatter, stamp
 from analysis.goals.catalog import Doel
 from analysis.goals.forecast import TREND_LABEL
 
+UNIT_NL = {"per 1000": "per 1.000 inwoners", "x 1.000 euro": "× € 1.000"}
 SCENARIO_STYLE = {
     "trend_zet_door": ("scenario: trend zet door", "#636363", ":"),
     "trend_halveert": ("scenario: trend halveert", "#969696", "-."),
@@ -22,11 +26,24 @@ def _is_set(v) -> bool:
 
 
 def fan_chart(
-    goal: Doel, region: str, name: str, row: dict, fc: pd.DataFrame, headline=False, tight: bool = True
+    goal: Doel,
+    region: str,
+    name: str,
+    row: dict,
+    fc: pd.DataFrame,
+    headline=False,
+    tight: bool = True,
+    source: bool = True,
 ) -> plt.Figure:
     """Observations, point forecast, 80%/95% intervals (lighter, right of a dotted line, where the
-    interval extrapolates the calibration beyond the observed horizons), scenarios and the target."""
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    interval extrapolates the calibration beyond the observed horizons), scenarios and the target.
+
+    Layout: the legend sits below the plot (never over the data), the source line below the legend
+    with its own reserved height (never under a label); ``source=False`` leaves the source out (the
+    fact sheet puts it in the HTML caption). Dutch ticks; the y-label carries the unit. ``tight`` is
+    kept for callers and ignored: the layout is fixed (one render).
+    """
+    fig, ax = plt.subplots(figsize=(8, 5.8))
     obs = fc[fc["soort"] == "waarneming"]
     pr = fc[fc["soort"] == "prognose"]
     kind = pr["interval_soort"] if "interval_soort" in pr else pd.Series("gekalibreerd", index=pr.index)
@@ -94,9 +111,21 @@ def fan_chart(
             label="doelpad (lineair)",
         )
     ax.scatter([goal.doeljaar], [target], marker="*", s=160, color="#c0392b", zorder=4, label="doel")
-    label = indicator_catalog()[goal.indicator]["label"]
-    ylabel = f"{label}:\nverschil met gemeente" if goal.doeltype == "pariteit" else label
+    spec = indicator_catalog()[goal.indicator]
+    unit = UNIT_NL.get(spec["unit"], spec["unit"])
+    label = spec["label"]
+    label = label.replace(f" ({unit})", "")  # the unit is added once, below
+    wrapped = "\n".join(textwrap.wrap(label, 38))
+    if goal.doeltype == "pariteit":
+        ylabel = f"{wrapped}:\nverschil met gemeente ({unit})"
+    else:
+        ylabel = f"{wrapped}\n({unit})"
     ax.set_ylabel(ylabel, fontsize=8)
+    if spec["unit"] in ("%", "aantal", "per 1000", "x 1.000 euro") and goal.doeltype != "pariteit":
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))  # magnitudes from 0: no exaggerated noise
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(DutchFormatter(year=True))
+    ax.yaxis.set_major_formatter(DutchFormatter())
     band = row.get("kans_band")
     title = f"{goal.id} {name}: {row['status']}"
     if _is_set(band) and band != "waargenomen":
@@ -104,5 +133,28 @@ def fan_chart(
     if headline:
         title = "Kopcasus armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6.5, loc="best", ncol=2)
-    return finish(fig, row["bron"], row["synthetic"], tight=tight)
+    handles, labels = ax.get_legend_handles_labels()
+    rows = -(-len(labels) // 3)
+    caption = textwrap.wrap("Bron: " + str(row["bron"]), 125) if source else []
+    h = fig.get_figheight()
+    # inches from the bottom: source lines, legend rows, tick labels; title lines at the top
+    src_in = 0.06 + 0.13 * len(caption)
+    legend_in = 0.2 + 0.17 * rows
+    bottom = (src_in + legend_in + 0.3) / h
+    n_title = title.count("\n") + 1
+    top = 1 - (0.12 + 0.17 * n_title + (0.25 if row["synthetic"] else 0)) / h
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=bottom, top=top)
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, src_in / h),
+        ncol=3,
+        fontsize=7.5,
+        frameon=False,
+    )
+    if caption:
+        fig.text(0.01, 0.01, "\n".join(caption), fontsize=7, color="#444", ha="left", va="bottom")
+    if row["synthetic"]:
+        stamp(fig)
+    return fig

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from analysis.config import Paths, settings
-from analysis.figures import SIGNAAL_KLEUR, finish, save, sources_of
+from analysis.figures import SIGNAAL_ARCERING, SIGNAAL_KLEUR, finish, save, sources_of
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 from analysis.resilience.analysis import (
@@ -32,6 +32,10 @@ def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
     )
 
 
+ARCERING_LIJN = "#4d4d4d"  # hatch lines: dark grey, visible on every class colour
+GEEN_SCORE = ("geen score", "#f2f2f2", "---")  # buurten without a score (e.g. below the coverage gate)
+
+
 def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -> plt.Figure:
     b = regions[regions["level"] == "buurt"].merge(
         res.scores[["region_code", "signaal", "A_niveau_gemeente"]], on="region_code", how="left"
@@ -46,22 +50,48 @@ def map_figure(regions: gpd.GeoDataFrame, res: ResilienceResult, caption: str) -
         legend=True,
         vmin=-2.5,
         vmax=2.5,
-        missing_kwds={"color": "#eeeeee", "hatch": "///", "label": "geen score"},
+        missing_kwds={"facecolor": GEEN_SCORE[1], "hatch": GEEN_SCORE[2], "edgecolor": "#b0b0b0"},
         legend_kwds={"label": "as A: concentratie lage zelfredzaamheid (SD t.o.v. gemeente)", "shrink": 0.6},
     )
-    b.plot(
-        color=b["signaal"].map(SIGNAAL_KLEUR).fillna("#eeeeee"), ax=axes[1], edgecolor="white", linewidth=0.3
-    )
+    # colour is never the only carrier: every class also has its own hatch pattern (SIGNAAL_ARCERING)
+    kleur = {**SIGNAAL_KLEUR, GEEN_SCORE[0]: GEEN_SCORE[1]}
+    arcering = {**SIGNAAL_ARCERING, GEEN_SCORE[0]: GEEN_SCORE[2]}
+    klasse = b["signaal"].where(b["signaal"].isin(list(SIGNAAL_KLEUR)), GEEN_SCORE[0])
+    for k, g in b.groupby(klasse, sort=False):
+        g.plot(
+            ax=axes[1],
+            facecolor=kleur[k],
+            hatch=arcering[k],
+            edgecolor="#b0b0b0" if k == GEEN_SCORE[0] else ARCERING_LIJN,
+            linewidth=0.3,
+            gid=f"klasse-{k.replace(' ', '-')}",
+        )
     titles = [f"As A, niveau {res.year}", f"Signaal {res.year} (t.o.v. gemeente)"]
     for ax, title in zip(axes, titles, strict=True):
         if len(focus):  # only the programme's municipality has focus areas
             focus.boundary.plot(ax=ax, color="black", linewidth=1.2)
         ax.set_title(title)
         ax.set_axis_off()
-    handles = [Patch(color=c, label=k) for k, c in SIGNAAL_KLEUR.items()]
+    axes[0].legend(
+        handles=[
+            Patch(facecolor=GEEN_SCORE[1], hatch=GEEN_SCORE[2], edgecolor="#b0b0b0", label="geen score")
+        ],
+        loc="lower left",
+        fontsize=8,
+    )
+    shown = [k for k in kleur if k in SIGNAAL_KLEUR or (klasse == k).any()]
+    handles = [
+        Patch(
+            facecolor=kleur[k],
+            hatch=arcering[k],
+            edgecolor="#b0b0b0" if k == GEEN_SCORE[0] else ARCERING_LIJN,
+            label=k,
+        )
+        for k in shown
+    ]
     if len(focus):
         handles.append(Patch(facecolor="none", edgecolor="black", label="focusbuurt (programma)"))
-    axes[1].legend(handles=handles, loc="lower left", fontsize=8)
+    axes[1].legend(handles=handles, loc="lower left", fontsize=8, handleheight=1.6, handlelength=2.4)
     return finish(fig, caption, res.synthetic)
 
 
