@@ -94,10 +94,10 @@ svg.kaart a path:hover { opacity: .7; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   figure { margin: .3rem 0; }
-  figure img, figure svg { max-height: 37mm; width: auto; max-width: 100%; }
+  figure img, figure svg { max-height: 33mm; width: auto; max-width: 100%; }
   .ligging { float: right; width: 42%; margin: 0 0 .3rem 1rem; }
   .ligging h2 { margin-top: .3rem; }
-  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 36mm; }
+  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 33mm; }
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
   dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
   dl.colofon > div { grid-template-columns: 8rem 1fr; }
