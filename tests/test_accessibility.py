@@ -17,7 +17,7 @@ from analysis.config import PROJ_ROOT, Paths
 from analysis.factsheets.runner import run_batch
 
 AXE = Path(os.environ.get("VEERKRACHT_AXE_JS", PROJ_ROOT / ".venv" / "share" / "axe" / "axe.min.js"))
-AREAS = ["GM0642", "FG03", "BU06420305"]  # gemeente, focus area, buurt
+AREAS = ["GM0642", "FG03", "BU06420305", "WK064203"]  # gemeente, focus area, buurt, wijk
 
 
 @pytest.fixture(scope="module")
@@ -128,17 +128,21 @@ def test_sheet_csv_download_holds_the_numbers_of_the_table(browser, pages):
     page = browser.new_page()
     try:
         page.goto(pages["BU06420305"].resolve().as_uri())
-        heads = page.locator("table.kern thead th").all_inner_texts()[1:]
-        table = {}
-        for row in page.locator("table.kern tbody tr").all():
+        heads = page.locator("table.kern thead th").all_inner_texts()
+        assert heads[:2] == ["Indicator", "Jaar"]
+        table, years = {}, {}
+        for row in page.locator("table.kern tbody tr:not(.groep)").all():
             label = row.locator("th").inner_text()
-            for area, cell in zip(heads, row.locator("td").all_inner_texts(), strict=True):
+            year, *cells = row.locator("td").all_inner_texts()
+            years[label] = year
+            for area, cell in zip(heads[2:], cells, strict=True):
                 table[(label, area)] = cell
     finally:
         page.close()
     for r in csv.itertuples():
         cell = table[(r.indicator, r.gebied)]
         assert cell.startswith(fmt_value(r.waarde, r.eenheid)), (r.indicator, r.gebied, cell, r.waarde)
+        assert years[r.indicator] == str(r.jaar)  # one year per row, the year of every figure in it
     shown = [k for k, v in table.items() if v != "n.b."]
     assert len(shown) == len(csv)  # every shown number is in the download, nothing more
 
@@ -190,7 +194,7 @@ def _pdf_pages(browser, page_path: Path) -> tuple[int, float]:
     return n, needed
 
 
-@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 2), ("GM0642", 3)])
+@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 2), ("GM0642", 3), ("WK064203", 2)])
 def test_sheet_prints_within_its_a4_page_budget_without_half_empty_pages(browser, pages, name, budget):
     n, needed = _pdf_pages(browser, pages[name])
     assert 1 <= n <= budget, f"{pages[name].name}: {n} A4 pages, budget {budget}"

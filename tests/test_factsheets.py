@@ -7,13 +7,14 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from analysis import cli
 from analysis.config import Paths
-from analysis.factsheets.fmt import nl_number
+from analysis.factsheets.fmt import fmt_value, nl_number
 from analysis.factsheets.runner import run_batch
 from analysis.figures import SYNTHETIC_STAMP
 from tests.conftest import descendants, use_paths
@@ -86,7 +87,7 @@ def test_reference_year_and_goal_count_on_the_sheet_follow_the_data(analysed, tw
     ind = pd.read_parquet(analysed.indicators)
     status = pd.read_parquet(analysed.outputs / "goals" / "status.parquet")
     series = ["ses_woa", "laag_inkomen_pct", "bijstand_per_1000", "lbm_score"]
-    for code, goal_region in ((A, "FG00"), (B, B)):
+    for code, goal_region in ((A, "FG09"), (B, B)):  # A (Planetenbuurt) is the focus area FG09
         text = visible_text(files[code].read_text())
         year = int(ind[(ind.region_code == code) & ind.indicator.isin(series)]["year"].max())
         assert f"peiljaar {year}" in text
@@ -116,6 +117,15 @@ def test_goals_on_course_count_is_not_zero_where_goals_are_on_course(analysed):
 def test_overview_lists_sheets_and_areas_without_sheet(analysed, two_sheets):
     index = (analysed.outputs / "factsheets" / "index.html").read_text()
     _, manifest, files = two_sheets
+    # one population figure: the overview shows what the sheet's front page says
+    from analysis.factsheets.cijfers import bevolking
+
+    pop = bevolking(pd.read_parquet(analysed.indicators), A)
+    sheet_text = visible_text(files[A].read_text())
+    assert f"woonden in {pop.jaar} {nl_number(pop.inwoners)} mensen" in sheet_text
+    row = re.search(rf'<tr data-niveau=\'buurt\'><td><a href="{files[A].name}">.*?</tr>', index)
+    assert row and f"<td data-v='{pop.inwoners:.0f}'>{nl_number(pop.inwoners)}" in row.group(0)
+    assert f"Inwoners ({pop.jaar})" in index
     assert f'href="{files[A].name}"' in index and "<svg" in index
     assert "Gebieden zonder factsheet" in index and "minder dan 200 inwoners" in index
     assert "Drinkwaterbedrijf" in index  # 0 inhabitants: listed, no sheet
@@ -454,3 +464,276 @@ def test_failing_sheet_does_not_stop_batch_and_corrupt_manifest_keeps_the_overvi
     assert set(entries) == {A, B, "FG05"} and entries["FG05"]["skipped"]
     index = (out / "index.html").read_text()
     assert f'href="{other}.html"' in index and f'href="{files[A].name}"' in index
+
+
+# --- content and templating, in process (no kernel) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ctx(analysed):
+    from analysis.factsheets.sheet import load_context
+
+    return load_context(analysed)
+
+
+def _with(ctx, **changes):
+    import dataclasses
+
+    return dataclasses.replace(ctx, **changes)
+
+
+def test_templates_autoescape_data_and_pass_only_our_own_fragments_as_markup(ctx):
+    """An area name with markup comes out escaped in every section; figures stay real HTML."""
+    from analysis.factsheets.render import environment
+    from analysis.factsheets.sheet import Sheet
+
+    evil = '<script>alert("x")</script> & <b>Co</b>'
+    reg = ctx.regions.copy()
+    reg.loc[reg.region_code == A, "name"] = evil
+    html = Sheet(_with(ctx, regions=reg), A).render_all()
+    assert "<script>" not in html and "<b>Co</b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in html
+    assert html.count("<figure>") >= 3 and 'src="data:image/' in html  # Markup on purpose
+    env = environment()
+    assert env is environment()  # one Environment per process
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError, match="niet_bestaand"):
+        env.from_string("{{ d.niet_bestaand }}").render(d={})  # StrictUndefined
+
+
+def test_templates_ship_with_the_package():
+    import tomllib
+    from importlib.resources import files
+
+    from analysis.factsheets.sheet import Sheet
+
+    folder = files("analysis.factsheets") / "templates"
+    for section in Sheet.SECTIONS:
+        assert (folder / f"{section}.html.j2").is_file()
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "templates/*.j2" in pyproject["tool"]["setuptools"]["package-data"]["analysis.factsheets"]
+
+
+def test_each_key_figure_row_compares_one_year_and_real_figures_win(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    ind = ctx.indicators
+    for code in (A, "WK064203", "GM0642", B):
+        sheet = Sheet(ctx, code)
+        data = sheet.data_kerncijfers()
+        for row in (*data.echt, *data.synthetisch):
+            year, cells = sheet.key[row.indicator]
+            assert row.jaar == year
+            for c, r in cells.items():
+                if r is not None:
+                    assert int(r["year"]) == year, (code, row.indicator, c)  # never another vintage
+        # a comparator without that year is n.b., not a figure of another year: the municipality's
+        # age profile exists for 2016/2017 only, the buurt's for 2023
+    sheet = Sheet(ctx, A)
+    year, cells = sheet.key["pct_65_plus"]
+    gm = ind[(ind.region_code == "GM0642") & (ind.indicator == "pct_65_plus")]
+    assert year == 2023 and cells[A] is not None
+    assert (cells["GM0642"] is None) == (2023 not in set(gm.year))
+    row = next(r for r in sheet.data_kerncijfers().echt if r.indicator == "pct_65_plus")
+    shown = row.cellen[sheet.compare.index("GM0642")].waarde
+    if cells["GM0642"] is None:
+        assert shown == "n.b."
+    else:
+        assert shown == fmt_value(cells["GM0642"]["value"], "%")
+    # real first: the municipality's real WOZ / social-housing figure (another year) beats the synthetic one
+    gm_sheet = Sheet(ctx, "GM0642")
+    for i in ("woz", "corporatie_pct"):
+        real = ind[(ind.region_code == "GM0642") & (ind.indicator == i) & (ind.origin != "synthetic")]
+        assert len(real), i
+        year, cells = gm_sheet.key[i]
+        assert year == int(real.year.max()) and cells["GM0642"]["origin"] != "synthetic"
+        assert float(cells["GM0642"]["value"]) == float(real.sort_values("year").value.iloc[-1])
+    html = gm_sheet.kerncijfers()
+    assert html.count("badge-synthetic") == 1  # one label for the synthetic rows, not one per cell
+
+
+def test_comparison_columns_and_coverage_are_shown_when_the_data_have_them(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    ind = ctx.indicators.copy()
+    base = ind[(ind.region_code == "GM0642") & (ind.indicator == "inwoners") & (ind.year == 2023)]
+    ds = base.assign(region_code="DS00", level="regio", value=290_000.0)
+    ind = pd.concat([ind, ds], ignore_index=True)
+    without = Sheet(_with(ctx, indicators=ind.drop(columns="coverage", errors="ignore")), "WK064203")
+    assert "Drechtsteden" in without.data_kerncijfers().gebieden  # no `coverage` column: fine
+    assert "(dekking" not in without.kerncijfers()
+    ind["coverage"] = float("nan")
+    ind.loc[
+        (ind.region_code == "WK064203") & (ind.indicator == "inwoners") & (ind.year == 2023), "coverage"
+    ] = 0.97
+    sheet = Sheet(_with(ctx, indicators=ind), "WK064203")
+    html = sheet.kerncijfers()
+    assert "(dekking 97%)" in html and "Dekking: een cijfer opgeteld uit buurten" in html
+    text = visible_text(sheet.samenvatting())
+    assert "Opgeteld uit buurten met samen 97% van de inwoners" in text
+    # the built data's own coverage: every aggregate under 100% on the page says so, in its own cell
+    from analysis.factsheets.render import _dekking
+
+    real = Sheet(ctx, "WK064203")
+    html = real.kerncijfers()
+    covs = [
+        float(r["coverage"])
+        for _year, cells in real.key.values()
+        for r in cells.values()
+        if r is not None and pd.notna(r.get("coverage")) and r["coverage"] < 1
+    ]
+    assert covs  # e.g. the wijk's 2023 age profile, summed from buurten with a figure
+    for c in covs:
+        assert f"(dekking {_dekking(c)})" in html
+
+
+def test_front_page_has_population_signal_thresholds_robustness_and_what_it_rests_on(ctx, monkeypatch):
+    from analysis.factsheets import sheet as sheet_mod
+    from analysis.factsheets.cijfers import bevolking
+    from analysis.factsheets.sheet import Sheet
+
+    buurt = "BU06420101"  # a buurt with a signal
+    s = Sheet(ctx, buurt)
+    kop = s.data_kop()
+    score = ctx.scores.set_index("region_code").loc[buurt]
+    sens = ctx.sensitivity.set_index("region_code").loc[buurt]
+    assert kop.signaal.woord == score.signaal == "signaal" and kop.signaal.kleur == "rood"
+    html = s.kop()
+    text = visible_text(html)
+    assert '<span class="badge badge-rood">signaal</span>' in html  # word and colour
+    assert f"In {nl_number(100 * sens.p_signaal, 0)}% van de doorrekeningen" in text
+    assert str(sens.robuustheid) in text
+    pop = bevolking(ctx.indicators, buurt)
+    assert f"woonden in {pop.jaar} {nl_number(pop.inwoners)} mensen in {nl_number(pop.huishoudens)}" in text
+    contrib = ctx.contributions[ctx.contributions.region_code == buurt]
+    labels = [b.label for b in kop.bijdragen]
+    assert len(labels) == 3 and all(b.richting == "ongunstig" for b in kop.bijdragen)
+    adverse = contrib.bijdrage.where(contrib["as"] == "A", -contrib.bijdrage)
+    top = contrib.assign(adv=adverse).sort_values("adv", ascending=False).indicator.head(3)
+    assert labels == [s.catalog[i]["label"] for i in top]
+    assert "Waar het op rust" in text and labels[0] in text
+    # thresholds come from config/resilience.yaml
+    cfg = sheet_mod._resilience_config()
+    changed = cfg.with_thresholds(level=1.3, change=0.7)
+    monkeypatch.setattr(sheet_mod, "_resilience_config", lambda: changed)
+    text = visible_text(Sheet(ctx, buurt).kop())
+    assert "minstens 1,3 standaarddeviatie" in text and "minstens 0,7 stijgt" in text
+
+
+def test_approximate_focus_area_mappings_are_stated_on_their_sheets(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    reg = ctx.regions
+    approx = reg[(reg.level == "focusgebied") & (reg.mapping == "approximate") & (reg.region_code != "FG00")]
+    assert len(approx) == 4
+    for fg in approx.region_code:
+        assert "koppeling benaderd" in visible_text(Sheet(ctx, fg).kop())
+        for bu in reg[(reg.level == "buurt") & (reg.focusgebied == fg)].region_code:
+            assert "koppeling benaderd" in visible_text(Sheet(ctx, bu).kop())
+    exact = reg[(reg.level == "focusgebied") & (reg.mapping == "exact")].region_code.iloc[0]
+    assert "koppeling exact" in visible_text(Sheet(ctx, exact).kop())
+
+
+def test_goals_only_where_they_apply_and_forecasts_carry_units(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    reg = ctx.regions
+    plain_buurt = reg[
+        (reg.level == "buurt") & reg.focusgebied.isna() & (reg.inwoners >= 200)
+    ].region_code.iloc[0]
+    for code in (plain_buurt, "WK064203"):
+        s = Sheet(ctx, code)
+        text = visible_text(s.samenvatting() + s.doelen())
+        assert "geen eigen programmadoelen" in text
+        assert "op koers" not in text and "reeksen, waarvan" not in text
+        assert '<table class="doelen">' not in s.doelen()
+    wijk = visible_text(Sheet(ctx, "WK064203").doelen())
+    assert "Planetenbuurt" in wijk  # the wijk's focus areas, with their own goals
+    # the municipality: its own goals, and the programme goals under their own clearly marked heading
+    gm = Sheet(ctx, "GM0642").data_doelen()
+    assert [(g.kop, g.samen) for g in gm.groepen][1] == ("Programmadoel voor alle focusbuurten samen", True)
+    assert {r.gebied for r in gm.groepen[1].rijen} == {"Alle focusbuurten samen"}
+    assert {r.gebied for r in gm.groepen[0].rijen} == {"Zwijndrecht"}
+    # a focus buurt: the goals of its own focus area only
+    fb = Sheet(ctx, A).data_doelen()
+    assert len(fb.groepen) == 1 and {r.gebied for r in fb.groepen[0].rijen} == {"Planetenbuurt"}
+    # units on every forecast number: "649 huishoudens (80%-interval 440 tot 858)"
+    units = re.compile(r"(huishoudens|per 1\.000 inwoners|punten|procentpunt|%|€)")
+    n = 0
+    for d in (gm, fb, Sheet(ctx, "FG00").data_doelen()):
+        for g in d.groepen:
+            for r in g.rijen:
+                if r.prognose != "n.b.":
+                    n += 1
+                    point = r.prognose.split(" (80%-interval")[0]
+                    assert units.search(point), r.prognose
+                    assert "80%-interval" in r.prognose
+    assert n >= 10
+    headline = next(r for r in gm.groepen[0].rijen if r.doel_id == "P2-03-GEM")
+    assert re.match(r"^[\d.]+ huishoudens \(80%-interval [\d.]+ tot [\d.]+\)$", headline.prognose)
+
+
+def test_wijk_sheet_lists_its_buurten_with_signal_and_link(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    s = Sheet(ctx, "WK064203")
+    reg = ctx.regions
+    buurten = reg[(reg.level == "buurt") & (reg.wijk_code == "WK064203")]
+    data = s.data_veerkracht().buurten
+    assert {b.code for b in data} == set(buurten.region_code)
+    scores = ctx.scores.set_index("region_code")["signaal"]
+    html = s.veerkracht()
+    for b in data:
+        expected = scores.get(b.code) if isinstance(scores.get(b.code), str) else "niet gescoord"
+        assert b.woord == expected
+        name = reg.set_index("region_code").loc[b.code, "name"]
+        if reg.set_index("region_code").loc[b.code, "inwoners"] >= 200:
+            assert b.link and b.link.startswith(b.code.lower() + "-") and f'href="{b.link}"' in html
+        else:
+            assert b.link is None
+        assert f'<span class="badge badge-{b.kleur}">{b.woord}</span>' in html and name in visible_text(html)
+    assert {b.woord for b in data} >= {"signaal", "geen signaal"}
+
+
+def test_colophon_contact_comes_from_the_settings(ctx, monkeypatch):
+    from analysis import config
+    from analysis.factsheets.sheet import Sheet, package_version
+
+    text = visible_text(Sheet(ctx, A).bronnen())
+    assert "nog in te vullen door de gemeente" in text and "@" not in text  # a placeholder, no fake person
+    assert f"versie {package_version()}" in text and package_version() != "onbekend"
+    assert re.search(r"Gepubliceerd \d{1,2} [a-z]+ \d{4}", text)
+    cfg = {
+        **config.settings(),
+        "colofon": {
+            "organisatie": "Gemeente Testdorp",
+            "afdeling": "Onderzoek",
+            "email": "onderzoek@testdorp.nl",
+            "telefoon": None,
+            "url": None,
+            "ingevuld": True,
+        },
+    }
+    monkeypatch.setattr(config, "settings", lambda: cfg)
+    html = Sheet(ctx, A).bronnen()
+    assert 'href="mailto:onderzoek@testdorp.nl"' in html and "Gemeente Testdorp, Onderzoek" in html
+    assert "nog in te vullen" not in html
+
+
+def test_colophon_settings_are_validated():
+    from analysis.config_models import Colofon
+
+    with pytest.raises(Exception, match="ingevuld"):
+        Colofon(ingevuld=True)
+    with pytest.raises(Exception, match="email"):
+        Colofon(email="geen adres")
+
+
+def test_map_section_without_geometry_says_so(ctx):
+    from analysis.factsheets.sheet import Sheet
+
+    reg = ctx.regions.copy()
+    reg["geometry"] = None
+    html = Sheet(_with(ctx, regions=reg), A).kaart()
+    assert "geen kaart beschikbaar" in html and "<figure>" not in html

@@ -78,6 +78,26 @@ class Factsheets(_Strict):
     timeout_s: float = Field(default=300, gt=0, le=3600)
 
 
+class Colofon(_Strict):
+    """Who publishes the fact sheets and whom a reader can ask (shown in every sheet's colophon).
+
+    The bundled values are a placeholder: ``ingevuld: false`` makes the sheets say that the contact
+    is still to be filled in by the municipality; no invented person or address is ever shown."""
+
+    organisatie: str | None = Field(default=None, min_length=1)  # None: "Gemeente <name from the data>"
+    afdeling: str | None = Field(default=None, min_length=1)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    telefoon: str | None = Field(default=None, pattern=r"^[0-9 +()-]{6,20}$")
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    ingevuld: bool = False  # false: placeholder, the sheets say the contact is still to be filled in
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Colofon:
+        if self.ingevuld and not (self.email or self.telefoon or self.url):
+            raise ValueError("ingevuld: true needs at least one of email, telefoon or url")
+        return self
+
+
 class Settings(BaseModel):
     # other sections (e.g. `cbs:`, owned by the CBS client) are validated where they are used
     model_config = ConfigDict(extra="allow")
@@ -89,6 +109,7 @@ class Settings(BaseModel):
     cbs: dict[str, Any] = Field(default_factory=dict)
     synthetic: Synthetic
     factsheets: Factsheets = Field(default_factory=Factsheets)
+    colofon: Colofon = Field(default_factory=Colofon)
 
     @field_validator("min_inwoners", mode="before")
     @classmethod

@@ -36,6 +36,43 @@ def esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+def unit_words(indicator_label: str, unit: str) -> str:
+    """The unit as words after a number: 'per 1000' -> 'per 1.000 inwoners', a count -> its noun.
+
+    ``''`` for units :func:`fmt_value` already writes into the number ('%', euro)."""
+    if unit in ("%", "x 1.000 euro"):
+        return ""
+    if unit == "per 1000":
+        return "per 1.000 inwoners"
+    if unit == "score":
+        return "punten"
+    if unit == "klasse":
+        return ""
+    label = indicator_label.lower()
+    for noun in ("huishoudens", "kinderen", "personen", "misdrijven", "inwoners", "woningen"):
+        if noun in label:
+            return noun
+    return ""
+
+
+def with_unit(value: float | None, unit: str, label: str, difference: bool = False) -> str:
+    """A number with its unit in words: '3,2 per 1.000 inwoners', '649 huishoudens', '42,2%'.
+
+    ``difference``: the value is a gap to a reference (a parity goal), so a sign is written and a
+    percentage becomes 'procentpunt'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n.b."
+    if difference and unit == "%":
+        txt = nl_number(value, 1) + " procentpunt"
+    else:
+        txt = fmt_value(value, unit)
+        words = unit_words(label, unit)
+        txt = f"{txt} {words}" if words else txt
+    if difference and value > 0:
+        txt = "+" + txt
+    return txt.replace("-", "−", 1) if txt.startswith("-") else txt
+
+
 def badge(text: str, kind: str) -> str:
     return f'<span class="badge badge-{esc(kind)}">{esc(text)}</span>'
 

@@ -145,9 +145,12 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
 
 
 def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> None:
+    from analysis.factsheets.cijfers import bevolking_tabel
+    from analysis.factsheets.render import SIGNAAL_BADGE
     from analysis.processed.build import load_indicators
 
     ind = load_indicators(paths)
+    pop = bevolking_tabel(ind)  # the same figure (and vintage) as the front page of each sheet
     shown = ind[ind["indicator"].isin(["ses_woa", "laag_inkomen_pct"])]
     latest_rows = shown.sort_values("year").groupby(["region_code", "indicator"]).tail(1)
     latest_rows = latest_rows.set_index(["region_code", "indicator"])
@@ -160,6 +163,9 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         key = (code, indicator)
         return latest_rows.loc[key] if key in latest_rows.index else None
 
+    shown_codes = areas.loc[areas["sheet"], "region_code"]
+    years = pop.loc[pop.index.intersection(shown_codes), "jaar"]
+    pop_year = int(years.mode().iloc[0]) if len(years) else None
     rows, records, any_synth = [], [], False
     focus_names = regions.set_index("region_code")["name"]
     for a in areas[areas["sheet"]].itertuples():
@@ -178,15 +184,18 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         idx_v = "" if share is None or pd.isna(share) else f"{share:.4f}"
         kl = ""
         if s is not None and isinstance(s.get("signaal"), str):
-            kl = badge(s["signaal"], SIGNAAL_KLASSE.get(s["signaal"], "grijs"))
+            kl = badge(s["signaal"], SIGNAAL_BADGE.get(s["signaal"], "grijs"))
         elif s is not None and isinstance(s.get("samenstelling"), str):
             kl = esc(f"{int(s['n_buurten_signaal'])} buurt(en) met signaal")
         cells = []
+        inw = float(pop.loc[a.region_code, "inwoners"]) if a.region_code in pop.index else None
+        inw_year = int(pop.loc[a.region_code, "jaar"]) if a.region_code in pop.index else None
         rec = {
             "gebiedscode": a.region_code,
             "gebied": a.name,
             "niveau": a.level,
-            "inwoners_2023": a.inwoners,
+            "inwoners": inw,
+            "inwoners_jaar": inw_year,
             "kans_signaal_of_aandeel_inwoners_met_signaal": share,
             "signaal": None
             if s is None
@@ -212,8 +221,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         records.append(rec)
         rows.append(
             f"<tr data-niveau='{esc(a.level)}'><td>{name}</td><td>{esc(a.level)}</td>"
-            f"<td data-v='{a.inwoners or 0:.0f}'>"
-            f"{nl_number(a.inwoners)}</td><td data-v='{idx_v}'>{idx}</td><td>{kl}</td>{''.join(cells)}"
+            f"<td data-v='{inw or 0:.0f}'>{nl_number(inw)}"
+            + (f" <span class='note'>({inw_year})</span>" if inw_year and inw_year != pop_year else "")
+            + "</td>"
+            f"<td data-v='{idx_v}'>{idx}</td><td>{kl}</td>{''.join(cells)}"
             f"<td>{fg_txt}</td></tr>"
         )
     none_rows = "".join(
@@ -240,7 +251,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     heads = [
         "Gebied",
         "Niveau",
-        "Inwoners (2023)",
+        f"Inwoners ({pop_year})" if pop_year else "Inwoners",
         "Kans op signaal (buurt) / inwoners in buurten met signaal",
         "Signaal",
         "SES-WOA",

@@ -29,6 +29,22 @@ h2 { border-bottom: 2px solid var(--blauw); padding-bottom: .2rem; margin-top: 1
 .badge-oranje { background: var(--oranje-bg); color: var(--oranje-fg); border: 1px solid var(--oranje-fg); }
 .badge-rood { background: var(--rood-bg); color: var(--rood-fg); border: 1px solid var(--rood-fg); }
 .badge-grijs { background: var(--grijs); }
+.badge-neutraal { background: #e3eef7; color: #123b5c; border: 1px solid #4a6f8f; }
+dl.kort { display: grid; grid-template-columns: 1fr; gap: .15rem; margin: .6rem 0; }
+dl.kort > div { display: grid; grid-template-columns: 11rem 1fr; gap: .6rem; padding: .2rem 0;
+                border-bottom: 1px solid #e5e5e5; }
+dl.kort dt { font-weight: bold; } dl.kort dd { margin: 0; }
+dl.kort dd > .badge:first-child { font-size: .95rem; padding: .1rem .5rem; }
+dl.colofon > div { display: grid; grid-template-columns: 11rem 1fr; gap: .6rem; }
+dl.colofon dt { font-weight: bold; } dl.colofon dd { margin: 0; }
+.placeholder { background: #fff4cc; padding: 0 .2rem; }
+tr.groep th { background: #f7f7f7; font-weight: bold; }
+tbody.synthetisch tr.groep th { background: #fdecea; color: #7b241c; }
+td.jaar { color: #444; }
+.dekking, .echt-label { font-size: .8em; color: #444; }
+ul.buurten { columns: 2; column-gap: 1.5rem; padding-left: 1.1rem; }
+@media (max-width: 600px) { dl.kort > div, dl.colofon > div { grid-template-columns: 1fr; gap: 0; }
+                            ul.buurten { columns: 1; } }
 .skip { position: absolute; left: -9999px; top: 0; background: #fff; padding: .4rem .6rem;
         border: 2px solid var(--blauw); z-index: 10; }
 .skip:focus { left: .5rem; }
@@ -78,9 +94,19 @@ svg.kaart a path:hover { opacity: .7; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   figure { margin: .3rem 0; }
-  figure img, figure svg { max-height: 44mm; width: auto; max-width: 100%; }
-  .ligging figure img { max-height: 34mm; }
+  figure img, figure svg { max-height: 33mm; width: auto; max-width: 100%; }
+  .ligging { float: right; width: 42%; margin: 0 0 .3rem 1rem; }
+  .ligging h2 { margin-top: .3rem; }
+  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 33mm; }
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
+  dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
+  dl.colofon > div { grid-template-columns: 8rem 1fr; }
+  ul.buurten { columns: 3; font-size: 7.5pt; }
+  table.doelen th.tekst { width: 30%; } table.doelen th.prognose { width: 24%; }
+  dl.colofon > div { display: inline; } dl.colofon dt, dl.colofon dd { display: inline; }
+  dl.colofon dd::after { content: " · "; } dl.colofon > div:last-child dd::after { content: ""; }
+  dl.colofon dt::after { content: ": "; }
+  .voorpagina .summary { font-size: 9.5pt; }
   figcaption { font-size: 7pt; }
   .scroll { overflow: visible; }
   /* words wrap between words only; no break inside a word */

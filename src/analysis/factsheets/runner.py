@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import NOTEBOOKS_DIR, Paths, settings
+from analysis.config import CONFIG_DIR, NOTEBOOKS_DIR, Paths, settings
 from analysis.errors import InputError
 from analysis.io import clean_stale_temps, read_parquet, write_json, write_text
 
@@ -63,14 +63,22 @@ def inputs_fingerprint(paths: Paths, template: Path) -> str:
     from analysis.processed.build import load_regions
 
     pkg = Path(__file__).resolve().parents[1]
-    code_files = sorted((pkg / "factsheets").glob("*.py")) + [
-        pkg / "figures.py",
-        *sorted((pkg / "goals").glob("*.py")),
-    ]
+    code_files = (
+        sorted((pkg / "factsheets").glob("*.py"))
+        + sorted((pkg / "factsheets" / "templates").glob("*.j2"))
+        + [
+            pkg / "figures.py",
+            *sorted((pkg / "goals").glob("*.py")),
+            # the colophon (settings.yaml `colofon:`) and the thresholds on the front page
+            CONFIG_DIR / "settings.yaml",
+            CONFIG_DIR / "resilience.yaml",
+        ]
+    )
     tables = [
         paths.indicators,
         paths.outputs / "resilience" / "scores.parquet",
         paths.outputs / "resilience" / "gevoeligheid.parquet",
+        paths.outputs / "resilience" / "bijdragen.parquet",
         paths.outputs / "goals" / "status.parquet",
         paths.outputs / "goals" / "prognoses.parquet",
     ]

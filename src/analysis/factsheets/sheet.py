@@ -1,7 +1,10 @@
-"""Content of one fact sheet. All computation lives here; the notebook template only calls it.
+"""Content of one fact sheet: selection and computation. The notebook template only calls it.
 
 A :class:`Sheet` selects every row it will show when it is created, so the synthetic banner, the
-badges and the "Bronnen en methode" section all follow from the same selection.
+labels and the colophon all follow from the same selection. Each section is computed into a frozen
+dataclass (:mod:`analysis.factsheets.sections`) and rendered by a Jinja2 template
+(:mod:`analysis.factsheets.render`, ``factsheets/templates/``): ``Sheet.kop()`` etc. return HTML,
+``Sheet.data("kop")`` the data behind it.
 """
 
 from __future__ import annotations
@@ -15,22 +18,25 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from analysis.config import Paths, default_paths, indicator_catalog, programma_gemeente
 from analysis.errors import InputError
+from analysis.factsheets import sections as S
+from analysis.factsheets.cijfers import bevolking, coverage_of, kern_rij, regio_namen
 from analysis.factsheets.fmt import (
-    SYNTH_BADGE,
-    badge,
     csv_download,
     dutch_date,
-    esc,
     figure_html,
     fmt_value,
     nl_number,
     origin_nl,
     plain,
+    unit_words,
+    with_unit,
 )
-from analysis.figures import SYNTHETIC_STAMP, source_entries, sources_of
+from analysis.factsheets.render import SIGNAAL_BADGE, render
+from analysis.figures import source_entries
 
 KEY_INDICATORS = [
     "inwoners",
@@ -48,13 +54,14 @@ KEY_INDICATORS = [
 ]
 SERIES_INDICATORS = ["ses_woa", "laag_inkomen_pct", "bijstand_per_1000", "lbm_score"]
 LEVEL_NL = {"buurt": "buurt", "wijk": "wijk", "focusgebied": "focusgebied", "gemeente": "gemeente"}
-STATUS_KIND = {
-    "op koers": "groen",
-    "risico": "oranje",
-    "niet op koers": "rood",
-    "onvoldoende data": "grijs",
-    "niet meetbaar": "grijs",
+COMPARE_REGIONS = ("DS00", "NL00")  # Drechtsteden and Nederland: a column when the data have them
+REDEN_NL = {
+    "A hoog": "hoge concentratie van lage zelfredzaamheid (as A)",
+    "A stijgend": "die concentratie neemt toe (as A)",
+    "B laag": "lage uitkomst op leefbaarheid en veiligheid (as B)",
+    "B dalend": "die uitkomst gaat achteruit (as B)",
 }
+AS_NAAM = {"A": "zelfredzaamheid (A)", "B": "leefbaarheid en veiligheid (B)"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ class Context:
     manifest: dict
     paths: Paths
     national: pd.DataFrame | None = None  # Leefbaarometer 2.0 placement among all NL areas (real)
+    contributions: pd.DataFrame | None = None  # resilience/bijdragen.parquet (buurten)
 
 
 _CACHE: dict[tuple, Context] = {}
@@ -80,6 +88,7 @@ def _signature(paths: Paths) -> tuple:
         paths.indicators,
         paths.regions,
         paths.outputs / "resilience" / "scores.parquet",
+        paths.outputs / "resilience" / "bijdragen.parquet",
         paths.outputs / "goals" / "status.parquet",
     ]
     return tuple((str(f), f.stat().st_mtime_ns if f.exists() else None) for f in files)
@@ -107,6 +116,7 @@ def load_context(paths: Paths | None = None) -> Context:
         manifest=load_manifest(paths),
         paths=paths,
         national=opt(res / "nationaal_lbm2_niveau.parquet"),
+        contributions=opt(res / "bijdragen.parquet"),
     )
     _CACHE.clear()
     _CACHE[key] = ctx
@@ -115,6 +125,14 @@ def load_context(paths: Paths | None = None) -> Context:
 
 MAP_SIZE, MAP_DPI = (6, 4.2), 96
 _BASEMAP: dict[tuple, tuple] = {}
+
+
+def has_geometry(regions: gpd.GeoDataFrame, code: str | None = None) -> bool:
+    """Whether the regions table has polygons (for ``code``; national runs may have none)."""
+    if "geometry" not in regions or regions.geometry is None:
+        return False
+    g = regions.geometry if code is None else regions.loc[regions["region_code"] == code].geometry
+    return bool(len(g)) and bool((g.notna() & ~g.is_empty).any())
 
 
 def _locator_axes(ctx: Context):
@@ -182,7 +200,8 @@ def warm_up(paden: dict[str, str] | None = None) -> None:
     """Load tables, goal catalogue and base map once (a kernel runs this before its first sheet)."""
     reset_plotting()
     ctx = load_context(_paths(paden))
-    _locator_axes(ctx)
+    if has_geometry(ctx.regions[ctx.regions["level"] == "buurt"]):
+        _locator_axes(ctx)
     _goal_catalog()
     import analysis.goals.figures  # noqa: F401  (fan charts)
 
@@ -220,7 +239,72 @@ def _goal_catalog() -> dict:
     return _GOALS
 
 
+@cache
+def _resilience_config():
+    from analysis.resilience.config import load_config
+
+    return load_config()
+
+
+def drempels() -> S.Drempels:
+    cfg = _resilience_config()
+    return S.Drempels(
+        niveau=float(cfg.thresholds.level), verandering=float(cfg.thresholds.change), jaren=cfg.change_years
+    )
+
+
+@cache
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("veerkracht-zwijndrecht")
+    except PackageNotFoundError:
+        return "onbekend"
+
+
+def sheet_slug(code: str, name: str) -> str:
+    from analysis.factsheets.runner import slugify
+
+    return f"{code.lower()}-{slugify(name)}.html"
+
+
+def explanations(indicators: list[str]) -> tuple[S.Uitleg, ...]:
+    """Hook for the per-indicator explanations ("Wat betekent dit cijfer?").
+
+    Uses ``analysis.factsheets.explain.explanations`` when that module is installed (agreed interface:
+    a list of objects with label, definitie, bron, richting, eenheid, herkomst_tekst); without it the
+    sheet shows no explanation block."""
+    try:
+        from analysis.factsheets.explain import explanations as explain  # type: ignore[import-not-found]
+    except ImportError:
+        return ()
+    return tuple(
+        S.Uitleg(
+            label=str(e.label),
+            definitie=str(e.definitie),
+            bron=str(e.bron),
+            richting=str(e.richting),
+            eenheid=str(e.eenheid),
+            herkomst_tekst=str(e.herkomst_tekst),
+        )
+        for e in explain(indicators)
+    )
+
+
+def _signed(value: float, difference: bool) -> str:
+    """A bare interval bound in Dutch notation (a sign for a gap: '+2,5', '−15,1')."""
+    decimals = 0 if abs(value) >= 100 else (1 if abs(value) >= 1 else 2)
+    txt = nl_number(value, decimals)
+    if difference and value > 0:
+        txt = "+" + txt
+    return txt.replace("-", "\u2212", 1) if txt.startswith("-") else txt
+
+
 class Sheet:
+    SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
+    TEMPLATES = {s: f"{s}.html.j2" for s in SECTIONS}
+
     def __init__(self, ctx: Context, code: str, year: int | None = None):
         reg = ctx.regions.set_index("region_code")
         if code not in reg.index:
@@ -240,7 +324,11 @@ class Sheet:
         self.wijk = self.info["wijk_code"] if self.level == "buurt" else None
         fg = self.info["focusgebied"]
         self.focus = fg if isinstance(fg, str) else None
-        self.compare = [c for c in (code, self.wijk, self.gemeente, "NL00") if c]
+        if self.level == "focusgebied":
+            self.focus = None  # a focus area is not "in" a focus area
+        present = set(ind.loc[ind["region_code"].isin(COMPARE_REGIONS), "region_code"])
+        self.compare = [c for c in (code, self.wijk, self.gemeente) if c]
+        self.compare += [c for c in COMPARE_REGIONS if c in present]
         self.compare = list(dict.fromkeys(self.compare))
         self.catalog = indicator_catalog()
         self._select()
@@ -270,24 +358,19 @@ class Sheet:
 
     def _select(self) -> None:
         ind = self.ctx.indicators
-        near = ind[ind["region_code"].isin(self.compare) & (ind["year"] <= self.year)]
-        latest = (
-            near[near["indicator"].isin(KEY_INDICATORS)]
-            .sort_values("year")
-            .groupby(["indicator", "region_code"])
-            .tail(1)
-            .set_index(["indicator", "region_code"], drop=False)
-        )
-        self.key = {
-            (i, c): latest.loc[(i, c)] if (i, c) in latest.index else None
-            for i in KEY_INDICATORS
-            for c in self.compare
-        }
-        rows = [r for r in self.key.values() if r is not None]
-        self.series_codes = [c for c in self.compare if c != "NL00"]
-        self.series = near[
-            near["region_code"].isin(self.series_codes) & near["indicator"].isin(SERIES_INDICATORS)
-        ]
+        mine = ind[ind["region_code"].isin(self.compare)]
+        self.population = bevolking(ind, self.code)
+        pop_year = self.population.jaar if self.population else None
+        self.key: dict[str, tuple[int | None, dict]] = {}
+        rows = []
+        for i in KEY_INDICATORS:
+            year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)
+            self.key[i] = (year, cells)
+            rows += [r for r in cells.values() if r is not None]
+        near = mine[mine["year"] <= self.year]
+        # the chart draws the area and every comparison area it has data for (wijk, gemeente,
+        # Drechtsteden, Nederland): all of them count for the sources and the synthetic banner
+        self.series = near[near["indicator"].isin(SERIES_INDICATORS)]
         used = pd.DataFrame(rows)
         self.used = pd.concat([used, self.series], ignore_index=True)
         self.score = None
@@ -298,7 +381,8 @@ class Sheet:
         if self.ctx.sensitivity is not None:
             s = self.ctx.sensitivity[self.ctx.sensitivity["region_code"] == self.code]
             self.sens = None if s.empty else s.iloc[0]
-        self.goal_regions = self._goal_regions()
+        self.goal_groups = self._goal_groups()
+        self.goal_regions = [r for _, r, _ in self.goal_groups]
         self.goal_rows = None
         if self.ctx.goals is not None:
             g = self.ctx.goals
@@ -310,168 +394,297 @@ class Sheet:
             synth = synth or bool(self.goal_rows["synthetic"].fillna(False).astype(bool).any())
         self.has_synthetic = bool(synth)
 
-    def _goal_regions(self) -> list[str]:
-        if self.level == "focusgebied":
-            return [self.code]
+    def _goal_groups(self) -> list[tuple[str, str, bool]]:
+        """(heading, goal region, measured on all focus buurten together) for the goals that apply.
+
+        A buurt or wijk outside the programme's focus areas gets none: goals measured on all focus
+        buurten together are not about that area."""
+        if not self.programme:
+            return []
+        samen = "Programmadoel voor alle focusbuurten samen"
         if self.level == "gemeente":
-            return [self.code, "FG00"]
-        if self.focus:
-            return [self.focus]
-        return ["FG00"]
+            return [
+                (f"Doelen voor de gemeente {self.gemeente_naam}", self.code, False),
+                (samen, "FG00", True),
+            ]
+        if self.level == "focusgebied":
+            if self.code == "FG00":
+                return [(samen, "FG00", True)]
+            return [(f"Doelen voor focusgebied {self.name}", self.code, False)]
+        if self.level == "buurt" and self.focus:
+            naam = self.reg.loc[self.focus, "name"]
+            return [(f"Doelen voor focusgebied {naam}, waar deze buurt bij hoort", self.focus, False)]
+        return []
 
     def name_of(self, code: str) -> str:
-        return "Nederland" if code == "NL00" else str(self.reg.loc[code, "name"])
+        names = regio_namen()
+        if code in names:
+            return names[code]
+        return str(self.reg.loc[code, "name"]) if code in self.reg.index else code
 
-    # --- sections ----------------------------------------------------------------------------
+    def _has_sheet(self, code: str) -> bool:
+        from analysis.config import settings
 
-    def kop(self) -> str:
-        lvl = LEVEL_NL.get(self.level, self.level)
-        parent = ""
-        if self.level == "buurt":
-            parent = f" in wijk {esc(self.reg.loc[self.wijk, 'name'])}"
-        banner = ""
-        if self.has_synthetic:
-            banner = (
-                f'<div class="banner-synthetic" role="alert"><strong>{esc(SYNTHETIC_STAMP)}.</strong> '
-                "Deze pagina bevat synthetische waarden (gemarkeerd met "
-                f"{SYNTH_BADGE}): echte buurtcijfers voor deze indicatoren waren offline niet "
-                "beschikbaar. Gebruik ze niet voor beleid.</div>"
-            )
-        return (
-            f'{banner}<header><p class="eyebrow">Factsheet Veerkrachtige Buurten {esc(self.gemeente_naam)} · '
-            f"{esc(lvl)}{parent} · peiljaar {self.year}</p><h1>{esc(self.name)}</h1>"
-            f'<p class="code">Gebiedscode {esc(self.code)}</p></header>{self.samenvatting()}'
+        inw = self.reg.loc[code, "inwoners"] if code in self.reg.index else None
+        return inw is not None and pd.notna(inw) and float(inw) >= float(settings()["min_inwoners"])
+
+    def link_to(self, code: str) -> str | None:
+        return sheet_slug(code, str(self.reg.loc[code, "name"])) if self._has_sheet(code) else None
+
+    # --- section data ------------------------------------------------------------------------
+
+    def _signaal(self) -> S.Signaal | None:
+        s = self.score
+        if s is None:
+            return None
+        if isinstance(s.get("signaal"), str):
+            word, reason = s["signaal"], s.get("signaal_reden")
+            against = "de buurten van de gemeente"
+        elif isinstance(s.get("signaal_eigen_niveau"), str):
+            word, reason = s["signaal_eigen_niveau"], s.get("signaal_reden_eigen_niveau")
+            against = f"de andere {'wijken' if self.level == 'wijk' else 'focusgebieden'} van de gemeente"
+        else:
+            return None
+        if word not in SIGNAAL_BADGE:  # 'onvoldoende data'
+            return None
+        reasons = tuple(REDEN_NL.get(r.strip(), r.strip()) for r in str(reason or "").split(";") if r.strip())
+        p = None if self.sens is None else float(self.sens["p_signaal"])
+        rob = None if self.sens is None else str(self.sens["robuustheid"])
+        return S.Signaal(
+            woord=word,
+            kleur=SIGNAAL_BADGE[word],
+            redenen=reasons,
+            vergeleken_met=against,
+            p_signaal=p,
+            robuustheid=rob,
+            synthetisch=bool(s["synthetic_inputs"]),
         )
 
-    def samenvatting(self) -> str:
-        inw = self.key.get(("inwoners", self.code))
-        hh = self.key.get(("huishoudens", self.code))
-        parts = []
-        if inw is not None:
-            hh_txt = f" in {nl_number(hh['value'])} huishoudens" if hh is not None else ""
-            parts.append(
-                f"In {esc(self.name)} woonden in {int(inw['year'])} {nl_number(inw['value'])} mensen{hh_txt}."
-            )
-        if self.score is not None and isinstance(self.score.get("signaal"), str):
-            reden = self.score.get("signaal_reden") or ""
-            parts.append(
-                f"Veerkrachtsignaal (t.o.v. de gemeente): <strong>{esc(self.score['signaal'])}</strong>"
-                + (f" ({esc(reden)})" if reden else "")
-                + "."
-            )
-        elif self.score is not None and isinstance(self.score.get("samenstelling"), str):
-            parts.append(f"Samenstelling naar veerkrachtsignaal: {esc(self.score['samenstelling'])}.")
-        elif self.score is not None:
-            parts.append("Voor dit gebied is geen veerkrachtsignaal berekend (onvoldoende gegevens).")
-        if self.level == "focusgebied":
-            parts.append("Dit is een focusgebied van het programma.")
-        elif self.focus:
-            parts.append(f"Deze buurt hoort bij focusgebied {esc(self.reg.loc[self.focus, 'name'])}.")
-        if self.goal_rows is not None and len(self.goal_rows):
-            parts.append(self._goal_counts())
-        synth = f" {SYNTH_BADGE}" if self.has_synthetic else ""
-        return f'<p class="summary">{" ".join(parts)}{synth}</p>'
-
-    def _goal_counts(self) -> str:
-        """Goal statuses counted with real and synthetic series apart (never one mixed total)."""
-        g = self.goal_rows
-        g = g[~g["status"].isin(["niet meetbaar", "onvoldoende data"])]
-        synth = g["synthetic"].fillna(False).astype(bool)
+    def _bijdragen(self, n: int = 3) -> tuple[S.Bijdrage, ...]:
+        """The indicators that weigh most in this buurt's axis levels (unfavourable first)."""
+        b = self.ctx.contributions
+        if b is None:
+            return ()
+        b = b[(b["region_code"] == self.code) & b["bijdrage"].notna()]
+        if b.empty:
+            return ()
+        # axis A: higher = more concentration (unfavourable); axis B: higher = better
+        adverse = np.where(b["as"] == "A", b["bijdrage"], -b["bijdrage"])
+        b = b.rename(columns={"as": "axis"}).assign(adv=adverse).sort_values("adv", ascending=False)
         out = []
-        for label, part in (("echte", g[~synth]), ("synthetische", g[synth])):
-            if len(part):
-                on = int((part["status"] == "op koers").sum())
-                out.append(f"{len(part)} op {label} reeksen, waarvan {on} op koers")
-        if not out:
-            return "Voor dit gebied heeft geen doel genoeg gegevens voor een prognose."
-        return "Doelen met een prognose voor dit gebied: " + "; ".join(out) + "."
+        for r in b.head(n).itertuples():
+            label = self.catalog.get(r.indicator, {}).get("label", r.indicator)
+            out.append(
+                S.Bijdrage(
+                    label=label,
+                    as_naam=AS_NAAM.get(r.axis, r.axis),
+                    richting="ongunstig" if r.adv > 0 else "gunstig",
+                    waarde=float(r.bijdrage),
+                )
+            )
+        return tuple(out)
 
-    def kerncijfers(self) -> str:
-        names = {c: self.name_of(c) for c in self.compare}
-        head = "".join(f"<th scope='col'>{esc(names[c])}</th>" for c in self.compare)
-        body, records = [], []
+    def _focus_areas_text(self, codes) -> str:
+        """'Schildersbuurt (exact), Koninginneweg (benaderd)' for focus-area codes."""
+        parts = []
+        for fg in codes:
+            if fg in self.reg.index:
+                how = "exact" if self.reg.loc[fg, "mapping"] == "exact" else "benaderd"
+                parts.append(f"{self.reg.loc[fg, 'name']} (koppeling {how})")
+        return ", ".join(parts)
+
+    def _focus(self) -> S.Focus | None:
+        if not self.programme:
+            return None
+        fgs = self.reg[(self.reg["level"] == "focusgebied") & (self.reg.index != "FG00")]
+        approx = fgs[fgs["mapping"] != "exact"]
+        if self.level == "gemeente" or self.code == "FG00":
+            text = f"Het programma heeft {len(fgs)} focusgebieden"
+            if len(approx):
+                text += (
+                    f"; bij {len(approx)} valt de grens niet samen met CBS-buurtgrenzen (koppeling benaderd, "
+                    f"door de gemeente te bevestigen): {', '.join(approx['name'])}"
+                )
+            return S.Focus(self.code == "FG00", None, None, None, text + ".")
+        if self.level == "focusgebied":
+            how = "exact" if self.info["mapping"] == "exact" else "benaderd"
+            return S.Focus(True, self.name, how, None, self._mapping_text(how))
+        if self.level == "buurt":
+            if not self.focus:
+                return S.Focus(False, tekst="Deze buurt is geen focusbuurt van het programma.")
+            fg = self.reg.loc[self.focus]
+            how = "exact" if fg["mapping"] == "exact" else "benaderd"
+            return S.Focus(True, str(fg["name"]), how, self.link_to(self.focus), self._mapping_text(how))
+        if self.level == "wijk":
+            b = self.reg[(self.reg["level"] == "buurt") & (self.reg["wijk_code"] == self.code)]
+            codes = list(dict.fromkeys(b["focusgebied"].dropna()))
+            if not codes:
+                return S.Focus(False, tekst="Geen focusgebied van het programma in deze wijk.")
+            return S.Focus(False, tekst="Focusgebieden in deze wijk: " + self._focus_areas_text(codes) + ".")
+        return None
+
+    @staticmethod
+    def _mapping_text(how: str) -> str:
+        if how == "exact":
+            return "De grens van het focusgebied valt samen met CBS-buurtgrenzen (koppeling exact)."
+        return (
+            "Let op: de grens van het focusgebied valt niet samen met CBS-buurtgrenzen; de cijfers gelden "
+            "voor de buurt(en) die het gebied het best benaderen (koppeling benaderd, door de gemeente "
+            "te bevestigen)."
+        )
+
+    def _goal_counts(self) -> str | None:
+        """Goal statuses per applicable group, real and synthetic series apart (never one mixed total)."""
+        if not self.programme or self.goal_rows is None:
+            return None
+        if not self.goal_groups:
+            return (
+                "Voor dit gebied gelden geen eigen programmadoelen: de doelen gaan over de focusgebieden "
+                "en over alle focusbuurten samen."
+            )
+        parts = []
+        for _head, region, together in self.goal_groups:
+            g = self.goal_rows[self.goal_rows["region_code"] == region]
+            g = g[~g["status"].isin(["niet meetbaar", "onvoldoende data"])]
+            synth = g["synthetic"].fillna(False).astype(bool)
+            out = []
+            for label, part in (("echte", g[~synth]), ("synthetische", g[synth])):
+                if len(part):
+                    on = int((part["status"] == "op koers").sum())
+                    out.append(f"{len(part)} op {label} reeksen, waarvan {on} op koers")
+            if out:
+                who = "alle focusbuurten samen" if together else str(self.reg.loc[region, "name"])
+                parts.append(f"{who}: " + "; ".join(out))
+        if not parts:
+            return "Geen van de doelen voor dit gebied heeft genoeg gegevens voor een prognose."
+        return "Doelen met een prognose — " + " · ".join(parts) + "."
+
+    def data_kop(self) -> S.Kop:
+        parent = None
+        if self.level == "buurt" and self.wijk in self.reg.index:
+            parent = f"wijk {self.reg.loc[self.wijk, 'name']}"
+        s = self.score
+        sig = self._signaal()
+        samenstelling = None
+        share = None
+        geen = None
+        if s is not None and isinstance(s.get("samenstelling"), str):
+            samenstelling = str(s["samenstelling"])
+            share = (
+                None if pd.isna(s.get("aandeel_inwoners_signaal")) else float(s["aandeel_inwoners_signaal"])
+            )
+        if s is not None and sig is None and samenstelling is None:
+            geen = "Voor dit gebied is geen veerkrachtsignaal berekend (te weinig inwoners of gegevens)."
+        if s is None and self.ctx.scores is not None:
+            geen = "Voor dit gebied is geen veerkrachtsignaal berekend (te weinig inwoners of gegevens)."
+        bijdragen = self._bijdragen()
+        return S.Kop(
+            naam=self.name,
+            code=self.code,
+            niveau=LEVEL_NL.get(self.level, self.level),
+            ouder=parent,
+            gemeente_naam=self.gemeente_naam,
+            peiljaar=self.year,
+            synthetisch=self.has_synthetic,
+            bevolking=self.population,
+            signaal=sig,
+            samenstelling=samenstelling,
+            aandeel_signaal=share,
+            geen_score=geen,
+            drempels=drempels(),
+            bijdragen=bijdragen,
+            bijdragen_synthetisch=bool(s is not None and s["synthetic_inputs"]) and bool(bijdragen),
+            focus=self._focus(),
+            doelen_tekst=self._goal_counts(),
+            heeft_analyse=self.ctx.scores is not None,
+        )
+
+    def _cell(self, r, unit: str) -> S.Cel:
+        if r is None:
+            return S.Cel("n.b.")
+        cov = coverage_of(r)
+        return S.Cel(
+            waarde=fmt_value(r["value"], unit),
+            synthetisch=r["origin"] == "synthetic",
+            voorlopig=bool(r["provisional"]),
+            dekking=cov if cov is not None and cov < 1 else None,
+        )
+
+    def data_kerncijfers(self) -> S.Kerncijfers:
+        names = [self.name_of(c) for c in self.compare]
+        real, synth, records = [], [], []
+        low_cov = False
         for i in KEY_INDICATORS:
             spec = self.catalog[i]
-            cells = []
-            for c in self.compare:
-                r = self.key[(i, c)]
+            year, cells = self.key[i]
+            shown = [self._cell(cells[c], spec["unit"]) for c in self.compare]
+            low_cov = low_cov or any(c.dekking is not None for c in shown)
+            row = S.KernRij(
+                indicator=i,
+                label=spec["label"],
+                jaar=year,
+                cellen=tuple(shown),
+                synthetisch=any(c.synthetisch for c in shown),
+            )
+            (synth if row.synthetisch else real).append(row)
+            for c, name in zip(self.compare, names, strict=True):
+                r = cells[c]
                 if r is None:
-                    cells.append("<td class='na'>n.b.</td>")
                     continue
                 records.append(
                     {
                         "indicator": spec["label"],
                         "eenheid": spec["unit"],
                         "gebiedscode": c,
-                        "gebied": names[c],
+                        "gebied": name,
                         "jaar": int(r["year"]),
                         "waarde": float(r["value"]),
                         "voorlopig": "ja" if r["provisional"] else "nee",
                         "herkomst": "synthetisch" if r["origin"] == "synthetic" else "echt",
-                        "bron": str(r["source_table"]),
+                        "dekking": coverage_of(r),
+                        "bron": plain(str(r["source_table"])),
                     }
                 )
-                extra = f"<sup>{int(r['year'])}</sup>" if int(r["year"]) != self.year else ""
-                mark = SYNTH_BADGE if r["origin"] == "synthetic" else ""
-                prov = " <abbr title='voorlopig cijfer'>*</abbr>" if r["provisional"] else ""
-                cells.append(f"<td>{fmt_value(r['value'], spec['unit'])}{extra}{prov} {mark}</td>")
-            body.append(f"<tr><th scope='row'>{esc(spec['label'])}</th>{''.join(cells)}</tr>")
-        return (
-            "<section><h2>Kerncijfers</h2><div class='scroll'><table class='kern'>"
-            f"<thead><tr><th scope='col'>Indicator</th>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>"
-            "<p class='note'>Superscript: jaar van het cijfer als dat afwijkt van het peiljaar. "
-            "* voorlopig. Bronnen per cijfer: zie Bronnen en methode. "
-            + csv_download(
-                pd.DataFrame(records),
-                f"kerncijfers-{self.code.lower()}.csv",
-                "Download deze cijfers als CSV",
-            )
-            + "</p></section>"
+        csv = csv_download(
+            pd.DataFrame(records), f"kerncijfers-{self.code.lower()}.csv", "Download deze cijfers als CSV"
+        )
+        return S.Kerncijfers(
+            gebieden=tuple(names),
+            echt=tuple(real),
+            synthetisch=tuple(synth),
+            dekking_onder_100=low_cov,
+            echt_in_synthetisch=any(
+                not c.synthetisch and c.waarde != "n.b." for r in synth for c in r.cellen
+            ),
+            csv=Markup(csv),
+            uitleg=explanations(KEY_INDICATORS),
         )
 
-    def tijdreeksen(self) -> str:
-        d = self.series
-        if d.empty:
-            return "<section><h2>Ontwikkeling</h2><p>Geen tijdreeksen beschikbaar.</p></section>"
-        fig, axes = plt.subplots(2, 2, figsize=(9, 5.6), sharex=True)
-        styles = {
-            self.code: dict(color="#08519c", linewidth=2.4),
-            self.gemeente: dict(color="#636363", linewidth=1.4, linestyle="--"),
+    def data_tijdreeksen(self) -> S.Tijdreeksen:
+        return S.Tijdreeksen(figuur=self._series_figure())
+
+    def _series_figure(self) -> Markup | None:
+        """The "Ontwikkeling" chart (analysis.factsheets.charts.series_chart) with its table."""
+        from analysis.factsheets.charts import series_chart
+
+        if self.series[self.series["region_code"] == self.code].empty:
+            return None
+        areas = {
+            "gebied": self.code,
+            "wijk": self.wijk,
+            "gemeente": self.gemeente if self.gemeente != self.code else None,
+            "regio": "DS00" if "DS00" in self.compare else None,
+            "nederland": "NL00" if "NL00" in self.compare else None,
         }
-        if self.wijk:
-            styles[self.wijk] = dict(color="#6baed6", linewidth=1.4)
-        for ax, ind in zip(axes.flat, SERIES_INDICATORS, strict=True):
-            for c in self.series_codes:
-                s = d[(d["region_code"] == c) & (d["indicator"] == ind)].sort_values("year")
-                if len(s):
-                    ax.plot(s["year"], s["value"], label=self.name_of(c), **styles.get(c, {}))
-            ax.set_title(self.catalog[ind]["label"], fontsize=9)
-            ax.tick_params(labelsize=8)
-        axes.flat[0].legend(fontsize=7)
-        if self.has_synthetic:
-            fig.text(
-                0.5,
-                0.995,
-                SYNTHETIC_STAMP,
-                ha="center",
-                va="top",
-                fontsize=8,
-                color="white",
-                weight="bold",
-                bbox={"facecolor": "#b03a2e", "edgecolor": "none", "pad": 2},
-            )
-        # fixed margins: tight_layout would render the figure twice
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.06, top=0.88, hspace=0.3, wspace=0.18)
-        first, last = int(d["year"].min()), int(d["year"].max())
-        alt = (
-            f"Vier lijngrafieken {first}-{last} voor {self.name} vergeleken met "
-            f"{'de wijk en ' if self.wijk else ''}de gemeente: "
-            + ", ".join(self._trend_phrase(i) for i in SERIES_INDICATORS)
-            + "."
+        codes = [c for c in areas.values() if c]
+        chart = series_chart(
+            self.series[self.series["region_code"].isin(codes)],
+            areas,
+            {c: self.name_of(c) for c in codes},
+            SERIES_INDICATORS,
+            self.catalog,
         )
-        cap = "Bron: " + plain(sources_of(d))
-        return f"<section><h2>Ontwikkeling</h2>{figure_html(fig, alt, cap)}</section>"
+        return Markup(chart.html)
 
     def _trend_phrase(self, ind: str) -> str:
         s = self.series[(self.series["region_code"] == self.code) & (self.series["indicator"] == ind)]
@@ -484,162 +697,236 @@ class Sheet:
             f"naar {fmt_value(s['value'].iloc[-1], unit)}"
         )
 
-    def veerkracht(self) -> str:
-        if self.score is None:
-            return (
-                "<section><h2>Veerkracht</h2><p>Nog geen veerkrachtanalyse beschikbaar "
-                "(draai <code>veerkracht resilience</code>).</p></section>"
+    def _buurten(self) -> tuple[S.BuurtSignaal, ...]:
+        """A wijk's buurten with their signal (word + colour + link to the buurt's sheet)."""
+        if self.level != "wijk":
+            return ()
+        b = self.reg[(self.reg["level"] == "buurt") & (self.reg["wijk_code"] == self.code)]
+        scores = None if self.ctx.scores is None else self.ctx.scores.set_index("region_code")
+        out = []
+        for code, r in b.sort_values("name").iterrows():
+            word = "niet gescoord"
+            if scores is not None and code in scores.index and isinstance(scores.loc[code, "signaal"], str):
+                word = scores.loc[code, "signaal"]
+            out.append(
+                S.BuurtSignaal(
+                    naam=str(r["name"]),
+                    code=str(code),
+                    woord=word if word in SIGNAAL_BADGE else "niet gescoord",
+                    kleur=SIGNAAL_BADGE.get(word, "grijs"),
+                    link=self.link_to(code),
+                    inwoners=None if pd.isna(r["inwoners"]) else float(r["inwoners"]),
+                )
             )
+        return tuple(out)
+
+    def data_veerkracht(self) -> S.Veerkracht:
         s = self.score
-        mark = SYNTH_BADGE if s["synthetic_inputs"] else ""
-        sig = s.get("signaal") if isinstance(s.get("signaal"), str) else None
-        lines = []
-        if sig is not None:
-            lines.append(
-                f"<p class='klasse klasse-{esc(sig).replace(' ', '-')}'>Signaal (t.o.v. gemeente): "
-                f"<strong>{esc(sig)}</strong> {mark}</p>"
+        focus = self._focus()
+        fb = None
+        if self.level == "wijk" and self.programme:
+            rows = self.reg[
+                (self.reg["level"] == "buurt")
+                & (self.reg["wijk_code"] == self.code)
+                & self.reg["focusgebied"].notna()
+            ]
+            fb = tuple(str(n) for n in rows["name"])
+        if s is None:
+            return S.Veerkracht(
+                beschikbaar=False,
+                signaal=None,
+                samenstelling=None,
+                assen=(),
+                vergelijking_noot="",
+                peiljaar=None,
+                jaren="",
+                lbm2=None,
+                p_signaal=None,
+                robuustheid=None,
+                focus=focus,
+                focusbuurten=fb,
+                buurten=self._buurten(),
+                synthetisch=False,
+                drempels=drempels(),
             )
-        elif isinstance(s.get("samenstelling"), str):
-            lines.append(
-                f"<p>Samenstelling naar signaal van de buurten: {esc(s['samenstelling'])} {mark}</p>"
-            )
-        rows = []
+        assen = []
         for axis, naam in (
             ("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
             ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)"),
         ):
+            if not any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
+                continue
             cells = []
             for ref in ("gemeente", "nederland"):
                 lv, tr = s.get(f"{axis}_niveau_{ref}"), s.get(f"{axis}_trend_{ref}")
+                lk, tk = s.get(f"{axis}_niveauklasse_{ref}"), s.get(f"{axis}_trendklasse_{ref}")
                 cells.append(
-                    f"<td>{nl_number(lv, 2)} ({esc(s.get(f'{axis}_niveauklasse_{ref}', 'n.b.'))})</td>"
-                    f"<td>{nl_number(tr, 2)} ({esc(s.get(f'{axis}_trendklasse_{ref}', 'n.b.'))})</td>"
+                    (
+                        f"{nl_number(lv, 2)} ({lk if isinstance(lk, str) else 'n.b.'})",
+                        f"{nl_number(tr, 2)} ({tk if isinstance(tk, str) else 'n.b.'})",
+                    )
                 )
-            if any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
-                rows.append(f"<tr><th scope='row'>{esc(naam)}</th>{''.join(cells)}</tr>")
-        ref_note = (
+            assen.append(S.AsRij(naam=naam, cellen=tuple(cells)))
+        note = (
             "t.o.v. de buurten van de gemeente"
             if self.level == "buurt"
             else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
         )
-        if rows:
-            lines.append(
-                "<table><thead><tr><th>As</th><th>Niveau t.o.v. gemeente</th>"
-                "<th>Verandering t.o.v. gemeente</th>"
-                "<th>Niveau t.o.v. Nederland</th><th>Verandering t.o.v. Nederland</th></tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table>"
-                f"<p class='note'>Standaarddeviaties {esc(ref_note)}; peiljaar {int(s['year'])}, "
-                f"verandering over {esc(s.get('jaren', ''))}. Signaal = A hoog én (A stijgend of B laag of "
-                "B dalend). Corporatiebezit, WOZ en leeftijdsopbouw tellen niet mee (alleen context).</p>"
-            )
-        lines.append("<ul>")
+        lbm2 = None
         nat = self.ctx.national
         if nat is not None and self.level in ("wijk", "gemeente"):
             k = nat[(nat["region_code"] == self.code) & (nat["maat"] == "klasse (1-9)")].sort_values("year")
             if len(k):
                 first, last = k.iloc[0], k.iloc[-1]
                 what = "wijken" if self.level == "wijk" else "gemeenten"
-                lines.append(
-                    f"<li>Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
+                lbm2 = (
+                    f"Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
                     f"{int(last['value'])} in {int(last['year'])}, percentiel "
                     f"{nl_number(last['percentiel_nl'], 0)} onder alle Nederlandse {what} (hoger = beter; "
                     f"{int(first['year'])}: klasse {int(first['value'])}, percentiel "
-                    f"{nl_number(first['percentiel_nl'], 0)})</li>"
+                    f"{nl_number(first['percentiel_nl'], 0)})"
                 )
-        if self.sens is not None:
-            lines.append(
-                f"<li>Kans op een signaal bij andere gewichten, indicatorsets, drempels (± een stap) en "
-                f"binnen betrouwbaarheidsgrenzen: <strong>{nl_number(100 * self.sens['p_signaal'], 0)}%"
-                f"</strong> ({esc(self.sens['robuustheid'])})</li>"
-            )
-        if self.level == "buurt" and self.programme:
-            if self.focus:
-                fg = self.reg.loc[self.focus]
-                how = "exact" if fg["mapping"] == "exact" else "benaderd (door de gemeente te bevestigen)"
-                lines.append(
-                    f"<li>Focusbuurt van het programma: ja, {esc(fg['name'])} (koppeling {how})</li>"
-                )
-            else:
-                lines.append("<li>Focusbuurt van het programma: nee</li>")
-        if self.level == "wijk" and self.programme:
-            fb = self.reg[
-                (self.reg["level"] == "buurt")
-                & (self.reg["wijk_code"] == self.code)
-                & self.reg["focusgebied"].notna()
-            ]
-            names = ", ".join(esc(n) for n in fb["name"]) or "geen"
-            lines.append(f"<li>Focusbuurten in deze wijk: {names}</li>")
-        lines.append("</ul>")
-        if s["synthetic_inputs"]:
-            lines.append(
-                "<p class='note'>Het signaal is berekend op synthetische invoer: een "
-                "methodedemonstratie, geen bevinding over dit gebied.</p>"
-            )
-        return "<section><h2>Veerkracht</h2>" + "".join(lines) + "</section>"
+        return S.Veerkracht(
+            beschikbaar=True,
+            signaal=self._signaal(),
+            samenstelling=str(s["samenstelling"]) if isinstance(s.get("samenstelling"), str) else None,
+            assen=tuple(assen),
+            vergelijking_noot=note,
+            peiljaar=int(s["year"]),
+            jaren=str(s.get("jaren", "") or ""),
+            lbm2=lbm2,
+            p_signaal=None if self.sens is None else float(self.sens["p_signaal"]),
+            robuustheid=None if self.sens is None else str(self.sens["robuustheid"]),
+            focus=focus,
+            focusbuurten=fb,
+            buurten=self._buurten(),
+            synthetisch=bool(s["synthetic_inputs"]),
+            drempels=drempels(),
+        )
 
-    def doelen(self) -> str:
+    def _unit(self, indicator: str) -> tuple[str, str]:
+        spec = self.catalog.get(indicator, {})
+        return spec.get("unit", ""), spec.get("label", indicator)
+
+    def _goal_row(self, r) -> S.DoelRij:
+        unit, label = self._unit(r.indicator)
+        gap = r.doeltype == "pariteit"
+        band = getattr(r, "kans_band", None)
+        kans = "n.b." if band is None or pd.isna(band) else str(band)
+        if pd.notna(r.prognose) and pd.notna(r.lo80):
+            # the unit once, on the point forecast: "6,4 per 1.000 inwoners (80%-interval 0,9 tot 42,6)"
+            bounds = [
+                with_unit(v, unit, "", gap) if unit in ("%", "x 1.000 euro") else _signed(v, gap)
+                for v in (r.lo80, r.hi80)
+            ]
+            prog = f"{with_unit(r.prognose, unit, label, gap)}"
+            if gap:
+                prog += " t.o.v. de gemeente"
+            prog += f" (80%-interval {bounds[0]} tot {bounds[1]})"
+        elif pd.notna(r.prognose):
+            prog = f"{with_unit(r.prognose, unit, label, gap)} (waargenomen)"
+        else:
+            prog = "n.b."
+        if gap:
+            target = "verschil 0 met gemeente"
+        elif pd.isna(r.doelwaarde_berekend):
+            target = "n.b."
+        else:
+            target = with_unit(r.doelwaarde_berekend, unit, label)
+        return S.DoelRij(
+            doel_id=str(r.doel_id),
+            tekst=str(r.tekst),
+            gebied=str(r.gebied),
+            status=str(r.status),
+            synthetisch=bool(r.synthetic),
+            kans=kans,
+            prognose=prog,
+            extrapolatie=getattr(r, "interval_soort", None) == "extrapolatie" and prog != "n.b.",
+            doelwaarde=target,
+            tempo=self._pace_cell(r, unit, label),
+        )
+
+    @staticmethod
+    def _pace_cell(r, unit: str, label: str) -> str:
+        need, seen = getattr(r, "benodigd_tempo_pct", None), getattr(r, "waargenomen_tempo_pct", None)
+        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
+            return f"{nl_number(need, 1)}% / {nl_number(seen, 1)}%"
+        need, seen = getattr(r, "benodigd_tempo", None), getattr(r, "waargenomen_tempo", None)
+        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
+            w = unit_words(label, unit)
+            words = f" {w}" if w else (" procentpunt" if unit == "%" else "")
+            return f"{nl_number(need, 2)} / {nl_number(seen, 2)}{words}"
+        return "n.b."
+
+    def data_doelen(self) -> S.Doelen:
         if not self.programme:
-            return (
-                "<section><h2>Programmadoelen</h2><p>Geen focusgebieden/programmadoelen voor deze "
-                f"gemeente: het programma Veerkrachtige Buurten en zijn doelen gelden alleen voor "
-                f"{esc(programma_naam())}.</p></section>"
-            )
+            return S.Doelen(programma=False, programma_naam=programma_naam(), beschikbaar=False)
         from analysis.goals.forecast import TREND_LABEL
 
         if self.goal_rows is None:
-            return (
-                "<section><h2>Programmadoelen</h2><p>Nog geen doelanalyse beschikbaar "
-                "(draai <code>veerkracht goals</code>).</p></section>"
+            return S.Doelen(programma=True, programma_naam=programma_naam(), beschikbaar=False)
+        if not self.goal_groups:
+            links = []
+            if self.level == "wijk":
+                fb = self.reg[
+                    (self.reg["level"] == "buurt")
+                    & (self.reg["wijk_code"] == self.code)
+                    & self.reg["focusgebied"].notna()
+                ]
+                for fg in dict.fromkeys(fb["focusgebied"]):
+                    if fg in self.reg.index:
+                        how = "exact" if self.reg.loc[fg, "mapping"] == "exact" else "benaderd"
+                        links.append(S.FocusLink(str(self.reg.loc[fg, "name"]), self.link_to(fg), how))
+            what = "wijk" if self.level == "wijk" else "buurt"
+            reason = (
+                f"Voor deze {what} gelden geen eigen programmadoelen. De doelen van het programma gaan "
+                "over de focusgebieden en over alle focusbuurten samen; ze staan op de factsheets van "
+                "die gebieden en van de gemeente."
+            )
+            return S.Doelen(
+                programma=True,
+                programma_naam=programma_naam(),
+                beschikbaar=True,
+                geen_doelen=reason,
+                focusgebieden=tuple(links),
+                trend_label=TREND_LABEL,
             )
         g = self.goal_rows[self.goal_rows["status"] != "niet meetbaar"]
-        where = ", ".join(esc(self.reg.loc[c, "name"]) for c in self.goal_regions if c in self.reg.index)
-        if self.level == "gemeente":
-            note = f"<p class='note'>Doelen voor {where}.</p>"
-        elif self.level == "focusgebied" or self.focus:
-            note = ""
-        else:
-            note = (
-                f"<p class='note'>Dit gebied is geen focusgebied; getoond worden de doelen voor {where}.</p>"
-            )
-        rows = []
-        for r in g.itertuples():
-            band = getattr(r, "kans_band", None)
-            p = "n.b." if band is None or pd.isna(band) else esc(band)
-            unit = self.catalog[r.indicator]["unit"] if r.indicator in self.catalog else ""
-            if pd.notna(r.prognose) and pd.notna(r.lo80):
-                ext = " <em>extrapolatie</em>" if getattr(r, "interval_soort", None) == "extrapolatie" else ""
-                prog = (
-                    f"{fmt_value(r.prognose, unit)} ({fmt_value(r.lo80, unit)} tot "
-                    f"{fmt_value(r.hi80, unit)}){ext}"
+        groups = []
+        for head, region, together in self.goal_groups:
+            part = g[g["region_code"] == region]
+            if together:
+                uitleg = (
+                    "Deze doelen zijn gemeten op alle focusbuurten samen, niet op dit gebied apart."
+                    if self.level != "focusgebied" or self.code != "FG00"
+                    else "Gemeten op alle focusbuurten van het programma samen."
                 )
-            elif pd.notna(r.prognose):
-                prog = f"{fmt_value(r.prognose, unit)} (waargenomen)"
             else:
-                prog = "n.b."
-            target = "n.b." if pd.isna(r.doelwaarde_berekend) else fmt_value(r.doelwaarde_berekend, unit)
-            if r.doeltype == "pariteit":
-                target = "verschil 0 met gemeente"
-            mark = SYNTH_BADGE if r.synthetic else ""
-            rows.append(
-                f"<tr><td>{esc(r.doel_id)}</td><td>{esc(r.tekst)}</td><td>{esc(r.gebied)}</td>"
-                f"<td>{badge(r.status, STATUS_KIND.get(r.status, 'grijs'))} {mark}</td><td>{p}</td>"
-                f"<td>{prog}</td><td>{target}</td><td>{self._pace_cell(r, unit)}</td></tr>"
+                uitleg = ""
+            rijen = tuple(self._goal_row(r) for r in part.itertuples())
+            with_data = [r for r in rijen if r.prognose != "n.b."]
+            groups.append(
+                S.DoelGroep(
+                    kop=head,
+                    uitleg=uitleg,
+                    rijen=rijen,
+                    samen=together,
+                    alle_synthetisch=bool(with_data) and all(r.synthetisch for r in with_data),
+                )
             )
-        table = (
-            "<div class='scroll'><table class='doelen'><thead><tr><th>Doel</th><th>Tekst</th>"
-            "<th>Gebied</th><th>Status</th><th>Kans gehaald*</th><th>Prognose doeljaar (80%)</th>"
-            f"<th>Doelwaarde</th><th>Tempo per jaar: nodig / gezien</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
-            f"<p class='note'>* {esc(TREND_LABEL)}; alleen in banden (&lt; 5%, 5–30%, 30–70%, &gt; 70%). "
-            "<em>extrapolatie</em>: het doeljaar ligt verder weg dan de 6 jaar waarop de intervallen "
-            "getoetst zijn; lees dan de scenario's. "
-            "<a href='methode/methode_prognoses.html'>Methode prognoses</a>. "
-            + csv_download(
-                self._goal_records(g), f"doelen-{self.code.lower()}.csv", "Download de doelen als CSV"
-            )
-            + "</p>"
+        csv = csv_download(
+            self._goal_records(g), f"doelen-{self.code.lower()}.csv", "Download de doelen als CSV"
         )
-        return f"<section><h2>Programmadoelen</h2>{note}{table}{self._scenarios(g)}{self._fan()}</section>"
+        return S.Doelen(
+            programma=True,
+            programma_naam=programma_naam(),
+            beschikbaar=True,
+            groepen=tuple(groups),
+            scenarios=self._scenarios(g),
+            trend_label=TREND_LABEL,
+            fan=self._fan(),
+            csv=Markup(csv),
+        )
 
     @staticmethod
     def _goal_records(g: pd.DataFrame) -> pd.DataFrame:
@@ -662,50 +949,46 @@ class Sheet:
         }
         out = g[[c for c in cols if c in g]].rename(columns=cols)
         out.insert(3, "herkomst", np.where(g["synthetic"].fillna(False).astype(bool), "synthetisch", "echt"))
+        if "bron" in out:
+            out["bron"] = out["bron"].map(lambda b: plain(b) if isinstance(b, str) else b)
         return out
 
-    @staticmethod
-    def _pace_cell(r, unit: str) -> str:
-        need, seen = getattr(r, "benodigd_tempo_pct", None), getattr(r, "waargenomen_tempo_pct", None)
-        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
-            return f"{nl_number(need, 1)}% / {nl_number(seen, 1)}%"
-        need, seen = getattr(r, "benodigd_tempo", None), getattr(r, "waargenomen_tempo", None)
-        if need is not None and pd.notna(need) and seen is not None and pd.notna(seen):
-            return f"{nl_number(need, 2)} / {nl_number(seen, 2)}"
-        return "n.b."
-
-    def _scenarios(self, g: pd.DataFrame) -> str:
-        """Pace and scenario sentences for the real-data goals with a horizon beyond the tested one."""
+    def _scenarios(self, g: pd.DataFrame) -> tuple[S.Scenario, ...]:
+        """Pace and scenarios for the real-data goals with a horizon beyond the tested one."""
         if "scenario_trend_zet_door" not in g:
-            return ""
-        items = []
+            return ()
+        out = []
         for r in g[g["scenario_trend_zet_door"].notna()].itertuples():
             if r.synthetic:
                 continue
-            unit = self.catalog[r.indicator]["unit"] if r.indicator in self.catalog else ""
+            unit, label = self._unit(r.indicator)
             pace = ""
             if pd.notna(r.benodigd_tempo_pct) and pd.notna(r.snelste_paneltempo_pct):
                 pace = (
                     f"Nodig is {nl_number(r.benodigd_tempo_pct, 2)}% per jaar tot {int(r.doeljaar)}; "
                     f"waargenomen {nl_number(r.waargenomen_tempo_pct, 2)}% per jaar; de snelste "
                     f"aanhoudende verandering in het paneel was {nl_number(r.snelste_paneltempo_pct, 2)}% "
-                    f"per jaar ({esc(r.paneltempo_bron)}). "
+                    f"per jaar ({plain(r.paneltempo_bron)}). "
                 )
-            items.append(
-                f"<li><strong>{esc(r.doel_id)} {esc(r.gebied)}</strong>: {pace}Scenario's voor "
-                f"{int(r.doeljaar)}: trend zet door {fmt_value(r.scenario_trend_zet_door, unit)}, trend "
-                f"halveert {fmt_value(r.scenario_trend_halveert, unit)}, snelste verbetering in het paneel "
-                f"{fmt_value(r.scenario_beste_in_paneel, unit)}; doel "
-                f"{fmt_value(r.doelwaarde_berekend, unit)} "
-                f"(gehaald in scenario: {esc(r.scenarios_gehaald)}).</li>"
+            out.append(
+                S.Scenario(
+                    doel_id=str(r.doel_id),
+                    gebied=str(r.gebied),
+                    tempo=pace,
+                    doeljaar=int(r.doeljaar),
+                    trend=with_unit(r.scenario_trend_zet_door, unit, label),
+                    halveert=with_unit(r.scenario_trend_halveert, unit, label),
+                    beste=with_unit(r.scenario_beste_in_paneel, unit, label),
+                    doel=with_unit(r.doelwaarde_berekend, unit, label),
+                    gehaald=str(r.scenarios_gehaald),
+                )
             )
-        if not items:
-            return ""
-        return "<h3>Tempo en scenario's (echte reeksen)</h3><ul>" + "".join(items) + "</ul>"
+        return tuple(out)
 
-    def _fan(self) -> str:
-        if self.ctx.forecasts is None:
-            return ""
+    def _fan(self) -> Markup | None:
+        """The headline goal's fan chart (analysis.factsheets.charts.fan_chart_html) with its table."""
+        if self.ctx.forecasts is None or not self.goal_groups:
+            return None
         goal_id, region = (
             ("P2-03-GEM", self.code) if self.level == "gemeente" else ("P2-03", self.goal_regions[0])
         )
@@ -714,36 +997,31 @@ class Sheet:
         row = self.ctx.goals
         row = row[(row["doel_id"] == goal_id) & (row["region_code"] == region)]
         if fc.empty or row.empty:
-            return ""
-        from analysis.goals.figures import fan_chart
+            return None
+        from analysis.factsheets.charts import fan_chart_html
 
-        goal = _goal_catalog()[goal_id]
-        r = row.iloc[0].to_dict()
-        fig = fan_chart(
-            goal,
+        chart = fan_chart_html(
+            _goal_catalog()[goal_id],
             region,
             str(self.reg.loc[region, "name"]),
-            r,
+            row.iloc[0].to_dict(),
             fc,
+            self.catalog,
             headline=goal_id == "P2-03-GEM",
-            tight=False,
         )
-        alt = (
-            f"Waaiergrafiek voor doel {goal_id} in {self.reg.loc[region, 'name']}: waarnemingen "
-            f"{int(r['eerste_jaar'])}-{int(r['laatste_jaar'])}, prognose tot {goal.doeljaar} met 80%- en "
-            f"95%-intervallen ({r['interval_soort']}), scenario's en het doel; status {r['status']}, kans "
-            f"gehaald {r['kans_band']} ({r['kans_betekenis']})."
-        )
-        return figure_html(fig, alt, "Bron: " + plain(r["bron"]))
+        return Markup(chart.html)
 
-    def kaart(self) -> str:
-        if self.ctx.regions.geometry.is_empty.all():  # national scope: no polygons held offline
-            return (
-                '<section class="ligging"><h2>Ligging</h2><p>Geen kaart: voor deze gemeente zijn geen '
-                "gebiedsgrenzen beschikbaar (landelijke gegevens zonder kaartbestand).</p></section>"
+    def data_kaart(self) -> S.Kaart:
+        reg = self.ctx.regions
+        if not has_geometry(reg[reg["level"] == "buurt"]) or not has_geometry(reg, self.code):
+            return S.Kaart(
+                figuur=None,
+                melding=(
+                    "Voor dit gebied is geen kaart beschikbaar: de gegevens bevatten geen gebiedsgrenzen "
+                    "voor dit gebied."
+                ),
             )
         fig, ax, pin = _locator_axes(self.ctx)
-        reg = self.ctx.regions
         me = reg[reg["region_code"] == self.code]
         if self.level != "gemeente":
             me.plot(ax=ax, color="#08519c", alpha=0.85)
@@ -758,45 +1036,94 @@ class Sheet:
         cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
             "; focusgebieden: afbakening van het programma door de gemeente" if self.programme else ""
         )
-        return f'<section class="ligging"><h2>Ligging</h2>{figure_html(fig, alt, cap, fmt="png")}</section>'
+        return S.Kaart(figuur=Markup(figure_html(fig, alt, cap, fmt="png")), melding=None)
 
-    def bronnen(self) -> str:
-        """Plain Dutch colophon; table ids and origins in a collapsed 'Technische verantwoording'."""
-        items = []
-        for table, span, origin in source_entries(self.used):
-            mark = f" {SYNTH_BADGE}" if origin == "synthetic" else ""
-            items.append(f"<li>{esc(plain(table))}: {esc(span)} ({esc(origin_nl(origin))}){mark}</li>")
+    def data_bronnen(self) -> S.Colofon:
+        from datetime import date
+
+        from analysis.config import settings
+
+        bronnen = tuple(
+            S.Bron(
+                tabel=plain(table),
+                jaren=span,
+                herkomst=origin_nl(origin),
+                synthetisch=origin == "synthetic",
+            )
+            for table, span, origin in source_entries(self.used)
+        )
+        extra = []
         if self.score is not None:
-            items.append(
-                f"<li>Veerkrachtsignaal {int(self.score['year'])}: berekend uit indicatoren "
-                f"({esc(origin_nl(self.score['input_origins']))})</li>"
+            extra.append(
+                f"Veerkrachtsignaal {int(self.score['year'])}: berekend uit indicatoren "
+                f"({origin_nl(self.score['input_origins'])})"
             )
         if self.goal_rows is not None:
             for bron in sorted(set(self.goal_rows["bron"].dropna()) - {""}):
-                items.append(f"<li>Doelprognoses: {esc(plain(bron))}</li>")
-        built = dutch_date(self.ctx.manifest.get("built_at", ""))
-        return (
-            "<section class='bronnen'><h2>Bronnen en methode</h2>"
-            "<p>Cijfers van het Centraal Bureau voor de Statistiek (CBS), CC BY 4.0, en de Leefbaarometer "
-            "(ministerie van BZK). Een echt cijfer komt uit een meegeleverde echte publicatie; "
-            "waar wij geen echt cijfer hebben staat een synthetische invulling, met het label "
-            f"{SYNTH_BADGE}: dat is geen echt cijfer. "
-            "Methode: <a href='methode/methode_veerkracht.html'>veerkrachtsignaal</a>, "
-            "<a href='methode/methode_prognoses.html'>prognoses en doelstatus</a>, "
-            "<a href='methode/data_log.html'>datalog</a>. "
-            f"Gegevens bijgewerkt op {esc(built)}.</p>"
-            "<details><summary>Technische verantwoording</summary>"
-            "<p>Per bron: CBS-tabelnummer of naam van de publicatie, de jaren en de herkomst.</p>"
-            "<ul>" + "".join(items) + "</ul></details></section>"
+                extra.append(f"Doelprognoses: {plain(bron)}")
+        c = settings().get("colofon") or {}
+        contact = S.Contact(
+            organisatie=c.get("organisatie") or f"Gemeente {self.gemeente_naam}",
+            afdeling=c.get("afdeling"),
+            email=c.get("email"),
+            telefoon=c.get("telefoon"),
+            url=c.get("url"),
+            ingevuld=bool(c.get("ingevuld")),
+        )
+        today = date.today()
+        return S.Colofon(
+            gegevens_datum=dutch_date(self.ctx.manifest.get("built_at", "")),
+            publicatie_datum=dutch_date(today.isoformat()),
+            versie=package_version(),
+            contact=contact,
+            bronnen=bronnen,
+            extra=tuple(extra),
         )
 
-    SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
+    # --- rendering -----------------------------------------------------------------------------
+
+    def data(self, section: str):
+        """The typed content of ``section`` (one of :attr:`SECTIONS`)."""
+        if section not in self.SECTIONS:
+            raise ValueError(f"unknown section {section!r}; one of {self.SECTIONS}")
+        return getattr(self, f"data_{section}")()
+
+    def html(self, section: str) -> str:
+        return render(self.TEMPLATES[section], d=self.data(section), sheet=self._meta())
+
+    def _meta(self) -> dict:
+        return {"code": self.code, "naam": self.name, "niveau": self.level, "synthetisch": self.has_synthetic}
+
+    def kop(self) -> str:
+        return self.html("kop")
+
+    def samenvatting(self) -> str:
+        """The front page's summary block alone (text a test or a reader can check)."""
+        return render("samenvatting.html.j2", d=self.data_kop(), sheet=self._meta())
+
+    def kerncijfers(self) -> str:
+        return self.html("kerncijfers")
+
+    def tijdreeksen(self) -> str:
+        return self.html("tijdreeksen")
+
+    def veerkracht(self) -> str:
+        return self.html("veerkracht")
+
+    def doelen(self) -> str:
+        return self.html("doelen")
+
+    def kaart(self) -> str:
+        return self.html("kaart")
+
+    def bronnen(self) -> str:
+        return self.html("bronnen")
 
     def display(self, section: str) -> None:
         from IPython.display import HTML, display
 
-        display(HTML(getattr(self, section)()))
+        display(HTML(self.html(section)))
 
     def render_all(self) -> str:
         """Every section in order: the plain-Python path (benchmark floor, no papermill)."""
-        return "\n".join(getattr(self, s)() for s in self.SECTIONS)
+        return "\n".join(self.html(s) for s in self.SECTIONS)

@@ -1,0 +1,63 @@
+"""Presentation of a fact sheet: Jinja2 templates (``factsheets/templates/``) over typed section data.
+
+* one :class:`jinja2.Environment` per process (templates are compiled once, then cached);
+* ``autoescape=True``: every value from the data (area names, source texts) is escaped; only
+  fragments built by our own code as HTML (figures as ``<figure>``, CSV download links, the
+  synthetic badge) are passed in as :class:`markupsafe.Markup`, on purpose and nowhere else;
+* ``StrictUndefined``: a misspelt field in a template is an error, not an empty cell.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from analysis.factsheets.fmt import SYNTH_BADGE, fmt_value, nl_number, with_unit
+
+# the badge colour of each resilience signal: words AND colour (never colour alone)
+SIGNAAL_BADGE = {"signaal": "rood", "aandacht": "oranje", "geen signaal": "neutraal"}
+STATUS_KIND = {
+    "op koers": "groen",
+    "risico": "oranje",
+    "niet op koers": "rood",
+    "onvoldoende data": "grijs",
+    "niet meetbaar": "grijs",
+}
+
+
+def _pct(value: float | None, decimals: int = 0) -> str:
+    return nl_number(None if value is None else 100 * value, decimals) + "%"
+
+
+def _dekking(value: float) -> str:
+    """A coverage below 100% never reads as '100%': 0,998 -> '99,8%', 0,97 -> '97%'."""
+    return _pct(value, 1 if value >= 0.995 else 0)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("analysis.factsheets", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(nl=nl_number, waarde=fmt_value, met_eenheid=with_unit, pct=_pct, dekking=_dekking)
+    from analysis.figures import SYNTHETIC_STAMP
+
+    env.globals.update(
+        stamp=SYNTHETIC_STAMP,
+        SYNTH_BADGE=Markup(SYNTH_BADGE),
+        SIGNAAL_BADGE=SIGNAAL_BADGE,
+        STATUS_KIND=STATUS_KIND,
+    )
+    return env
+
+
+def render(template: str, **data) -> str:
+    """Render ``templates/<template>`` with the section data (Markup only where the caller made it)."""
+    return environment().get_template(template).render(**data)
