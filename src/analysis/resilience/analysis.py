@@ -159,14 +159,17 @@ def composition(buurt_scores: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
 
 
 def _composition_text(comp: pd.DataFrame) -> pd.Series:
+    def nl(x: float) -> str:  # whole number with the Dutch thousands dot: 45030 -> 45.030
+        return f"{round(x):,}".replace(",", ".")
+
     def text(g: pd.DataFrame) -> str:
         n, inw = int(g["n_buurten"].sum()), float(g["inwoners"].sum())
         parts = [
-            f"{int(r.n_buurten)} {r.signaal} ({int(round(r.inwoners))} inw.)"
+            f"{int(r.n_buurten)} {r.signaal} ({nl(r.inwoners)} inw.)"
             for r in g.itertuples()
             if r.n_buurten > 0
         ]
-        return f"{n} buurten, {int(round(inw))} inwoners: " + "; ".join(parts)
+        return f"{n} buurten, {nl(inw)} inwoners: " + "; ".join(parts)
 
     return comp.groupby("region_code")[["signaal", "n_buurten", "inwoners"]].apply(text)
 
