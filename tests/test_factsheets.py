@@ -493,7 +493,7 @@ def test_templates_autoescape_data_and_pass_only_our_own_fragments_as_markup(ctx
     html = Sheet(_with(ctx, regions=reg), A).render_all()
     assert "<script>" not in html and "<b>Co</b>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;" in html
-    assert html.count("<figure>") >= 3 and 'src="data:image/' in html  # Markup on purpose
+    assert html.count("<figure") >= 3 and 'src="data:image/' in html  # Markup on purpose
     env = environment()
     assert env is environment()  # one Environment per process
     from jinja2 import UndefinedError
@@ -736,4 +736,4 @@ def test_map_section_without_geometry_says_so(ctx):
     reg = ctx.regions.copy()
     reg["geometry"] = None
     html = Sheet(_with(ctx, regions=reg), A).kaart()
-    assert "geen kaart beschikbaar" in html and "<figure>" not in html
+    assert "geen kaart beschikbaar" in html and "<figure" not in html

@@ -478,7 +478,7 @@ def test_fact_sheet_goal_section_shows_bands_labels_extrapolation_and_pace(goals
     for v in (head.benodigd_tempo_pct, head.waargenomen_tempo_pct, head.snelste_paneltempo_pct):
         assert f"{nl_number(v, 2)}% per jaar" in html
     assert "Scenario's voor 2040" in html and "gehaald in scenario: geen" in html
-    assert html.count("<figure>") == 1  # the headline fan chart
+    assert html.count("<figure") == 1  # the headline fan chart
     # the goal table is downloadable, with the band (never a bare probability) and the origin
     import urllib.parse
 

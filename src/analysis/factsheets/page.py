@@ -97,7 +97,8 @@ svg.kaart a path:hover { opacity: .7; }
   figure img, figure svg { max-height: 33mm; width: auto; max-width: 100%; }
   .ligging { float: right; width: 42%; margin: 0 0 .3rem 1rem; }
   .ligging h2 { margin-top: .3rem; }
-  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 33mm; }
+  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 32mm; }
+  .ontwikkeling figure img { max-height: 30mm; }
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
   dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
   dl.colofon > div { grid-template-columns: 8rem 1fr; }
@@ -114,6 +115,7 @@ svg.kaart a path:hover { opacity: .7; }
   th, td { padding: .05rem .2rem; overflow-wrap: normal; word-break: normal; }
   .note { font-size: 7pt; }
   details { font-size: 7pt; }
+  figure details { display: none; }  /* "Toon als tabel" cannot be opened on paper */
   a { color: inherit; text-decoration: none; }
   footer { margin-top: .5rem; }
 }
