@@ -133,20 +133,8 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLA
     """Areas to render for one processed set; the same rules as ``runner.run_batch``.
 
     ``niveaus``: only areas of these levels get a sheet in this run (``--niveau``)."""
-    from analysis.processed.build import load_regions
 
-    min_inw = int(settings()["min_inwoners"])
-    regions = load_regions(paths)
-    runner.check_inputs(paths)
-    areas = runner.list_areas(regions, min_inw)
-    by_code = areas.set_index("region_code")
-    if only:
-        unknown = sorted(set(only) - set(by_code.index))
-        if unknown:
-            raise InputError(f"unknown area code(s) for --only: {unknown} (see {paths.regions})")
-        small = [c for c in only if not by_code.loc[c, "sheet"]]
-        if small:
-            raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
+    regions, areas = runner.select_areas(paths, int(settings()["min_inwoners"]), only)
     out = paths.outputs / "factsheets"
     out.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(out)
@@ -154,25 +142,7 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLA
     qualifying = areas[areas["sheet"]]
     pruned = runner.prune_stale(out, set(qualifying["slug"]))
     fp = runner.inputs_fingerprint(paths, template)
-    todo, entries = [], {}
-    for a in qualifying.itertuples():
-        selected = (not only or a.region_code in only) and (not niveaus or a.level in niveaus)
-        prev = previous.get(a.region_code)
-        html = out / f"{a.slug}.html"
-        unchanged = (
-            prev is not None
-            and prev.get("fingerprint") == fp
-            and prev.get("status") == "ok"
-            and html.exists()
-        )
-        if not selected or (unchanged and not force):
-            if prev is not None and (prev.get("status") != "ok" or html.exists()):
-                entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
-            continue
-        todo.append(a)
-    if only:
-        rank = {c: i for i, c in enumerate(only)}
-        todo.sort(key=lambda a: rank[a.region_code])
+    todo, entries = runner.plan_sheets(qualifying, previous, out, fp, only=only, force=force, niveaus=niveaus)
     return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
 
 

@@ -427,6 +427,52 @@ def likely_to_render(paths: Paths, force: bool = False) -> bool:
     return not entries or any(e.get("status") != "ok" for e in entries)
 
 
+def select_areas(paths: Paths, min_inw: int, only=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(regions, areas with their sheet decision) of one processed set; an unknown or too small
+    area in ``only`` is an InputError naming it."""
+    from analysis.processed.build import load_regions
+
+    regions = load_regions(paths)
+    check_inputs(paths)
+    areas = list_areas(regions, min_inw)
+    by_code = areas.set_index("region_code")
+    if only:
+        unknown = sorted(set(only) - set(by_code.index))
+        if unknown:
+            raise InputError(f"unknown area code(s) for --only: {unknown} (see {paths.regions})")
+        small = [c for c in only if not by_code.loc[c, "sheet"]]
+        if small:
+            raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
+    return regions, areas
+
+
+def plan_sheets(
+    qualifying: pd.DataFrame, previous: dict, out: Path, fp: str, *, only=None, force=False, niveaus=None
+) -> tuple[list, dict]:
+    """(areas to render, manifest entries of the areas kept as they are). A sheet is rendered when
+    selected (``only``, ``niveaus``) and new, failed before, missing, of other inputs, or forced."""
+    todo, entries = [], {}
+    for a in qualifying.itertuples():
+        selected = (not only or a.region_code in only) and (not niveaus or a.level in niveaus)
+        prev = previous.get(a.region_code)
+        html = out / f"{a.slug}.html"
+        unchanged = (
+            prev is not None
+            and prev.get("fingerprint") == fp
+            and prev.get("status") == "ok"
+            and html.exists()
+        )
+        if not selected or (unchanged and not force):
+            if prev is not None and (prev.get("status") != "ok" or html.exists()):
+                entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
+            continue
+        todo.append(a)
+    if only:  # --only also sets the order in which sheets are handed to the workers
+        rank = {c: i for i, c in enumerate(only)}
+        todo.sort(key=lambda a: rank[a.region_code])
+    return todo, entries
+
+
 def run_batch(
     paths: Paths,
     *,
@@ -465,7 +511,6 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
     from tqdm import tqdm
 
     from analysis.factsheets.overview import write_index
-    from analysis.processed.build import load_regions
 
     cfg = settings()
     min_inw = int(cfg["min_inwoners"])
@@ -473,17 +518,7 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
-    regions = load_regions(paths)
-    check_inputs(paths)
-    areas = list_areas(regions, min_inw)
-    by_code = areas.set_index("region_code")
-    if only:
-        unknown = sorted(set(only) - set(by_code.index))
-        if unknown:
-            raise InputError(f"unknown area code(s) for --only: {unknown} (see {paths.regions})")
-        small = [c for c in only if not by_code.loc[c, "sheet"]]
-        if small:
-            raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
+    regions, areas = select_areas(paths, min_inw, only)
     out = paths.outputs / "factsheets"
     out.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(out)
@@ -492,25 +527,7 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
     qualifying = areas[areas["sheet"]]
     pruned = prune_stale(out, set(qualifying["slug"]))
     fp = inputs_fingerprint(paths, template)
-    todo, entries = [], {}
-    for a in qualifying.itertuples():
-        selected = not only or a.region_code in only
-        prev = previous.get(a.region_code)
-        html = out / f"{a.slug}.html"
-        unchanged = (
-            prev is not None
-            and prev.get("fingerprint") == fp
-            and prev.get("status") == "ok"
-            and html.exists()
-        )
-        if not selected or (unchanged and not force):
-            if prev is not None and (prev.get("status") != "ok" or html.exists()):
-                entries[a.region_code] = {**prev, "status": prev.get("status"), "skipped": True}
-            continue
-        todo.append(a)
-    if only:  # --only also sets the order in which sheets are handed to the workers
-        rank = {c: i for i, c in enumerate(only)}
-        todo.sort(key=lambda a: rank[a.region_code])
+    todo, entries = plan_sheets(qualifying, previous, out, fp, only=only, force=force)
     n_workers = resolve_workers(workers, force_workers, len(todo))
     paden = paths_to_params(paths)
     t0 = time.perf_counter()

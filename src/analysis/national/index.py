@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.national.build import gemeente_of
+from analysis.resilience.analysis import add_score_columns
 from analysis.resilience.config import AXES, REFERENCES, ResilienceConfig, load_config
-from analysis.resilience.index import AxisPanel, axis_scores, level_class, signal, signal_reason, trend_class
+from analysis.resilience.index import AxisPanel
 
 
 def grouped_z(ind: pd.DataFrame, weights: pd.Series, cfg: ResilienceConfig, years: list[int]) -> pd.DataFrame:
@@ -81,24 +82,8 @@ def score_wijken(
     year = cfg.ref_year if cfg.ref_year is not None else int(rows["year"].max())
     years = list(range(year - cfg.change_years + 1, year + 1))
     z = grouped_z(ind, weights, cfg, years)
-    t = cfg.thresholds
     out = pd.DataFrame({"region_code": codes})
-    for axis in AXES:
-        p = _panel(z, cfg, axis, years, codes)
-        for ref in REFERENCES:
-            s = axis_scores(p, ref, cfg.min_coverage)
-            out[f"{axis}_niveau_{ref}"] = s["niveau"]
-            out[f"{axis}_trend_{ref}"] = s["trend"]
-            out[f"{axis}_niveauklasse_{ref}"] = level_class(s["niveau"], t.level)
-            out[f"{axis}_trendklasse_{ref}"] = trend_class(s["trend"], t.change)
-            if ref == "gemeente":
-                out[f"{axis}_dekking"] = s["dekking"]
-    for ref in REFERENCES:
-        args = [out[f"{a}_{k}_{ref}"].to_numpy(float) for a in AXES for k in ("niveau", "trend")]
-        out[f"signaal_{ref}"] = signal(*args, t.level, t.change)
-        out[f"signaal_reden_{ref}"] = signal_reason(*args, t.level, t.change)
-    out["signaal"] = out[f"signaal_{cfg.signal.reference}"]
-    out["signaal_reden"] = out[f"signaal_reden_{cfg.signal.reference}"]
+    out = add_score_columns(out, {axis: _panel(z, cfg, axis, years, codes) for axis in AXES}, cfg)
 
     meta = regions.set_index("region_code")
     inputs = rows[rows["year"].isin(years)]
@@ -113,8 +98,8 @@ def score_wijken(
     scores["year"] = year
     scores["jaren"] = f"{years[0]}-{years[-1]}"
     scores["referentie_signaal"] = cfg.signal.reference
-    scores["drempel_niveau"] = t.level
-    scores["drempel_verandering"] = t.change
+    scores["drempel_niveau"] = cfg.thresholds.level
+    scores["drempel_verandering"] = cfg.thresholds.change
     scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")
     lead = ["region_code", "name", "level", "focusgebied", "inwoners", "year", "jaren"]
     return scores[lead + [c for c in scores.columns if c not in lead]]

@@ -78,12 +78,18 @@ def score_areas(
     nat = _national(ind, cfg.scored)
     values = _pivot(ind, codes, cfg.scored)
     bounds = _bounds(ind, cfg, codes)
-    t = cfg.thresholds
     out = pd.DataFrame({"region_code": codes})
     panels = {}
     for axis in AXES:
-        p = build_axis_panel(values, weights, cfg, axis, years, codes, nat, bounds)
-        panels[axis] = p
+        panels[axis] = build_axis_panel(values, weights, cfg, axis, years, codes, nat, bounds)
+    return add_score_columns(out, panels, cfg), panels
+
+
+def add_score_columns(out: pd.DataFrame, panels: dict[str, AxisPanel], cfg: ResilienceConfig) -> pd.DataFrame:
+    """Level, change and their classes per axis and reference, then the signal and its reason per
+    reference and the configured one as ``signaal`` (rows of ``out`` = rows of the panels)."""
+    t = cfg.thresholds
+    for axis, p in panels.items():
         for ref in REFERENCES:
             s = axis_scores(p, ref, cfg.min_coverage)
             out[f"{axis}_niveau_{ref}"] = s["niveau"]
@@ -96,10 +102,9 @@ def score_areas(
         args = [out[f"{a}_{k}_{ref}"].to_numpy(float) for a in AXES for k in ("niveau", "trend")]
         out[f"signaal_{ref}"] = signal(*args, t.level, t.change)
         out[f"signaal_reden_{ref}"] = signal_reason(*args, t.level, t.change)
-    ref = cfg.signal.reference
-    out["signaal"] = out[f"signaal_{ref}"]
-    out["signaal_reden"] = out[f"signaal_reden_{ref}"]
-    return out, panels
+    out["signaal"] = out[f"signaal_{cfg.signal.reference}"]
+    out["signaal_reden"] = out[f"signaal_reden_{cfg.signal.reference}"]
+    return out
 
 
 def _membership(reg: pd.DataFrame) -> pd.DataFrame:
