@@ -418,6 +418,41 @@ def test_resilience_map_classes_carry_hatching_and_a_hatched_legend():
     plt.close(fig)
 
 
+def test_resilience_quadrant_classes_differ_in_shape_not_only_colour():
+    from types import SimpleNamespace
+
+    from matplotlib.collections import PathCollection
+
+    from analysis.figures import SIGNAAL_KLEUR
+    from analysis.resilience.run import quadrant_figure
+
+    klassen = list(SIGNAAL_KLEUR)
+    scores = pd.DataFrame(
+        {
+            "region_code": [f"BU{i}" for i in range(len(klassen))],
+            "level": "buurt",
+            "signaal": klassen,
+            "A_niveau_gemeente": np.linspace(-1, 2, len(klassen)),
+            "B_niveau_gemeente": np.linspace(1, -1, len(klassen)),
+            "focusgebied": None,
+        }
+    )
+    fig = quadrant_figure(SimpleNamespace(scores=scores, year=2024, synthetic=False), "test", 1.0)
+    ax = fig.axes[0]
+    shapes = {
+        c.get_label(): c.get_paths()[0].vertices.round(3).tobytes()
+        for c in ax.collections
+        if isinstance(c, PathCollection) and c.get_label() in SIGNAAL_KLEUR
+    }
+    assert set(shapes) == set(klassen)
+    assert len(set(shapes.values())) == len(klassen)  # every class its own marker shape
+    legend = [
+        h.get_paths()[0].vertices.round(3).tobytes() for h in ax.get_legend().legend_handles[: len(klassen)]
+    ]
+    assert len(set(legend)) == len(klassen)  # and so does the legend
+    plt.close(fig)
+
+
 # --- indicator explanations (issue 11 item 7) ---------------------------------------------------------
 
 

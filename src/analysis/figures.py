@@ -29,6 +29,15 @@ SIGNAAL_ARCERING = {
     "onvoldoende data": "..",
 }
 
+# ... and a marker shape per class for scatter plots: triangle = signaal, diamond = aandacht,
+# circle = geen signaal, square = onvoldoende data.
+SIGNAAL_MARKER = {
+    "signaal": "^",
+    "aandacht": "D",
+    "geen signaal": "o",
+    "onvoldoende data": "s",
+}
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from analysis.config import Paths, settings
-from analysis.figures import SIGNAAL_ARCERING, SIGNAAL_KLEUR, finish, save, sources_of
+from analysis.figures import SIGNAAL_ARCERING, SIGNAAL_KLEUR, SIGNAAL_MARKER, finish, save, sources_of
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 from analysis.resilience.analysis import (
@@ -103,6 +103,7 @@ def quadrant_figure(res: ResilienceResult, caption: str, t_level: float) -> plt.
             g["A_niveau_gemeente"],
             g["B_niveau_gemeente"],
             c=SIGNAAL_KLEUR.get(k, "#999"),
+            marker=SIGNAAL_MARKER.get(k, "o"),  # shape as well as colour: never colour alone
             edgecolor="#333",
             linewidth=0.4,
             s=40,
