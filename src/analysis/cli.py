@@ -120,13 +120,8 @@ def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | 
     result = run_batch_dask(
         views,
         scheduler=getattr(args, "scheduler", None),
-        only=args.only,
-        force=args.force,
-        workers=args.workers,
-        force_workers=getattr(args, "force_workers", False),
-        fail_area=getattr(args, "fail_area", None),
-        timeout=getattr(args, "timeout", None),
         niveaus=niveaus,
+        **_batch_options(args),
     )
     _, processed_root, outputs_root = national.roots()
     root = national_root(processed_root)
@@ -137,6 +132,18 @@ def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | 
     )
     print(f"factsheets: landelijk overzicht -> {index}")
     return result
+
+
+def _batch_options(args: argparse.Namespace) -> dict:
+    """The options every fact-sheet runner (fork pool or Dask) takes from the command line."""
+    return {
+        "only": args.only,
+        "force": args.force,
+        "workers": args.workers,
+        "force_workers": getattr(args, "force_workers", False),
+        "fail_area": getattr(args, "fail_area", None),
+        "timeout": getattr(args, "timeout", None),
+    }
 
 
 def cmd_factsheets(args: argparse.Namespace) -> int:
@@ -153,25 +160,11 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
         result = run_batch_dask(
             _paths(args),
             scheduler=args.scheduler,
-            only=args.only,
-            force=args.force,
-            workers=args.workers,
-            force_workers=getattr(args, "force_workers", False),
-            fail_area=getattr(args, "fail_area", None),
-            timeout=getattr(args, "timeout", None),
             niveaus=niveaus,
+            **_batch_options(args),
         )
     else:
-        result = run_batch(
-            _paths(args),
-            only=args.only,
-            force=args.force,
-            workers=args.workers,
-            force_workers=getattr(args, "force_workers", False),
-            fail_area=getattr(args, "fail_area", None),
-            timeout=getattr(args, "timeout", None),
-            pool=getattr(args, "pool", None),
-        )
+        result = run_batch(_paths(args), pool=getattr(args, "pool", None), **_batch_options(args))
     print(
         f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
         f"{result['failed']} mislukt -> {result['dir']}"

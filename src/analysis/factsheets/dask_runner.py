@@ -157,17 +157,8 @@ def _only_for(paths: Paths, only, n_sets: int):
 
 
 def _entry(a, res: dict, fp: str) -> dict:
-    res = {k: v for k, v in res.items() if k != "worker_pid"}
-    return {
-        "area": a.region_code,
-        "name": a.name,
-        "level": a.level,
-        "slug": a.slug,
-        "file": f"{a.slug}.html" if res["status"] == "ok" else None,
-        "fingerprint": fp if res["status"] == "ok" else None,
-        "skipped": False,
-        **res,
-    }
+    """The fork-pool runner's manifest entry, without the Dask worker's pid."""
+    return runner.manifest_entry(a, {k: v for k, v in res.items() if k != "worker_pid"}, fp)
 
 
 def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:

@@ -450,6 +450,21 @@ def likely_to_render(paths: Paths, force: bool = False) -> bool:
     return not entries or any(e.get("status") != "ok" for e in entries)
 
 
+def manifest_entry(a, res: dict, fp: str) -> dict:
+    """The manifest entry of a sheet rendered in this run (``a``: its row of the area list)."""
+    ok = res["status"] == "ok"
+    return {
+        "area": a.region_code,
+        "name": a.name,
+        "level": a.level,
+        "slug": a.slug,
+        "file": f"{a.slug}.html" if ok else None,
+        "fingerprint": fp if ok else None,
+        "skipped": False,
+        **res,
+    }
+
+
 def select_areas(paths: Paths, min_inw: int, only=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(regions, areas with their sheet decision) of one processed set; an unknown or too small
     area in ``only`` is an InputError naming it."""
@@ -596,16 +611,7 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
                     res = fut.result()
                 except BrokenProcessPool as exc:  # a worker was killed (e.g. out of memory)
                     res = {"status": "failed", "seconds": None, "error": _one_line(f"worker gestopt: {exc}")}
-                entries[a.region_code] = {
-                    "area": a.region_code,
-                    "name": a.name,
-                    "level": a.level,
-                    "slug": a.slug,
-                    "file": f"{a.slug}.html" if res["status"] == "ok" else None,
-                    "fingerprint": fp if res["status"] == "ok" else None,
-                    "skipped": False,
-                    **res,
-                }
+                entries[a.region_code] = manifest_entry(a, res, fp)
                 bar.update(1)
         except KeyboardInterrupt:
             interrupted = True

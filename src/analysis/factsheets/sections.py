@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from analysis.factsheets.cijfers import Bevolking
+from analysis.factsheets.explain import Explanation
 
 
 @dataclass(frozen=True)
@@ -93,18 +94,6 @@ class KernRij:
 
 
 @dataclass(frozen=True)
-class Uitleg:
-    """Per-indicator explanation ("Wat betekent dit cijfer?"); filled from factsheets.explain."""
-
-    label: str
-    definitie: str
-    bron: str
-    richting: str
-    eenheid: str
-    herkomst_tekst: str
-
-
-@dataclass(frozen=True)
 class Kerncijfers:
     gebieden: tuple[str, ...]
     echt: tuple[KernRij, ...]
@@ -112,7 +101,7 @@ class Kerncijfers:
     dekking_onder_100: bool
     echt_in_synthetisch: bool  # a real figure stands in a row with synthetic ones (marked "echt")
     csv: Markup
-    uitleg: tuple[Uitleg, ...] = ()
+    uitleg: tuple[Explanation, ...] = ()  # per-indicator explanations (factsheets.explain)
 
 
 @dataclass(frozen=True)

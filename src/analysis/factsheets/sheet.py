@@ -276,27 +276,12 @@ def sheet_slug(code: str, name: str) -> str:
     return f"{code.lower()}-{slugify(name)}.html"
 
 
-def explanations(indicators: list[str]) -> tuple[S.Uitleg, ...]:
-    """Hook for the per-indicator explanations ("Wat betekent dit cijfer?").
+@cache
+def key_explanations() -> tuple:
+    """The explanations of the key figures ("Wat betekenen deze cijfers?"), built once per process."""
+    from analysis.factsheets.explain import explanations
 
-    Uses ``analysis.factsheets.explain.explanations`` when that module is installed (agreed interface:
-    a list of objects with label, definitie, bron, richting, eenheid, herkomst_tekst); without it the
-    sheet shows no explanation block."""
-    try:
-        from analysis.factsheets.explain import explanations as explain  # type: ignore[import-not-found]
-    except ImportError:
-        return ()
-    return tuple(
-        S.Uitleg(
-            label=str(e.label),
-            definitie=str(e.definitie),
-            bron=str(e.bron),
-            richting=str(e.richting),
-            eenheid=str(e.eenheid),
-            herkomst_tekst=str(e.herkomst_tekst),
-        )
-        for e in explain(indicators)
-    )
+    return tuple(explanations(KEY_INDICATORS))
 
 
 def _signed(value: float, difference: bool) -> str:
@@ -664,7 +649,7 @@ class Sheet:
                 not c.synthetisch and c.waarde != "n.b." for r in synth for c in r.cellen
             ),
             csv=Markup(csv),
-            uitleg=explanations(KEY_INDICATORS),
+            uitleg=key_explanations(),
         )
 
     def data_tijdreeksen(self) -> S.Tijdreeksen:

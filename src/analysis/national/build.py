@@ -45,13 +45,13 @@ from analysis.config import Paths, indicator_catalog, settings
 from analysis.errors import InputError
 from analysis.io import write_json, write_parquet
 from analysis.records import COLUMNS, to_long
+from analysis.sources.snapshot import KWB_2024_TABLE
 
 # the built indicators.parquet columns: + coverage (NaN = published for the area itself; 1.0 = an
 # aggregate over all its parts, e.g. NL00 from all 342 gemeenten)
 OUT_COLUMNS = [*COLUMNS, "coverage"]
 
 NATIONAL = "nederland"
-KWB_2024_TABLE = "85984NED"
 REGION_COLUMNS = [
     "region_code",
     "level",
