@@ -1,8 +1,9 @@
 """A CBS-shaped OData v3 server for offline tests (real HTTP on 127.0.0.1, one thread per request).
 
 It serves ``/ODataFeed/odata/<table>/`` (the part listing), every part with ``$format=json``, a
-server-side ``$filter`` (``substringof('x',F)``, ``F eq 'x'``, ``and``/``or``/parentheses; keys are
-compared exactly, padding included, as CBS does) and pages bulk parts through ``odata.nextLink``
+server-side ``$filter`` (``substringof('x',F)``, ``startswith(F,'x')``, ``F eq 'x'``,
+``and``/``or``/parentheses; keys are compared exactly, padding included, as CBS does), ``$select``
+and pages bulk parts through ``odata.nextLink``
 (absolute, on the real CBS host, like the live service). Faults are injected per request through
 ``server.rule(path, query) -> None | "stall" | "cut" | "trickle" | "503"``, plus ``delay_s`` per answer.
 
@@ -13,6 +14,8 @@ data parts (income shares, SES-WOA scores, crime counts, older years) is constru
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import re
 import socket
@@ -21,13 +24,17 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
+from analysis.config import PROJ_ROOT
 from tests.conftest import TEST_DATA, kwb_meta
 
 FEED = "/ODataFeed/odata"
 
 # --- $filter -------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s*(\(|\)|\bor\b|\band\b|substringof\('([^']*)',(\w+)\)|(\w+) eq '([^']*)')")
+_TOKEN = re.compile(
+    r"\s*(\(|\)|\bor\b|\band\b|substringof\('([^']*)',(\w+)\)|(\w+) eq '([^']*)'"
+    r"|startswith\((\w+),'([^']*)'\))"
+)
 
 
 def compile_filter(expr: str | None) -> Callable[[dict], bool]:
@@ -57,6 +64,9 @@ def compile_filter(expr: str | None) -> Callable[[dict], bool]:
         if m.group(2) is not None:
             sub, fld = m.group(2), m.group(3)
             return lambda r: sub in str(r.get(fld, ""))
+        if m.group(6) is not None:  # OData v3 startswith(field,'prefix')
+            fld, prefix = m.group(6), m.group(7)
+            return lambda r: str(r.get(fld, "")).startswith(prefix)
         fld, val = m.group(4), m.group(5)
         return lambda r: str(r.get(fld, "")) == val
 
@@ -165,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, {"error": "part not found"}
         keep = compile_filter(query.get("$filter"))
         rows = [r for r in part if keep(r)]
+        if query.get("$select"):  # OData $select: only the named properties, absent ones left out
+            names = query["$select"].split(",")
+            rows = [{n: r[n] for n in names if n in r} for r in rows]
         skip = int(query.get("$skip", 0))
         page = rows[skip : skip + self.server.page_size]
         doc: dict = {"odata.metadata": "x", "value": page}
@@ -511,3 +524,96 @@ def registry_tables(registry: dict) -> dict[str, dict]:
     tables["47018NED"] = politie_table()
     tables["85678NED"] = laag_inkomen_table()
     return tables
+
+
+# --- all-NL tables for the national pull (issue 13) ---------------------------------------------------
+
+SNAPSHOT = PROJ_ROOT / "data" / "raw" / "snapshot"
+
+
+def national_kwb_2024(buurten: bool = True) -> dict:
+    """85984NED for the whole country: the real metadata and, for every gemeente and wijk, the real
+    values of the bundled all-NL extract (``snapshot/national/kwb_2024_gemeente_wijk_nl.csv.gz``:
+    inwoners, mannen, vrouwen, dichtheid, woningvoorraad, oppervlakte). Every other topic is null, as
+    CBS serves a figure it does not publish (we do not hold those values, so none is made up). No NL00
+    row: the real extract has none. ``buurten``: Zwijndrecht's five buurten with constructed
+    inhabitants (test data, only there to check the level filter)."""
+    meta = kwb_meta()
+    topics = [p["Key"] for p in meta["DataProperties"] if p.get("Type") == "Topic"]
+    with gzip.open(SNAPSHOT / "national" / "kwb_2024_gemeente_wijk_nl.csv.gz", "rt", encoding="utf-8") as fh:
+        real = list(csv.DictReader(fh))
+    rows = []
+    for r in real:
+        row = {"ID": len(rows), "WijkenEnBuurten": pad(r["code"])}
+        row |= dict.fromkeys(topics)
+        row |= {k: float(v) if v not in ("", ".") else None for k, v in r.items() if k != "code"}
+        rows.append(row)
+    if buurten:
+        for n, code in enumerate(ZWIJNDRECHT_BUURTEN):
+            rows.append(
+                {"ID": len(rows), "WijkenEnBuurten": pad(code), **dict.fromkeys(topics), "AantalInwoners_5": 1_000 + n}
+            )
+    codes = [r["WijkenEnBuurten"].strip() for r in rows]
+    return {**meta, "WijkenEnBuurten": _region_dim(codes), "TypedDataSet": rows}
+
+
+def kwb_2025_zwijndrecht() -> dict:
+    """A KWB 2025 edition (86165NED) answering for Zwijndrecht and its wijken with the bundled real KWB
+    2025 figures (``snapshot/kwb_2025_wijkwarm/zwijndrecht.json``, PROVENANCE §6: inwoners, huishoudens,
+    woz, corporatie %); topics not in that file are null. Topic-key suffixes are constructed (the real
+    86165NED metadata is not held offline); the harmoniser maps by name, so they do not matter."""
+    doc = json.loads((SNAPSHOT / "kwb_2025_wijkwarm" / "zwijndrecht.json").read_text(encoding="utf-8"))
+    keys = kwb_keys(2025)
+    fields = {"inwoners": "inwoners", "huishoudens": "huishoudens", "woz": "woz", "corporatie_pct": "corporatie_pct"}
+    rows = []
+    for area in [doc["gemeente"], *doc["wijken"]]:
+        row = {"ID": len(rows), "WijkenEnBuurten": pad(area["code"]), **dict.fromkeys(keys.values())}
+        for ind, f in fields.items():
+            row[keys[ind]] = area.get(f)
+        rows.append(row)
+    codes = [r["WijkenEnBuurten"].strip() for r in rows]
+    return {
+        "TableInfos": _info("86165NED", "Kerncijfers wijken en buurten 2025"),
+        "DataProperties": _props([("WijkenEnBuurten", "GeoDetail")], [("Bevolking", list(keys.values()))]),
+        "CategoryGroups": [],
+        "WijkenEnBuurten": _region_dim(codes),
+        "TypedDataSet": rows,
+    }
+
+
+def gebieden_table(table_id: str = "85755NED") -> dict:
+    """"Gebieden in Nederland 2024" shaped as found in public code (RegioS; the provincie as Code_28 /
+    Naam_29 below the TopicGroup 'Provincies', next to other divisions' Code/Naam topics). Rows: the
+    seven Drechtsteden gemeenten with their real provincie from the bundled PDOK Bestuurlijke Gebieden
+    file (``ligtInProvincieCode`` 28 = PV28 Zuid-Holland); no other gemeente, so none is made up."""
+    geo = json.loads(
+        (SNAPSHOT / "kwb_2023_pdok" / "gemeenten_drechtsteden_pdok_bestuurlijkegebieden.geojson").read_text("utf-8")
+    )
+    groups = [
+        ("Gemeenten", ["Code_1", "Naam_2"]),
+        ("Arbeidsmarktregio's", ["Code_3", "Naam_4"]),
+        ("Provincies", ["Code_28", "Naam_29"]),
+    ]
+    rows = []
+    for f in geo["features"]:
+        p = f["properties"]
+        rows.append(
+            {
+                "ID": len(rows),
+                "RegioS": pad(p["identificatie"]),
+                "Code_1": p["identificatie"],
+                "Naam_2": p["naam"],
+                "Code_3": None,
+                "Naam_4": None,
+                "Code_28": f"PV{int(p['ligtInProvincieCode']):02d}",
+                "Naam_29": p["ligtInProvincieNaam"],
+            }
+        )
+    codes = [r["RegioS"].strip() for r in rows]
+    return {
+        "TableInfos": _info(table_id, "Gebieden in Nederland 2024"),
+        "DataProperties": _props([("RegioS", "GeoDimension")], groups),
+        "CategoryGroups": [],
+        "RegioS": _region_dim(codes),
+        "TypedDataSet": rows,
+    }

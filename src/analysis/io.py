@@ -158,7 +158,10 @@ def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> 
     if not cache_dir.is_dir():
         return []
     ok = []
-    tables = sorted(p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # `nederland/` holds the national pulls (Parquet, own manifests; analysis.sources.cbs_national)
+    tables = sorted(
+        p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "nederland"
+    )
     pulls = [f for t in tables for f in sorted(t.iterdir()) if f.is_dir() and not f.name.startswith(".")]
     for folder in pulls:
         mpath = folder / "manifest.json"

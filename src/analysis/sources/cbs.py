@@ -64,6 +64,8 @@ DIM_TYPES = {"Dimension", "TimeDimension", "GeoDimension", "GeoDetail"}
 # KWB tables code Nederland as NL00, CBS's regional (RegioS) tables such as 85678NED as NL01: both are
 # asked for and NL01 is stored as NL00, the project's code for the national row.
 NATIONAL_ALIASES = {"NL01": "NL00"}
+# <cache>/nederland/: the national pulls (analysis.sources.cbs_national), Parquet per table; not a table
+NATIONAL_CACHE = "nederland"
 
 
 def base_key(key: str) -> str:
@@ -669,7 +671,9 @@ def read_cache(
     if not cache_dir.exists():
         return out
     for table_dir in sorted(
-        p for p in cache_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+        p
+        for p in cache_dir.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and p.name != NATIONAL_CACHE
     ):
         if (table_dir / "manifest.json").exists():
             warnings.warn(
@@ -817,9 +821,11 @@ class TablePull:
             raw[region_dim] = self._part(table_id, region_dim, {"$filter": self.sel.filter("Key")})
         select = resolve_select(raw, table_id, spec)
         data_f = f"({region_f})" + "".join(f" and ({d} eq '{k}')" for d, k in select.items())
-        rows, res.pages, res.resumed_from_page = self._paged(table_id, data_f, raw)
+        columns = self._columns(raw, table_id, spec, region_dim, select)
+        rows, res.pages, res.resumed_from_page = self._paged(table_id, data_f, raw, columns)
         raw[DATA_PART] = rows
         try:
+            self._check_columns(raw, table_id, spec, columns)
             long = harmonise(raw, table_id, spec, year)  # validates before caching
         except InputError:
             shutil.rmtree(self._partial_dir(table_id), ignore_errors=True)  # complete but unusable
@@ -836,23 +842,36 @@ class TablePull:
                 for k, path in _topics(raw)
                 if k not in found.values()
             ]
-        write_cache(
-            self.cache_dir,
-            table_id,
-            raw,
-            {"registry_key": key, "year": year, "catalog": self.catalog, "filter": data_f, "select": select},
-            self.sel,
-        )
+        meta = {"registry_key": key, "year": year, "catalog": self.catalog, "filter": data_f, "select": select}
+        self._store(table_id, raw, long, {**meta, "columns": columns} if columns else meta)
         shutil.rmtree(self._partial_dir(table_id), ignore_errors=True)
         res.status, res.rows = "pulled", len(rows)
         return res
 
+    # --- hooks: the national pull (analysis.sources.cbs_national) narrows the columns and stores
+    # Parquet instead of the raw JSON parts ----------------------------------------------------------
+    def _columns(
+        self, raw: dict[str, Any], table_id: str, spec: dict[str, Any], region_dim: str, select: dict[str, str]
+    ) -> str | None:
+        """``$select`` of the data request; None: every column (the municipal pull)."""
+        return None
+
+    def _check_columns(
+        self, raw: dict[str, Any], table_id: str, spec: dict[str, Any], columns: str | None
+    ) -> None:
+        """Raise InputError when the data lack a column asked for (only with ``$select``)."""
+
+    def _store(self, table_id: str, raw: dict[str, Any], long: pd.DataFrame, meta: dict[str, Any]) -> None:
+        write_cache(self.cache_dir, table_id, raw, meta, self.sel)
+
     def _partial_dir(self, table_id: str) -> Path:
         return self.cache_dir / table_id / f".partial-{self.sel.key}"
 
-    def _paged(self, table_id: str, data_f: str, raw: dict[str, Any]) -> tuple[list, int, int | None]:
-        """All data pages; pages already on disk from an interrupted pull with the same filter and
-        table version are reused and the pull goes on from the saved next link."""
+    def _paged(
+        self, table_id: str, data_f: str, raw: dict[str, Any], columns: str | None = None
+    ) -> tuple[list, int, int | None]:
+        """All data pages; pages already on disk from an interrupted pull with the same filter,
+        columns and table version are reused and the pull goes on from the saved next link."""
         pdir = self._partial_dir(table_id)
         modified = (raw.get("TableInfos") or [{}])[0].get("Modified")
         state_path = pdir / "state.json"
@@ -862,12 +881,19 @@ class TablePull:
                 state = json.loads(state_path.read_text(encoding="utf-8"))
             except json.JSONDecodeError:
                 state = None
-            if not state or state.get("filter") != data_f or state.get("modified") != modified:
+            if (
+                not state
+                or state.get("filter") != data_f
+                or state.get("modified") != modified
+                or state.get("select") != columns
+            ):
                 shutil.rmtree(pdir, ignore_errors=True)
                 state = None
         pdir.mkdir(parents=True, exist_ok=True)
         if state is None:
             state = {"filter": data_f, "modified": modified, "pages": 0, "next": None}
+            if columns:
+                state["select"] = columns
             _write_json(state_path, state)
         resumed = state["pages"] if state["pages"] else None
         start = state["next"] if state["pages"] else None
@@ -875,7 +901,10 @@ class TablePull:
             it = iter(())
         else:
             url = f"{self.base}/{table_id}/{DATA_PART}"
-            it = self.c.pages(self.base, url, {"$format": "json", "$filter": data_f}, self.deadline, start)
+            params = {"$format": "json", "$filter": data_f}
+            if columns:
+                params["$select"] = columns
+            it = self.c.pages(self.base, url, params, self.deadline, start)
         for page, nxt in it:
             _write_json(pdir / f"page{state['pages']:05d}.json", page)
             state = {**state, "pages": state["pages"] + 1, "next": nxt}
@@ -937,8 +966,24 @@ def fetch_all(
     the rest is named. ``log`` gets one line per problem. Returns a JSON-able summary, also written
     to ``<cache_dir>/fetch_summary.<selection>.json``.
     """
-    started = time.monotonic()
     sel = Selection(gemeente, national, tuple(others))
+    return fetch_selection(client, registry, sel, cache_dir, years, log, budget_s=budget_s)
+
+
+def fetch_selection(
+    client: CbsClient,
+    registry: dict[str, Any],
+    sel: Any,
+    cache_dir: Path,
+    years: range,
+    log: Callable[[str], None] = print,
+    *,
+    budget_s: float | None = None,
+    pull: type[TablePull] = TablePull,
+) -> dict[str, Any]:
+    """:func:`fetch_all` for any region selection (``key``, ``filter(dim)``, ``expected``) and pull
+    class: the municipal one, or the national one of :mod:`analysis.sources.cbs_national`."""
+    started = time.monotonic()
     deadline = Deadline(client.s.budget_s if budget_s is None else budget_s)
     catalogs = sorted({spec.get("catalog", "opendata.cbs.nl") for spec in registry.values()})
     hosts = {c: client.s.base(c) for c in catalogs}
@@ -958,7 +1003,7 @@ def fetch_all(
             continue
         for i, table_id in enumerate(candidates):
             try:
-                res = TablePull(client, cache_dir, catalog, sel, deadline).run(key, table_id, spec, year)
+                res = pull(client, cache_dir, catalog, sel, deadline).run(key, table_id, spec, year)
             except NotFound as exc:
                 res = TableResult(key, table_id, year, "not_found", error=str(exc))
                 if i + 1 < len(candidates):
@@ -976,7 +1021,7 @@ def fetch_all(
 
 def _summarise(
     results: list[TableResult],
-    sel: Selection,
+    sel: Any,
     reachable: dict[str, bool],
     hosts: dict[str, str],
     cache_dir: Path,
