@@ -551,7 +551,12 @@ def national_kwb_2024(buurten: bool = True) -> dict:
     if buurten:
         for n, code in enumerate(ZWIJNDRECHT_BUURTEN):
             rows.append(
-                {"ID": len(rows), "WijkenEnBuurten": pad(code), **dict.fromkeys(topics), "AantalInwoners_5": 1_000 + n}
+                {
+                    "ID": len(rows),
+                    "WijkenEnBuurten": pad(code),
+                    **dict.fromkeys(topics),
+                    "AantalInwoners_5": 1_000 + n,
+                }
             )
     codes = [r["WijkenEnBuurten"].strip() for r in rows]
     return {**meta, "WijkenEnBuurten": _region_dim(codes), "TypedDataSet": rows}
@@ -564,7 +569,12 @@ def kwb_2025_zwijndrecht() -> dict:
     86165NED metadata is not held offline); the harmoniser maps by name, so they do not matter."""
     doc = json.loads((SNAPSHOT / "kwb_2025_wijkwarm" / "zwijndrecht.json").read_text(encoding="utf-8"))
     keys = kwb_keys(2025)
-    fields = {"inwoners": "inwoners", "huishoudens": "huishoudens", "woz": "woz", "corporatie_pct": "corporatie_pct"}
+    fields = {
+        "inwoners": "inwoners",
+        "huishoudens": "huishoudens",
+        "woz": "woz",
+        "corporatie_pct": "corporatie_pct",
+    }
     rows = []
     for area in [doc["gemeente"], *doc["wijken"]]:
         row = {"ID": len(rows), "WijkenEnBuurten": pad(area["code"]), **dict.fromkeys(keys.values())}
@@ -582,12 +592,14 @@ def kwb_2025_zwijndrecht() -> dict:
 
 
 def gebieden_table(table_id: str = "85755NED") -> dict:
-    """"Gebieden in Nederland 2024" shaped as found in public code (RegioS; the provincie as Code_28 /
+    """ "Gebieden in Nederland 2024" shaped as found in public code (RegioS; the provincie as Code_28 /
     Naam_29 below the TopicGroup 'Provincies', next to other divisions' Code/Naam topics). Rows: the
     seven Drechtsteden gemeenten with their real provincie from the bundled PDOK Bestuurlijke Gebieden
     file (``ligtInProvincieCode`` 28 = PV28 Zuid-Holland); no other gemeente, so none is made up."""
     geo = json.loads(
-        (SNAPSHOT / "kwb_2023_pdok" / "gemeenten_drechtsteden_pdok_bestuurlijkegebieden.geojson").read_text("utf-8")
+        (SNAPSHOT / "kwb_2023_pdok" / "gemeenten_drechtsteden_pdok_bestuurlijkegebieden.geojson").read_text(
+            "utf-8"
+        )
     )
     groups = [
         ("Gemeenten", ["Code_1", "Naam_2"]),

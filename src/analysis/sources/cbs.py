@@ -842,7 +842,13 @@ class TablePull:
                 for k, path in _topics(raw)
                 if k not in found.values()
             ]
-        meta = {"registry_key": key, "year": year, "catalog": self.catalog, "filter": data_f, "select": select}
+        meta = {
+            "registry_key": key,
+            "year": year,
+            "catalog": self.catalog,
+            "filter": data_f,
+            "select": select,
+        }
         self._store(table_id, raw, long, {**meta, "columns": columns} if columns else meta)
         shutil.rmtree(self._partial_dir(table_id), ignore_errors=True)
         res.status, res.rows = "pulled", len(rows)
@@ -851,7 +857,12 @@ class TablePull:
     # --- hooks: the national pull (analysis.sources.cbs_national) narrows the columns and stores
     # Parquet instead of the raw JSON parts ----------------------------------------------------------
     def _columns(
-        self, raw: dict[str, Any], table_id: str, spec: dict[str, Any], region_dim: str, select: dict[str, str]
+        self,
+        raw: dict[str, Any],
+        table_id: str,
+        spec: dict[str, Any],
+        region_dim: str,
+        select: dict[str, str],
     ) -> str | None:
         """``$select`` of the data request; None: every column (the municipal pull)."""
         return None

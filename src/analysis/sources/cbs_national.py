@@ -137,7 +137,9 @@ class NationalTablePull(TablePull):
         for col in columns.split(","):
             if col not in present:
                 what = f" (indicator {indicator[col]})" if col in indicator else ""
-                raise InputError(f"CBS table {table_id}: expected column '{col}' missing from the answer{what}")
+                raise InputError(
+                    f"CBS table {table_id}: expected column '{col}' missing from the answer{what}"
+                )
 
     def _store(self, table_id: str, raw: dict[str, Any], long: pd.DataFrame, meta: dict[str, Any]) -> None:
         write_store(self.cache_dir, table_id, raw, long, meta, self.sel)
@@ -192,7 +194,9 @@ def write_store(
         df["value"] = df["value"].astype(float)
         df["provisional"] = df["provisional"].astype(bool)
         df["year"] = df["year"].astype("int64")
-        table = pa.Table.from_pandas(df.assign(gemeente=gemeente_partition(df["region_code"])), preserve_index=False)
+        table = pa.Table.from_pandas(
+            df.assign(gemeente=gemeente_partition(df["region_code"])), preserve_index=False
+        )
         ds.write_dataset(
             table,
             tmp,
@@ -206,9 +210,7 @@ def write_store(
         for part in ("TableInfos", "DataProperties"):
             if part in raw:
                 (tmp / "meta" / f"{part}.json").write_text(json.dumps(raw[part], ensure_ascii=False), "utf-8")
-        files = {
-            str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*.parquet"))
-        }
+        files = {str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*.parquet"))}
         info = (raw.get("TableInfos") or [{}])[0]
         manifest = {
             "table_id": table_id,
@@ -245,7 +247,9 @@ def _manifest(folder: Path) -> dict[str, Any]:
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: national CBS pull without a readable manifest ({type(exc).__name__})") from exc
+        raise InputError(
+            f"{path}: national CBS pull without a readable manifest ({type(exc).__name__})"
+        ) from exc
     if not isinstance(m, dict):
         raise InputError(f"{path}: expected a JSON object")
     for key in ("table_id", "registry_key", "fetched_at", "files", "niveau"):
@@ -279,10 +283,14 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     on_disk = {str(p.relative_to(folder)) for p in folder.rglob("*.parquet")}
     if on_disk != set(m["files"]):
         extra = sorted(on_disk ^ set(m["files"]))[:3]
-        raise InputError(f"{folder}: Parquet files differ from manifest.json ({', '.join(extra)}); fetch again")
+        raise InputError(
+            f"{folder}: Parquet files differ from manifest.json ({', '.join(extra)}); fetch again"
+        )
     for rel, digest in m["files"].items():
         if sha256_file(folder / rel) != digest:
-            raise InputError(f"{folder / rel}: sha256 does not match manifest.json (edited or corrupt); fetch again")
+            raise InputError(
+                f"{folder / rel}: sha256 does not match manifest.json (edited or corrupt); fetch again"
+            )
     try:
         d = ds.dataset(
             [str(folder / rel) for rel in sorted(m["files"])],
@@ -292,10 +300,14 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         )
         df = d.to_table().to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{folder}: national CBS pull unreadable ({str(exc).splitlines()[0][:160]})") from exc
+        raise InputError(
+            f"{folder}: national CBS pull unreadable ({str(exc).splitlines()[0][:160]})"
+        ) from exc
     missing = [c for c in STORE_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"{folder}: expected column '{missing[0]}' missing in the stored CBS pull {m['table_id']}")
+        raise InputError(
+            f"{folder}: expected column '{missing[0]}' missing in the stored CBS pull {m['table_id']}"
+        )
     df["year"] = df["year"].astype(int)
     return m, df[STORE_COLUMNS]
 
@@ -318,7 +330,9 @@ def national_indicators(root: Path, registry: dict[str, Any]) -> pd.DataFrame:
         m, df = read_store(folder)
         key = m["registry_key"]
         if key not in registry:
-            raise InputError(f"{folder / 'manifest.json'}: registry_key {key!r} is not in config/cbs_tables.yaml")
+            raise InputError(
+                f"{folder / 'manifest.json'}: registry_key {key!r} is not in config/cbs_tables.yaml"
+            )
         spec = registry[key]
         editions = list(spec.get("editions", []))
         rank = editions.index(m["table_id"]) if m["table_id"] in editions else 0
@@ -382,7 +396,9 @@ def gebieden_table(raw_parts: dict[str, Any], table_id: str) -> pd.DataFrame:
     """GM_CODE, PV_CODE, PV_NAAM from a downloaded Gebieden table; every problem one named error."""
     found, _ = resolve_topics(raw_parts, table_id, {**GEBIEDEN, "required": []})
     if "PV_CODE" not in found:
-        raise InputError(f"CBS table {table_id}: expected column 'Code_*' below TopicGroup 'Provincies' missing")
+        raise InputError(
+            f"CBS table {table_id}: expected column 'Code_*' below TopicGroup 'Provincies' missing"
+        )
     region_dim = region_dim_of(raw_parts, GEBIEDEN)
     rows = _dataset(raw_parts, table_id)
     if not rows:
@@ -414,7 +430,12 @@ def gebieden_table(raw_parts: dict[str, Any], table_id: str) -> pd.DataFrame:
 
 
 def fetch_gebieden(
-    client: CbsClient, raw: Path, log=print, *, budget_s: float | None = None, editions: list[str] | None = None
+    client: CbsClient,
+    raw: Path,
+    log=print,
+    *,
+    budget_s: float | None = None,
+    editions: list[str] | None = None,
 ) -> dict[str, Any]:
     """Pull "Gebieden in Nederland" and write ``<raw>/cbs/nederland/gemeente_provincie.csv`` (+ ``.json``
     with table id, title, CBS Modified and fetched_at), atomically. Returns a summary with ``status``
