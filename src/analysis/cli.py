@@ -48,9 +48,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Exit 0: everything pulled, or CBS offline (one line, the pipeline uses cache/snapshot);
-    1: some tables failed or were not pulled within the budget; 2: bad input (registry/settings)."""
+    1: some tables failed or were not pulled within the budget; 2: bad input (registry/settings).
+
+    ``--scope nederland``: every table once for all regions down to ``--niveau`` (default wijk) into
+    ``data/raw/cbs/nederland/`` plus the gemeente -> provincie table; ``--gebieden``: only the latter."""
     from analysis.config import cbs_registry, vergelijking
+    from analysis.national.run import parse_scope
     from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
+    from analysis.sources.cbs_national import NIVEAUS
 
     cfg = settings()
     client = CbsClient(CbsSettings.from_settings(cfg["cbs"]))
@@ -62,6 +67,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
     if args.budget is not None and args.budget <= 0:
         raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
+    scope, _ = parse_scope(args.scope)
+    if scope == "provincie":
+        raise InputError(
+            "fetch --scope provincie: CBS tables are pulled for the whole country; use "
+            "`veerkracht fetch --scope nederland` and choose the provincie in report/factsheets"
+        )
+    if args.niveau is not None and args.niveau not in NIVEAUS:
+        raise InputError(f"--niveau {args.niveau}: expected one of {', '.join(NIVEAUS)}")
+    if args.niveau is not None and scope == "gemeente" and not args.gebieden:
+        raise InputError("fetch --niveau: only with --scope nederland (a municipal pull takes every level)")
+    if scope == "nederland" or args.gebieden:
+        return _fetch_national(args, client, registry, years, cfg, scope == "nederland")
     paths = _paths(args)
     summary = fetch_all(
         client,
@@ -82,6 +99,48 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if summary.get("summary_path"):
         print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
     return 1 if summary["failed"] or summary["not_pulled"] else 0
+
+
+def _fetch_national(
+    args: argparse.Namespace, client, registry: dict, years: range, cfg: dict, tables: bool
+) -> int:
+    """`fetch --scope nederland` (the registry tables, unless only --gebieden) and the gemeente ->
+    provincie table (with --gebieden, or with --scope nederland without --table)."""
+    from analysis.sources.cbs_national import fetch_gebieden, fetch_national
+
+    paths = _paths(args)
+    err = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    rc = 0
+    if tables:
+        niveau = args.niveau or "wijk"
+        summary = fetch_national(
+            client,
+            registry,
+            paths.cbs_cache,
+            years,
+            niveau,
+            log=err,
+            national=(cfg.get("vergelijking") or {}).get("nederland", "NL00"),
+            budget_s=args.budget,
+        )
+        print(
+            f"fetch nederland (niveau {niveau}): {len(summary['pulled'])} opgehaald, "
+            f"{len(summary['failed'])} mislukt, {len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
+            f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
+        )
+        if summary.get("summary_path"):
+            print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
+        rc = 1 if summary["failed"] or summary["not_pulled"] else 0
+    if args.gebieden or (tables and not args.table):
+        g = fetch_gebieden(client, paths.raw, log=err, budget_s=args.budget)
+        if g["status"] == "pulled":
+            print(
+                f"fetch: gemeente->provincie (CBS {g['table_id']}): {g['gemeenten']} gemeenten, "
+                f"{g['provincies']} provincies -> {g['path']}"
+            )
+        elif g["status"] != "offline":
+            rc = 1
+    return rc
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:
@@ -410,6 +469,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--table", nargs="*", help="alleen deze tabelgroepen uit config/cbs_tables.yaml")
     p.add_argument(
         "--budget", type=float, default=None, metavar="SECONDEN", help="totale tijd (standaard settings.yaml)"
+    )
+    p.add_argument(
+        "--scope",
+        nargs="+",
+        metavar="SCOPE",
+        default=None,
+        help="gemeente (standaard: --gemeente en vergelijking) | nederland: elke tabel één keer voor heel "
+        "Nederland naar data/raw/cbs/nederland/ (Parquet per jaar en gemeente) + gemeente->provincie",
+    )
+    p.add_argument(
+        "--niveau",
+        default=None,
+        metavar="NIVEAU",
+        help="met --scope nederland: gemeente | wijk (standaard: gemeenten, wijken, NL00) | buurt",
+    )
+    p.add_argument(
+        "--gebieden",
+        action="store_true",
+        help="alleen de tabel gemeente->provincie (CBS Gebieden in Nederland) voor --scope provincie",
     )
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("resilience", help="veerkrachtindex, signaalklassen, validatie, gevoeligheid")

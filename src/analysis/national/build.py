@@ -225,16 +225,52 @@ def synthetic_fill(regions: pd.DataFrame, seed: int, first_year: int, last_year:
     return pd.concat([rows.assign(coverage=np.nan), g[OUT_COLUMNS]], ignore_index=True)
 
 
-def build_national(snapshot: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(regions, indicators) for the whole country; real first, the synthetic fill only for the rest."""
+def fetched_indicators(fetched: Path, regions: pd.DataFrame) -> pd.DataFrame:
+    """Real rows from the national live pull (``veerkracht fetch --scope nederland``, origin ``cbs``,
+    source_table = the CBS table id) for the areas of the national set and ``NL00``; empty when
+    nothing was fetched. ``NL00`` as CBS publishes it; where CBS has no NL row (85984NED's answer has
+    none) it is the sum / weighted mean of the fetched gemeente rows of that year, as for the
+    snapshot. Buurt rows of a ``--niveau buurt`` pull stay in the store: the national set goes down to
+    wijken. Gemeente/wijk codes not in the 2024 area list (earlier indelingen) are left out, as for
+    KWB 2016/2017."""
+    from analysis.config import cbs_registry
+    from analysis.sources.cbs_national import national_indicators
+
+    live = national_indicators(fetched, cbs_registry())
+    if live.empty:
+        return live.assign(coverage=np.nan)[OUT_COLUMNS]
+    keep = set(regions["region_code"]) | {"NL00"}
+    live = live[live["region_code"].isin(keep)].assign(coverage=np.nan)
+    live["value"] = live["value"].astype(float)
+    published = set(map(tuple, live.loc[live["region_code"] == "NL00", ["indicator", "year"]].to_numpy()))
+    # NL00 only from a complete set: every gemeente of the national set has a value that year
+    gm_all = set(regions.loc[regions["level"] == "gemeente", "region_code"])
+    gm = live[live["level"] == "gemeente"]
+    complete = gm.groupby(["indicator", "year"])["region_code"].agg(lambda c: gm_all <= set(c))
+    parts = pd.MultiIndex.from_frame(gm[["indicator", "year"]]).map(complete.to_dict().get)
+    nl = national_rows(gm[parts.to_numpy(bool)], "som/gewogen gemiddelde van de gemeenten: ")
+    nl = nl[[(i, y) not in published for i, y in zip(nl["indicator"], nl["year"], strict=True)]]
+    return pd.concat([live[OUT_COLUMNS], nl], ignore_index=True)
+
+
+def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(regions, indicators) for the whole country; real first, the synthetic fill only for the rest.
+
+    ``fetched``: the national live pull (``<raw>/cbs/nederland``). Its rows come first, then the
+    bundled real data, then the synthetic fill; a (region, indicator) series with any real row has
+    no synthetic row at all (:func:`analysis.processed.build.one_origin_per_series`), and per region,
+    year and indicator the first real row wins (a CBS pull before the bundled snapshot).
+    """
     from analysis.processed.build import one_origin_per_series
     from analysis.processed.schemas import indicators_schema, regions_schema, validate
 
     regions = national_regions(snapshot)
     real = real_indicators(snapshot, regions)
+    live = fetched_indicators(fetched, regions) if fetched is not None else None
     cfg = settings()["synthetic"]
     syn = synthetic_fill(regions, int(cfg["seed"]), int(cfg["eerste_jaar"]), int(cfg["laatste_jaar"]))
-    rows = pd.concat([real, syn], ignore_index=True)
+    parts = [real, syn] if live is None or live.empty else [live, real, syn]
+    rows = pd.concat(parts, ignore_index=True)
     rows = one_origin_per_series(rows)
     rows = rows.drop_duplicates(["region_code", "year", "indicator"], keep="first")
     rows = rows.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
@@ -285,7 +321,10 @@ def read_partitioned(target: Path, gemeenten: list[str] | None = None) -> pd.Dat
     return df[OUT_COLUMNS].sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
 
 
-def write_national(root: Path, regions: pd.DataFrame, indicators: pd.DataFrame) -> dict:
+def write_national(
+    root: Path, regions: pd.DataFrame, indicators: pd.DataFrame, fetched: list[dict] | None = None
+) -> dict:
+    """``fetched``: the national live pulls the build read (table id, niveau, fetched_at, CBS Modified)."""
     root.mkdir(parents=True, exist_ok=True)
     write_partitioned(indicators, root / "indicators")
     write_parquet(root / "regions.parquet", regions)
@@ -301,6 +340,10 @@ def write_national(root: Path, regions: pd.DataFrame, indicators: pd.DataFrame) 
         ),
         "bronnen": [KWB_2024_TABLE, "83487NED", "83765NED"],
     }
+    used = sorted(set(indicators.loc[indicators["origin"] == "cbs", "source_table"]))
+    if fetched and used:  # only with a live pull: the offline manifest keeps its keys
+        manifest["live_cbs"] = [f for f in fetched if f["table_id"] in used]
+        manifest["bronnen"] = sorted({*manifest["bronnen"], *(f["table_id"] for f in manifest["live_cbs"])})
     write_json(root / "build_manifest.json", manifest)
     return manifest
 

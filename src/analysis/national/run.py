@@ -20,11 +20,18 @@ from analysis.national.build import (
     write_national,
     write_views,
 )
+from analysis.sources.cbs_national import store_sources
 
 SCOPES = ("gemeente", "provincie", "nederland")
 NIVEAUS = ("gemeente", "wijk", "buurt")
 PROVINCIE_PATTERN = re.compile(r"^PV\d{2}$")
-PROVINCIE_FILE = "gemeente_provincie.csv"  # columns GM_CODE, PV_CODE (CBS gemeente -> provincie)
+
+
+def national_cache(raw: Path) -> Path:
+    """The national live pull, ``<raw>/cbs/nederland`` (``veerkracht fetch --scope nederland``)."""
+    from analysis.sources.cbs import NATIONAL_CACHE
+
+    return Path(raw) / "cbs" / NATIONAL_CACHE
 
 
 def roots() -> tuple[Path, Path, Path]:
@@ -73,20 +80,35 @@ def check_niveau(niveau: str | None, scope: str) -> list[str] | None:
     return [niveau]
 
 
+def provincie_table(raw: Path) -> Path | None:
+    """The gemeente -> provincie table: the one `veerkracht fetch --gebieden` pulled from CBS
+    ("Gebieden in Nederland", ``<raw>/cbs/nederland/gemeente_provincie.csv``), else one placed by hand
+    in ``<raw>/snapshot/national/gemeente_provincie.csv`` (columns GM_CODE, PV_CODE); None: neither."""
+    from analysis.sources.cbs_national import PROVINCIE_FILE, provincie_path
+
+    for path in (provincie_path(raw), Path(raw) / "snapshot" / "national" / PROVINCIE_FILE):
+        if path.exists():
+            return path
+    return None
+
+
 def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None, raw: Path) -> list[str]:
     gms = sorted(regions.loc[regions["level"] == "gemeente", "region_code"])
     if scope == "nederland":
         return gms
-    path = raw / "snapshot" / "national" / PROVINCIE_FILE
-    if not path.exists():
+    path = provincie_table(raw)
+    if path is None:
+        from analysis.sources.cbs_national import GEBIEDEN, provincie_path
+
         raise InputError(
-            f"--scope provincie {provincie}: no gemeente->provincie table held offline ({path}, columns "
-            "GM_CODE, PV_CODE); use --scope nederland, or put that CBS table there"
+            f"--scope provincie {provincie}: gemeente->provincie table missing ({provincie_path(raw)}); "
+            f"get it online with `veerkracht fetch --gebieden` (CBS {GEBIEDEN['editions'][0]} Gebieden in "
+            "Nederland 2024), or use --scope nederland"
         )
     try:
         table = pd.read_csv(path, dtype=str)
         sel = set(table.loc[table["PV_CODE"].str.strip() == provincie, "GM_CODE"].str.strip())
-    except (KeyError, ValueError, OSError) as exc:
+    except (KeyError, ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: expected columns GM_CODE, PV_CODE ({type(exc).__name__})") from exc
     found = [g for g in gms if g in sel]
     if not found:
@@ -101,8 +123,9 @@ def build(raw: Path | None = None, processed_root: Path | None = None, log=print
     d_raw, d_proc, _ = roots()
     raw, processed_root = raw or d_raw, processed_root or d_proc
     root = national_root(processed_root)
-    regions, ind = build_national(raw / "snapshot")
-    manifest = write_national(root, regions, ind)
+    fetched = national_cache(raw)
+    regions, ind = build_national(raw / "snapshot", fetched)
+    manifest = write_national(root, regions, ind, store_sources(fetched))
     scores = score_wijken(ind, regions, min_inwoners=int(settings()["min_inwoners"]))
     write_parquet(root / "resilience_scores.parquet", scores)
     log(
@@ -110,6 +133,10 @@ def build(raw: Path | None = None, processed_root: Path | None = None, log=print
         f"{manifest['wijken']} wijken -> {root} (veerkracht in een gegroepeerde stap: "
         f"{int((scores['level'] == 'wijk').sum())} wijken)"
     )
+    if manifest.get("live_cbs"):
+        n = int((ind["origin"] == "cbs").sum())
+        tables = ", ".join(f["table_id"] for f in manifest["live_cbs"])
+        log(f"build nederland: {n} echte rijen uit de landelijke CBS-pull ({tables}) in {fetched}")
     return manifest
 
 
