@@ -131,7 +131,8 @@ def _fetch_national(
         if summary.get("summary_path"):
             print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
         rc = 1 if summary["failed"] or summary["not_pulled"] else 0
-    if args.gebieden or (tables and not args.table):
+    offline = tables and summary["catalogs"].get("opendata.cbs.nl") is False  # already said in one line
+    if args.gebieden or (tables and not args.table and not offline):
         g = fetch_gebieden(client, paths.raw, log=err, budget_s=args.budget)
         if g["status"] == "pulled":
             print(

@@ -49,6 +49,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from analysis.errors import InputError, SourceUnavailable
 from analysis.io import atomic_path, sha256_file, write_json
@@ -291,7 +292,16 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
             raise InputError(
                 f"{folder / rel}: sha256 does not match manifest.json (edited or corrupt); fetch again"
             )
+    stored = [c for c in STORE_COLUMNS if c != "year"]  # year (and gemeente) are the partition keys
     try:
+        for rel in sorted(m["files"]):
+            names = pq.read_schema(folder / rel).names
+            missing = [c for c in stored if c not in names]
+            if missing:
+                raise InputError(
+                    f"{folder / rel}: expected column '{missing[0]}' missing in the stored CBS pull "
+                    f"{m['table_id']}; fetch again"
+                )
         d = ds.dataset(
             [str(folder / rel) for rel in sorted(m["files"])],
             format="parquet",
