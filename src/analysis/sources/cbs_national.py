@@ -10,8 +10,9 @@ What differs:
   startswith(<dim>,'WK') [or startswith(<dim>,'BU')] or (<dim> eq 'NL00      ')`` (+ ``NL01``, the
   national code of CBS's RegioS tables). ``startswith`` is an OData v3 canonical function; public code
   runs it against CBS's OData v3 service (e.g. ``startswith(WijkenEnBuurten,'GM0344')`` on 85984NED,
-  ``startswith(RegioS,'GM')`` on 85755NED). ``substringof`` (used for one municipality) would not do
-  here: it matches anywhere in the key, and alphanumeric codes can hold the letters of a level prefix.
+  ``startswith(RegioS,'GM')`` on 85755NED). ``substringof`` (used for one municipality) matches
+  anywhere in the key; ``startswith`` says exactly "this level" (no 2024 code holds the letters of a
+  level prefix after its own, but alphanumeric codes such as ``WK0363AA`` could).
 * **Only the columns needed.** ``$select`` names the region, period and extra dimensions and the topics
   mapped for this edition (KWB has ~120 topics, the registry maps ~11), so a page of 10,000 rows stays
   small. A column asked for that is absent from the answer is one error naming table and column.
