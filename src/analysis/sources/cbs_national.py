@@ -13,9 +13,10 @@ What differs:
   ``startswith(RegioS,'GM')`` on 85755NED). ``substringof`` (used for one municipality) matches
   anywhere in the key; ``startswith`` says exactly "this level" (no 2024 code holds the letters of a
   level prefix after its own, but alphanumeric codes such as ``WK0363AA`` could).
-* **Only the columns needed.** ``$select`` names the region, period and extra dimensions and the topics
-  mapped for this edition (KWB has ~120 topics, the registry maps ~11), so a page of 10,000 rows stays
-  small. A column asked for that is absent from the answer is one error naming table and column.
+* **Only the columns needed.** ``$select`` (comma-separated, as cbsodata 1.3.5 sends it) names the
+  region, period and extra dimensions and the topics mapped for this edition (KWB has ~120 topics, the
+  registry maps ~11), so a page of 10,000 rows stays small. A column asked for that is absent from the
+  answer is one error naming table and column.
 * **Stored as Parquet**, partitioned by year and municipality, in the long format of
   :mod:`analysis.records` plus ``fetched_at``: ``<cache>/nederland/<table>/NL-<niveau>/year=YYYY/
   gemeente=GMxxxx/part-0.parquet`` (``NL00`` under ``gemeente=NL00``) with ``manifest.json`` (table id,
