@@ -53,9 +53,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     ``--scope nederland``: every table once for all regions down to ``--niveau`` (default wijk) into
     ``data/raw/cbs/nederland/`` plus the gemeente -> provincie table; ``--gebieden``: only the latter."""
     from analysis.config import cbs_registry, vergelijking
-    from analysis.national.run import parse_scope
     from analysis.sources.cbs import CbsClient, CbsSettings, fetch_all
-    from analysis.sources.cbs_national import NIVEAUS
 
     cfg = settings()
     client = CbsClient(CbsSettings.from_settings(cfg["cbs"]))
@@ -67,14 +65,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
     if args.budget is not None and args.budget <= 0:
         raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
-    scope, _ = parse_scope(args.scope)
+    scope = "gemeente"
+    if args.scope:  # imported only when asked: a plain `fetch` offline stays well under a second
+        from analysis.national.run import parse_scope
+
+        scope, _ = parse_scope(args.scope)
     if scope == "provincie":
         raise InputError(
             "fetch --scope provincie: CBS tables are pulled for the whole country; use "
             "`veerkracht fetch --scope nederland` and choose the provincie in report/factsheets"
         )
-    if args.niveau is not None and args.niveau not in NIVEAUS:
-        raise InputError(f"--niveau {args.niveau}: expected one of {', '.join(NIVEAUS)}")
+    if args.niveau is not None and args.niveau not in ("gemeente", "wijk", "buurt"):
+        raise InputError(f"--niveau {args.niveau}: expected one of gemeente, wijk, buurt")
     if args.niveau is not None and scope == "gemeente" and not args.gebieden:
         raise InputError("fetch --niveau: only with --scope nederland (a municipal pull takes every level)")
     if scope == "nederland" or args.gebieden:
