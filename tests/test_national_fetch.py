@@ -317,3 +317,20 @@ def test_cli_fetch_scope_nederland_then_provincie_scope_and_municipal_build(tmp_
     # the municipal build reads its own caches only and is not disturbed by the national store
     assert main(["build"]) == 0
     capsys.readouterr()
+
+
+def test_provincie_scope_without_the_table_stops_before_building_the_country(tmp_path, monkeypatch, capsys):
+    from analysis.cli import main
+
+    raw = _raw(tmp_path)
+    monkeypatch.setenv("VEERKRACHT_RAW", str(raw))
+    monkeypatch.setenv("VEERKRACHT_PROCESSED", str(tmp_path / "processed"))
+    monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["factsheets", "--scope", "provincie", "PV28"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("fout: --scope provincie PV28: gemeente->provincie table missing")
+        and err.count("\n") == 1
+    )
+    assert "veerkracht fetch --gebieden" in err
+    assert not (tmp_path / "processed").exists()  # nothing built or written

@@ -152,6 +152,8 @@ def views(
     d_raw, d_proc, d_out = roots()
     raw, processed_root, outputs_root = raw or d_raw, processed_root or d_proc, outputs_root or d_out
     root = national_root(processed_root)
+    if scope == "provincie" and provincie_table(raw) is None:  # say so before a build of the country
+        gemeenten_in_scope(pd.DataFrame({"level": [], "region_code": []}), scope, provincie, raw)
     if not (root / "indicators").exists() or not (root / "resilience_scores.parquet").exists():
         build(raw, processed_root)
     regions = load_regions(root)
