@@ -314,6 +314,12 @@ def test_cli_fetch_scope_nederland_then_provincie_scope_and_municipal_build(tmp_
         nl / "85984NED" / "NL-wijk" / "manifest.json"
     ).exists()
     assert gemeenten_in_scope(national_regions(SNAPSHOT), "provincie", "PV28", tmp_paths.raw) == DRECHTSTEDEN
+    # a RegioS table: NL01 asked for and stored as NL00; 47018NED: only the total category, by its padded key
+    _, inc = cn.read_store(nl / "85678NED" / "NL-wijk")
+    assert {"NL00", "GM0642", "GM0505"} == set(inc["region_code"])
+    m, crime = cn.read_store(nl / "47018NED" / "NL-wijk")
+    assert "(SoortMisdrijf eq '0.0.0 ')" in m["filter"] and "SoortMisdrijf" in m["columns"].split(",")
+    assert crime.set_index(["region_code", "year"]).loc[("GM0642", 2023), "value"] == 100 + 5 * 1 + 2
     # the municipal build reads its own caches only and is not disturbed by the national store
     assert main(["build"]) == 0
     capsys.readouterr()
