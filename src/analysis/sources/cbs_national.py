@@ -197,17 +197,19 @@ def write_store(
         df["value"] = df["value"].astype(float)
         df["provisional"] = df["provisional"].astype(bool)
         df["year"] = df["year"].astype("int64")
-        table = pa.Table.from_pandas(
-            df.assign(gemeente=gemeente_partition(df["region_code"])), preserve_index=False
-        )
+        # rows of one partition together and one thread: one file per partition, the same bytes for
+        # the same answer (a buurt-level SES-WOA pull has ~3,800 partitions, more than open files)
+        part = df.assign(gemeente=gemeente_partition(df["region_code"]))
+        part = part.sort_values(["year", "gemeente", "region_code", "indicator"], kind="stable")
         ds.write_dataset(
-            table,
+            pa.Table.from_pandas(part, preserve_index=False),
             tmp,
             format="parquet",
             partitioning=ds.partitioning(_PARTITIONING, flavor="hive"),
             basename_template="part-{i}.parquet",
             existing_data_behavior="overwrite_or_ignore",
             max_partitions=1_000_000,
+            use_threads=False,
         )
         (tmp / "meta").mkdir()
         for part in ("TableInfos", "DataProperties"):
