@@ -118,10 +118,10 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(nationa
     from analysis.factsheets.runner import run_batch
 
     _, _, views = national
-    for p in views:
-        mine = [c for c in ONLY if c == p.gemeente or c[2:6] == p.gemeente[2:]]
-        r = run_batch(p, only=mine, force=True, workers=2, progress=False)
-        assert r["ok"] == len(mine) and r["failed"] == 0
+    # the fork pool: all municipalities in ONE pool, each sheet into its own municipality's folder
+    r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+    assert r["ok"] == len(ONLY) and r["failed"] == 0
+    assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
     ref = _sheets(views)
     assert len(ref) == len(ONLY)
     for p in views:  # the Dask run must write every sheet itself

@@ -26,15 +26,11 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 from analysis.config import Paths, settings
 from analysis.errors import InputError
 from analysis.factsheets import runner
-from analysis.io import clean_stale_temps, write_json
 
 # --- worker side ---------------------------------------------------------------------------------
 
@@ -114,72 +110,9 @@ def render_shard(
 # --- client side ---------------------------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    """What one municipality's run has to do (the runner's planning, unchanged in meaning)."""
-
-    paths: Paths
-    areas: pd.DataFrame
-    regions: object
-    out: Path
-    previous: dict
-    pruned: list[str]
-    fingerprint: str
-    todo: list
-    entries: dict
-
-
-def plan(paths: Paths, *, only=None, force=False, template: Path = runner.TEMPLATE, niveaus=None) -> Plan:
-    """Areas to render for one processed set; the same rules as ``runner.run_batch``.
-
-    ``niveaus``: only areas of these levels get a sheet in this run (``--niveau``)."""
-
-    regions, areas = runner.select_areas(paths, int(settings()["min_inwoners"]), only)
-    out = paths.outputs / "factsheets"
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(out)
-    previous = runner._read_previous(out / "manifest.json", out, areas)
-    qualifying = areas[areas["sheet"]]
-    pruned = runner.prune_stale(out, set(qualifying["slug"]))
-    fp = runner.inputs_fingerprint(paths, template)
-    todo, entries = runner.plan_sheets(qualifying, previous, out, fp, only=only, force=force, niveaus=niveaus)
-    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
-
-
-def _only_for(paths: Paths, only, n_sets: int):
-    """``--only`` for one municipality of a multi-municipality run: the codes inside it."""
-    if not only or n_sets == 1:
-        return only
-    mine = [
-        c for c in only if c == paths.gemeente or (c[:2] in ("WK", "BU") and "GM" + c[2:6] == paths.gemeente)
-    ]
-    return mine or None
-
-
 def _entry(a, res: dict, fp: str) -> dict:
     """The fork-pool runner's manifest entry, without the Dask worker's pid."""
     return runner.manifest_entry(a, {k: v for k, v in res.items() if k != "worker_pid"}, fp)
-
-
-def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:
-    """Manifest and overview page of one municipality, as the fork-pool runner writes them."""
-    from analysis.factsheets.overview import write_index
-
-    ordered = [p.entries[c] for c in p.areas["region_code"] if c in p.entries]
-    manifest = {
-        "template": str(template.name),
-        "workers": n_workers,
-        "wall_seconds": round(wall, 2),
-        "interrupted": interrupted,
-        "pruned": p.pruned,
-        "areas": ordered,
-        "no_sheet": p.areas.loc[~p.areas["sheet"], ["region_code", "name", "level", "reden"]]
-        .rename(columns={"region_code": "area"})
-        .to_dict("records"),
-    }
-    write_json(p.out / "manifest.json", manifest)
-    write_index(p.paths, p.areas, manifest, p.regions)
-    return manifest
 
 
 def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
@@ -234,7 +167,7 @@ def run_batch_dask(
     """Render the sheets of one or more processed sets (one per municipality) on Dask.
 
     Returns the runner's summary (ok/skipped/failed/pruned/wall_seconds/workers) summed over the
-    municipalities, plus ``per_gemeente``."""
+    municipalities, plus ``per_gemeente`` when there are several."""
     from distributed import as_completed
     from tqdm import tqdm
 
@@ -246,10 +179,11 @@ def run_batch_dask(
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     plans = [
-        plan(p, only=_only_for(p, only, len(paths_list)), force=force, template=template, niveaus=niveaus)
+        runner.plan(
+            p, only=runner.only_for(p, only, len(paths_list)), force=force, template=template, niveaus=niveaus
+        )
         for p in paths_list
     ]
-    plans = [p for p in plans if p is not None]
     n_todo = sum(len(p.todo) for p in plans)
     n_workers = runner.resolve_workers(workers, force_workers, n_todo) if not scheduler else 0
     t0 = time.perf_counter()
@@ -312,38 +246,8 @@ def run_batch_dask(
                 if cluster is not None:
                     cluster.close()
         if interrupted:
-            for p in plans:
-                for a in p.todo:
-                    prev = p.previous.get(a.region_code)
-                    if (
-                        a.region_code not in p.entries
-                        and prev is not None
-                        and (p.out / f"{a.slug}.html").exists()
-                    ):
-                        p.entries[a.region_code] = {**prev, "skipped": True}
-    wall = time.perf_counter() - t0
-    per, total = {}, {"ok": 0, "skipped": 0, "failed": 0, "pruned": []}
-    for p in plans:
-        manifest = finish(p, n_workers, wall, interrupted, template)
-        ordered = manifest["areas"]
-        failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
-        for e in failed:
-            print(f"factsheet {e['area']} mislukt: {e['error']}")
-        s = {
-            "dir": p.out,
-            "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
-            "skipped": sum(1 for e in ordered if e.get("skipped")),
-            "failed": len(failed),
-            "pruned": p.pruned,
-        }
-        per[p.paths.gemeente] = s
-        for k in ("ok", "skipped", "failed"):
-            total[k] += s[k]
-        total["pruned"] += p.pruned
-    if interrupted:
-        raise KeyboardInterrupt("factsheets afgebroken; manifest geschreven")
-    out_dir = plans[0].out if len(plans) == 1 else plans[0].paths.outputs.parent
-    return {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers, "per_gemeente": per}
+            runner.keep_unreached(plans)
+    return runner.summarise(plans, n_workers, time.perf_counter() - t0, interrupted, template)
 
 
 def _stderr(line: str) -> None:

@@ -511,8 +511,109 @@ def plan_sheets(
     return todo, entries
 
 
+@dataclasses.dataclass
+class Plan:
+    """What one processed set's run has to do (one municipality): its areas, what to render and
+    the manifest entries of the sheets kept as they are."""
+
+    paths: Paths
+    areas: pd.DataFrame
+    regions: object
+    out: Path
+    previous: dict
+    pruned: list[str]
+    fingerprint: str
+    todo: list
+    entries: dict
+
+
+def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niveaus=None) -> Plan:
+    """Areas to render for one processed set. ``niveaus``: only areas of these levels get a sheet
+    in this run (``--niveau``)."""
+    regions, areas = select_areas(paths, int(settings()["min_inwoners"]), only)
+    out = paths.outputs / "factsheets"
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out)
+    previous = _read_previous(out / "manifest.json", out, areas)
+    qualifying = areas[areas["sheet"]]
+    pruned = prune_stale(out, set(qualifying["slug"]))
+    fp = inputs_fingerprint(paths, template)
+    todo, entries = plan_sheets(qualifying, previous, out, fp, only=only, force=force, niveaus=niveaus)
+    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
+
+
+def only_for(paths: Paths, only, n_sets: int):
+    """``--only`` for one municipality of a multi-municipality run: the codes inside it."""
+    if not only or n_sets == 1:
+        return only
+    mine = [
+        c for c in only if c == paths.gemeente or (c[:2] in ("WK", "BU") and "GM" + c[2:6] == paths.gemeente)
+    ]
+    return mine or None
+
+
+def keep_unreached(plans: list[Plan]) -> None:
+    """After an interruption, areas not reached keep their previous entry (if the sheet is still there)."""
+    for p in plans:
+        for a in p.todo:
+            prev = p.previous.get(a.region_code)
+            if a.region_code not in p.entries and prev is not None and (p.out / f"{a.slug}.html").exists():
+                p.entries[a.region_code] = {**prev, "skipped": True}
+
+
+def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:
+    """Write the manifest and the overview page of one processed set; returns the manifest."""
+    from analysis.factsheets.overview import write_index
+
+    ordered = [p.entries[c] for c in p.areas["region_code"] if c in p.entries]
+    manifest = {
+        "template": str(template.name),
+        "workers": n_workers,
+        "wall_seconds": round(wall, 2),
+        "interrupted": interrupted,
+        "pruned": p.pruned,
+        "areas": ordered,
+        "no_sheet": p.areas.loc[~p.areas["sheet"], ["region_code", "name", "level", "reden"]]
+        .rename(columns={"region_code": "area"})
+        .to_dict("records"),
+    }
+    write_json(p.out / "manifest.json", manifest)
+    write_index(p.paths, p.areas, manifest, p.regions)
+    return manifest
+
+
+def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:
+    """Manifests and overview pages of every set; the summary (ok/skipped/failed/pruned, summed over
+    the sets, and ``per_gemeente`` when there are several). Re-raises an interruption after writing."""
+    per, total = {}, {"ok": 0, "skipped": 0, "failed": 0, "pruned": []}
+    failed_all = []
+    for p in plans:
+        ordered = finish(p, n_workers, wall, interrupted, template)["areas"]
+        failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
+        failed_all += failed
+        s = {
+            "dir": p.out,
+            "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
+            "skipped": sum(1 for e in ordered if e.get("skipped")),
+            "failed": len(failed),
+            "pruned": p.pruned,
+        }
+        per[p.paths.gemeente] = s
+        for k in ("ok", "skipped", "failed"):
+            total[k] += s[k]
+        total["pruned"] += p.pruned
+    if interrupted:
+        n = sum(len(p.entries) for p in plans)
+        raise KeyboardInterrupt(f"factsheets afgebroken; manifest met {n} bladen geschreven")
+    for e in failed_all:
+        print(f"factsheet {e['area']} mislukt: {e['error']}")
+    out_dir = plans[0].out if len(plans) == 1 else plans[0].paths.outputs.parent
+    res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers}
+    return res if len(plans) == 1 else {**res, "per_gemeente": per}
+
+
 def run_batch(
-    paths: Paths,
+    paths: Paths | list[Paths],
     *,
     only=None,
     force=False,
@@ -523,8 +624,11 @@ def run_batch(
     template: Path = TEMPLATE,
     timeout: float | None = None,
     pool: ProcessPoolExecutor | None = None,
+    niveaus=None,
 ) -> dict:
-    """Render the sheets. ``paths`` is passed to every kernel explicitly (as notebook parameters).
+    """Render the sheets of one processed set, or of several (one per municipality, e.g. the
+    national scope) in ONE pool of workers. ``paths`` is passed to every kernel explicitly (as
+    notebook parameters).
 
     ``timeout``: seconds per cell (default ``factsheets.timeout_s`` in settings.yaml). A Ctrl-C or
     SIGTERM stops the workers and kernels at once, writes the manifest and index of what is done,
@@ -534,7 +638,17 @@ def run_batch(
     and shuts them down when it ends (also when it fails before rendering)."""
     try:
         return _run_batch(
-            paths, only, force, workers, force_workers, fail_area, progress, template, timeout, pool
+            [paths] if isinstance(paths, Paths) else list(paths),
+            only,
+            force,
+            workers,
+            force_workers,
+            fail_area,
+            progress,
+            template,
+            timeout,
+            pool,
+            niveaus,
         )
     finally:
         if pool is not None:
@@ -542,35 +656,28 @@ def run_batch(
 
 
 def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
-    paths, only, force, workers, force_workers, fail_area, progress, template, timeout, pool
+    paths_list, only, force, workers, force_workers, fail_area, progress, template, timeout, pool, niveaus
 ) -> dict:
     import signal
+    import threading
 
     from tqdm import tqdm
 
-    from analysis.factsheets.overview import write_index
-
     cfg = settings()
-    min_inw = int(cfg["min_inwoners"])
     if timeout is None:
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
-    regions, areas = select_areas(paths, min_inw, only)
-    out = paths.outputs / "factsheets"
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(out)
-    manifest_path = out / "manifest.json"
-    previous = _read_previous(manifest_path, out, areas)
-    qualifying = areas[areas["sheet"]]
-    pruned = prune_stale(out, set(qualifying["slug"]))
-    fp = inputs_fingerprint(paths, template)
-    todo, entries = plan_sheets(qualifying, previous, out, fp, only=only, force=force)
-    n_workers = resolve_workers(workers, force_workers, len(todo))
-    paden = paths_to_params(paths)
+    n_sets = len(paths_list)
+    plans = [
+        plan(p, only=only_for(p, only, n_sets), force=force, template=template, niveaus=niveaus)
+        for p in paths_list
+    ]
+    n_todo = sum(len(p.todo) for p in plans)
+    n_workers = resolve_workers(workers, force_workers, n_todo)
     t0 = time.perf_counter()
     interrupted = False
-    if todo:
+    if n_todo:
         if pool is not None:  # started ahead by prestart_workers
             ex, n_workers = pool, pool._max_workers
         else:
@@ -579,39 +686,39 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
                 max_workers=n_workers,
                 mp_context=get_context("fork"),
                 initializer=_init_worker,
-                initargs=(os.getpid(), paden),
+                initargs=(os.getpid(), paths_to_params(plans[0].paths)),
             )
 
         def _on_term(signum, frame):  # SIGTERM behaves as Ctrl-C: stop now, keep what is done
             raise KeyboardInterrupt
 
-        import threading
-
         in_main = threading.current_thread() is threading.main_thread()
         old_term = signal.signal(signal.SIGTERM, _on_term) if in_main else None
-        bar = tqdm(total=len(todo), desc="factsheets", unit="blad", disable=None if progress else True)
+        bar = tqdm(total=n_todo, desc="factsheets", unit="blad", disable=None if progress else True)
         try:
-            futs = {
-                ex.submit(
-                    execute_area,
-                    a.region_code,
-                    a.slug,
-                    a.name,
-                    str(out),
-                    str(template),
-                    a.region_code == fail_area,
-                    paden,
-                    timeout,
-                ): a
-                for a in todo
-            }
+            futs = {}
+            for p in plans:  # in municipality order: a worker's kernel keeps one set's tables hot
+                paden = paths_to_params(p.paths)
+                for a in p.todo:
+                    f = ex.submit(
+                        execute_area,
+                        a.region_code,
+                        a.slug,
+                        a.name,
+                        str(p.out),
+                        str(template),
+                        a.region_code == fail_area,
+                        paden,
+                        timeout,
+                    )
+                    futs[f] = (p, a)
             for fut in as_completed(futs):
-                a = futs[fut]
+                p, a = futs[fut]
                 try:
                     res = fut.result()
                 except BrokenProcessPool as exc:  # a worker was killed (e.g. out of memory)
                     res = {"status": "failed", "seconds": None, "error": _one_line(f"worker gestopt: {exc}")}
-                entries[a.region_code] = manifest_entry(a, res, fp)
+                p.entries[a.region_code] = manifest_entry(a, res, p.fingerprint)
                 bar.update(1)
         except KeyboardInterrupt:
             interrupted = True
@@ -622,37 +729,6 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
             bar.close()
             if not interrupted:
                 ex.shutdown(wait=True)
-        if interrupted:  # areas not reached keep their previous entry (if the sheet is still there)
-            for a in todo:
-                prev = previous.get(a.region_code)
-                if a.region_code not in entries and prev is not None and (out / f"{a.slug}.html").exists():
-                    entries[a.region_code] = {**prev, "skipped": True}
-    wall = time.perf_counter() - t0
-    ordered = [entries[c] for c in areas["region_code"] if c in entries]
-    manifest = {
-        "template": str(template.name),
-        "workers": n_workers,
-        "wall_seconds": round(wall, 2),
-        "interrupted": interrupted,
-        "pruned": pruned,
-        "areas": ordered,
-        "no_sheet": areas.loc[~areas["sheet"], ["region_code", "name", "level", "reden"]]
-        .rename(columns={"region_code": "area"})
-        .to_dict("records"),
-    }
-    write_json(manifest_path, manifest)
-    write_index(paths, areas, manifest, regions)
-    if interrupted:
-        raise KeyboardInterrupt(f"factsheets afgebroken; manifest met {len(ordered)} bladen geschreven")
-    failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
-    for e in failed:
-        print(f"factsheet {e['area']} mislukt: {e['error']}")
-    return {
-        "dir": out,
-        "ok": sum(1 for e in ordered if e["status"] == "ok" and not e.get("skipped")),
-        "skipped": sum(1 for e in ordered if e.get("skipped")),
-        "failed": len(failed),
-        "pruned": pruned,
-        "wall_seconds": wall,
-        "workers": n_workers,
-    }
+        if interrupted:
+            keep_unreached(plans)
+    return summarise(plans, n_workers, time.perf_counter() - t0, interrupted, template)

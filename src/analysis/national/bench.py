@@ -128,16 +128,13 @@ def run_bench_national(n_sheets: int = 500, seed: int = 13, out_path: Path | Non
             "peak_gb_per_worker": mem.top(n),
         }
         log(f"  dask {n} worker(s): {results[f'dask_{n}']}")
-    # the fork-pool runner on the same sheets, 2 workers: one pool per municipality (as it runs today)
+    # the fork-pool runner on the same sheets: ONE pool of 2 workers over all sampled municipalities
     views = views_into("forkpool_2")
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        ok = failed = 0
-        for p in views:
-            codes = [c for c in wijken if "GM" + c[2:6] == p.gemeente]
-            r = run_batch(p, only=codes, force=True, workers=2, progress=False)
-            ok, failed = ok + r["ok"], failed + r["failed"]
+        r = run_batch(views, niveaus=["wijk"], force=True, workers=2, force_workers=True, progress=False)
         wall = time.perf_counter() - t0
+    ok, failed = r["ok"], r["failed"]
     secs = _manifest_seconds(views)
     results["forkpool_2"] = {
         "workers": 2,
