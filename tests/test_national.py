@@ -211,3 +211,58 @@ def test_scope_and_niveau_flags(national, tmp_path, capsys):
     assert len(read_partitioned(processed / "nederland" / "indicators", ["GM0088"])) > 0
     rc = main(["report", "--scope", "nederland", "--niveau", "buurt"])
     assert rc == 2 and capsys.readouterr().err.startswith("fout: --niveau buurt")
+
+
+def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
+    national, cluster, monkeypatch, capsys
+):
+    """`--scheduler ADDRESS`: the sheets are rendered by that cluster's workers (its scheduler saw the
+    tasks); an address where no scheduler listens, or a scheduler without workers, is one `fout:`
+    line and exit 2 within the connect timeout, never a hang."""
+    import threading
+
+    import dask
+    from distributed import LocalCluster
+
+    from analysis.cli import main
+
+    processed, outputs, _ = national
+    monkeypatch.setenv("VEERKRACHT_PROCESSED", str(processed))
+    monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(outputs))
+    address = cluster.scheduler.address
+    rc = main(["factsheets", "--scope", "nederland", "--only", "WK008800", "--force", "--scheduler", address])
+    out = capsys.readouterr().out
+    assert rc == 0 and "1 gemaakt" in out, out
+    assert "dask: 2 workers" in out  # the existing cluster's workers, not a new LocalCluster
+    keys = cluster.run_on_scheduler(
+        lambda dask_scheduler: [str(t.key) for t in dask_scheduler.transition_log]
+    )
+    assert any(k.startswith("factsheets-GM0088-WK008800") for k in keys)
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        rc = main(
+            [
+                "factsheets",
+                "--scope",
+                "nederland",
+                "--only",
+                "WK008800",
+                "--force",
+                "--scheduler",
+                "tcp://127.0.0.1:9",
+            ]
+        )
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("fout: --scheduler tcp://127.0.0.1:9: geen Dask-scheduler"), err
+        with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+            argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
+            result = {}
+            t = threading.Thread(
+                target=lambda: result.update(rc=main([*argv, "--scheduler", empty.scheduler_address])),
+                daemon=True,
+            )
+            t.start()
+            t.join(120)
+            assert not t.is_alive(), "sheets sent to a scheduler without workers: the run hangs"
+            rc = result["rc"]
+        err = capsys.readouterr().err
+        assert rc == 2 and "geen workers" in err, err

@@ -125,13 +125,21 @@ def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
 
 def start_client(scheduler: str | None, n_workers: int, log=print):
     """A client on ``scheduler``, or on a new LocalCluster of ``n_workers`` single-thread processes."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout=30)
-        except (OSError, TimeoutError) as exc:
+            # the connect timeout is Dask's own setting (distributed.comm.timeouts.connect, 30 s;
+            # DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s to change it)
+            client = Client(scheduler)
+        except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler {scheduler}: geen Dask-scheduler bereikbaar ({exc})") from exc
+        try:  # a scheduler without workers would leave the sheets waiting for ever
+            client.wait_for_workers(1, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+        except TimeoutError as exc:
+            client.close()
+            raise InputError(f"--scheduler {scheduler}: de scheduler heeft geen workers") from exc
         cluster = None
     else:
         cluster = LocalCluster(
