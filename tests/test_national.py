@@ -35,7 +35,7 @@ def national(tmp_path_factory):
 def cluster():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
         with Client(c) as client:
             yield client
 
@@ -253,7 +253,7 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
         )
         err = capsys.readouterr().err
         assert rc == 2 and err.startswith("fout: --scheduler tcp://127.0.0.1:9: geen Dask-scheduler"), err
-        with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
             argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
             result = {}
             t = threading.Thread(
