@@ -93,8 +93,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         national=(cfg.get("vergelijking") or {}).get("nederland", "NL00"),
         budget_s=args.budget,
     )
+    return _say_fetch("fetch", summary)
+
+
+def _say_fetch(label: str, summary: dict) -> int:
+    """The summary line(s) of a pull; exit code 1 when a table failed or was cut off by the budget."""
     print(
-        f"fetch: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
+        f"{label}: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
         f"{len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
         f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
     )
@@ -125,14 +130,7 @@ def _fetch_national(
             national=(cfg.get("vergelijking") or {}).get("nederland", "NL00"),
             budget_s=args.budget,
         )
-        print(
-            f"fetch nederland (niveau {niveau}): {len(summary['pulled'])} opgehaald, "
-            f"{len(summary['failed'])} mislukt, {len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
-            f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
-        )
-        if summary.get("summary_path"):
-            print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
-        rc = 1 if summary["failed"] or summary["not_pulled"] else 0
+        rc = _say_fetch(f"fetch nederland (niveau {niveau})", summary)
     offline = tables and summary["catalogs"].get("opendata.cbs.nl") is False  # already said in one line
     if args.gebieden or (tables and not args.table and not offline):
         g = fetch_gebieden(client, paths.raw, log=err, budget_s=args.budget)
