@@ -44,6 +44,7 @@ from shapely.geometry import Polygon
 from analysis.config import Paths, indicator_catalog, settings
 from analysis.errors import InputError
 from analysis.io import write_json, write_parquet
+from analysis.processed.build import REGION_ATTRIBUTES
 from analysis.records import COLUMNS, to_long
 from analysis.sources.snapshot import KWB_2024_TABLE
 
@@ -52,17 +53,7 @@ from analysis.sources.snapshot import KWB_2024_TABLE
 OUT_COLUMNS = [*COLUMNS, "coverage"]
 
 NATIONAL = "nederland"
-REGION_COLUMNS = [
-    "region_code",
-    "level",
-    "name",
-    "parent_code",
-    "wijk_code",
-    "focusgebied",
-    "inwoners",
-    "mapping",
-    "gemeente_code",
-]
+REGION_COLUMNS = [*REGION_ATTRIBUTES, "gemeente_code"]  # no geometry: no national polygons offline
 
 
 def gemeente_of(codes: pd.Series) -> pd.Series:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.national.build import gemeente_of
-from analysis.resilience.analysis import add_score_columns
+from analysis.resilience.analysis import add_score_columns, describe_scores
 from analysis.resilience.config import AXES, REFERENCES, ResilienceConfig, load_config
 from analysis.resilience.index import AxisPanel
 
@@ -91,15 +91,7 @@ def score_wijken(
     out["input_origins"] = out["region_code"].map(origins).fillna("")
     comp = _composition(out, meta)
     scores = pd.concat([out, comp], ignore_index=True)
-    scores["level"] = scores["region_code"].map(meta["level"])
-    scores["name"] = scores["region_code"].map(meta["name"])
-    scores["focusgebied"] = None
-    scores["inwoners"] = scores["region_code"].map(meta["inwoners"])
-    scores["year"] = year
-    scores["jaren"] = f"{years[0]}-{years[-1]}"
-    scores["referentie_signaal"] = cfg.signal.reference
-    scores["drempel_niveau"] = cfg.thresholds.level
-    scores["drempel_verandering"] = cfg.thresholds.change
+    describe_scores(scores, meta, year, years, cfg)
     scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")
     lead = ["region_code", "name", "level", "focusgebied", "inwoners", "year", "jaren"]
     return scores[lead + [c for c in scores.columns if c not in lead]]

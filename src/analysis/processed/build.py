@@ -43,6 +43,19 @@ class BuildResult:
     dropped_aggregates: int = 0  # aggregates below the coverage gate, not written
 
 
+# the columns of regions.gpkg besides the geometry (the national set has gemeente_code instead)
+REGION_ATTRIBUTES = [
+    "region_code",
+    "level",
+    "name",
+    "parent_code",
+    "wijk_code",
+    "focusgebied",
+    "inwoners",
+    "mapping",
+]
+
+
 def _wijk_names(snap: Path) -> dict[str, str]:
     """Wijk names from KWB 2017 (the 2023 buurt polygons carry none), for the Drechtsteden. A 2023
     wijk code that did not exist in 2017 (recoded wijken) keeps its code as its name."""
@@ -153,17 +166,7 @@ def build_regions(
         geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()],
         crs=b.crs,
     )
-    cols = [
-        "region_code",
-        "level",
-        "name",
-        "parent_code",
-        "wijk_code",
-        "focusgebied",
-        "inwoners",
-        "mapping",
-        "geometry",
-    ]
+    cols = [*REGION_ATTRIBUTES, "geometry"]
     parts = [g[cols], w[cols]] + ([f[cols]] if f is not None else []) + [b[cols]]
     out = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)

@@ -179,6 +179,21 @@ def _composition_text(comp: pd.DataFrame) -> pd.Series:
     return comp.groupby("region_code")[["signaal", "n_buurten", "inwoners"]].apply(text)
 
 
+def describe_scores(scores: pd.DataFrame, meta: pd.DataFrame, year: int, years: list[int], cfg) -> None:
+    """Area attributes (from ``meta``, the regions indexed by code), the reference year and period,
+    and the signal rule's reference and thresholds on every row of ``scores`` (in place); shared by
+    the municipal and the national (grouped) pass."""
+    scores["level"] = scores["region_code"].map(meta["level"])
+    scores["name"] = scores["region_code"].map(meta["name"])
+    scores["focusgebied"] = scores["region_code"].map(meta["focusgebied"])
+    scores["inwoners"] = scores["region_code"].map(meta["inwoners"])
+    scores["year"] = year
+    scores["jaren"] = f"{years[0]}-{years[-1]}"
+    scores["referentie_signaal"] = cfg.signal.reference
+    scores["drempel_niveau"] = cfg.thresholds.level
+    scores["drempel_verandering"] = cfg.thresholds.change
+
+
 def compute(
     ind: pd.DataFrame,
     regions: pd.DataFrame,
@@ -257,15 +272,7 @@ def compute(
         scores["region_code"].map(sig["aandeel_inwoners"]).where(is_agg).fillna(0).where(is_agg)
     )
 
-    scores["level"] = scores["region_code"].map(meta["level"])
-    scores["name"] = scores["region_code"].map(meta["name"])
-    scores["focusgebied"] = scores["region_code"].map(meta["focusgebied"])
-    scores["inwoners"] = scores["region_code"].map(meta["inwoners"])
-    scores["year"] = year
-    scores["jaren"] = f"{years[0]}-{years[-1]}"
-    scores["referentie_signaal"] = cfg.signal.reference
-    scores["drempel_niveau"] = cfg.thresholds.level
-    scores["drempel_verandering"] = cfg.thresholds.change
+    describe_scores(scores, meta, year, years, cfg)
     contrib = pd.concat([contributions(panels[a]) for a in AXES], ignore_index=True)
 
     inputs = ind[ind["indicator"].isin(used) & ind["year"].isin(years)]
