@@ -269,8 +269,10 @@ def _info(table_id: str, title: str, modified: str = "2025-01-01T02:00:00") -> l
     return [{"ID": 0, "Title": title, "Identifier": table_id, "Modified": modified, "Catalog": "CBS"}]
 
 
-def _region_dim(codes: list[str]) -> list[dict]:
-    return [{"Key": pad(c), "Title": c, "Description": None} for c in codes]
+def _region_dim(codes: list[str], titles: dict[str, str] | None = None) -> list[dict]:
+    """The region dimension endpoint: padded Key, Title (the name; the code where none is given)."""
+    titles = titles or {}
+    return [{"Key": pad(c), "Title": titles.get(c, c), "Description": None} for c in codes]
 
 
 def real_2024_values() -> dict[str, dict]:
@@ -531,13 +533,34 @@ def registry_tables(registry: dict) -> dict[str, dict]:
 SNAPSHOT = PROJ_ROOT / "data" / "raw" / "snapshot"
 
 
-def national_kwb_2024(buurten: bool = True) -> dict:
+def held_names() -> dict[str, str]:
+    """Real names we hold offline, by code: gemeenten and wijken from KWB 2016/2017 (2017 wins), the
+    Drechtsteden buurten from the PDOK Wijk- en buurtkaart 2023 (snapshot/kwb_2023_pdok)."""
+    from analysis.sources.snapshot import kwb_national
+
+    old = kwb_national(SNAPSHOT).sort_values("year")
+    names = old.groupby("region_code")["name"].last().astype(str).str.strip().to_dict()
+    geo = json.loads((SNAPSHOT / "kwb_2023_pdok" / "buurten_2023_drechtsteden.geojson").read_text("utf-8"))
+    names |= {f["properties"]["buurtcode"]: f["properties"]["buurtnaam"] for f in geo["features"]}
+    return names
+
+
+def national_kwb_2024(
+    buurten: bool = True,
+    extra_buurten: dict[str, dict[str, float | None]] | None = None,
+    titles: dict[str, str] | None = None,
+) -> dict:
     """85984NED for the whole country: the real metadata and, for every gemeente and wijk, the real
     values of the bundled all-NL extract (``snapshot/national/kwb_2024_gemeente_wijk_nl.csv.gz``:
     inwoners, mannen, vrouwen, dichtheid, woningvoorraad, oppervlakte). Every other topic is null, as
     CBS serves a figure it does not publish (we do not hold those values, so none is made up). No NL00
     row: the real extract has none. ``buurten``: Zwijndrecht's five buurten with constructed
-    inhabitants (test data, only there to check the level filter)."""
+    inhabitants (test data, only there to check the level filter); ``extra_buurten``: more buurt rows,
+    ``{code: {topic key: value or None}}`` (constructed test data; None = not published).
+
+    The region dimension's titles (``WijkenEnBuurten`` endpoint: Key + Title) are the real names we hold
+    (:func:`held_names`); a code without one gets the constructed title ``"Testnaam <code>"``;
+    ``titles`` overrides per code (constructed, e.g. a renamed wijk)."""
     meta = kwb_meta()
     topics = [p["Key"] for p in meta["DataProperties"] if p.get("Type") == "Topic"]
     with gzip.open(SNAPSHOT / "national" / "kwb_2024_gemeente_wijk_nl.csv.gz", "rt", encoding="utf-8") as fh:
@@ -548,18 +571,13 @@ def national_kwb_2024(buurten: bool = True) -> dict:
         row |= dict.fromkeys(topics)
         row |= {k: float(v) if v not in ("", ".") else None for k, v in r.items() if k != "code"}
         rows.append(row)
-    if buurten:
-        for n, code in enumerate(ZWIJNDRECHT_BUURTEN):
-            rows.append(
-                {
-                    "ID": len(rows),
-                    "WijkenEnBuurten": pad(code),
-                    **dict.fromkeys(topics),
-                    "AantalInwoners_5": 1_000 + n,
-                }
-            )
+    extra = {c: {"AantalInwoners_5": 1_000 + n} for n, c in enumerate(ZWIJNDRECHT_BUURTEN)} if buurten else {}
+    for code, values in {**extra, **(extra_buurten or {})}.items():
+        rows.append({"ID": len(rows), "WijkenEnBuurten": pad(code), **dict.fromkeys(topics), **values})
     codes = [r["WijkenEnBuurten"].strip() for r in rows]
-    return {**meta, "WijkenEnBuurten": _region_dim(codes), "TypedDataSet": rows}
+    names = held_names()
+    names = {c: names.get(c, f"Testnaam {c}") for c in codes} | (titles or {})
+    return {**meta, "WijkenEnBuurten": _region_dim(codes, names), "TypedDataSet": rows}
 
 
 def kwb_2025_zwijndrecht() -> dict:

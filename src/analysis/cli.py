@@ -176,7 +176,7 @@ def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | 
     from analysis.national.build import NATIONAL, load_regions, national_root
     from analysis.national.overview import write_national_index
 
-    views = national.views(scope, provincie, only=args.only)
+    views = national.views(scope, provincie, only=args.only, niveaus=niveaus)
     result = run_batch_dask(
         views,
         scheduler=getattr(args, "scheduler", None),

@@ -178,9 +178,26 @@ def indicator_catalog() -> dict[str, dict[str, Any]]:
     return validate_indicators(load_yaml("indicators.yaml"), CONFIG_DIR / "indicators.yaml")
 
 
+# top-level keys of config/cbs_tables.yaml that are not table groups (the group loop skips them)
+CBS_NOT_GROUPS = ("gebieden",)
+
+
 @cache
 def cbs_registry() -> dict[str, Any]:
-    return load_yaml("cbs_tables.yaml")
+    """The table groups of config/cbs_tables.yaml (pulled group by group); ``gebieden`` is not one."""
+    return {k: v for k, v in load_yaml("cbs_tables.yaml").items() if k not in CBS_NOT_GROUPS}
+
+
+@cache
+def cbs_gebieden() -> dict[str, Any]:
+    """``gebieden:`` of config/cbs_tables.yaml (the gemeente -> provincie table), validated."""
+    from analysis.config_models import validate_gebieden
+
+    path = CONFIG_DIR / "cbs_tables.yaml"
+    data = load_yaml("cbs_tables.yaml")
+    if "gebieden" not in data:
+        raise InputError(f"{path}: key 'gebieden' missing (the gemeente -> provincie table)")
+    return validate_gebieden(data["gebieden"], path)
 
 
 def programma_gemeente() -> str:

@@ -173,3 +173,54 @@ def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str,
     if not out:
         raise InputError(f"{path}: no indicators")
     return out
+
+
+# --- config/cbs_tables.yaml: the `gebieden` entry (not a table group) ------------------------------
+
+TABLE_ID = r"^\d{5}(NED|ENG)$"
+
+
+class GebiedenTopic(_Strict):
+    keys: list[str] = Field(min_length=1)
+    group: str = Field(min_length=1)
+
+
+class GebiedenTabel(_Strict):
+    """``gebieden:`` in config/cbs_tables.yaml: the gemeente -> provincie table ("Gebieden in
+    Nederland <jaar>") that `veerkracht fetch --gebieden` pulls. Not a table group: the registry's
+    group loop (:func:`analysis.config.cbs_registry`) never sees it."""
+
+    title: str = Field(min_length=1)
+    catalog: str = Field(min_length=1)
+    region_dim: str = Field(min_length=1)
+    editions: list[str] = Field(min_length=1)
+    indicators: dict[Literal["PV_CODE", "PV_NAAM"], GebiedenTopic]
+
+    @field_validator("editions")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        import re
+
+        bad = [t for t in v if not re.match(TABLE_ID, str(t))]
+        if bad:
+            raise ValueError(f"not a CBS table id (e.g. 85755NED): {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _code(self) -> GebiedenTabel:
+        if "PV_CODE" not in self.indicators:
+            raise ValueError("indicators.PV_CODE (the provincie code topic) is required")
+        return self
+
+
+def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
+    """The ``gebieden`` entry, validated; one InputError naming file and key otherwise."""
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: key 'gebieden': expected a mapping (title, catalog, editions, ...)")
+    try:
+        model = GebiedenTabel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"{path}: key 'gebieden{'.' + loc if loc else ''}': {err['msg']}") from exc
+    return model.model_dump()

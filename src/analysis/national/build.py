@@ -12,7 +12,12 @@ Real (origin ``snapshot``), all from ``data/raw/snapshot/national/``:
 Everything else a sheet shows (income, bijstand, SES-WOA, Leefbaarometer 3.0, crime, ...) has no
 real national source offline; it is the seeded synthetic fill of :mod:`analysis.sources.synthetic`,
 generated over the real wijk list (origin ``synthetic``, labelled on every sheet). A series never
-mixes origins (:func:`analysis.processed.build.one_origin_per_series`). No buurt level offline.
+mixes origins (:func:`analysis.processed.build.one_origin_per_series`).
+
+No buurt level offline: no national buurt list is bundled. After ``veerkracht fetch --scope nederland
+--niveau buurt`` the set goes down to buurten (:func:`buurt_regions`): the pull's buurt list and
+inhabitants, its real values first (origin ``cbs``), the labelled synthetic fill for the rest. Names:
+the region titles the live pull saved win over KWB 2016/2017 (``mapping`` says where a name is from).
 
 Layout (``<processed>/nederland/``):
 
@@ -77,8 +82,18 @@ def read_kwb_2024(snapshot: Path) -> pd.DataFrame:
     ).sort_values("code", ignore_index=True)
 
 
-def national_regions(snapshot: Path) -> pd.DataFrame:
-    """Gemeenten and wijken of 2024 with names (KWB 2017, else 2016; else a plain label)."""
+BUURT_CODE = r"^BU\d{4}[0-9A-Z]{4}$"  # alphanumeric buurt codes (BU0363AA01) included
+
+
+def national_regions(
+    snapshot: Path, fetched: Path | None = None, live: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Gemeenten and wijken of 2024, and buurten when a national buurt pull is stored.
+
+    Names: the region titles the live national pull saved (CBS dimension endpoint, ``fetched``), else
+    KWB 2017, else 2016, else a plain label; ``mapping`` says which. ``live``: the rows of the national
+    pull (:func:`live_rows`), read here when not given; buurten come only from there (no national
+    buurt list is bundled)."""
     from analysis.sources.snapshot import kwb_national
 
     k24 = read_kwb_2024(snapshot)
@@ -91,6 +106,9 @@ def national_regions(snapshot: Path) -> pd.DataFrame:
     r["mapping"] = np.where(
         r["name"].notna(), "naam uit KWB 2016/2017", "geen naam in de meegeleverde bestanden"
     )
+    titles = _live_titles(fetched)
+    if len(titles):  # the live pull's names win over KWB 2016/2017
+        r = _apply_titles(r, titles)
     gm_name = r.loc[r["level"] == "gemeente"].set_index("region_code")["name"]
     missing = r["name"].isna()
     r.loc[missing & (r["level"] == "gemeente"), "name"] = "Gemeente " + r["region_code"]
@@ -107,7 +125,89 @@ def national_regions(snapshot: Path) -> pd.DataFrame:
     r["wijk_code"] = None
     r["focusgebied"] = None
     r["inwoners"] = pd.to_numeric(k24["AantalInwoners"], errors="coerce").astype(float).to_numpy()
-    return r[REGION_COLUMNS].sort_values(["level", "region_code"]).reset_index(drop=True)
+    r = r[REGION_COLUMNS]
+    if fetched is not None:
+        live = live_rows(fetched) if live is None else live
+        b = buurt_regions(live, r, titles)
+        if len(b):
+            r = pd.concat([r, b[REGION_COLUMNS]], ignore_index=True)
+    return r.sort_values(["level", "region_code"]).reset_index(drop=True)
+
+
+def live_rows(fetched: Path | None) -> pd.DataFrame:
+    """All rows of the national live pull (COLUMNS), every level; empty without one."""
+    from analysis.config import cbs_registry
+    from analysis.sources.cbs_national import national_indicators
+
+    if fetched is None:
+        return pd.DataFrame(columns=COLUMNS)
+    return national_indicators(fetched, cbs_registry())
+
+
+def _live_titles(fetched: Path | None) -> pd.DataFrame:
+    from analysis.sources.cbs_national import store_titles
+
+    if fetched is None:
+        return pd.DataFrame(columns=["code", "name", "table_id", "fetched_at"])
+    return store_titles(fetched)
+
+
+def _title_source(t: pd.DataFrame) -> pd.Series:
+    return "naam uit CBS " + t["table_id"] + " (landelijke pull van " + t["fetched_at"].str[:10] + ")"
+
+
+def _apply_titles(r: pd.DataFrame, titles: pd.DataFrame) -> pd.DataFrame:
+    t = titles.set_index("code")
+    has = r["region_code"].isin(t.index)
+    r = r.copy()
+    r.loc[has, "name"] = r.loc[has, "region_code"].map(t["name"])
+    r.loc[has, "mapping"] = r.loc[has, "region_code"].map(_title_source(t))
+    return r
+
+
+def buurt_regions(live: pd.DataFrame, regions: pd.DataFrame, titles: pd.DataFrame) -> pd.DataFrame:
+    """Buurten of the national live pull (``fetch --scope nederland --niveau buurt``).
+
+    The buurt list is the buurten with rows in the NEWEST year the pull holds at buurt level (the
+    current indeling; older editions' codes of redrawn buurten are left out), and only those whose wijk
+    (``WK`` + code[2:8]) is in the national wijk list; gemeente = ``GM`` + code[2:6]. Alphanumeric
+    codes (``BU0363AA01``) work. Inwoners: the pull's AantalInwoners (indicator ``inwoners``) of that
+    year, else of the latest year held for the buurt; without one the buurt keeps no inhabitants
+    (NaN: no synthetic fill, no score, no sheet) and ``mapping`` says so. Names: the pull's region
+    titles, else a plain label. Empty without buurt rows."""
+    b = live[(live["level"] == "buurt") & live["region_code"].astype(str).str.match(BUURT_CODE)]
+    if b.empty:
+        return pd.DataFrame(columns=REGION_COLUMNS)
+    newest = int(b["year"].max())
+    codes = pd.Series(sorted(set(b.loc[b["year"] == newest, "region_code"])), dtype=str)
+    wijk = "WK" + codes.str[2:8]
+    wijken = regions.loc[regions["level"] == "wijk"].set_index("region_code")["name"]
+    codes, wijk = codes[wijk.isin(wijken.index)], wijk[wijk.isin(wijken.index)]
+    out = pd.DataFrame({"region_code": codes.to_numpy(), "level": "buurt", "wijk_code": wijk.to_numpy()})
+    out["parent_code"] = out["wijk_code"]
+    out["gemeente_code"] = gemeente_of(out["region_code"])
+    out["focusgebied"] = None
+    inw = b[(b["indicator"] == "inwoners") & b["value"].notna()].sort_values("year")
+    inw = inw.assign(pref=inw["year"] == newest).sort_values(["pref", "year"])
+    last = inw.drop_duplicates("region_code", keep="last").set_index("region_code")
+    out["inwoners"] = out["region_code"].map(last["value"]).astype(float)
+    t = titles.set_index("code") if len(titles) else None
+    named = out["region_code"].isin(t.index) if t is not None else pd.Series(False, index=out.index)
+    out["name"] = (
+        "Buurt " + out["region_code"].str[8:] + " (" + out["wijk_code"].map(wijken) + ")"
+    )
+    out["mapping"] = "geen naam in de landelijke CBS-pull"
+    if t is not None:
+        out.loc[named, "name"] = out.loc[named, "region_code"].map(t["name"])
+        out.loc[named, "mapping"] = out.loc[named, "region_code"].map(_title_source(t))
+    src = out["region_code"].map(last["source_table"]) + " " + out["region_code"].map(last["year"]).astype(
+        "Int64"
+    ).astype(str)
+    out["mapping"] = out["mapping"] + np.where(
+        out["inwoners"].notna(), "; inwoners uit CBS " + src.fillna(""), "; inwoners niet in de landelijke CBS-pull"
+    )
+    out["name"] = out["name"].astype(str).str.strip()
+    return out[REGION_COLUMNS]
 
 
 def real_indicators(snapshot: Path, regions: pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +280,36 @@ def national_rows(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=OUT_COLUMNS)
 
 
+BUURT_SEED_OFFSET = 1  # buurten: the same generator with seed + 1, a stream of their own
+
+
 def synthetic_fill(regions: pd.DataFrame, seed: int, first_year: int, last_year: int) -> pd.DataFrame:
     """Seeded synthetic series for every inhabited wijk, the gemeenten as inhabitant-weighted means
-    of their wijken, and the generator's national reference row. Origin ``synthetic``."""
+    of their wijken, and the generator's national reference row. Origin ``synthetic``.
+
+    Buurten (only when a national buurt pull is stored): the same generator over the inhabited
+    buurten with ``seed + BUURT_SEED_OFFSET``, its own seeded stream, so the wijk and gemeente series
+    are the same with or without buurten; its national row is not used (the wijk run's is). Buurten
+    without inhabitants from the pull get no values."""
+    from analysis.sources import synthetic
+
+    out = _synthetic_wijken(regions, seed, first_year, last_year)
+    buurten = regions[(regions["level"] == "buurt") & (regions["inwoners"].fillna(0) > 0)]
+    if buurten.empty:
+        return out
+    syn = synthetic.generate(
+        buurten[["region_code", "inwoners"]].rename(columns={"region_code": "buurtcode"}),
+        seed=seed + BUURT_SEED_OFFSET,
+        first_year=first_year,
+        last_year=last_year,
+        n_planted=max(1, len(buurten) // 25),
+        min_inwoners=int(settings()["min_inwoners"]),
+    )
+    b = syn.indicators[syn.indicators["level"] == "buurt"].assign(coverage=np.nan)
+    return pd.concat([out, b[OUT_COLUMNS]], ignore_index=True)
+
+
+def _synthetic_wijken(regions: pd.DataFrame, seed: int, first_year: int, last_year: int) -> pd.DataFrame:
     from analysis.sources import synthetic
 
     wijken = regions[regions["level"] == "wijk"]
@@ -216,18 +343,15 @@ def synthetic_fill(regions: pd.DataFrame, seed: int, first_year: int, last_year:
     return pd.concat([rows.assign(coverage=np.nan), g[OUT_COLUMNS]], ignore_index=True)
 
 
-def fetched_indicators(fetched: Path, regions: pd.DataFrame) -> pd.DataFrame:
+def fetched_indicators(fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None) -> pd.DataFrame:
     """Real rows from the national live pull (``veerkracht fetch --scope nederland``, origin ``cbs``,
     source_table = the CBS table id) for the areas of the national set and ``NL00``; empty when
     nothing was fetched. ``NL00`` as CBS publishes it; where CBS has no NL row (85984NED's answer has
     none) it is the sum / weighted mean of the fetched gemeente rows of that year, as for the
-    snapshot. Buurt rows of a ``--niveau buurt`` pull stay in the store: the national set goes down to
-    wijken. Gemeente/wijk codes not in the 2024 area list (earlier indelingen) are left out, as for
-    KWB 2016/2017."""
-    from analysis.config import cbs_registry
-    from analysis.sources.cbs_national import national_indicators
-
-    live = national_indicators(fetched, cbs_registry())
+    snapshot. Buurt rows of a ``--niveau buurt`` pull come along for the buurten in ``regions``
+    (:func:`buurt_regions`). Codes not in the area list (earlier indelingen) are left out, as for
+    KWB 2016/2017. ``live``: :func:`live_rows`, read here when not given."""
+    live = live_rows(fetched) if live is None else live
     if live.empty:
         return live.assign(coverage=np.nan)[OUT_COLUMNS]
     keep = set(regions["region_code"]) | {"NL00"}
@@ -255,9 +379,10 @@ def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.Data
     from analysis.processed.build import one_origin_per_series
     from analysis.processed.schemas import indicators_schema, regions_schema, validate
 
-    regions = national_regions(snapshot)
+    live_all = live_rows(fetched) if fetched is not None else None
+    regions = national_regions(snapshot, fetched, live_all)
     real = real_indicators(snapshot, regions)
-    live = fetched_indicators(fetched, regions) if fetched is not None else None
+    live = fetched_indicators(fetched, regions, live_all) if fetched is not None else None
     cfg = settings()["synthetic"]
     syn = synthetic_fill(regions, int(cfg["seed"]), int(cfg["eerste_jaar"]), int(cfg["laatste_jaar"]))
     parts = [real, syn] if live is None or live.empty else [live, real, syn]
@@ -331,6 +456,12 @@ def write_national(
         ),
         "bronnen": [KWB_2024_TABLE, "83487NED", "83765NED"],
     }
+    n_buurten = int((regions["level"] == "buurt").sum())
+    if n_buurten:  # only with a national buurt pull: the offline manifest keeps its keys
+        manifest["buurten"] = n_buurten
+        manifest["buurten_zonder_inwoners"] = int(
+            ((regions["level"] == "buurt") & regions["inwoners"].isna()).sum()
+        )
     used = sorted(set(indicators.loc[indicators["origin"] == "cbs", "source_table"]))
     if fetched and used:  # only with a live pull: the offline manifest keeps its keys
         manifest["live_cbs"] = [f for f in fetched if f["table_id"] in used]

@@ -5,7 +5,7 @@ classes and signal, the functions of :mod:`analysis.resilience.index` reused), b
 standardisation is a groupby over (municipality, year, indicator) instead of 342 separate runs:
 
 * reference ``gemeente``: location and scale = the inhabitant-weighted mean and SD of the wijken of
-  the same municipality in that year;
+  the same municipality in that year (buurten, when the set holds them: of its buurten);
 * reference ``nederland``: location = the ``NL00`` value of that year, scale = the same SD.
 
 The weight is ``inwoners`` 2024 (CBS 85984NED, real for every wijk); the municipal run weighs by
@@ -30,10 +30,11 @@ def grouped_z(ind: pd.DataFrame, weights: pd.Series, cfg: ResilienceConfig, year
     d = ind[ind["indicator"].isin(dirs) & ind["year"].isin(years) & ind["region_code"].isin(weights.index)]
     d = d[["region_code", "year", "indicator", "value"]].copy()
     d["gemeente"] = gemeente_of(d["region_code"])
+    d["niveau"] = d["region_code"].str[:2]  # wijken against wijken, buurten against buurten
     d["w"] = d["region_code"].map(weights)
     d = d[d["w"].notna()]
     d["wx"] = d["w"] * d["value"]
-    keys = ["gemeente", "year", "indicator"]
+    keys = ["niveau", "gemeente", "year", "indicator"]
     g = d.groupby(keys).agg(n=("value", "size"), ws=("w", "sum"), wxs=("wx", "sum"))
     g["mean"] = g["wxs"] / g["ws"].replace(0, np.nan)
     d = d.join(g[["n", "ws", "mean"]], on=keys)
@@ -73,9 +74,11 @@ def score_wijken(
     cfg: ResilienceConfig | None = None,
     min_inwoners: int = 0,
 ) -> pd.DataFrame:
-    """Scores for every inhabited wijk (>= ``min_inwoners``) and a composition row per municipality."""
+    """Scores for every inhabited wijk and buurt (>= ``min_inwoners``; buurten only when the national
+    set holds them) and a composition row per municipality (over its wijken, as before)."""
     cfg = cfg or load_config()
-    wijken = regions[(regions["level"] == "wijk") & (regions["inwoners"].fillna(0) >= max(min_inwoners, 1))]
+    areas = regions["level"].isin(["wijk", "buurt"])
+    wijken = regions[areas & (regions["inwoners"].fillna(0) >= max(min_inwoners, 1))]
     weights = wijken.set_index("region_code")["inwoners"]
     codes = sorted(weights.index)
     rows = ind[ind["region_code"].isin(codes) & ind["indicator"].isin(cfg.scored)]
@@ -89,7 +92,7 @@ def score_wijken(
     inputs = rows[rows["year"].isin(years)]
     origins = inputs.groupby("region_code")["origin"].agg(lambda s: ",".join(sorted(set(s))))
     out["input_origins"] = out["region_code"].map(origins).fillna("")
-    comp = _composition(out, meta)
+    comp = _composition(out[out["region_code"].str.startswith("WK")], meta)
     scores = pd.concat([out, comp], ignore_index=True)
     describe_scores(scores, meta, year, years, cfg)
     scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")

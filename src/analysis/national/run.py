@@ -67,16 +67,23 @@ def parse_scope(values: list[str] | None) -> tuple[str, str | None]:
     return kind, None
 
 
-def check_niveau(niveau: str | None, scope: str) -> list[str] | None:
+def check_niveau(niveau: str | None, scope: str, raw: Path | None = None) -> list[str] | None:
+    """``--niveau`` as a list for the runners. Buurten with a national or provincial scope need a
+    national buurt pull in ``<raw>/cbs/nederland`` (the bundled all-NL files go down to wijken)."""
     if niveau is None:
         return None
     if niveau not in NIVEAUS:
         raise InputError(f"--niveau {niveau}: expected one of {', '.join(NIVEAUS)}")
     if niveau == "buurt" and scope != "gemeente":
-        raise InputError(
-            "--niveau buurt: the national data we hold offline go down to wijken (CBS 85984NED, "
-            "KWB 2016/2017); use --niveau wijk or --scope gemeente"
-        )
+        from analysis.sources.cbs_national import pulled_niveaus
+
+        store = national_cache(raw if raw is not None else roots()[0])
+        if "buurt" not in pulled_niveaus(store):
+            raise InputError(
+                f"--niveau buurt --scope {scope}: no national buurt list held (the bundled all-NL files "
+                f"go down to wijken; no buurt pull in {store}); pull it with "
+                "`veerkracht fetch --scope nederland --niveau buurt`, or use --niveau wijk"
+            )
     return [niveau]
 
 
@@ -98,11 +105,11 @@ def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None,
         return gms
     path = provincie_table(raw)
     if path is None:
-        from analysis.sources.cbs_national import GEBIEDEN, provincie_path
+        from analysis.sources.cbs_national import gebieden_spec, provincie_path
 
         raise InputError(
             f"--scope provincie {provincie}: gemeente->provincie table missing ({provincie_path(raw)}); "
-            f"get it online with `veerkracht fetch --gebieden` (CBS {GEBIEDEN['editions'][0]} Gebieden in "
+            f"get it online with `veerkracht fetch --gebieden` (CBS {gebieden_spec()['editions'][0]} Gebieden in "
             "Nederland 2024), or use --scope nederland"
         )
     try:
@@ -128,10 +135,17 @@ def build(raw: Path | None = None, processed_root: Path | None = None, log=print
     manifest = write_national(root, regions, ind, store_sources(fetched))
     scores = score_wijken(ind, regions, min_inwoners=int(settings()["min_inwoners"]))
     write_parquet(root / "resilience_scores.parquet", scores)
+    buurten = ""
+    if manifest.get("buurten"):
+        buurten = (
+            f", {manifest['buurten']} buurten uit de landelijke CBS-pull"
+            f" ({manifest['buurten_zonder_inwoners']} zonder inwoners in de pull)"
+        )
     log(
         f"build nederland: {manifest['rows']} indicatorrijen, {manifest['gemeenten']} gemeenten, "
-        f"{manifest['wijken']} wijken -> {root} (veerkracht in een gegroepeerde stap: "
-        f"{int((scores['level'] == 'wijk').sum())} wijken)"
+        f"{manifest['wijken']} wijken{buurten} -> {root} (veerkracht in een gegroepeerde stap: "
+        f"{int((scores['level'] == 'wijk').sum())} wijken"
+        + (f", {int((scores['level'] == 'buurt').sum())} buurten)" if buurten else ")")
     )
     if manifest.get("live_cbs"):
         n = int((ind["origin"] == "cbs").sum())
@@ -147,8 +161,10 @@ def views(
     processed_root: Path | None = None,
     outputs_root: Path | None = None,
     only: list[str] | None = None,
+    niveaus: list[str] | None = None,
 ) -> list[Paths]:
-    """Per-municipality views for the scope, from the partitioned store (built first if missing)."""
+    """Per-municipality views for the scope, from the partitioned store (built first if missing, and
+    rebuilt when buurten are asked for but the stored set was built without the buurt pull)."""
     d_raw, d_proc, d_out = roots()
     raw, processed_root, outputs_root = raw or d_raw, processed_root or d_proc, outputs_root or d_out
     root = national_root(processed_root)
@@ -157,6 +173,14 @@ def views(
     if not (root / "indicators").exists() or not (root / "resilience_scores.parquet").exists():
         build(raw, processed_root)
     regions = load_regions(root)
+    if niveaus and "buurt" in niveaus and not (regions["level"] == "buurt").any():
+        build(raw, processed_root)  # the buurt pull came after the last build
+        regions = load_regions(root)
+        if not (regions["level"] == "buurt").any():
+            raise InputError(
+                f"--niveau buurt: the national buurt pull in {national_cache(raw)} holds no buurt of a "
+                "2024 wijk; fetch again with `veerkracht fetch --scope nederland --niveau buurt`"
+            )
     gms = gemeenten_in_scope(regions, scope, provincie, raw)
     if only:
         from analysis.national.build import gemeente_of

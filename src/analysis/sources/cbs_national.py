@@ -76,6 +76,7 @@ from analysis.sources.cbs import (
 NIVEAUS = ("gemeente", "wijk", "buurt")
 LEVEL_PREFIX = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
 STORE_COLUMNS = [*COLUMNS, "fetched_at"]
+TITLES_FILE = "meta/region_titles.json"  # the region dimension's Key -> Title of the answer
 _PARTITIONING = pa.schema([("year", pa.int64()), ("gemeente", pa.string())])
 
 
@@ -215,6 +216,9 @@ def write_store(
         for part in ("TableInfos", "DataProperties"):
             if part in raw:
                 (tmp / "meta" / f"{part}.json").write_text(json.dumps(raw[part], ensure_ascii=False), "utf-8")
+        titles = region_titles_of(raw)
+        if titles is not None:
+            (tmp / TITLES_FILE).write_text(json.dumps(titles, ensure_ascii=False), "utf-8")
         files = {str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*.parquet"))}
         info = (raw.get("TableInfos") or [{}])[0]
         manifest = {
@@ -234,6 +238,13 @@ def write_store(
             "files": files,
             **meta,
         }
+        if titles is not None:  # the region dimension's names, checked like the data on reading
+            manifest["region_titles"] = {
+                "file": TITLES_FILE,
+                "dimension": titles["dimension"],
+                "regions": len(titles["titles"]),
+                "sha256": sha256_file(tmp / TITLES_FILE),
+            }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
         old = None
         if target.exists():
@@ -245,6 +256,25 @@ def write_store(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def region_titles_of(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The region dimension of one answer as ``{"dimension": name, "titles": {code: title}}``: the
+    dimension endpoint (e.g. ``.../85984NED/WijkenEnBuurten``, filtered like the data) lists every
+    region with ``Key`` (padded to 10 characters, e.g. ``'GM0642    '``) and ``Title`` (its name in
+    that edition). Keys and titles are stripped; ``NL01`` is stored as ``NL00``; a title equal to its
+    key is left out. None: the answer has no region dimension part (nothing is made up)."""
+    dim = region_dim_of(raw, {})
+    rows = raw.get(dim)
+    if not isinstance(rows, list):
+        return None
+    titles: dict[str, str] = {}
+    for r in rows:
+        key = str(r.get("Key") or "").strip()
+        title = str(r.get("Title") or "").strip()
+        if key and title and title != key:  # a title that only repeats the code is no name
+            titles[NATIONAL_ALIASES.get(key, key)] = title
+    return {"dimension": dim, "titles": titles}
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
@@ -358,6 +388,75 @@ def national_indicators(root: Path, registry: dict[str, Any]) -> pd.DataFrame:
     return derive_rates(pd.concat([f for _, f in chosen.values()], ignore_index=True))
 
 
+def read_titles(folder: Path, m: dict[str, Any] | None = None) -> dict[str, str]:
+    """``{code: title}`` saved with one stored pull; empty for a pull stored without them (before the
+    titles were kept). An edited file is one error, as for the data."""
+    m = m or _manifest(folder)
+    info = m.get("region_titles")
+    if not info:
+        return {}
+    path = folder / info["file"]
+    if not path.exists() or sha256_file(path) != info["sha256"]:
+        raise InputError(f"{path}: missing or sha256 does not match manifest.json (edited or corrupt); fetch again")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        titles = doc["titles"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: expected a JSON object with 'titles' ({type(exc).__name__})") from exc
+    return {str(k): str(v) for k, v in titles.items()}
+
+
+def store_titles(root: Path) -> pd.DataFrame:
+    """Region names from the national store: code, name, table_id, fetched_at, one row per code.
+
+    Each stored pull (the one :func:`national_indicators` reads per table) brings the titles of its
+    region dimension. A code named by several tables takes the title of the pull with the newest data
+    year (then the newest pull): CBS keeps a code for the same area, so the newest title is its
+    current name. Empty without a store."""
+    root = Path(root)
+    cols = ["code", "name", "table_id", "fetched_at"]
+    if not root.is_dir():
+        return pd.DataFrame(columns=cols)
+    frames = []
+    for table_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        folder = _pick(table_dir)
+        if folder is None:
+            continue
+        m = _manifest(folder)
+        titles = read_titles(folder, m)
+        if titles:
+            newest = max([int(y) for y in m.get("years") or []] or [int(m.get("year") or 0)])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "code": list(titles),
+                        "name": list(titles.values()),
+                        "table_id": m["table_id"],
+                        "fetched_at": m["fetched_at"],
+                        "_year": newest,
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    t = pd.concat(frames, ignore_index=True).sort_values(["_year", "fetched_at", "table_id"])
+    return t.drop_duplicates("code", keep="last").sort_values("code")[cols].reset_index(drop=True)
+
+
+def pulled_niveaus(root: Path) -> set[str]:
+    """The levels of the national pulls stored under ``root`` (``<raw>/cbs/nederland``): one folder
+    ``NL-<niveau>`` with a manifest per table and level. Empty without a store."""
+    root = Path(root)
+    if not root.is_dir():
+        return set()
+    found = set()
+    for table_dir in (p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        for folder in table_dir.iterdir():
+            if folder.is_dir() and not folder.name.startswith(".") and (folder / "manifest.json").exists():
+                found.add(_manifest(folder)["niveau"])
+    return found
+
+
 def store_sources(root: Path) -> list[dict[str, Any]]:
     """(table id, niveau, fetched_at, CBS Modified) of every pull the build would read."""
     root = Path(root)
@@ -374,29 +473,18 @@ def store_sources(root: Path) -> list[dict[str, Any]]:
 
 # --- gemeente -> provincie -------------------------------------------------------------------------
 
-# CBS StatLine "Gebieden in Nederland <jaar>" (opendata.cbs.nl): one row per gemeente (region dimension
-# RegioS, keys 'GM0014    ') with, per regional division, a TopicGroup holding its code and name.
-# Table ids and keys found with the project's search tool (corpus "code", 2026-11-29), never guessed:
-#   * 85755NED = "Gebieden in Nederland 2024": a public Node data builder lists
-#     `areas: .../85755NED // Gebieden in Nederland 2024 (gemeente -> provincie)` and queries
-#     `TypedDataSet?$filter=startswith(RegioS,'GM')&$select=RegioS,Naam_2,Code_28,Naam_29`;
-#   * 86059NED = "Gebieden in Nederland 2025": hdx/topo-tools demo scripts say "Code_28/Naam_29 are its
-#     Provincies group" (`86059NED/TypedDataSet?$select=RegioS,Code_28,Naam_29`); a CBS CSV export of
-#     the 2023 table is read there with the column "Provincies|Code" (TopicGroup title | topic title).
-# So the provincie code is the topic 'Code_<n>' below the TopicGroup 'Provincies' (Code_28 in 2024 and
-# 2025); it is resolved from DataProperties at run time by that rule, so a renumbered key still maps
-# and a table without it stops with one error naming it. 2024 first: the national set's area list is
-# KWB 2024 (342 gemeenten, the same indeling); 2025 is the fallback when 2024 is not served.
-GEBIEDEN = {
-    "title": "Gebieden in Nederland",
-    "catalog": "opendata.cbs.nl",
-    "region_dim": "RegioS",
-    "editions": ["85755NED", "86059NED"],
-    "indicators": {
-        "PV_CODE": {"keys": ["Code"], "group": "Provincies"},
-        "PV_NAAM": {"keys": ["Naam"], "group": "Provincies"},
-    },
-}
+# The gemeente -> provincie table ("Gebieden in Nederland <jaar>"): its table ids (85755NED, fallback
+# 86059NED) and topic rule (Code_<n> below the TopicGroup 'Provincies') are the `gebieden` entry of
+# config/cbs_tables.yaml, with the sources they were found in; not a table group (fetch skips it).
+
+
+def gebieden_spec() -> dict[str, Any]:
+    """``gebieden:`` of config/cbs_tables.yaml, validated (:class:`analysis.config_models.GebiedenTabel`)."""
+    from analysis.config import cbs_gebieden
+
+    return cbs_gebieden()
+
+
 PROVINCIE_FILE = "gemeente_provincie.csv"  # columns GM_CODE, PV_CODE, PV_NAAM
 _PV = re.compile(r"^PV\d{2}$")
 
@@ -408,12 +496,13 @@ def provincie_path(raw: Path) -> Path:
 
 def gebieden_table(raw_parts: dict[str, Any], table_id: str) -> pd.DataFrame:
     """GM_CODE, PV_CODE, PV_NAAM from a downloaded Gebieden table; every problem one named error."""
-    found, _ = resolve_topics(raw_parts, table_id, {**GEBIEDEN, "required": []})
+    spec = gebieden_spec()
+    found, _ = resolve_topics(raw_parts, table_id, {**spec, "required": []})
     if "PV_CODE" not in found:
         raise InputError(
             f"CBS table {table_id}: expected column 'Code_*' below TopicGroup 'Provincies' missing"
         )
-    region_dim = region_dim_of(raw_parts, GEBIEDEN)
+    region_dim = region_dim_of(raw_parts, spec)
     rows = _dataset(raw_parts, table_id)
     if not rows:
         raise InputError(f"CBS table {table_id}: empty result for the gemeenten")
@@ -454,8 +543,9 @@ def fetch_gebieden(
     """Pull "Gebieden in Nederland" and write ``<raw>/cbs/nederland/gemeente_provincie.csv`` (+ ``.json``
     with table id, title, CBS Modified and fetched_at), atomically. Returns a summary with ``status``
     pulled | offline | failed | budget; one log line per problem; the earlier file is kept on failure."""
-    catalog = GEBIEDEN["catalog"]
-    editions = list(editions or GEBIEDEN["editions"])
+    spec = gebieden_spec()
+    catalog = spec["catalog"]
+    editions = list(editions or spec["editions"])
     target = provincie_path(raw)
     if not client.probe(catalog):
         log(f"CBS niet bereikbaar ({client.s.base(catalog)}): gemeente->provincie niet opgehaald")
@@ -469,8 +559,8 @@ def fetch_gebieden(
                 n: client.get_all(base, f"{base}/{tid}/{n}", {"$format": "json"}, deadline)
                 for n in ("TableInfos", "DataProperties")
             }
-            found, _ = resolve_topics(parts, tid, {**GEBIEDEN, "required": []})
-            region_dim = region_dim_of(parts, GEBIEDEN)
+            found, _ = resolve_topics(parts, tid, {**spec, "required": []})
+            region_dim = region_dim_of(parts, spec)
             params = {
                 "$format": "json",
                 "$filter": f"startswith({region_dim},'GM')",
