@@ -340,3 +340,35 @@ def test_provincie_scope_without_the_table_stops_before_building_the_country(tmp
     )
     assert "veerkracht fetch --gebieden" in err
     assert not (tmp_path / "processed").exists()  # nothing built or written
+
+
+def test_gebieden_table_id_lives_in_cbs_tables_yaml_outside_the_group_loop(tmp_path):
+    """`gebieden` in config/cbs_tables.yaml: validated, read by the Gebieden pull, never a table group
+    that `veerkracht fetch` would pull per municipality."""
+    import yaml
+
+    from analysis.config import CONFIG_DIR
+    from analysis.config_models import validate_gebieden
+
+    raw_yaml = yaml.safe_load((CONFIG_DIR / "cbs_tables.yaml").read_text(encoding="utf-8"))
+    assert raw_yaml["gebieden"]["editions"] == ["85755NED", "86059NED"]
+    assert "gebieden" not in cbs_registry() and set(cbs_registry()) == set(raw_yaml) - {"gebieden"}
+    plan = [tid for _, tids, _ in cbs.table_plan(cbs_registry(), range(2013, 2026)) for tid in tids]
+    assert "85755NED" not in plan and "86059NED" not in plan and "85984NED" in plan
+    spec = cn.gebieden_spec()
+    assert spec["editions"] == ["85755NED", "86059NED"] and spec["indicators"]["PV_CODE"]["group"] == "Provincies"
+    for bad, key in (
+        ({**raw_yaml["gebieden"], "editions": ["85755"]}, "gebieden.editions"),
+        ({**raw_yaml["gebieden"], "indicators": {"PV_NAAM": {"keys": ["Naam"], "group": "Provincies"}}}, "gebieden"),
+        ({**raw_yaml["gebieden"], "extra": 1}, "gebieden.extra"),
+    ):
+        with pytest.raises(InputError, match=rf"cbs_tables\.yaml: key '{key}'"):
+            validate_gebieden(bad, CONFIG_DIR / "cbs_tables.yaml")
+    # the pull asks the configured editions in order
+    with FakeCbs({"86059NED": gebieden_table("86059NED")}) as srv:
+        g = cn.fetch_gebieden(_client(srv.url), _raw(tmp_path), log=lambda _: None)
+        asked = [p for p, _ in srv.requests if p.endswith("NED")]
+    assert g["table_id"] == "86059NED" and asked[:2] == [
+        "/ODataFeed/odata/85755NED",
+        "/ODataFeed/odata/86059NED",
+    ]
