@@ -43,10 +43,9 @@ def grouped_z(ind: pd.DataFrame, weights: pd.Series, cfg: ResilienceConfig, year
     sd = np.sqrt(var)
     sd = sd.where((g["n"] >= 2) & (sd > 1e-12))
     d = d.join(sd.rename("sd"), on=keys)
-    nat = ind[(ind["region_code"] == "NL00") & ind["indicator"].isin(dirs)].set_index(["year", "indicator"])[
-        "value"
-    ]
-    d["nat"] = pd.MultiIndex.from_frame(d[["year", "indicator"]]).map(lambda k: nat.get(k, np.nan))
+    nat = ind.loc[(ind["region_code"] == "NL00") & ind["indicator"].isin(dirs), ["year", "indicator", "value"]]
+    nat = nat.drop_duplicates(["year", "indicator"]).set_index(["year", "indicator"])["value"]
+    d = d.join(nat.rename("nat"), on=["year", "indicator"])  # one join, not a lookup per row
     sign = d["indicator"].map(dirs).astype(float)
     d["z_gemeente"] = (d["value"] - d["mean"]) / d["sd"] * sign
     d["z_nederland"] = (d["value"] - d["nat"]) / d["sd"] * sign

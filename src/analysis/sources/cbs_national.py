@@ -23,6 +23,9 @@ What differs:
   title, CBS ``Modified``, fetched_at, rows, regions, provisional years, filter, sha256 per file) and
   the table's ``TableInfos``/``DataProperties`` in ``meta/``; swapped in whole, so a failed write keeps
   the previous pull. Municipal caches (``<cache>/<table>/<GMxxxx>_<hash>/``) are never touched.
+* **Region names kept.** The region dimension endpoint (``Key`` + ``Title``, already asked for with the
+  level filter) is saved as ``meta/region_titles.json`` (keys stripped, sha256 in the manifest); the
+  national build names its areas from it (:func:`store_titles`).
 
 Size (expectations from the published area counts, not measurements): ~18,300 areas a year (342
 gemeenten, 3,393 wijken, 14,574 buurten). ``--niveau wijk`` asks ~3,740 regions: one page per KWB year
