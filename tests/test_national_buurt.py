@@ -58,7 +58,9 @@ def pulled(tmp_path_factory) -> Path:
         "86296NED": ses_table("86296NED"),
     }
     with FakeCbs(tables, page_size=2000) as srv:
-        s = cn.fetch_national(_client(srv.url), _registry(), raw / "cbs", range(2013, 2026), "buurt", log=print)
+        s = cn.fetch_national(
+            _client(srv.url), _registry(), raw / "cbs", range(2013, 2026), "buurt", log=print
+        )
     assert sorted(s["pulled"]) == ["85984NED", "86296NED"]
     return raw
 
@@ -140,7 +142,9 @@ def test_buurt_pull_gives_buurt_regions_with_live_names_and_real_values_first(pu
     syn = ind[(ind["region_code"] == "BU06420101") & (ind["indicator"] == "laag_inkomen_pct")]
     assert set(syn["origin"]) == {"synthetic"}
     assert list(syn["year"]) == list(range(int(cfg["eerste_jaar"]), int(cfg["laatste_jaar"]) + 1))
-    assert set(syn["source_table"]) == {f"synthetisch (analysis.sources.synthetic, seed {int(cfg['seed']) + 1})"}
+    assert set(syn["source_table"]) == {
+        f"synthetisch (analysis.sources.synthetic, seed {int(cfg['seed']) + 1})"
+    }
     no_inw = ind[ind["region_code"] == "BU0363AA02"]
     assert set(no_inw["origin"]) == {"cbs"} and set(no_inw["indicator"]) == {"woz"}
     assert not ind["region_code"].eq("BU0642ZZ01").any()
@@ -149,7 +153,9 @@ def test_buurt_pull_gives_buurt_regions_with_live_names_and_real_values_first(pu
     # the wijk series the pull does not touch are those of the offline build (own seeded stream)
     _, offline = build_national(SNAPSHOT)
     for code in ("WK064201", "WK036300", "GM0642"):
-        a = ind[(ind["region_code"] == code) & (ind["indicator"] == "laag_inkomen_pct")].reset_index(drop=True)
+        a = ind[(ind["region_code"] == code) & (ind["indicator"] == "laag_inkomen_pct")].reset_index(
+            drop=True
+        )
         b = offline[(offline["region_code"] == code) & (offline["indicator"] == "laag_inkomen_pct")]
         pd.testing.assert_frame_equal(a, b.reset_index(drop=True))
 

@@ -356,10 +356,16 @@ def test_gebieden_table_id_lives_in_cbs_tables_yaml_outside_the_group_loop(tmp_p
     plan = [tid for _, tids, _ in cbs.table_plan(cbs_registry(), range(2013, 2026)) for tid in tids]
     assert "85755NED" not in plan and "86059NED" not in plan and "85984NED" in plan
     spec = cn.gebieden_spec()
-    assert spec["editions"] == ["85755NED", "86059NED"] and spec["indicators"]["PV_CODE"]["group"] == "Provincies"
+    assert (
+        spec["editions"] == ["85755NED", "86059NED"]
+        and spec["indicators"]["PV_CODE"]["group"] == "Provincies"
+    )
     for bad, key in (
         ({**raw_yaml["gebieden"], "editions": ["85755"]}, "gebieden.editions"),
-        ({**raw_yaml["gebieden"], "indicators": {"PV_NAAM": {"keys": ["Naam"], "group": "Provincies"}}}, "gebieden"),
+        (
+            {**raw_yaml["gebieden"], "indicators": {"PV_NAAM": {"keys": ["Naam"], "group": "Provincies"}}},
+            "gebieden",
+        ),
         ({**raw_yaml["gebieden"], "extra": 1}, "gebieden.extra"),
     ):
         with pytest.raises(InputError, match=rf"cbs_tables\.yaml: key '{key}'"):

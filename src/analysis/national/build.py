@@ -193,18 +193,20 @@ def buurt_regions(live: pd.DataFrame, regions: pd.DataFrame, titles: pd.DataFram
     out["inwoners"] = out["region_code"].map(last["value"]).astype(float)
     t = titles.set_index("code") if len(titles) else None
     named = out["region_code"].isin(t.index) if t is not None else pd.Series(False, index=out.index)
-    out["name"] = (
-        "Buurt " + out["region_code"].str[8:] + " (" + out["wijk_code"].map(wijken) + ")"
-    )
+    out["name"] = "Buurt " + out["region_code"].str[8:] + " (" + out["wijk_code"].map(wijken) + ")"
     out["mapping"] = "geen naam in de landelijke CBS-pull"
     if t is not None:
         out.loc[named, "name"] = out.loc[named, "region_code"].map(t["name"])
         out.loc[named, "mapping"] = out.loc[named, "region_code"].map(_title_source(t))
-    src = out["region_code"].map(last["source_table"]) + " " + out["region_code"].map(last["year"]).astype(
-        "Int64"
-    ).astype(str)
+    src = (
+        out["region_code"].map(last["source_table"])
+        + " "
+        + out["region_code"].map(last["year"]).astype("Int64").astype(str)
+    )
     out["mapping"] = out["mapping"] + np.where(
-        out["inwoners"].notna(), "; inwoners uit CBS " + src.fillna(""), "; inwoners niet in de landelijke CBS-pull"
+        out["inwoners"].notna(),
+        "; inwoners uit CBS " + src.fillna(""),
+        "; inwoners niet in de landelijke CBS-pull",
     )
     out["name"] = out["name"].astype(str).str.strip()
     return out[REGION_COLUMNS]
@@ -343,7 +345,9 @@ def _synthetic_wijken(regions: pd.DataFrame, seed: int, first_year: int, last_ye
     return pd.concat([rows.assign(coverage=np.nan), g[OUT_COLUMNS]], ignore_index=True)
 
 
-def fetched_indicators(fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None) -> pd.DataFrame:
+def fetched_indicators(
+    fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Real rows from the national live pull (``veerkracht fetch --scope nederland``, origin ``cbs``,
     source_table = the CBS table id) for the areas of the national set and ``NL00``; empty when
     nothing was fetched. ``NL00`` as CBS publishes it; where CBS has no NL row (85984NED's answer has

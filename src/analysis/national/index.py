@@ -43,7 +43,9 @@ def grouped_z(ind: pd.DataFrame, weights: pd.Series, cfg: ResilienceConfig, year
     sd = np.sqrt(var)
     sd = sd.where((g["n"] >= 2) & (sd > 1e-12))
     d = d.join(sd.rename("sd"), on=keys)
-    nat = ind.loc[(ind["region_code"] == "NL00") & ind["indicator"].isin(dirs), ["year", "indicator", "value"]]
+    nat = ind.loc[
+        (ind["region_code"] == "NL00") & ind["indicator"].isin(dirs), ["year", "indicator", "value"]
+    ]
     nat = nat.drop_duplicates(["year", "indicator"]).set_index(["year", "indicator"])["value"]
     d = d.join(nat.rename("nat"), on=["year", "indicator"])  # one join, not a lookup per row
     sign = d["indicator"].map(dirs).astype(float)

@@ -107,9 +107,10 @@ def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None,
     if path is None:
         from analysis.sources.cbs_national import gebieden_spec, provincie_path
 
+        first = gebieden_spec()["editions"][0]
         raise InputError(
             f"--scope provincie {provincie}: gemeente->provincie table missing ({provincie_path(raw)}); "
-            f"get it online with `veerkracht fetch --gebieden` (CBS {gebieden_spec()['editions'][0]} Gebieden in "
+            f"get it online with `veerkracht fetch --gebieden` (CBS {first} Gebieden in "
             "Nederland 2024), or use --scope nederland"
         )
     try:

@@ -400,7 +400,9 @@ def read_titles(folder: Path, m: dict[str, Any] | None = None) -> dict[str, str]
         return {}
     path = folder / info["file"]
     if not path.exists() or sha256_file(path) != info["sha256"]:
-        raise InputError(f"{path}: missing or sha256 does not match manifest.json (edited or corrupt); fetch again")
+        raise InputError(
+            f"{path}: missing or sha256 does not match manifest.json (edited or corrupt); fetch again"
+        )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         titles = doc["titles"]
