@@ -79,8 +79,8 @@ def score_wijken(
     set holds them) and a composition row per municipality (over its wijken, as before)."""
     cfg = cfg or load_config()
     areas = regions["level"].isin(["wijk", "buurt"])
-    wijken = regions[areas & (regions["inwoners"].fillna(0) >= max(min_inwoners, 1))]
-    weights = wijken.set_index("region_code")["inwoners"]
+    scored = regions[areas & (regions["inwoners"].fillna(0) >= max(min_inwoners, 1))]
+    weights = scored.set_index("region_code")["inwoners"]
     codes = sorted(weights.index)
     rows = ind[ind["region_code"].isin(codes) & ind["indicator"].isin(cfg.scored)]
     year = cfg.ref_year if cfg.ref_year is not None else int(rows["year"].max())
