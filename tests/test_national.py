@@ -328,7 +328,9 @@ def test_dask_shards_keep_municipalities_apart_and_shrink_to_single_sheets_at_th
 
     from analysis.factsheets.dask_runner import shards
 
-    plans = [SimpleNamespace(todo=[f"{gm}-{k}" for k in range(n)]) for gm, n in (("A", 40), ("B", 3), ("C", 30))]
+    plans = [
+        SimpleNamespace(todo=[f"{gm}-{k}" for k in range(n)]) for gm, n in (("A", 40), ("B", 3), ("C", 30))
+    ]
     out = shards(plans, n_workers=2)
     # every sheet once, in order, each task within one municipality, offsets right
     assert [a for _, chunk, _ in out for a in chunk] == [a for p in plans for a in p.todo]

@@ -522,7 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) vs fork-pool")
     p.add_argument("--n", type=int, default=500, help="minimaal aantal wijkbladen in de steekproef")
     p.add_argument(
-        "--repeat", type=int, default=1, help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)"
+        "--repeat",
+        type=int,
+        default=1,
+        help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
     )
     p.set_defaults(func=cmd_bench_national)
     args = parser.parse_args(argv)

@@ -48,5 +48,7 @@ def write_method_pages(target: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
         if not src.exists():
             continue
         st = src.stat()
-        written.append(write_text(target / f"{name}.html", _method_page(src, st.st_mtime_ns, st.st_size, title)))
+        written.append(
+            write_text(target / f"{name}.html", _method_page(src, st.st_mtime_ns, st.st_size, title))
+        )
     return written
