@@ -30,11 +30,10 @@ Chart rules (each one tested in tests/test_figures.py):
 
 from __future__ import annotations
 
-import re
-
 import base64
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
