@@ -83,8 +83,9 @@ bench: install
 
 # National wijk sheets on a local Dask cluster (1 and 2 workers) vs the fork-pool runner, same run.
 N ?= 500
+REPEAT ?= 1
 bench-national: install
-	$(BIN)/veerkracht bench-national --n $(N)
+	$(BIN)/veerkracht bench-national --n $(N) --repeat $(REPEAT)
 
 lab: install
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks

@@ -737,3 +737,29 @@ def test_map_section_without_geometry_says_so(ctx):
     reg["geometry"] = None
     html = Sheet(_with(ctx, regions=reg), A).kaart()
     assert "geen kaart beschikbaar" in html and "<figure" not in html
+
+
+def test_chart_source_names_an_aggregated_source_once_and_says_how_larger_areas_were_computed():
+    from analysis.factsheets.charts import source_caption
+
+    synth = "synthetisch (analysis.sources.synthetic, seed 1)"
+    kaart = "85618NED (Wijk- en buurtkaart 2023, PDOK)"
+    rows = pd.DataFrame(
+        {
+            "source_table": [
+                f"aggregatie van buurten: {synth}",
+                synth,
+                f"aggregatie van buurten: {kaart}",
+                kaart,
+            ],
+            "origin": ["synthetic", "synthetic", "snapshot", "snapshot"],
+            "year": [2013, 2024, 2023, 2023],
+            "provisional": [False, False, False, False],
+        }
+    )
+    cap = source_caption(rows)
+    assert cap.count("synthetisch (2013-2024; synthetische invulling)") == 1, cap
+    assert cap.count("85618NED") == 1 and "aggregatie van" not in cap, cap
+    assert cap.endswith("cijfers van grotere gebieden berekend uit die van de buurten"), cap
+    # a chart of directly published figures only: no such line
+    assert "berekend uit" not in source_caption(rows.iloc[[1, 3]])

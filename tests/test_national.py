@@ -113,14 +113,45 @@ def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
         assert scores.loc[gm, "samenstelling"].count("wijk") >= 1
 
 
-def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(national, cluster):
+def _spy_on_finish(monkeypatch):
+    """Per call of runner.finish: (municipality, sheets recorded in the whole batch so far)."""
+    from analysis.factsheets import runner
+
+    calls, recorded = [], []
+    real_finish, real_entry = runner.finish, runner.manifest_entry
+
+    def finish(p, *a, **k):
+        calls.append((p.paths.gemeente, len(recorded)))
+        return real_finish(p, *a, **k)
+
+    def entry(a, *args, **kwargs):
+        recorded.append(a.region_code)
+        return real_entry(a, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "finish", finish)
+    monkeypatch.setattr(runner, "manifest_entry", entry)
+    return calls, recorded
+
+
+def _written_once_and_early(calls, views):
+    """Each municipality's manifest and overview are written once, the first one while the other
+    municipality's sheets were still rendering (not in a serial pass after the last sheet)."""
+    assert sorted(g for g, _ in calls) == sorted(p.gemeente for p in views), calls
+    assert calls[0][1] < len(ONLY), calls
+
+
+def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(national, cluster, monkeypatch):
     from analysis.factsheets.dask_runner import run_batch_dask
     from analysis.factsheets.runner import run_batch
 
     _, _, views = national
     # the fork pool: all municipalities in ONE pool, each sheet into its own municipality's folder
+    calls, recorded = _spy_on_finish(monkeypatch)
     r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
     assert r["ok"] == len(ONLY) and r["failed"] == 0
+    _written_once_and_early(calls, views)
+    calls.clear()
+    recorded.clear()
     assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
     ref = _sheets(views)
     assert len(ref) == len(ONLY)
@@ -130,6 +161,7 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(nationa
                 f.unlink()
     res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
     assert res["ok"] == len(ONLY) and res["failed"] == 0
+    _written_once_and_early(calls, views)
     new = _sheets(views)
     assert new.keys() == ref.keys()
     assert all(new[k] == ref[k] for k in ref), [k for k in ref if new[k] != ref[k]]
@@ -266,3 +298,43 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
             rc = result["rc"]
         err = capsys.readouterr().err
         assert rc == 2 and "geen workers" in err, err
+
+
+def test_bench_counts_the_cpu_of_child_processes_and_takes_the_median_run():
+    import subprocess
+    import sys
+    import time
+
+    from analysis.national.bench import PeakMemory, median_run
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\ntime.sleep(30)"
+    with PeakMemory(every=0.1) as mem:
+        child = subprocess.Popen([sys.executable, "-c", burn])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and mem._cpu.get(child.pid, 0.0) < 1.0:
+            time.sleep(0.2)  # until the child has burnt its second of CPU
+    child.kill()
+    child.wait()
+    # the child's second of CPU counts; this process mostly slept
+    assert 0.95 <= mem.cpu_seconds() <= 2.0, mem.cpu_seconds()
+    assert mem.top(1) and mem.top(1)[0] > 0
+    runs = [{"sheets_per_s": v} for v in (3.0, 1.0, 2.0)]
+    assert median_run(runs) == {"sheets_per_s": 2.0, "repeats_sheets_per_s": [3.0, 1.0, 2.0]}
+    assert median_run(runs[:2])["sheets_per_s"] == 1.0  # of two, the slower: a projection on the safe side
+
+
+def test_dask_shards_keep_municipalities_apart_and_shrink_to_single_sheets_at_the_end():
+    from types import SimpleNamespace
+
+    from analysis.factsheets.dask_runner import shards
+
+    plans = [
+        SimpleNamespace(todo=[f"{gm}-{k}" for k in range(n)]) for gm, n in (("A", 40), ("B", 3), ("C", 30))
+    ]
+    out = shards(plans, n_workers=2)
+    # every sheet once, in order, each task within one municipality, offsets right
+    assert [a for _, chunk, _ in out for a in chunk] == [a for p in plans for a in p.todo]
+    assert all(len({a.split("-")[0] for a in chunk}) == 1 for _, chunk, _ in out)
+    assert all(p.todo[i : i + len(chunk)] == chunk for p, chunk, i in out)
+    sizes = [len(chunk) for _, chunk, _ in out]
+    assert max(sizes) == 8 and sizes[-3:] == [1, 1, 1]  # large while there is much left, then single sheets

@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -192,16 +193,29 @@ def _figure_html(fig: plt.Figure, alt: str, caption: str, table: pd.DataFrame, *
     )
 
 
+_AGGREGATE = re.compile(r"^aggregatie van (\w+): ")
+
+
 def source_caption(rows: pd.DataFrame) -> str:
-    """'Bron: <table> (<years>; <voorlopig ...|definitieve cijfers>; <origin in Dutch>); ...'."""
+    """'Bron: <table> (<years>; <voorlopig ...|definitieve cijfers>; <origin in Dutch>); ...'.
+
+    A figure a wijk or gemeente got by adding up (or weighting) its buurten names the buurten's own
+    source once, with one line saying how the larger areas were computed — not the same source
+    twice, once with an 'aggregatie van buurten:' prefix."""
     if rows.empty:
         return "Bron: geen gegevens"
+    tables = rows["source_table"].astype(str)
+    parts_of = sorted({m.group(1) for m in tables.map(_AGGREGATE.match) if m is not None})
+    rows = rows.assign(source_table=tables.str.replace(_AGGREGATE, "", regex=True))
     parts = []
     for table, span, origin in source_entries(rows):
         if origin != "synthetic" and "voorlopig" not in span:
             span += ", definitieve cijfers"
         parts.append(f"{plain(table)} ({span}; {origin_nl(origin)})")
-    return "Bron: " + "; ".join(parts)
+    text = "Bron: " + "; ".join(parts)
+    if parts_of:
+        text += "; cijfers van grotere gebieden berekend uit die van de " + " en de ".join(parts_of)
+    return text
 
 
 def _dutch_axes(ax) -> None:

@@ -65,13 +65,10 @@ def bevolking_tabel(ind: pd.DataFrame) -> pd.DataFrame:
     # latest year with both; an area that never has households gets its latest inhabitants year
     wide = wide.sort_values(["region_code", "_beide", "year"])
     best = wide.groupby("region_code").tail(1).set_index("region_code")
-    src = d[d["indicator"] == "inwoners"].set_index(["region_code", "year"])
-    keys = list(zip(best.index, best["year"], strict=True))
-    best["bron"] = [str(src.loc[k, "source_table"]) for k in keys]
-    if "coverage" in src:
-        best["dekking"] = [src.loc[k, "coverage"] for k in keys]
-    else:
-        best["dekking"] = float("nan")
+    src = d[d["indicator"] == "inwoners"].set_index(["region_code", "year"])  # unique: deduplicated above
+    at = src.reindex(pd.MultiIndex.from_arrays([best.index, best["year"]]))
+    best["bron"] = at["source_table"].astype(str).to_numpy()
+    best["dekking"] = at["coverage"].to_numpy() if "coverage" in src else float("nan")
     return best.rename(columns={"year": "jaar"})[["jaar", "inwoners", "huishoudens", "bron", "dekking"]]
 
 

@@ -116,11 +116,29 @@ def _entry(a, res: dict, fp: str) -> dict:
 
 
 def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
-    """Sheets per task: small enough that a lost worker loses little and the load balances
-    (about four tasks per worker), large enough that a task reads its municipality once."""
+    """Sheets per task for ``n_sheets`` still to hand out: small enough that a lost worker loses
+    little and the load balances (about four tasks per worker of what is left, so the last tasks
+    are single sheets), large enough that a task reads its municipality once."""
     if n_sheets <= 0:
         return 1
     return max(1, min(cap, math.ceil(n_sheets / (4 * max(1, n_workers)))))
+
+
+def shards(plans: list, n_workers: int) -> list[tuple]:
+    """(plan, sheets, offset) per task, in municipality order; a task never mixes municipalities.
+
+    Guided sizes: :func:`shard_size` of what is still to hand out, so the shards shrink towards the
+    end of the batch and no worker idles while another finishes a long last shard (Dask runs the
+    tasks in submission order)."""
+    out, left = [], sum(len(p.todo) for p in plans)
+    for p in plans:
+        i = 0
+        while i < len(p.todo):
+            chunk = p.todo[i : i + shard_size(left, n_workers)]
+            out.append((p, chunk, i))
+            i += len(chunk)
+            left -= len(chunk)
+    return out
 
 
 def start_client(scheduler: str | None, n_workers: int, log=print):
@@ -205,28 +223,26 @@ def run_batch_dask(
         try:
             n_workers = len(client.scheduler_info()["workers"]) or n_workers
             client.register_plugin(KernelPlugin(runner.paths_to_params(plans[0].paths)))
-            size = shard_size(n_todo, n_workers)
             futs = {}
-            for p in plans:
-                paden = runner.paths_to_params(p.paths)
-                for i in range(0, len(p.todo), size):
-                    chunk = p.todo[i : i + size]
-                    items = [(a.region_code, a.slug, a.name) for a in chunk]
-                    f = client.submit(
-                        render_shard,
-                        items,
-                        str(p.out),
-                        str(template),
-                        paden,
-                        timeout,
-                        fail_area,
-                        kill_area,
-                        kill_marker,
-                        key=f"factsheets-{p.paths.gemeente}-{chunk[0].region_code}-{i}-{time.time_ns()}",
-                        retries=retries,
-                        pure=False,
-                    )
-                    futs[f] = (p, chunk)
+            for p, chunk, i in shards(plans, n_workers):
+                items = [(a.region_code, a.slug, a.name) for a in chunk]
+                f = client.submit(
+                    render_shard,
+                    items,
+                    str(p.out),
+                    str(template),
+                    runner.paths_to_params(p.paths),
+                    timeout,
+                    fail_area,
+                    kill_area,
+                    kill_marker,
+                    key=f"factsheets-{p.paths.gemeente}-{chunk[0].region_code}-{i}-{time.time_ns()}",
+                    retries=retries,
+                    pure=False,
+                )
+                futs[f] = (p, chunk)
+            for p in plans:  # sets with nothing to render: written while the workers render
+                runner.complete(p, n_workers, t0, template)
             bar = tqdm(
                 total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True
             )
@@ -242,6 +258,7 @@ def run_batch_dask(
                         }
                     for a in chunk:
                         p.entries[a.region_code] = _entry(a, results[a.region_code], p.fingerprint)
+                    runner.complete(p, n_workers, t0, template)
                     bar.update(len(chunk))
             except KeyboardInterrupt:
                 interrupted = True

@@ -6,6 +6,7 @@ to a shared drive or a web server; a raw markdown link would open as plain text 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -30,6 +31,15 @@ def _rewrite_links(html: str) -> str:
     return html
 
 
+@lru_cache(maxsize=16)
+def _method_page(src: Path, mtime_ns: int, size: int, title: str) -> str:
+    """One document as a page; a national run writes the same pages for every municipality, so the
+    rendering is cached by file, modification time and size (an edited document renders anew)."""
+    body = _rewrite_links(_MD.render(src.read_text(encoding="utf-8")))
+    nav = '<nav class="top"><a href="../index.html">← Alle factsheets</a></nav>'
+    return page(title, body, nav=nav)
+
+
 def write_method_pages(target: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
     """Render every method document that exists into ``target`` (atomic writes); return the paths."""
     written = []
@@ -37,7 +47,8 @@ def write_method_pages(target: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
         src = docs_dir / f"{name}.md"
         if not src.exists():
             continue
-        body = _rewrite_links(_MD.render(src.read_text(encoding="utf-8")))
-        nav = '<nav class="top"><a href="../index.html">← Alle factsheets</a></nav>'
-        written.append(write_text(target / f"{name}.html", page(title, body, nav=nav)))
+        st = src.stat()
+        written.append(
+            write_text(target / f"{name}.html", _method_page(src, st.st_mtime_ns, st.st_size, title))
+        )
     return written

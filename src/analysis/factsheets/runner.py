@@ -525,6 +525,7 @@ class Plan:
     fingerprint: str
     todo: list
     entries: dict
+    manifest: dict | None = None  # written by complete() as soon as every sheet of the set is in
 
 
 def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niveaus=None) -> Plan:
@@ -561,6 +562,17 @@ def keep_unreached(plans: list[Plan]) -> None:
                 p.entries[a.region_code] = {**prev, "skipped": True}
 
 
+def complete(p: Plan, n_workers: int, t0: float, template: Path) -> None:
+    """Write this set's manifest and overview page as soon as all its sheets are in.
+
+    A run over many municipalities shows each finished municipality while the others still render,
+    and the batch does not end with a serial pass over all overview pages (:func:`summarise` skips
+    the sets written here). ``wall_seconds`` of such a manifest: from the batch start to this set's
+    last sheet."""
+    if p.manifest is None and all(a.region_code in p.entries for a in p.todo):
+        p.manifest = finish(p, n_workers, time.perf_counter() - t0, False, template)
+
+
 def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Path) -> dict:
     """Write the manifest and the overview page of one processed set; returns the manifest."""
     from analysis.factsheets.overview import write_index
@@ -587,8 +599,8 @@ def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool,
     the sets, and ``per_gemeente`` when there are several). Re-raises an interruption after writing."""
     per, total = {}, {"ok": 0, "skipped": 0, "failed": 0, "pruned": []}
     failed_all = []
-    for p in plans:
-        ordered = finish(p, n_workers, wall, interrupted, template)["areas"]
+    for p in plans:  # a set completed during the run keeps the manifest written then
+        ordered = (p.manifest or finish(p, n_workers, wall, interrupted, template))["areas"]
         failed = [e for e in ordered if e["status"] == "failed" and not e.get("skipped")]
         failed_all += failed
         s = {
@@ -712,6 +724,8 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
                         timeout,
                     )
                     futs[f] = (p, a)
+            for p in plans:  # sets with nothing to render: written while the workers render
+                complete(p, n_workers, t0, template)
             for fut in as_completed(futs):
                 p, a = futs[fut]
                 try:
@@ -719,6 +733,7 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
                 except BrokenProcessPool as exc:  # a worker was killed (e.g. out of memory)
                     res = {"status": "failed", "seconds": None, "error": _one_line(f"worker gestopt: {exc}")}
                 p.entries[a.region_code] = manifest_entry(a, res, p.fingerprint)
+                complete(p, n_workers, t0, template)
                 bar.update(1)
         except KeyboardInterrupt:
             interrupted = True
