@@ -261,3 +261,40 @@ def test_national_buurt_level_without_a_buurt_pull_is_one_clear_line(tmp_path, m
     assert main(fix.strip("`").split()[1:]) == 0
     out, err = capsys.readouterr()
     assert "fetch nederland (niveau buurt)" in out and "niet bereikbaar" in err
+
+
+def test_buurt_sheets_asked_after_a_build_without_buurten_rebuild_the_national_set_once(
+    reported, pulled, tmp_path, monkeypatch
+):
+    """`factsheets --niveau buurt` on a national set built before the buurt pull: one rebuild; a pull
+    that still yields no buurt of a 2024 wijk is one clear error, never a run without buurten."""
+    from analysis.national import run as national
+    from analysis.processed.build import load_regions
+
+    _, root, _ = reported
+    processed = tmp_path / "processed"
+    shutil.copytree(root / "processed", processed)
+    regions = processed / "nederland" / "regions.parquet"
+    with_buurten = pd.read_parquet(regions)
+    with_buurten[with_buurten["level"] != "buurt"].to_parquet(regions)  # as built before the buurt pull
+    calls = []
+
+    def rebuild(raw, processed_root, log=print):
+        calls.append(raw)
+        with_buurten.to_parquet(regions)
+
+    monkeypatch.setattr(national, "build", rebuild)
+    views = national.views(
+        "nederland", None, pulled, processed, tmp_path / "out", only=["BU06420101"], niveaus=["buurt"]
+    )
+    assert calls == [pulled] and [v.gemeente for v in views] == ["GM0642"]
+    assert "BU06420101" in set(load_regions(views[0])["region_code"])
+    # wijk sheets never trigger it
+    national.views(
+        "nederland", None, pulled, processed, tmp_path / "out", only=["WK064201"], niveaus=["wijk"]
+    )
+    assert len(calls) == 1
+    with_buurten[with_buurten["level"] != "buurt"].to_parquet(regions)
+    monkeypatch.setattr(national, "build", lambda raw, processed_root, log=print: calls.append(raw))
+    with pytest.raises(InputError, match=r"--niveau buurt: the national buurt pull in .* holds no buurt"):
+        national.views("nederland", None, pulled, processed, tmp_path / "out", niveaus=["buurt"])
