@@ -7,7 +7,8 @@ with 1 and 2 workers and the fork pool run back to back that many times; each ra
 of the same repeat (a slow or fast spell of a shared machine hits both sides), and the median ratio
 counts. Written to outputs/bench_national.json: sheets per second (wall, incl. warming the
 kernels and writing the overview pages), mean seconds per sheet (from the manifests), CPU seconds
-of all processes (client, scheduler, workers, kernels) and the share of the cores they kept busy, peak memory per worker (worker process + its kernel, RSS, sampled), scaling
+of all processes (client, scheduler, workers, kernels) and the share of the cores they kept busy,
+peak memory per worker (worker process + its kernel, RSS, sampled), scaling
 efficiency 1 -> 2 workers and its ceiling on this machine (from the CPU really used per sheet),
 Dask vs fork-pool per-sheet cost, and the projection for the country (18,300 sheets) on 16 and 64
 cores — a projection from this machine, not a measurement.
