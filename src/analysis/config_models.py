@@ -154,18 +154,22 @@ def validate_settings(data: dict[str, Any], path: Path) -> dict[str, Any]:
     return model.model_dump()
 
 
+def _validated(model_cls, spec: Any, path: Path, key: str):
+    """``model_cls`` validated from ``spec``; else one InputError naming the file and the key path."""
+    try:
+        return model_cls.model_validate(spec)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"{path}: key '{key}{'.' + loc if loc else ''}': {err['msg']}") from exc
+
+
 def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, spec in data.items():
         if not isinstance(spec, dict):
             raise InputError(f"{path}: key '{name}': expected a mapping with label, unit, kind")
-        try:
-            model = Indicator.model_validate(spec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise InputError(f"{path}: key '{name}{'.' + loc if loc else ''}': {err['msg']}") from exc
-        out[str(name)] = model.model_dump(exclude_none=True)
+        out[str(name)] = _validated(Indicator, spec, path, str(name)).model_dump(exclude_none=True)
     for name, spec in out.items():
         w = spec.get("weight")
         if w is not None and (w not in out or out[w]["kind"] != "count"):
@@ -217,10 +221,4 @@ def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
     """The ``gebieden`` entry, validated; one InputError naming file and key otherwise."""
     if not isinstance(data, dict):
         raise InputError(f"{path}: key 'gebieden': expected a mapping (title, catalog, editions, ...)")
-    try:
-        model = GebiedenTabel.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: key 'gebieden{'.' + loc if loc else ''}': {err['msg']}") from exc
-    return model.model_dump()
+    return _validated(GebiedenTabel, data, path, "gebieden").model_dump()
