@@ -639,6 +639,26 @@ CASES = [
         ["unknown area code", "regions.gpkg"],
     ),
     ("cli_only_area_without_sheet", ["factsheets", "--only", "BU06420103"], None, ["no fact sheet"]),
+    # every CLI number checked like its settings twin (issue 27); --only keeps a missed check cheap
+    *(
+        (
+            f"cli_timeout_{name}",
+            ["factsheets", "--only", "FG03", "--timeout", value],
+            None,
+            [f"--timeout {value}", "factsheets.timeout_s"],
+        )
+        for name, value in (("zero", "0"), ("negative", "-5"), ("nan", "nan"), ("inf", "inf"))
+    ),
+    ("cli_n_sim_negative", ["resilience", "--n-sim", "-1"], None, ["--n-sim -1", "sensitivity.n_sim"]),
+    ("cli_n_sim_zero", ["resilience", "--n-sim", "0"], None, ["--n-sim 0", "minstens 10"]),
+    ("cli_budget_zero", ["fetch", "--budget", "0"], None, ["--budget 0", "cbs.budget_s"]),
+    ("cli_budget_nan", ["fetch", "--budget", "nan"], None, ["--budget nan", "cbs.budget_s"]),
+    (
+        "cli_workers_not_a_number",
+        ["factsheets", "--workers", "twee"],
+        None,
+        ["--workers", "geen geheel getal"],
+    ),
 ]
 
 
@@ -771,3 +791,70 @@ def test_csv_downloads_neutralise_formulas_and_round_as_shown(case, capsys):
     kern = list(csv.DictReader(io.StringIO(links["kerncijfers-fg03.csv"].lstrip("\ufeff")), delimiter=";"))
     names = {r["gebied"] for r in kern}
     assert "'" + formula in names  # the name is kept as text, with the quote Excel hides
+
+
+def test_killing_a_report_leaves_no_process_of_it(case):
+    """`kill -9` of `veerkracht report --force` while resilience and goals run: every process the
+    run started dies with it (the goals side process too) and nothing is written afterwards."""
+    import signal
+    import time
+
+    from tests.conftest import descendants
+
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "VEERKRACHT_RAW": str(case.raw),
+        "VEERKRACHT_PROCESSED": str(case.processed),
+        "VEERKRACHT_OUTPUTS": str(case.outputs),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analysis.cli", "report", "--force", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    started: set[int] = set()
+    try:
+        for line in proc.stdout:  # the build is done: goals starts beside resilience
+            if "[build:" in line:
+                break
+        end = time.monotonic() + 3  # goals runs for many seconds: collect every process meanwhile
+        while time.monotonic() < end:
+            started |= descendants(proc.pid)
+            time.sleep(0.1)
+        # forks of the run (same command line): the prestarted sheet worker and the goals side process
+        forks = [p for p in started if _cmdline(p) == proc.args]
+        assert len(forks) >= 2, f"expected the sheet worker and the goals side process, got {forks}"
+        killed_at = time.time()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(_alive(p) for p in started):
+            time.sleep(0.5)
+        alive = sorted(p for p in started if _alive(p))
+        assert not alive, f"processes of the killed run still alive: {alive}"
+        late = [p for p in case.outputs.rglob("*") if p.is_file() and p.stat().st_mtime > killed_at + 1]
+        assert not late, f"written after the run was killed: {late[:5]}"
+    finally:
+        for p in started:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -41,6 +41,13 @@ def _known_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
     return []
 
 
+def _n(x: Any) -> str:
+    """A bound in Dutch notation: 0.0 -> '0', 0.5 -> '0,5'."""
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    return str(x).replace(".", ",") if isinstance(x, float) else str(x)
+
+
 def dutch(err: dict, model: type[BaseModel] | None = None) -> str:
     """What is wrong, in Dutch, for one entry of ``ValidationError.errors()``."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
@@ -67,13 +74,13 @@ def dutch(err: dict, model: type[BaseModel] | None = None) -> str:
     if kind in simple:
         return simple[kind]
     if kind == "greater_than":
-        return f"moet groter zijn dan {ctx.get('gt')}"
+        return f"moet groter zijn dan {_n(ctx.get('gt'))}"
     if kind == "greater_than_equal":
-        return f"moet minstens {ctx.get('ge')} zijn"
+        return f"moet minstens {_n(ctx.get('ge'))} zijn"
     if kind == "less_than":
-        return f"moet kleiner zijn dan {ctx.get('lt')}"
+        return f"moet kleiner zijn dan {_n(ctx.get('lt'))}"
     if kind == "less_than_equal":
-        return f"mag hoogstens {ctx.get('le')} zijn"
+        return f"mag hoogstens {_n(ctx.get('le'))} zijn"
     if kind == "string_too_short":
         return (
             "mag niet leeg zijn"

@@ -62,7 +62,9 @@ def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         elif action.dest in OWN_RULES:
             twin, metadata = None, OWN_RULES[action.dest].metadata
         else:
-            raise RuntimeError(f"numeric option {action.option_strings} has no range rule in cli_options")
+            raise RuntimeError(
+                f"numeric option {action.option_strings} has no range rule in analysis.cli.options"
+            )
         adapter = TypeAdapter(Annotated[action.type, *metadata, AllowInfNan(False)])
         try:
             adapter.validate_python(value)
