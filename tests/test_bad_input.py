@@ -653,6 +653,7 @@ CASES = [
     ("cli_n_sim_zero", ["resilience", "--n-sim", "0"], None, ["--n-sim 0", "minstens 10"]),
     ("cli_budget_zero", ["fetch", "--budget", "0"], None, ["--budget 0", "cbs.budget_s"]),
     ("cli_budget_nan", ["fetch", "--budget", "nan"], None, ["--budget nan", "cbs.budget_s"]),
+    ("cli_budget_inf", ["fetch", "--budget", "inf"], None, ["--budget inf", "eindig"]),
     (
         "cli_workers_not_a_number",
         ["factsheets", "--workers", "twee"],
