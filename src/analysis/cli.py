@@ -528,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
         help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
     )
     p.set_defaults(func=cmd_bench_national)
+    from analysis.sources import partner_cli  # partner deliveries: sjabloon, controleer (issue 21)
+
+    partner_cli.register(sub)
     args = parser.parse_args(argv)
     try:
         # all configuration is validated before any command writes anything

@@ -93,7 +93,7 @@ def read_text_table(path: Path) -> Table:
     text = decode(path)
     if not text.strip():
         raise InputError(f"{path}: leeg bestand")
-    first = next(line for line in text.splitlines() if line.strip())
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     sep = sniff_separator(path, first)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[list[str]] = []
@@ -105,6 +105,7 @@ def read_text_table(path: Path) -> Table:
     except csv.Error as exc:
         raise InputError(f"{path}: regel {reader.line_num}: geen geldige CSV ({exc})") from exc
     keep = [i for i, r in enumerate(rows) if any(c.strip() for c in r)]  # blank lines
+    keep = _after_comments(keep, rows)
     rows = [rows[i] for i in keep]
     lines = [lines[i] for i in keep]
     if not rows:
@@ -119,6 +120,13 @@ def read_text_table(path: Path) -> Table:
     return Table(path, [c.strip() for c in rows[0]], rows[1:], lines[1:])
 
 
+def _after_comments(keep: list[int], rows: list[list[str]]) -> list[int]:
+    """Drop the instruction lines (``# ...``) a template carries above its header."""
+    while keep and rows[keep[0]] and rows[keep[0]][0].lstrip().startswith("#"):
+        keep = keep[1:]
+    return keep
+
+
 def read_xlsx_table(path: Path, sheet: str | int | None = None) -> Table:
     try:
         raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None, dtype=str)
@@ -129,7 +137,7 @@ def read_xlsx_table(path: Path, sheet: str | int | None = None) -> Table:
     raw = raw.fillna("")
     cells = [[str(c).strip() for c in row] for row in raw.itertuples(index=False)]
     numbers = [i + 1 for i in range(len(cells))]
-    keep = [i for i, r in enumerate(cells) if any(r)]
+    keep = _after_comments([i for i, r in enumerate(cells) if any(r)], cells)
     if not keep:
         raise InputError(f"{path}: leeg werkblad")
     head = keep[0]
