@@ -330,7 +330,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
     claimed = partner_build.declared_files(paths.local)  # partner files are never read as Leefbaarometer
     lbm_files = local.leefbaarometer3_files(paths.local, claimed)
-    local_raw = local.local_indicators(paths.local, code, claimed)
+    lbm_missing: list[tuple[str, str]] = []  # empty/NA cells: no synthetic filler for those series
+    local_raw = local.local_indicators(paths.local, code, claimed, lbm_missing)
     source = load_buurten(paths)
     buurten = source.buurten
     focus = programme_focus(paths, source)
@@ -362,7 +363,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         n_planted=int(syn_cfg["n_planted"]),
         min_inwoners=int(cfg["min_inwoners"]),
     )
-    base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
+    syn_rows = partner_build.without_series(syn.indicators, lbm_missing)
+    base = resolve(pd.concat([real_long, syn_rows], ignore_index=True), real_long.iloc[0:0])
     base = partner_build.add_to_base(base, partner_data)  # partner series replace any other origin
     base = pd.concat([base, derived_counts(base).assign(coverage=np.nan)], ignore_index=True)
 

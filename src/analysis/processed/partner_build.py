@@ -52,6 +52,15 @@ def lbm_rows_of(local_raw: pd.DataFrame, known: set[str], code: str) -> pd.DataF
     return local_raw[ours].reset_index(drop=True)
 
 
+def without_series(rows: pd.DataFrame, series: list[tuple[str, str]]) -> pd.DataFrame:
+    """``rows`` without the (region_code, indicator) series a real file says are missing."""
+    if not series:
+        return rows
+    drop = pd.MultiIndex.from_tuples(sorted(set(series)))
+    key = pd.MultiIndex.from_frame(rows[["region_code", "indicator"]])
+    return rows[~key.isin(drop)]
+
+
 def areas_of(regions: pd.DataFrame, code: str, all_codes: set[str]) -> partner.Areas:
     own = regions[regions["level"].isin(["buurt", "wijk", "gemeente"])]
     names = dict(zip(own["region_code"], own["name"], strict=True))

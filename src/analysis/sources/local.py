@@ -139,11 +139,15 @@ def leefbaarometer3_files(local: Path, exclude: set[Path] | frozenset = frozense
     return [p for p in sorted(local.iterdir()) if p.is_file() and p not in exclude and is_leefbaarometer3(p)]
 
 
-def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFrame:
+def read_leefbaarometer3(
+    path: Path, gemeente: str | None = None, missing_out: list[tuple[str, str]] | None = None
+) -> pd.DataFrame:
     """Parse one Leefbaarometer 3.0 file (buurten, wijken or gemeenten, as published) into the long
     format (origin ``local``). Empty cells and ``NA`` are missing values, not errors.
 
-    ``gemeente`` (e.g. GM0642): only that municipality's rows are kept and there must be some."""
+    ``gemeente`` (e.g. GM0642): only that municipality's rows are kept and there must be some.
+    ``missing_out`` receives (region_code, indicator) of every empty/``NA`` cell of those rows: the
+    file covers that series but says "no value", so the build puts no synthetic filler in its place."""
     table = pr.read_table(path)
     header = [h.lower() for h in table.header]
     code_col = next((c for c in LBM3_CODE_COLUMNS if c in header), None)
@@ -199,6 +203,9 @@ def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFram
         df = df[df["code"].str.match(rf"^(GM{num}|WK{num}[0-9A-Z]{{2}}|BU{num}[0-9A-Z]{{4}})$")]
         if df.empty:
             raise InputError(f"{path}: kolom '{code_col}': geen rijen voor gemeente {gemeente}")
+    if missing_out is not None:
+        for col, indicator in present.items():
+            missing_out += [(c, indicator) for c in df.loc[df[col].isna(), "code"]]
     long = to_long(
         df,
         region_col="code",
@@ -215,8 +222,12 @@ def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFram
 
 
 def local_indicators(
-    local: Path, gemeente: str | None = None, exclude: frozenset = frozenset()
+    local: Path,
+    gemeente: str | None = None,
+    exclude: frozenset = frozenset(),
+    missing_out: list[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """All Leefbaarometer 3.0 files in ``local`` (found by content), long format."""
-    frames = [read_leefbaarometer3(p, gemeente) for p in leefbaarometer3_files(local, exclude)]
+    files = leefbaarometer3_files(local, exclude)
+    frames = [read_leefbaarometer3(p, gemeente, missing_out) for p in files]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
