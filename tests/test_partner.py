@@ -132,9 +132,8 @@ def test_no_count_below_the_threshold_is_published(partner_build):
     _, ind, sup, _ = partner_build
     cnt = ind[ind["indicator"] == "schuldhulp_huishoudens"]
     assert len(cnt) and cnt["value"].min() >= 10
-    rate_keys = set(
-        zip(*[ind.loc[ind["indicator"] == "schuldhulp_per_1000", k] for k in ("region_code", "year")])
-    )
+    rate = ind[ind["indicator"] == "schuldhulp_per_1000"]
+    rate_keys = set(zip(rate["region_code"], rate["year"], strict=True))
     cnt_keys = set(zip(cnt["region_code"], cnt["year"], strict=True))
     assert rate_keys == cnt_keys  # a rate is shown exactly where its count may be shown
     small = sup[(sup["indicator"] == "schuldhulp_huishoudens") & (sup["reason"] == "<10")]
@@ -194,10 +193,10 @@ def test_declared_file_absent_is_said_once_and_the_build_runs_on(tmp_path, monke
 
 def test_undeclared_delivery_is_warned_about(tmp_path, monkeypatch, capsys):
     paths = _tree(tmp_path, monkeypatch, delivery=None)
-    (paths.local / "overlast_2024.csv").write_bytes(DELIVERY.read_bytes())
+    (paths.local / "armoede_2024.csv").write_bytes(DELIVERY.read_bytes())
     rc, _, err = run(["build", "--no-cache"], capsys)
     assert rc == 0
-    assert any("overlast_2024.csv" in ln and "past bij geen indicator" in ln for ln in err), err
+    assert any("armoede_2024.csv" in ln and "past bij geen indicator" in ln for ln in err), err
 
 
 # --- what partners really send ----------------------------------------------------------------

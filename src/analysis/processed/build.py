@@ -44,6 +44,7 @@ class BuildResult:
     dropped_aggregates: int = 0  # aggregates below the coverage gate, not written
     # partner cells not published (disclosure control, delivered suppressed): never their value
     suppressed: pd.DataFrame | None = None
+    notices: tuple[str, ...] = ()  # absent/undeclared partner files, unmatched Leefbaarometer codes
 
 
 # the columns of regions.gpkg besides the geometry (the national set has gemeente_code instead)
@@ -344,8 +345,9 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # (a wijk only in another year's classification cannot be placed and is left out) and NL00
     snap_rows = snapshot.all_indicators(snap, code, buurten, buurt_rows=source.rows)
     snap_rows = snap_rows[snap_rows["region_code"].isin(known | {"NL00"})]
-    local_long = partner_build.lbm_rows_of(local_raw, known, code)
-    partner_data = partner_build.load(paths, regions, source.all_codes, lbm_files)
+    notices: list[str] = []  # said after the build is written (partner_build.say)
+    local_long = partner_build.lbm_rows_of(local_raw, known, code, notices)
+    partner_data = partner_build.load(paths, regions, source.all_codes, lbm_files, notices)
     real = [snap_rows, local_long]
     if use_cache:
         national = (cfg.get("vergelijking") or {}).get("nederland", "NL00")
@@ -406,6 +408,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         synthetic_indicators=synthetic_used,
         dropped_aggregates=dropped,
         suppressed=suppressed,
+        notices=tuple(notices),
     )
 
 
@@ -444,6 +447,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         "niet_gepubliceerd": len(partner_build.suppressed_or_empty(result.suppressed)),
     }
     write_json(paths.processed / "build_manifest.json", manifest)
+    partner_build.say(result.notices)
     return manifest
 
 

@@ -23,8 +23,10 @@ from analysis.sources import partner
 SUPPRESSED_FILE = "suppressed.parquet"
 
 
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr)
+def say(notices) -> None:
+    """The build's notices on stderr, once each (after a successful write)."""
+    for msg in dict.fromkeys(notices or ()):
+        print(msg, file=sys.stderr)
 
 
 def declared_files(local: Path) -> frozenset[Path]:
@@ -34,7 +36,7 @@ def declared_files(local: Path) -> frozenset[Path]:
     return frozenset(files)
 
 
-def lbm_rows_of(local_raw: pd.DataFrame, known: set[str], code: str) -> pd.DataFrame:
+def lbm_rows_of(local_raw: pd.DataFrame, known: set[str], code: str, notices: list[str]) -> pd.DataFrame:
     """Leefbaarometer rows of our areas; codes of this municipality that are not among its areas
     (another year's classification, e.g. the 2024 buurten against our 2023 polygons) are left out
     and counted in one line."""
@@ -44,7 +46,7 @@ def lbm_rows_of(local_raw: pd.DataFrame, known: set[str], code: str) -> pd.DataF
     unmatched = sorted(set(local_raw.loc[~ours, "region_code"]))
     if unmatched:
         n_b = sum(c.startswith("BU") for c in unmatched)
-        _say(
+        notices.append(
             f"let op: Leefbaarometer 3.0: {len(unmatched)} gebiedscode(s) van {code} passen niet op de "
             f"gebieden van de build ({n_b} buurten; indeling 2023), bijvoorbeeld {', '.join(unmatched[:3])}; "
             "die rijen zijn niet gebruikt"
@@ -67,9 +69,13 @@ def areas_of(regions: pd.DataFrame, code: str, all_codes: set[str]) -> partner.A
     return partner.Areas(code, names, frozenset(set(all_codes) - set(names)))
 
 
-def load(paths, regions: pd.DataFrame, all_codes: set[str], lbm_files: list[Path]) -> partner.PartnerData:
+def load(
+    paths, regions: pd.DataFrame, all_codes: set[str], lbm_files: list[Path], notices: list[str]
+) -> partner.PartnerData:
+    """Every declared delivery (first problem -> InputError); notices (absent / undeclared files)
+    go to ``notices``, said by :func:`say` after the build has been written."""
     areas = areas_of(regions, paths.gemeente, all_codes)
-    return partner.load_partner(paths.local, indicator_catalog(), areas, lbm_files, say=_say)
+    return partner.load_partner(paths.local, indicator_catalog(), areas, lbm_files, say=notices.append)
 
 
 def add_to_base(base: pd.DataFrame, data: partner.PartnerData) -> pd.DataFrame:

@@ -126,9 +126,12 @@ def _header_of(path: Path) -> list[str]:
 
 
 def is_leefbaarometer3(path: Path) -> bool:
-    """A Leefbaarometer 3.0 file by content: a code column, ``jaar`` and ``lbm`` in its header."""
+    """A Leefbaarometer 3.0 file by content (a code column, ``jaar`` and ``lbm`` in its header), or
+    by its name (``leefbaarometer*``)."""
     if path.suffix.lower() not in (".csv", ".txt", ".xlsx") or path.name.startswith("."):
         return False
+    if path.name.lower().startswith("leefbaarometer"):
+        return True  # named as one: read (and refused with a clear message) even when malformed
     header = _header_of(path)
     return "jaar" in header and "lbm" in header and any(c in header for c in LBM3_CODE_COLUMNS)
 
