@@ -160,14 +160,15 @@ def test_secondary_suppression_leaves_no_wijk_with_one_hidden_buurt(partner_buil
 # --- bad deliveries: one fout line naming file, line, column; exit 2; outputs byte-identical -----
 
 GOOD = DELIVERY.read_text(encoding="cp1252")
+NEXT = f"regel {len(GOOD.splitlines()) + 1}"  # the line a bad row appended to the delivery is on
 BAD = [
-    ("unknown_code", GOOD + "BU06429999;Nergens;2022;12\r\n", ["regel 166", "'Buurtcode'", "BU06429999"]),
-    ("duplicate", GOOD + "BU06420101;Slagveld;2022;15\r\n", ["regel 166", "BU06420101 2022", "regel 2"]),
-    ("non_numeric", GOOD + "BU06420101;Slagveld;2021;veel\r\n", ["regel 166", "'Aantal huishoudens", "veel"]),
-    ("truncated_last_line", GOOD + "BU06420101;Slagveld;2021;1,\r\n", ["regel 166", "'1,'"]),
-    ("year_1899", GOOD + "BU06420101;Slagveld;1899;3\r\n", ["regel 166", "'Jaar'", "1899"]),
+    ("unknown_code", GOOD + "BU06429999;Nergens;2022;12\r\n", [NEXT, "'Buurtcode'", "BU06429999"]),
+    ("duplicate", GOOD + "BU06420101;Slagveld;2022;15\r\n", [NEXT, "BU06420101 2022", "regel 2"]),
+    ("non_numeric", GOOD + "BU06420101;Slagveld;2021;veel\r\n", [NEXT, "'Aantal huishoudens", "veel"]),
+    ("truncated_last_line", GOOD + "BU06420101;Slagveld;2021;1,\r\n", [NEXT, "'1,'"]),
+    ("year_1899", GOOD + "BU06420101;Slagveld;1899;3\r\n", [NEXT, "'Jaar'", "1899"]),
     ("missing_column", GOOD.replace("Buurtcode;", "Gebied;", 1), ["regel 1", "'Buurtcode'", "ontbreekt"]),
-    ("short_line", GOOD + "BU06420101;Slagveld\r\n", ["regel 166", "velden"]),
+    ("short_line", GOOD + "BU06420101;Slagveld\r\n", [NEXT, "velden"]),
 ]
 
 
@@ -232,7 +233,7 @@ def test_every_shape_reads_to_the_same_values(tmp_path, name, monkeypatch):
     got = partner.parse_delivery(target, spec, areas)
     assert not got.problems, got.problems[:3]
     cols = ["region_code", "year", "value"]
-    assert got.values[cols].equals(ref.values[cols]) and len(got.values) == 134
+    assert got.values[cols].equals(ref.values[cols]) and len(got.values) == 136
     assert got.missing["reason"].tolist() == ref.missing["reason"].tolist() == ["<5"] * 30
 
 
@@ -284,9 +285,9 @@ def test_controleer_reports_every_bad_line_without_building(good, capsys):
     bad.write_bytes((GOOD + "BU06429999;X;2022;12\r\nBU06420101;X;2021;veel\r\n").encode("cp1252"))
     before = tree_hash(good)
     rc, out, err = run(["controleer", str(bad), "--indicator", "schuldhulp_huishoudens"], capsys)
-    assert rc == 2 and err[-1].startswith("fout: ") and "regel 166" in err[-1]
+    assert rc == 2 and err[-1].startswith("fout: ") and NEXT in err[-1]
     report = (good.outputs / "controle" / "controle_schuldhulp_fout_schuldhulp_huishoudens.txt").read_text()
-    assert "AFGEKEURD" in report and "regel 166" in report and "regel 167" in report
+    assert "AFGEKEURD" in report and NEXT in report and f"regel {len(GOOD.splitlines()) + 2}" in report
     assert "<5: 30" in report and "Niet gepubliceerd (aantal onder 10" in report
     after = {k: v for k, v in tree_hash(good).items() if "/controle/" not in k}
     assert after == before  # only the report was written
@@ -332,3 +333,44 @@ def test_leefbaarometer3_bad_row_is_named(good, capsys, body, needles):
     for n in needles:
         assert n in err[0], err[0]
     assert tree_hash(good) == before
+
+
+# --- the sheets: a partner indicator appears, a small count never does ---------------------------
+
+
+def _csv_rows(html: str) -> list[list[str]]:
+    import re
+    import urllib.parse
+
+    rows = []
+    for m in re.finditer(r'href="data:text/csv;charset=utf-8,([^"]+)"', html):
+        text = urllib.parse.unquote(m.group(1).replace("&amp;", "&")).lstrip("\ufeff")
+        rows += [ln.split(";") for ln in text.splitlines()[1:]]
+    return rows
+
+
+def test_partner_indicator_on_every_sheet_and_small_counts_never_on_a_page_or_csv(partner_build):
+    from analysis.factsheets.context import load_context
+    from analysis.factsheets.sheet import Sheet
+
+    paths, ind, sup, _ = partner_build
+    ctx = load_context(paths)
+    label = "Huishoudens in schuldhulpverlening"
+    hidden = sup[(sup["indicator"] == "schuldhulp_huishoudens") & (sup["region_code"] == "BU06420102")]
+    assert 2023 in set(hidden["year"])  # 4 households in 2023 (line 5 of the delivery)
+    for code in ("BU06420102", "BU06420108", "WK064204", "FG08", "GM0642"):
+        html = Sheet(ctx, code).render_all()
+        assert label in html, code  # on the buurt, wijk, focus-area and gemeente sheets
+        rows = [r for r in _csv_rows(html) if r[0] == label]
+        assert rows, code
+        for r in rows:  # a number here is always >= the threshold; otherwise what the page says
+            waarde = r[5]
+            assert waarde in {"< 10", "geheim", "< 5"} or float(waarde.replace(",", ".")) >= 10, (code, r)
+        if code == "BU06420102":
+            assert [r[5] for r in rows if r[2] == code] == ["< 10"]
+            assert "&lt; 10" in html
+        if code == "BU06420108":
+            assert [r[5] for r in rows if r[2] == code] == ["21,0"]  # the published count, positive control
+            assert SUPPLIER in html  # the supplier is the source on the page
+        if code == "GM0642":
+            assert [r[5] for r in rows if r[2] == code] == ["541,0"]  # the partner's own total, 2023

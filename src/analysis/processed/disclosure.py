@@ -156,3 +156,36 @@ def suppress(
             table[SUPPRESSED_COLUMNS].sort_values(["indicator", "region_code", "year"]).reset_index(drop=True)
         )
     return indicators[~drop].reset_index(drop=True), table
+
+
+def partner_key_indicators(
+    catalog: dict, indicators: pd.DataFrame, suppressed: pd.DataFrame | None
+) -> list[str]:
+    """Declared partner indicators (``source:``) with any published or hidden cell: a fact sheet
+    shows them as key figures after the fixed ones."""
+    held = set(indicators["indicator"]) | (set(suppressed["indicator"]) if suppressed is not None else set())
+    return [i for i, spec in catalog.items() if spec.get("source") and i in held]
+
+
+def hidden_year(suppressed: pd.DataFrame | None, indicator: str, code: str, year: int | None) -> int | None:
+    """A later year in which the area's cell is hidden than the ``year`` picked from the published
+    rows (the sheet then says "< 10" for that year instead of showing an older figure), else None."""
+    if suppressed is None or suppressed.empty:
+        return None
+    h = suppressed[(suppressed["indicator"] == indicator) & (suppressed["region_code"] == code)]
+    if h.empty:
+        return None
+    latest = int(h["year"].max())
+    return latest if year is None or latest > year else None
+
+
+def shown_instead(suppressed: pd.DataFrame | None, indicator: str, code: str, year: int | None) -> str | None:
+    """What a page shows for a hidden cell ("< 10", "geheim", "n.v.t.", ...), or None."""
+    if suppressed is None or suppressed.empty or year is None:
+        return None
+    h = suppressed[
+        (suppressed["indicator"] == indicator)
+        & (suppressed["region_code"] == code)
+        & (suppressed["year"] == year)
+    ]
+    return None if h.empty else str(h["display"].iloc[0])
