@@ -377,3 +377,16 @@ def test_report_prints_without_half_empty_pages_and_without_developer_words(brow
     assert n >= 2 and n - needed < 1, f"{n} pages for {needed:.2f} pages of content"
     text = _visible_text(browser, analysed.outputs / HTML, open_details=True)
     assert not DEVELOPER_WORDS.search(text), DEVELOPER_WORDS.search(text)
+
+
+def test_overview_index_links_to_the_report(analysed, tmp_path):
+    from analysis.factsheets.runner import run_batch
+
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path / "out")
+    shutil.copytree(analysed.outputs, p.outputs)
+    res = run_batch(p, only=["GM0642"], force=True, workers=1, progress=False)
+    assert res["ok"] == 1
+    index = p.outputs / "factsheets" / "index.html"
+    html = index.read_text(encoding="utf-8")
+    assert "href='../voortgangsrapportage.html'" in html
+    assert (index.parent / "../voortgangsrapportage.html").resolve() == (p.outputs / HTML).resolve()

@@ -134,7 +134,6 @@ def goal_record(goal: Doel, rows: pd.DataFrame, partners: dict, gemeente: str, n
             herkomst="",
             gegevens_nodig=f"{goal.reden}. Nodig: {goal.bron}.",
             bij_wie=", ".join(who),
-            prognose="Niet meetbaar met de gegevens die nu binnenkomen.",
         )
         return rec
     spec = indicator_catalog().get(goal.indicator, {})
