@@ -379,7 +379,7 @@ def test_report_prints_without_half_empty_pages_and_without_developer_words(brow
     assert not DEVELOPER_WORDS.search(text), DEVELOPER_WORDS.search(text)
 
 
-def test_overview_index_links_to_the_report(analysed, tmp_path):
+def test_overview_and_sheets_link_the_report_and_list_unmeasurable_goals(analysed, tmp_path):
     from analysis.factsheets.runner import run_batch
 
     p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path / "out")
@@ -390,3 +390,10 @@ def test_overview_index_links_to_the_report(analysed, tmp_path):
     html = index.read_text(encoding="utf-8")
     assert "href='../voortgangsrapportage.html'" in html
     assert (index.parent / "../voortgangsrapportage.html").resolve() == (p.outputs / HTML).resolve()
+    sheet = next((p.outputs / "factsheets").glob("gm0642-*.html")).read_text(encoding="utf-8")
+    assert 'href="../voortgangsrapportage.html"' in sheet
+    listed = sheet[sheet.index("Nog niet meetbare doelen (49)") :]
+    listed = listed[: listed.index("</details>")]
+    p705 = listed[listed.index("<strong>P7-05</strong>") :]
+    assert "<em>Bij:</em> Politie." in p705[: p705.index("</li>")]  # the partner who holds E33 data
+    assert listed.count("<li>") == 49
