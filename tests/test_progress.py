@@ -217,10 +217,10 @@ def plant_local_series(paths: Paths, gemeente: str = "GM0642") -> pd.DataFrame:
 
 
 def point_goal_at_partner_data(paths: Paths) -> None:
-    (config.CONFIG_DIR / "indicators.yaml").write_text(
-        (config.CONFIG_DIR / "indicators.yaml").read_text(encoding="utf-8") + LOCAL_INDICATOR,
-        encoding="utf-8",
-    )
+    ind_yaml = config.CONFIG_DIR / "indicators.yaml"
+    text = ind_yaml.read_text(encoding="utf-8")
+    if "\noverlast_per_1000:" not in text:  # the partner-data work declares it as the example
+        ind_yaml.write_text(text + LOCAL_INDICATOR, encoding="utf-8")
     _clear_caches()
     path = config.CONFIG_DIR / "doelen.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
