@@ -104,6 +104,12 @@ class Colofon(_Strict):
         return self
 
 
+class Partnerdata(_Strict):
+    """Partner deliveries (issue 21): publication threshold for counts of persons."""
+
+    min_count: int = Field(default=10, ge=1, le=10_000)
+
+
 class Programma(_Strict):
     gemeente: str = Field(pattern=GEMEENTE_CODE)
 
@@ -147,6 +153,7 @@ class Settings(_Strict):
     synthetic: Synthetic
     factsheets: Factsheets = Field(default_factory=Factsheets)
     colofon: Colofon = Field(default_factory=Colofon)
+    partnerdata: Partnerdata = Field(default_factory=Partnerdata)
 
     @field_validator("min_inwoners", mode="before")
     @classmethod
@@ -154,6 +161,39 @@ class Settings(_Strict):
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
             raise ValueError("moet een geheel getal zijn")
         return v
+
+
+class PartnerColumns(_Strict):
+    area: str = Field(min_length=1)
+    year: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class PartnerSource(_Strict):
+    """``source:`` of an indicator read from a partner's file (analysis.sources.partner; issue 21)."""
+
+    file: str = Field(min_length=1)  # glob under data/raw/local/
+    columns: PartnerColumns
+    supplier: str = Field(min_length=1)
+    per: str | None = None  # value is a count; the rate is count / per * factor
+    factor: float | None = Field(default=None, gt=0, le=1_000_000)
+    sheet: str | int | None = None
+    min_count: int | None = Field(default=None, ge=1, le=10_000)
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        if v.startswith(("/", "\\")) or ".." in Path(v).parts or ":" in v:
+            raise ValueError("must be a file name or glob inside data/raw/local/ (no absolute path, no '..')")
+        if not v.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".parquet", "*")):
+            raise ValueError("must name a .csv, .txt, .xlsx or .parquet file")
+        return v
+
+    @model_validator(mode="after")
+    def _factor(self) -> PartnerSource:
+        if self.factor is not None and self.per is None:
+            raise ValueError("factor needs per (the count indicator the value is divided by)")
+        return self
 
 
 # Plausible ranges of a real figure, per indicator kind (and unit for rates): a value outside is an
@@ -177,9 +217,14 @@ class Indicator(_Strict):
     kind: Literal["count", "rate", "score", "mean", "level", "bound"]
     weight: str | None = None
     range: tuple[float, float] | None = None  # plausible [min, max]; default per kind (KIND_RANGES)
+    source: PartnerSource | None = None  # read from a partner's file (issue 21)
 
     @model_validator(mode="after")
     def _weight(self) -> Indicator:
+        if self.source is not None and self.source.per is not None:
+            if self.kind != "rate":
+                raise ValueError("source.per makes the value a rate: kind must be rate")
+            self.weight = self.weight or self.source.per
         if self.kind in ("rate", "score", "mean") and not self.weight:
             raise ValueError(f"soort {self.kind!r} vraagt een weight (een count-indicator)")
         if self.range is not None and not self.range[0] < self.range[1]:
@@ -234,6 +279,11 @@ def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str,
         w = spec.get("weight")
         if w is not None and (w not in out or out[w]["kind"] != "count"):
             raise InputError(f"{path}: sleutel '{name}.weight': {w!r} is geen count-indicator in dit bestand")
+        per = (spec.get("source") or {}).get("per")
+        if per is not None and (per not in out or out[per]["kind"] != "count"):
+            raise InputError(
+                f"{path}: sleutel '{name}.source.per': {per!r} is geen count-indicator in dit bestand"
+            )
     if not out:
         raise InputError(f"{path}: geen indicatoren")
     return out

@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         settings()
         indicator_catalog()
         cbs_registry()
+        if args.command in ("goals", "report", "factsheets"):
+            from analysis.goals.catalog import load_catalog
+
+            load_catalog()  # config/doelen.yaml
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:
