@@ -44,7 +44,7 @@ def check_focus(focus: pd.DataFrame, own_buurten: set[str], path: Path, gemeente
 
 
 def _number(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+    return f"{x:.15g}".replace(".", ",")  # 1e12 -> '1000000000000', as written in the file
 
 
 def check_plausible(rows: pd.DataFrame, catalog: dict[str, dict[str, Any]], where: dict[str, Path]) -> None:
