@@ -14,7 +14,6 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +25,8 @@ from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed import partner_build
 from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate
+from analysis.processed.comparison import comparison_regions
+from analysis.processed.regions import REGION_ATTRIBUTES, build_regions  # noqa: F401 (re-exported)
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, pdok, snapshot, synthetic
@@ -45,19 +46,6 @@ class BuildResult:
     # partner cells not published (disclosure control, delivered suppressed): never their value
     suppressed: pd.DataFrame | None = None
     notices: tuple[str, ...] = ()  # absent/undeclared partner files, unmatched Leefbaarometer codes
-
-
-# the columns of regions.gpkg besides the geometry (the national set has gemeente_code instead)
-REGION_ATTRIBUTES = [
-    "region_code",
-    "level",
-    "name",
-    "parent_code",
-    "wijk_code",
-    "focusgebied",
-    "inwoners",
-    "mapping",
-]
 
 
 def _wijk_names(snap: Path) -> dict[str, str]:
@@ -122,91 +110,6 @@ def programme_focus(paths: Paths, buurten: BuurtSource) -> pd.DataFrame:
     return focus[focus["buurtcode"].isin(set(buurten.buurten["buurtcode"]))].reset_index(drop=True)
 
 
-def build_regions(
-    buurten: gpd.GeoDataFrame,
-    focus: pd.DataFrame,
-    gemeente: gpd.GeoDataFrame,
-    code: str,
-    wijk_names: dict[str, str],
-) -> gpd.GeoDataFrame:
-    fg_of = dict(zip(focus["buurtcode"], focus["focusgebied_code"], strict=True))
-    b = gpd.GeoDataFrame(
-        {
-            "region_code": buurten["buurtcode"],
-            "level": "buurt",
-            "name": buurten["buurtnaam"],
-            "parent_code": buurten["wijkcode"],
-            "wijk_code": buurten["wijkcode"],
-            "focusgebied": buurten["buurtcode"].map(fg_of),
-            "inwoners": buurten["aantalInwoners"].astype(float),
-            "mapping": None,
-        },
-        geometry=buurten.geometry,
-        crs=buurten.crs,
-    )
-    w = b.dissolve(by="wijk_code", aggfunc={"inwoners": "sum"}).reset_index()
-    w = w.assign(
-        region_code=w["wijk_code"],
-        level="wijk",
-        name=w["wijk_code"].map(wijk_names).fillna(w["wijk_code"]),
-        parent_code=code,
-        focusgebied=None,
-        mapping=None,
-    )
-    fb = b[b["focusgebied"].notna()]
-    f = _focus_regions(b, fb, focus, code) if len(fb) else None
-    g_geom = gemeente.loc[gemeente["gemeentecode"] == code, "geometry"]
-    g = gpd.GeoDataFrame(
-        {
-            "region_code": [code],
-            "level": ["gemeente"],
-            "name": [str(buurten["gemeentenaam"].iloc[0])],
-            "parent_code": ["NL00"],
-            "wijk_code": [None],
-            "focusgebied": [None],
-            "inwoners": [float(b["inwoners"].sum())],
-            "mapping": [None],
-        },
-        geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()],
-        crs=b.crs,
-    )
-    cols = [*REGION_ATTRIBUTES, "geometry"]
-    parts = [g[cols], w[cols]] + ([f[cols]] if f is not None else []) + [b[cols]]
-    out = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
-
-
-def _focus_regions(
-    b: gpd.GeoDataFrame, fb: gpd.GeoDataFrame, focus: pd.DataFrame, code: str
-) -> gpd.GeoDataFrame:
-    fmeta = focus.groupby("focusgebied_code").agg(
-        name=("focusgebied_naam", "first"),
-        mapping=("mapping", lambda s: "approximate" if (s == "approximate").any() else "exact"),
-    )
-    f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
-    # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
-    f_all = gpd.GeoDataFrame(
-        {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
-        geometry=[fb.union_all()],
-        crs=b.crs,
-    )
-    f = pd.concat([f_all, f], ignore_index=True)
-    fmeta.loc["FG00"] = [
-        "Alle focusbuurten samen",
-        "approximate" if (fmeta["mapping"] == "approximate").any() else "exact",
-    ]
-    f = f.assign(
-        region_code=f["focusgebied"],
-        level="focusgebied",
-        name=f["focusgebied"].map(fmeta["name"]),
-        parent_code=code,
-        wijk_code=None,
-        mapping=f["focusgebied"].map(fmeta["mapping"]),
-        focusgebied=f["focusgebied"],
-    )
-    return f
-
-
 def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
     """Households at or around the social minimum per buurt: share x households.
 
@@ -251,61 +154,6 @@ def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
     both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
     out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
     return out[OUT_COLUMNS].reset_index(drop=True)
-
-
-def _stamp(snap: Path) -> tuple:
-    """Size and mtime of the national files, so the cache below notices a rebuilt snapshot."""
-    folder = snap / snapshot.NATIONAL_DIR
-    return tuple(
-        (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.glob("kwb_*.csv.gz"))
-    )
-
-
-@cache
-def _national_parts(snap: Path, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All NL gemeente figures and the NL00 aggregates (the same for every municipality's build, so
-    computed once per process)."""
-    gem = snapshot.national_gemeente_indicators(snap)
-    frames = []
-    for _year, rows in gem.groupby("year"):
-        members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
-        frames.append(
-            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
-        )
-    return gem, pd.concat(frames, ignore_index=True)
-
-
-def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
-    """Real Nederland (NL00) and, for a Drechtsteden municipality, Drechtsteden (DS00) aggregates
-    with their coverage, before the coverage gate.
-
-    NL00: per year over the gemeenten of that year's file (KWB 2016: 390, 2017: 388, 2024: 342 —
-    all gemeenten of that year), counts summed, shares weighted (see aggregate.py). DS00: over the
-    gemeenten of settings.yaml `vergelijking.drechtsteden` (2016, 2017, 2024; a member missing in a
-    year keeps its weight from the nearest year, so it lowers the coverage) and, for 2023, over all
-    their buurten in the bundled 2023 buurt file. None of our files holds a Nederland figure as
-    published by CBS for these indicators; a CBS pull with an NL00 row wins over these aggregates.
-    """
-    gem, nl = _national_parts(snap, _stamp(snap))
-    frames = [nl.copy()]
-    regio = list((settings().get("vergelijking") or {}).get("drechtsteden") or [])
-    if code in regio:
-        members = pd.DataFrame({"area_code": "DS00", "part_code": regio})
-        frames.append(
-            aggregate_candidates(
-                gem[gem["region_code"].isin(regio)],
-                members,
-                "regio",
-                part_level="gemeente",
-                parts_name="gemeenten",
-            )
-        )
-        buurten = snapshot.read_buurten_2023(snap)
-        buurten = buurten[buurten["gemeentecode"].isin(regio)]
-        b_rows = snapshot.buurt_2023_indicators(buurten)
-        members = pd.DataFrame({"area_code": "DS00", "part_code": sorted(buurten["buurtcode"])})
-        frames.append(aggregate_candidates(b_rows, members, "regio"))
-    return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
 def _check_codes(
