@@ -374,3 +374,11 @@ def test_partner_indicator_on_every_sheet_and_small_counts_never_on_a_page_or_cs
             assert SUPPLIER in html  # the supplier is the source on the page
         if code == "GM0642":
             assert [r[5] for r in rows if r[2] == code] == ["541,0"]  # the partner's own total, 2023
+
+
+def test_delivery_file_name_matches_the_glob_in_any_case(tmp_path, monkeypatch, capsys):
+    paths = _tree(tmp_path, monkeypatch, delivery=None)
+    (paths.local / "SCHULDHULP_2023.CSV").write_bytes(DELIVERY.read_bytes())
+    rc, _, err = run(["build", "--no-cache"], capsys)
+    assert rc == 0 and not any("schuldhulp" in ln.lower() for ln in err if ln.startswith("let op")), err
+    assert "schuldhulp_huishoudens" in set(pd.read_parquet(paths.indicators)["indicator"])
