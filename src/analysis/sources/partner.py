@@ -100,6 +100,7 @@ class Areas:
     gemeente: str
     names: dict[str, str]
     other_codes: frozenset[str] = frozenset()
+    uninhabited: frozenset[str] = frozenset()  # buurten without inhabitants: not "missing" in a report
 
     def level(self, code: str) -> str:
         return _LEVEL_OF_PREFIX[code[:2]]
