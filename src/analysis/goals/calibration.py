@@ -271,7 +271,7 @@ def bootstrap_by_target_year(
         for model in h_obs:
             for alpha in alphas:
                 draws += [(model, alpha, h, cal.quantile(model, h, alpha)[0]) for h in range(1, h_max + 1)]
-    d = pd.DataFrame(draws, columns=["model", "alpha", "h", "q"])
+    d = pd.DataFrame(draws, columns=["model", "alpha", "h", "q"]).astype({"q": float})
     d = d[np.isfinite(d["q"])]
     return (
         d.groupby(["model", "alpha", "h"])["q"]

@@ -80,7 +80,7 @@ def validate(bt: pd.DataFrame, models, b_bounds=(0.0, 0.5), block: int = 2) -> p
             if sch != scheme:
                 continue
             pair = (clean[~test], clean[test])
-            res = _pool([pair], models, b_bounds)
+            res = _pool([pair], models, b_bounds, classes=False)
             if len(res):
                 out.append(res.assign(schema=scheme, toets=name))
             pairs.append(pair)
@@ -92,8 +92,9 @@ def validate(bt: pd.DataFrame, models, b_bounds=(0.0, 0.5), block: int = 2) -> p
     return df[cols + [c for c in df.columns if c not in cols]]
 
 
-def _pool(folds, models, b_bounds) -> pd.DataFrame:
-    """Pool the held-out rows of all folds (each judged by its own fold's calibration)."""
+def _pool(folds, models, b_bounds, classes: bool = True) -> pd.DataFrame:
+    """Pool the held-out rows of all folds (each judged by its own fold's calibration); per horizon,
+    and with ``classes`` also per trend/noise class and per training length."""
     parts = []
     for train, test in folds:
         cal = calibrate(train, models, b_bounds)
@@ -129,20 +130,18 @@ def _pool(folds, models, b_bounds) -> pd.DataFrame:
             blo, bhi = allt[f"{b}_lo{tag}"], allt[f"{b}_hi{tag}"]
             allt[f"is{tag}_{b}"] = interval_score(blo, bhi, y, alpha) / ms
             allt[f"hit{tag}_{b}"] = ((blo <= y) & (y <= bhi)).where(blo.notna())
-    allt["klasse"] = trend_noise_class(allt["trend_ruis"].to_numpy()).astype(str).to_numpy()
     rows = [
         {"indeling": "horizon", "klasse": "alle", "model": m, "h": int(h), **_summary(g)}
         for (m, h), g in allt.groupby(["model", "h"])
     ]
-    rows += [
-        {"indeling": "trend_ruis", "klasse": c, "model": m, "h": pd.NA, **_summary(g)}
-        for (m, c), g in allt.groupby(["model", "klasse"])
-    ]
-    allt["lengte"] = pd.cut(allt["n_train"], LENGTH_BINS, labels=LENGTH_LABELS).astype(str)
-    rows += [
-        {"indeling": "lengte", "klasse": c, "model": m, "h": pd.NA, **_summary(g)}
-        for (m, c), g in allt.groupby(["model", "lengte"])
-    ]
+    if classes:
+        allt["klasse"] = trend_noise_class(allt["trend_ruis"].to_numpy()).astype(str).to_numpy()
+        allt["lengte"] = pd.cut(allt["n_train"], LENGTH_BINS, labels=LENGTH_LABELS).astype(str)
+        for ind, col in (("trend_ruis", "klasse"), ("lengte", "lengte")):
+            rows += [
+                {"indeling": ind, "klasse": c, "model": m, "h": pd.NA, **_summary(g)}
+                for (m, c), g in allt.groupby(["model", col])
+            ]
     out = pd.DataFrame(rows)
     out["h"] = out["h"].astype("Int64")
     return out
