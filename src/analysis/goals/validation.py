@@ -106,9 +106,10 @@ def _pool(folds, models, b_bounds, classes: bool = True) -> pd.DataFrame:
             ]
         mh["extrap"] = [h > cal.h_obs[m] for m, h in zip(mh["model"], mh["h"], strict=True)]
         t = t.merge(mh, on=["model", "h"], how="left")
-        for (m, alpha), q in cal.trend_q.items():  # the trend class has its own q
+        for (m, alpha), q in cal.trend_q.items():  # the trend class: its own q, never narrower
             sel = (t["model"] == m) & (t["trend_ruis"] > TREND_R)
-            t.loc[sel, "q80" if alpha == 0.2 else "q95"] = q
+            col = "q80" if alpha == 0.2 else "q95"
+            t.loc[sel, col] = np.maximum(t.loc[sel, col], q)
         parts.append(t)
     if not parts:
         return pd.DataFrame()
