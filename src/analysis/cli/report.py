@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
+from analysis.children import die_with_parent
 from analysis.cli import stages
 
 
@@ -74,7 +76,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         t = time.monotonic()
         rc = stages.cmd_build(ns) or rc
         print(f"  [build: {time.monotonic() - t:.1f} s]")
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
+        # the side process dies with this one (kill -9 included): no process of a run outlives it
+        with ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=get_context("fork"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as side:
             goals = side.submit(_captured, "goals", ns)
             t = time.monotonic()
             rc = stages.cmd_resilience(ns) or rc

@@ -20,15 +20,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
+from analysis.config import (
+    Paths,
+    cbs_registry,
+    indicator_catalog,
+    programma_gemeente,
+    settings,
+    vergelijking,
+)
 from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed import partner_build
-from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate
+from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate  # noqa: F401
+from analysis.processed.checks import check_focus, check_plausible
 from analysis.processed.comparison import comparison_regions
 from analysis.processed.regions import REGION_ATTRIBUTES, build_regions  # noqa: F401 (re-exported)
+from analysis.processed.resolve import derived_counts, one_origin_per_series, resolve  # noqa: F401
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
-from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, pdok, snapshot, synthetic
 
 SYNTHETIC_INDICATORS = sorted(
@@ -105,55 +113,10 @@ def programme_focus(paths: Paths, buurten: BuurtSource) -> pd.DataFrame:
     programme's municipality (settings.yaml `programma.gemeente`). Others get an empty frame."""
     if paths.gemeente != programma_gemeente():
         return pd.DataFrame(columns=local.FOCUS_COLUMNS)
-    # buurten of other municipalities in the polygon file are known but not ours: dropped below
-    focus = local.read_focusgebieden(paths.local, buurten.all_codes | set(buurten.buurten["buurtcode"]))
-    return focus[focus["buurtcode"].isin(set(buurten.buurten["buurtcode"]))].reset_index(drop=True)
-
-
-def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
-    """Households at or around the social minimum per buurt: share x households.
-
-    Households are the real 2023 count carried to other years (the only real buurt count
-    offline); the result inherits the origin of the share (synthetic when the share is).
-    """
-    b = long[long["level"] == "buurt"]
-    share = b[b["indicator"] == "sociaal_minimum_pct"]
-    hh = b[(b["indicator"] == "huishoudens")].sort_values("year").groupby("region_code")["value"].last()
-    out = share.assign(
-        value=share["value"] / 100 * share["region_code"].map(hh),
-        indicator="hh_sociaal_minimum",
-        unit="aantal",
-        source_table=share["source_table"] + " x huishoudens 2023 (85618NED)",
-    ).dropna(subset=["value"])
-    return out[COLUMNS]
-
-
-def one_origin_per_series(rows: pd.DataFrame) -> pd.DataFrame:
-    """Drop every synthetic row of a (region, indicator) series that has any real row.
-
-    A real series (CBS pull, snapshot, local file) replaces the synthetic one for *all* years;
-    years the real source does not cover stay missing instead of being filled synthetically.
-    """
-    real = rows.loc[rows["origin"] != "synthetic", ["region_code", "indicator"]].drop_duplicates()
-    key = pd.MultiIndex.from_frame(rows[["region_code", "indicator"]])
-    has_real = key.isin(pd.MultiIndex.from_frame(real))
-    return rows[~(has_real & (rows["origin"] == "synthetic").to_numpy())]
-
-
-def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
-    """One row per region, year and indicator, by origin precedence; direct before aggregated.
-    A series never mixes real and synthetic years (see :func:`one_origin_per_series`).
-    Rows of ``long`` without a coverage are figures published for the area itself (coverage NaN)."""
-    parts = [f if "coverage" in f.columns else f.assign(coverage=np.nan) for f in (long, aggregated)]
-    both = pd.concat(
-        [parts[0][OUT_COLUMNS].assign(_agg=0), parts[1][OUT_COLUMNS].assign(_agg=1)], ignore_index=True
-    )
-    both["coverage"] = both["coverage"].astype(float)
-    both = one_origin_per_series(both)
-    both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
-    both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
-    out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
-    return out[OUT_COLUMNS].reset_index(drop=True)
+    own = set(buurten.buurten["buurtcode"])
+    focus = local.read_focusgebieden(paths.local, buurten.all_codes | own)
+    check_focus(focus, own, paths.local / "focusgebieden.csv", paths.gemeente)  # another's buurt: fout
+    return focus.reset_index(drop=True)
 
 
 def _check_codes(
@@ -202,6 +165,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry(), cbs.Selection(code, national, others))
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
     real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
+    origins = {"snapshot": paths.snapshot, "local": paths.local, "cbs": paths.cbs_cache}
+    check_plausible(real_long, indicator_catalog(), origins)  # every real source meets here
 
     syn_cfg = cfg["synthetic"]
     b_pop = buurten[["buurtcode"]].assign(inwoners=buurten["aantalInwoners"].astype(float))
@@ -216,6 +181,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     syn_rows = partner_build.without_series(syn.indicators, lbm_missing)
     base = resolve(pd.concat([real_long, syn_rows], ignore_index=True), real_long.iloc[0:0])
     base = partner_build.add_to_base(base, partner_data)  # partner series replace any other origin
+    partner_ids = [s.indicator for s in partner_data.specs]  # checked as delivered (rates computed)
+    check_plausible(base[base["indicator"].isin(partner_ids)], indicator_catalog(), origins)
     base = pd.concat([base, derived_counts(base).assign(coverage=np.nan)], ignore_index=True)
 
     membership = pd.concat(

@@ -1,7 +1,5 @@
-"""Comparison regions of a municipality's build: Nederland (NL00) and the Drechtsteden (DS00).
-
-Moved out of :mod:`analysis.processed.build` unchanged (module size); see :func:`comparison_regions`.
-"""
+"""Comparison regions of a municipal build: Nederland (NL00) and Drechtsteden (DS00) aggregates
+from the bundled national and Drechtsteden snapshot files (moved out of processed/build.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import settings
+from analysis.config import indicator_catalog, settings
 from analysis.processed.aggregate import aggregate_candidates
+from analysis.processed.checks import check_plausible
 from analysis.sources import snapshot
 
 
@@ -28,6 +27,7 @@ def _national_parts(snap: Path, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFram
     """All NL gemeente figures and the NL00 aggregates (the same for every municipality's build, so
     computed once per process)."""
     gem = snapshot.national_gemeente_indicators(snap)
+    check_plausible(gem, indicator_catalog(), {"snapshot": snap / snapshot.NATIONAL_DIR})
     frames = []
     for _year, rows in gem.groupby("year"):
         members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
