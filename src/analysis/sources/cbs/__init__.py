@@ -73,9 +73,13 @@ from analysis.sources.cbs.transport import (
     _is_transient,
     _read_body,
     _Transient,
+    host_of,
+    rebase_link,
 )
 
 __all__ = [
+    "host_of",
+    "rebase_link",
     "BudgetExhausted",
     "CbsClient",
     "CbsSettings",

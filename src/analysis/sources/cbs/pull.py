@@ -30,7 +30,7 @@ from analysis.sources.cbs.protocol import (
     resolve_topics,
 )
 from analysis.sources.cbs.registry import Selection, TableResult, availability, table_plan
-from analysis.sources.cbs.transport import BudgetExhausted, CbsClient, Deadline, NotFound
+from analysis.sources.cbs.transport import BudgetExhausted, CbsClient, Deadline, NotFound, host_of
 
 
 @contextlib.contextmanager
@@ -78,8 +78,13 @@ class TablePull:
         )
 
     def run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
-        with _pull_lock(self.cache_dir / table_id / f".lock-{self.sel.key}"):
-            return self._run(key, table_id, spec, year)
+        table_dir = self.cache_dir / table_id
+        try:
+            with _pull_lock(table_dir / f".lock-{self.sel.key}"):
+                return self._run(key, table_id, spec, year)
+        finally:
+            with contextlib.suppress(OSError):  # a table that does not exist leaves no empty folder
+                table_dir.rmdir()
 
     def _run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
         res = TableResult(key, table_id, year, "failed")
@@ -120,7 +125,10 @@ class TablePull:
         meta = {
             "registry_key": key,
             "year": year,
-            "catalog": self.catalog,
+            # the host the data came from (a mirror or test server when redirected), not the
+            # registry's catalog, which is kept next to it
+            "catalog": host_of(self.base),
+            "registry_catalog": self.catalog,
             "filter": data_f,
             "select": select,
         }
@@ -183,6 +191,11 @@ class TablePull:
             _write_json(state_path, state)
         resumed = state["pages"] if state["pages"] else None
         start = state["next"] if state["pages"] else None
+        if start and state.get("base") != self.base:
+            # saved under another host, port, prefix or environment (mirror): same table version and
+            # filter, so the pages stay valid; the link is rebuilt for the catalog used now
+            start = self.c._follow(start, self.base)
+        state["base"] = self.base
         if state["pages"] and not start:  # all pages were there, only the final write failed
             it = iter(())
         else:
@@ -284,8 +297,11 @@ def _summarise(
     started: float,
     log,
 ) -> dict[str, Any]:
-    last = {r.group: r for r in results}  # a not-found edition with a fallback after it is no failure
-    failed = [r for r in results if r.status == "failed" or (r.status == "not_found" and last[r.group] is r)]
+    # a not-found edition with a fallback after it is no failure; a year table (one per year) has none
+    last = {(r.group, r.year): r for r in results}
+    failed = [
+        r for r in results if r.status == "failed" or (r.status == "not_found" and last[r.group, r.year] is r)
+    ]
     for r in results:
         if any(r is f for f in failed):
             log(f"CBS {r.table_id}: {r.error}")

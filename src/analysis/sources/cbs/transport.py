@@ -83,6 +83,25 @@ class CbsSettings:
         return f"{'https' if self.use_https else 'http'}://{target.rstrip('/')}/{FEED}"
 
 
+def rebase_link(link: str, base: str) -> str:
+    """``link`` (absolute, any host) on ``base``: the part after ``/ODataFeed/odata/`` is kept, the
+    scheme, host, port and prefix come from ``base``; a link without that marker keeps its path."""
+    parts, b = urlsplit(link), urlsplit(base)
+    marker = f"/{FEED}/"
+    at = parts.path.find(marker)
+    if at < 0:
+        return parts._replace(scheme=b.scheme, netloc=b.netloc).geturl()
+    rest = parts.path[at + len(marker) :]
+    return b._replace(path=f"{b.path.rstrip('/')}/{rest}", query=parts.query, fragment="").geturl()
+
+
+def host_of(base: str) -> str:
+    """The catalog a base URL points at, as recorded in manifests: ``host[:port][/prefix]``."""
+    b = urlsplit(base)
+    prefix = b.path[: -len(FEED)].rstrip("/") if b.path.endswith(FEED) else b.path.rstrip("/")
+    return f"{b.netloc}{prefix}"
+
+
 class Deadline:
     """Monotonic end time of a fetch; ``None`` budget never expires."""
 
@@ -205,10 +224,10 @@ class CbsClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _follow(self, next_link: str, base: str) -> str:
-        """nextLink with the host of the catalog actually used (a redirect keeps pointing at the mirror)."""
-        link = urlsplit(next_link)
-        b = urlsplit(base)
-        return link._replace(scheme=b.scheme, netloc=b.netloc).geturl()
+        """nextLink rebuilt on the base actually used now (scheme, host, port and any path prefix of a
+        mirror): CBS answers with links on its own host, and a link saved by an earlier pull may name
+        another host, port or prefix than the current settings (resume after a change of mirror)."""
+        return rebase_link(next_link, base)
 
     def pages(
         self,

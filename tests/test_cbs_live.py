@@ -1,0 +1,74 @@
+"""Live CBS, second round (issue 26): resume after a change of host, every missing table named, the
+host actually used in the manifest, option checks, circuit breaker; against tests/fake_cbs.py."""
+
+from __future__ import annotations
+
+import json
+
+from analysis.sources import cbs
+from tests.fake_cbs import FakeCbs, kwb_table
+from tests.test_cbs import _fetch, _kwb, _values
+
+
+def test_resume_after_a_change_of_host_rebuilds_the_saved_link(tmp_path):
+    """D1: a partial pull saved against one server resumes against another (mirror, port, environment)."""
+    reg = _kwb({2024: "85984NED"})
+    table = {"85984NED": kwb_table(2024, "85984NED")}
+    with FakeCbs(table, page_size=5) as first:
+        first.rule = lambda path, q: (
+            "503" if path.endswith("TypedDataSet") and q.get("$skip") == "10" else None
+        )
+        summary, _ = _fetch(first, reg, tmp_path)
+    assert [f["table_id"] for f in summary["failed"]] == ["85984NED"]
+    partial = next((tmp_path / "85984NED").glob(".partial-GM0642_*"))
+    assert json.loads((partial / "state.json").read_text())["pages"] == 2
+    with FakeCbs(table, page_size=5) as second:  # the first server is gone; another port
+        summary, lines = _fetch(second, reg, tmp_path)
+        skips = [q.get("$skip") for p, q in second.requests if p.endswith("TypedDataSet")]
+    assert summary["pulled"] == ["85984NED"], lines
+    assert summary["tables"][0]["resumed_from_page"] == 2
+    assert skips[0] == "10" and "0" not in skips  # pages 0-1 reused, the rest from the new host
+    assert _values(tmp_path, reg)["GM0642", 2024, "inwoners"] == 44874
+
+
+def test_next_link_is_rebuilt_on_the_current_base_with_its_prefix():
+    link = "https://opendata.cbs.nl/ODataFeed/odata/85984NED/TypedDataSet?$format=json&$skip=10"
+    base = "http://mirror.example:8080/cbs/ODataFeed/odata"
+    assert cbs.rebase_link(link, base) == (
+        "http://mirror.example:8080/cbs/ODataFeed/odata/85984NED/TypedDataSet?$format=json&$skip=10"
+    )
+
+
+def test_missing_year_tables_are_named_and_leave_no_folder(tmp_path):
+    """D2: a KWB year table that answers 404 is a named failure, not silent; no empty folder left."""
+    reg = _kwb({2019: "84583NED", 2024: "85984NED"})
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:
+        summary, lines = _fetch(srv, reg, tmp_path)
+    assert summary["pulled"] == ["85984NED"]
+    assert [f["table_id"] for f in summary["failed"]] == ["84583NED"]
+    assert any("84583NED" in line and "niet gevonden" in line for line in lines), lines
+    assert not (tmp_path / "84583NED").exists()
+
+
+def test_cli_fetch_with_a_missing_year_table_exits_non_zero(tmp_paths, monkeypatch, capsys):
+    from analysis.cli import main
+
+    monkeypatch.setattr("analysis.config.cbs_registry", lambda: _kwb({2019: "84583NED", 2024: "85984NED"}))
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:
+        monkeypatch.setenv(cbs.ENV_CATALOG, srv.url)
+        rc = main(["fetch", "--budget", "60"])
+    out, err = capsys.readouterr()
+    assert rc == 1 and "84583NED" in err and "1 mislukt" in out
+
+
+def test_manifest_records_the_host_actually_used(tmp_path):
+    """D3: data from a mirror or test server is not labelled opendata.cbs.nl."""
+    reg = _kwb({2024: "85984NED"})
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:
+        summary, _ = _fetch(srv, reg, tmp_path)
+        host = srv.url.split("://", 1)[1]
+    assert summary["pulled"] == ["85984NED"]
+    manifest = json.loads(next((tmp_path / "85984NED").glob("GM0642_*/manifest.json")).read_text())
+    assert manifest["catalog"] == host and manifest["registry_catalog"] == "opendata.cbs.nl"
+    assert cbs.host_of("https://opendata.cbs.nl/ODataFeed/odata") == "opendata.cbs.nl"
+    assert cbs.host_of("http://m:81/x/ODataFeed/odata") == "m:81/x"
