@@ -4,10 +4,15 @@ host actually used in the manifest, option checks, circuit breaker; against test
 from __future__ import annotations
 
 import json
+import subprocess
 
+import pytest
+
+from analysis.config import PROJ_ROOT
+from analysis.errors import InputError
 from analysis.sources import cbs
 from tests.fake_cbs import FakeCbs, kwb_table
-from tests.test_cbs import _fetch, _kwb, _values
+from tests.test_cbs import _client, _fetch, _kwb, _values
 
 
 def test_resume_after_a_change_of_host_rebuilds_the_saved_link(tmp_path):
@@ -72,3 +77,73 @@ def test_manifest_records_the_host_actually_used(tmp_path):
     assert manifest["catalog"] == host and manifest["registry_catalog"] == "opendata.cbs.nl"
     assert cbs.host_of("https://opendata.cbs.nl/ODataFeed/odata") == "opendata.cbs.nl"
     assert cbs.host_of("http://m:81/x/ODataFeed/odata") == "m:81/x"
+
+
+def test_budget_line_names_the_pages_kept_for_the_next_pull(tmp_path):
+    reg = _kwb({2024: "85984NED"})
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}, page_size=5) as srv:
+        srv.rule = lambda p, q: "stall" if p.endswith("TypedDataSet") and q.get("$skip") == "10" else None
+        client = _client(srv.url, read_timeout_s=30)
+        summary, lines = _fetch(srv, reg, tmp_path, client=client, budget_s=1.5)
+    assert summary["not_pulled"] == ["85984NED"]
+    assert any("bewaard voor de volgende keer: 85984NED (2)" in line for line in lines), lines
+
+
+def test_circuit_breaker_stops_after_consecutive_transport_failures_and_names_the_rest(tmp_path):
+    years = {2020: "84799NED", 2021: "85039NED", 2022: "85318NED", 2023: "85618NED", 2024: "85984NED"}
+    reg = _kwb(years)
+    with FakeCbs({t: kwb_table(y, t) for y, t in years.items()}) as srv:
+        srv.rule = lambda p, q: "503"  # CBS answers, but every request fails
+        client = _client(srv.url, max_failures=2)
+        summary, lines = _fetch(srv, reg, tmp_path, client=client)
+        asked = {p.split("/")[3] for p, _ in srv.requests if p.count("/") >= 3}
+    assert [f["table_id"] for f in summary["failed"]] == ["84799NED", "85039NED"]
+    assert summary["skipped"] == ["85318NED", "85618NED", "85984NED"]
+    assert asked == {"84799NED", "85039NED"}  # the skipped tables were not tried
+    assert any("niet geprobeerd: 85318NED, 85618NED, 85984NED" in line for line in lines), lines
+
+
+def test_a_failure_that_is_not_transport_does_not_trip_the_breaker(tmp_path):
+    reg = _kwb({2019: "84583NED", 2020: "84799NED", 2024: "85984NED"})
+    with FakeCbs({"85984NED": kwb_table(2024, "85984NED")}) as srv:  # two 404s in a row
+        summary, _ = _fetch(srv, reg, tmp_path, client=_client(srv.url, max_failures=1))
+    assert summary["pulled"] == ["85984NED"] and summary["skipped"] == []
+
+
+@pytest.mark.parametrize("argv", [["--gemeente", "", "fetch"], ["--gemeente", " ", "build"]])
+def test_empty_gemeente_is_an_error(tmp_paths, capsys, argv):
+    from analysis.cli import main
+
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("fout: --gemeente: lege gemeentecode")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0"])
+def test_budget_must_be_a_positive_finite_number(tmp_paths, capsys, value):
+    from analysis.cli import main
+
+    assert main(["fetch", "--budget", value]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"fout: --budget: moet een positief aantal seconden zijn, niet {float(value)}"
+    )
+
+
+def test_cbs_settings_refuse_non_finite_numbers():
+    for bad in ({"budget_s": float("nan")}, {"read_timeout_s": float("inf")}, {"max_failures": 0}):
+        with pytest.raises(InputError, match="ongeldige waarde"):
+            cbs.CbsSettings.from_settings(bad, env={})
+
+
+def test_make_data_runs_the_pdok_step_whatever_cbs_did_and_fails_if_anything_failed(tmp_path):
+    log = tmp_path / "log"
+    vk = tmp_path / "vk"
+    vk.write_text(f'#!/bin/sh\necho "$1" >> {log}\n[ "$1" != fetch ]\n')
+    vk.chmod(0o755)
+    run = subprocess.run(
+        ["make", "-s", "-o", "install", "-o", ".venv/.installed", "data", f"VK={vk}"],
+        cwd=PROJ_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert log.read_text().split() == ["fetch", "kaart"]

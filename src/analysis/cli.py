@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -63,8 +64,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
-    if args.budget is not None and args.budget <= 0:
-        raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
+    if args.budget is not None and not (math.isfinite(args.budget) and args.budget > 0):
+        raise InputError(f"--budget: moet een positief aantal seconden zijn, niet {args.budget}")
     scope = "gemeente"
     if args.scope:  # imported only when asked: a plain `fetch` offline stays well under a second
         from analysis.national.run import parse_scope
@@ -101,11 +102,12 @@ def _say_fetch(label: str, summary: dict) -> int:
     print(
         f"{label}: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
         f"{len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
-        f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
+        f"{len(summary['offline'])} overgeslagen (offline), "
+        f"{len(summary.get('skipped', []))} niet geprobeerd (verbindingsfouten) in {summary['seconds']} s"
     )
     if summary.get("summary_path"):
         print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
-    return 1 if summary["failed"] or summary["not_pulled"] else 0
+    return 1 if summary["failed"] or summary["not_pulled"] or summary.get("skipped") else 0
 
 
 def _fetch_national(
@@ -533,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         # all configuration is validated before any command writes anything
         settings()
         indicator_catalog()
+        if args.gemeente is not None and not args.gemeente.strip():
+            raise InputError("--gemeente: lege gemeentecode; geef een CBS-code zoals GM0642")
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:

@@ -58,8 +58,10 @@ from analysis.sources.cbs.protocol import (
     resolve_select,
     resolve_topics,
 )
-from analysis.sources.cbs.pull import TablePull, _pull_lock, _summarise, fetch_all, fetch_selection
+from analysis.sources.cbs.pull import TablePull, _pull_lock, fetch_all, fetch_selection
 from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
+from analysis.sources.cbs.summary import summarise
+from analysis.sources.cbs.summary import summarise as _summarise
 from analysis.sources.cbs.transport import (
     ENV_CATALOG,
     FEED,
@@ -109,6 +111,7 @@ __all__ = [
     "_read_body",
     "_read_folder",
     "_summarise",
+    "summarise",
     "_topics",
     "_write_json",
     "availability",
