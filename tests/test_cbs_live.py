@@ -147,3 +147,42 @@ def test_make_data_runs_the_pdok_step_whatever_cbs_did_and_fails_if_anything_fai
     )
     assert run.returncode != 0
     assert log.read_text().split() == ["fetch", "kaart"]
+
+
+def _kwb_2024_without(column_prefix: str) -> dict:
+    raw = kwb_table(2024, "85984NED")
+    rows = [{k: v for k, v in r.items() if not k.startswith(column_prefix)} for r in raw["TypedDataSet"]]
+    return {**raw, "TypedDataSet": rows}
+
+
+def test_cached_table_whose_rows_lack_the_required_column_is_refused(tmp_path):
+    """Issue 27: DataProperties list AantalInwoners, the rows do not: not a silent change of aggregates."""
+    sel = cbs.Selection("GM0642", "NL00", ("GM0505",))
+    meta = {"registry_key": "kwb", "year": 2024}
+    cbs.write_cache(tmp_path, "85984NED", _kwb_2024_without("AantalInwoners"), meta, sel)
+    with pytest.raises(InputError, match=r"85984NED: verplichte kolom 'AantalInwoners_\d+' \(inwoners\)"):
+        cbs.cached_indicators(tmp_path, _kwb({2024: "85984NED"}), sel)
+
+
+def test_build_stops_on_a_cache_without_the_inhabitants_column(tmp_paths, capsys):
+    from analysis.cli import main
+    from analysis.config import settings
+
+    sel = cbs.Selection.from_settings(settings())
+    raw, meta = _kwb_2024_without("AantalInwoners"), {"registry_key": "kwb", "year": 2024}
+    cbs.write_cache(tmp_paths.cbs_cache, "85984NED", raw, meta, sel)
+    assert main(["build"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fout: CBS-tabel 85984NED: verplichte kolom") and not tmp_paths.processed.exists()
+
+
+def test_cache_folder_holding_another_municipalitys_pull_is_refused(tmp_path):
+    """Issue 27: the folder name is GM0642's, the manifest's selection GM0505's."""
+    mine = cbs.Selection("GM0642", "NL00", ("GM0505",))
+    other = cbs.Selection("GM0505", "NL00", ("GM0642",))
+    folder = cbs.write_cache(
+        tmp_path, "85984NED", kwb_table(2024, "85984NED"), {"registry_key": "kwb"}, other
+    )
+    folder.rename(folder.with_name(mine.key))
+    with pytest.raises(InputError, match=r"CBS-cache van gemeente 'GM0505' staat in de map van GM0642"):
+        cbs.cached_indicators(tmp_path, _kwb({2024: "85984NED"}), mine)

@@ -215,6 +215,12 @@ def harmonise(
         if dim not in df.columns:
             raise InputError(f"CBS table {table_id}: expected dimension column '{dim}' missing")
         df = df[df[dim].astype(str).str.strip() == str(code).strip()]
+    for ind in spec.get("required", []):  # DataProperties may list it while the rows lack it
+        if found.get(ind) not in df.columns:
+            raise InputError(
+                f"CBS-tabel {table_id}: verplichte kolom '{found.get(ind)}' ({ind}) ontbreekt in de "
+                "gegevensrijen"
+            )
     mapping = {full: ind for ind, full in found.items() if full in df.columns}
     for col in mapping:
         if df[col].dtype == object:
