@@ -239,13 +239,24 @@ def _props(dims: list[tuple[str, str]], groups: list[tuple[str, list[str]]]) -> 
     for key, typ in dims:
         props.append({"ID": i, "Position": i, "ParentID": None, "Type": typ, "Key": key, "Title": key})
         i += 1
+    seen: dict[str, int] = {}
     for title, keys in groups:
         parent = None
-        if title:
-            props.append(
-                {"ID": i, "Position": None, "ParentID": None, "Type": "TopicGroup", "Key": "", "Title": title}
-            )
-            parent, i = i, i + 1
+        for depth, part in enumerate(title.split(" > ") if title else []):  # "SES-WOA > Totaalscore"
+            path = " > ".join(title.split(" > ")[: depth + 1])
+            if path not in seen:
+                props.append(
+                    {
+                        "ID": i,
+                        "Position": None,
+                        "ParentID": parent,
+                        "Type": "TopicGroup",
+                        "Key": "",
+                        "Title": part,
+                    }
+                )
+                seen[path], i = i, i + 1
+            parent = seen[path]
         for k in keys:
             props.append(
                 {
@@ -362,15 +373,32 @@ def kwb_table(year: int, table_id: str, *, regions: list[str] | None = None, nat
     return {**meta, region_dim: _region_dim(codes), "TypedDataSet": rows}
 
 
-def ses_table(table_id: str = "86296NED", regions: list[str] | None = None) -> dict:
+SES_GROUPS = {
+    # the shape of the earlier tests: four flat TopicGroups
+    "flat": ("SES-WOA totaalscore", "Welvaart", "Opleidingsniveau", "Recent arbeidsverleden"),
+    # as published (issue 26): the welvaart group is titled "Financiële welvaart"
+    "published": ("SES-WOA totaalscore", "Financiële welvaart", "Opleidingsniveau", "Recent arbeidsverleden"),
+    # as in a CBS CSV export of an earlier edition (column paths "SES-WOA/Deelscore financiële welvaart/
+    # Gemiddelde score"), found with the search tool: nested below one "SES-WOA" group
+    "nested": (
+        "SES-WOA > Totaalscore",
+        "SES-WOA > Deelscore financiële welvaart",
+        "SES-WOA > Deelscore opleidingsniveau",
+        "SES-WOA > Deelscore arbeidsverleden",
+    ),
+}
+
+
+def ses_table(table_id: str = "86296NED", regions: list[str] | None = None, shape: str = "flat") -> dict:
     """SES-WOA: WijkenEnBuurten + Perioden 2014-2024 ('2024*' provisional), four GemiddeldeScore keys,
-    each below its own TopicGroup, next to other topics (Waarde_*)."""
+    each below its own TopicGroup (titles per ``shape``: SES_GROUPS), next to other topics (Waarde_*)."""
     codes = regions or ["NL00", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    total, welvaart, opleiding, arbeid = SES_GROUPS[shape]
     groups = [
-        ("SES-WOA totaalscore", ["GemiddeldeScore_29", "Waarde_30"]),
-        ("Welvaart", ["GemiddeldeScore_31", "Waarde_32"]),
-        ("Opleidingsniveau", ["Waarde_16", "Waarde_19", "Waarde_22", "GemiddeldeScore_33"]),
-        ("Recent arbeidsverleden", ["GemiddeldeScore_35", "Waarde_36"]),
+        (total, ["GemiddeldeScore_29", "Waarde_30"]),
+        (welvaart, ["GemiddeldeScore_31", "Waarde_32"]),
+        (opleiding, ["Waarde_16", "Waarde_19", "Waarde_22", "GemiddeldeScore_33"]),
+        (arbeid, ["GemiddeldeScore_35", "Waarde_36"]),
     ]
     periods = [{"Key": f"{y}JJ00", "Title": f"{y}*" if y == 2024 else str(y)} for y in range(2014, 2025)]
     rows = []

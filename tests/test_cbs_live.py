@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from analysis.config import PROJ_ROOT
+from analysis.config import PROJ_ROOT, cbs_registry
 from analysis.errors import InputError
 from analysis.sources import cbs
-from tests.fake_cbs import FakeCbs, kwb_table
+from tests.fake_cbs import FakeCbs, kwb_table, ses_table
 from tests.test_cbs import _client, _fetch, _kwb, _values
 
 
@@ -186,3 +186,43 @@ def test_cache_folder_holding_another_municipalitys_pull_is_refused(tmp_path):
     folder.rename(folder.with_name(mine.key))
     with pytest.raises(InputError, match=r"CBS-cache van gemeente 'GM0505' staat in de map van GM0642"):
         cbs.cached_indicators(tmp_path, _kwb({2024: "85984NED"}), mine)
+
+
+@pytest.mark.parametrize("shape", ["flat", "published", "nested"])
+def test_ses_woa_edition_without_exact_keys_maps_the_published_topic_groups(shape):
+    """An edition not in editions_keys falls back to TopicGroup titles: "Financiële welvaart" and the
+    nested "Deelscore ..." titles map, welvaart does not come out "ontbreekt"."""
+    spec = cbs_registry()["sesoa"]
+    raw = ses_table("99999NED", shape=shape)
+    found, absent = cbs.resolve_topics(raw, "99999NED", spec)
+    assert absent == []
+    assert found == {
+        "ses_woa": "GemiddeldeScore_29",
+        "ses_woa_welvaart": "GemiddeldeScore_31",
+        "ses_woa_opleiding": "GemiddeldeScore_33",
+        "ses_woa_arbeid": "GemiddeldeScore_35",
+    }
+    v = cbs.harmonise(raw, "99999NED", spec).set_index(["region_code", "year", "indicator"])["value"]
+    rows = {(r["WijkenEnBuurten"].strip(), r["Perioden"]): r for r in raw["TypedDataSet"]}
+    assert v["BU06420101", 2019, "ses_woa_welvaart"] == rows["BU06420101", "2019JJ00"]["GemiddeldeScore_31"]
+
+
+def test_ses_woa_two_groups_matching_one_indicator_is_an_error():
+    spec = cbs_registry()["sesoa"]
+    raw = ses_table("99999NED", shape="published")
+    extra = {"ID": 900, "ParentID": None, "Type": "TopicGroup", "Key": "", "Title": "Welvaart"}
+    topic = {
+        "ID": 901,
+        "ParentID": 900,
+        "Type": "Topic",
+        "Key": "GemiddeldeScore_41",
+        "Title": "Gemiddelde score",
+    }
+    raw = {**raw, "DataProperties": [*raw["DataProperties"], extra, topic]}
+    with pytest.raises(InputError, match=r"ses_woa_welvaart' matches several columns.*GemiddeldeScore_31"):
+        cbs.resolve_topics(raw, "99999NED", spec)
+
+
+def test_ses_woa_default_edition_is_86296ned():
+    assert cbs_registry()["sesoa"]["editions"][0] == "86296NED"
+    assert cbs.title_norm("Deelscore Financiële  welvaart") == cbs.title_norm("Financiele welvaart")

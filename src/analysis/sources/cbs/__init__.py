@@ -57,6 +57,7 @@ from analysis.sources.cbs.protocol import (
     region_dim_of,
     resolve_select,
     resolve_topics,
+    title_norm,
 )
 from analysis.sources.cbs.pull import TablePull, _pull_lock, fetch_all, fetch_selection
 from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
@@ -80,6 +81,7 @@ from analysis.sources.cbs.transport import (
 )
 
 __all__ = [
+    "title_norm",
     "host_of",
     "rebase_link",
     "BudgetExhausted",

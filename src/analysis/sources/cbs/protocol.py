@@ -4,6 +4,7 @@ topic and category rules resolved against them, and the harmonisation into the l
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import pandas as pd
@@ -102,6 +103,14 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
     return out
 
 
+def title_norm(title: str) -> str:
+    """A TopicGroup title compared as published titles vary: accents, case, spacing and a leading
+    "Deelscore" do not count ("Deelscore financiële welvaart" == "Financiele welvaart")."""
+    plain = unicodedata.normalize("NFKD", str(title)).encode("ascii", "ignore").decode()
+    plain = " ".join(plain.casefold().split())
+    return plain.removeprefix("deelscore ").strip()
+
+
 def _topics(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(topic key, TopicGroup title path) for every Topic; from the data columns when no metadata."""
     props = raw.get("DataProperties") or []
@@ -127,7 +136,8 @@ def resolve_topics(
 
     An indicator is found by (in this order) a full key given for this edition under
     ``editions_keys``, or its ``keys`` (full keys like ``GemiddeldeScore_29`` match exactly, names
-    without suffix match ``Name_<n>``), optionally only inside a TopicGroup titled ``group``.
+    without suffix match ``Name_<n>``), optionally only inside a TopicGroup whose title is ``group`` (or
+    one of a list of titles), compared with :func:`title_norm`.
     Two topics for one indicator, or one topic for two indicators, is an error.
     """
     topics = _topics(raw)
@@ -145,11 +155,14 @@ def resolve_topics(
             continue
         names = rule.get("keys", [])
         group = rule.get("group")
+        groups = (
+            None if group is None else {title_norm(g) for g in ([group] if isinstance(group, str) else group)}
+        )
         hits = [
             k
             for k, path in topics
             if any((k == n) if _SUFFIX.search(n) else (base_key(k) == n) for n in names)
-            and (group is None or any(group.casefold() == t.casefold() for t in path))
+            and (groups is None or any(title_norm(t) in groups for t in path))
         ]
         if len(hits) > 1:
             raise InputError(
