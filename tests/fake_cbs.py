@@ -545,6 +545,77 @@ def laag_inkomen_table(regions: list[str] | None = None, dims: dict | None = Non
     }
 
 
+RIVM_TOPICS = [
+    "GoedErvarenGezondheid_4",
+    "LageVeerkracht_22",
+    "MatigVeelRegieOverHetEigenLeven_24",
+    "Eenzaam_25",
+    "MoeiteMetRondkomen_32",
+]  # keys as in public code querying 50150NED
+RIVM_MARGES = [  # 'MW00000' as in public code; the bound keys and all titles are constructed
+    {"Key": "MW00000", "Title": "Waarde", "Description": None},
+    {"Key": "MOG0095", "Title": "Ondergrens 95%-betrouwbaarheidsinterval", "Description": None},
+    {"Key": "MBG0095", "Title": "Bovengrens 95%-betrouwbaarheidsinterval", "Description": None},
+]
+
+
+def rivm_value(code_index: int, year: int, topic: int) -> float:
+    """The constructed central estimate of one cell (the bounds are this -/+ a half-width)."""
+    return round(10 + 3 * topic + code_index * 1.5 + (year - 2012) * 0.2, 1)
+
+
+def rivm_halfwidth(code: str) -> float:
+    """Constructed: wide intervals for buurten (small samples), narrow for gemeente and country."""
+    return {"BU": 4.0, "WK": 2.0}.get(code[:2], 0.5)
+
+
+def rivm_table(regions: list[str] | None = None) -> dict:
+    """50150NED shape (dataderden): WijkenEnBuurten, Perioden (2012/2016/2020/2022/2024), Leeftijd
+    ('20300' = 18 jaar of ouder, as in public code; a second, constructed age group) and Marges (see
+    RIVM_MARGES). Values are constructed; BU06420101 is far above the gemeente (interval apart),
+    BU06420102 only slightly (intervals overlap)."""
+    codes = regions or ["NL01", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    periods = [{"Key": f"{y}JJ00", "Title": str(y)} for y in (2012, 2016, 2020, 2022, 2024)]
+    leeftijd = [{"Key": "20300", "Title": "18 jaar of ouder"}, {"Key": "53115", "Title": "65 jaar of ouder"}]
+    rows = []
+    for n, code in enumerate(codes):
+        shift = {"BU06420101": 12.0, "BU06420102": 1.0}.get(code, 0.0)
+        for p in periods:
+            y = int(p["Key"][:4])
+            for age in leeftijd:
+                for m in RIVM_MARGES:
+                    row = {
+                        "ID": len(rows),
+                        "Leeftijd": age["Key"],
+                        "Marges": m["Key"],
+                        "WijkenEnBuurten": pad(code),
+                        "Perioden": p["Key"],
+                    }
+                    for i, key in enumerate(RIVM_TOPICS):
+                        v = rivm_value(min(n, 2), y, i) + shift + (5 if age["Key"] != "20300" else 0)
+                        hw = rivm_halfwidth(code)
+                        row[key] = round({"MW00000": v, "MOG0095": v - hw, "MBG0095": v + hw}[m["Key"]], 1)
+                    rows.append(row)
+    dims = [
+        ("Leeftijd", "Dimension"),
+        ("Marges", "Dimension"),
+        ("WijkenEnBuurten", "GeoDetail"),
+        ("Perioden", "TimeDimension"),
+    ]
+    return {
+        "TableInfos": _info(
+            "50150NED", "Gezondheid per wijk en buurt; 2012/2016/2020/2022/2024 (indeling 2024)"
+        ),
+        "DataProperties": _props(dims, [("", RIVM_TOPICS)]),
+        "CategoryGroups": [],
+        "Leeftijd": leeftijd,
+        "Marges": RIVM_MARGES,
+        "WijkenEnBuurten": _region_dim(codes),
+        "Perioden": periods,
+        "TypedDataSet": rows,
+    }
+
+
 def registry_tables(registry: dict) -> dict[str, dict]:
     """Every table the registry names, CBS-shaped."""
     tables: dict[str, dict] = {}
@@ -553,6 +624,7 @@ def registry_tables(registry: dict) -> dict[str, dict]:
     tables["86296NED"] = ses_table("86296NED")
     tables["47018NED"] = politie_table()
     tables["85678NED"] = laag_inkomen_table()
+    tables["50150NED"] = rivm_table()
     return tables
 
 

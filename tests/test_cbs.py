@@ -262,7 +262,7 @@ def test_offline_is_decided_fast_and_leaves_no_cache(tmp_path):
     summary = cbs.fetch_all(
         client, cbs_registry(), "GM0642", tmp_path / "cbs", range(2013, 2025), log=lines.append
     )
-    assert summary["pulled"] == [] and len(summary["offline"]) == 15
+    assert summary["pulled"] == [] and len(summary["offline"]) == 16
     assert len(lines) == 1 and "niet bereikbaar" in lines[0]
     assert summary["seconds"] < 5  # a bound on hanging, not a speed target
     assert not (tmp_path / "cbs").exists()
@@ -517,11 +517,11 @@ def test_cli_fetch_then_build_gives_cbs_values_for_every_registry_table(tmp_path
         rc = main(["fetch", "--budget", "60"])
     out, err = capsys.readouterr()
     assert rc == 0, err
-    assert "fetch: 15 opgehaald, 0 mislukt" in out and "fetch_summary.GM0642_" in out
+    assert "fetch: 16 opgehaald, 0 mislukt" in out and "fetch_summary.GM0642_" in out
     assert main(["build"]) == 0
     ind = pd.read_parquet(tmp_paths.indicators)
     cbs_tables = set(ind.loc[ind["origin"] == "cbs", "source_table"])
-    wanted = {*registry["kwb"]["years"].values(), "86296NED", "47018NED", "85678NED"}
+    wanted = {*registry["kwb"]["years"].values(), "86296NED", "47018NED", "85678NED", "50150NED"}
     assert wanted <= cbs_tables
     row = ind.set_index(["region_code", "year", "indicator"]).loc[("GM0642", 2024, "inwoners")]
     assert row["value"] == 44874 and row["origin"] == "cbs"

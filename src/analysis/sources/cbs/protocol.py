@@ -71,8 +71,9 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
     """
     select = spec.get("select") or {}
     out: dict[str, str] = {}
+    margins = (spec.get("margins") or {}).get("dim")
     for dim in extra_dims_of(raw, spec):
-        if dim not in select:
+        if dim not in select and dim != margins:
             raise InputError(
                 f"CBS table {table_id}: dimension '{dim}' needs a selection under 'select' in "
                 "config/cbs_tables.yaml"
@@ -228,6 +229,9 @@ def harmonise(
         if dim not in df.columns:
             raise InputError(f"CBS table {table_id}: expected dimension column '{dim}' missing")
         df = df[df[dim].astype(str).str.strip() == str(code).strip()]
+    bounds: dict[str, str] = {}
+    if spec.get("margins"):
+        df, bounds = spread_margins(df, raw, table_id, spec, region_dim, found)
     for ind in spec.get("required", []):  # DataProperties may list it while the rows lack it
         if found.get(ind) not in df.columns:
             raise InputError(
@@ -235,6 +239,7 @@ def harmonise(
                 "gegevensrijen"
             )
     mapping = {full: ind for ind, full in found.items() if full in df.columns}
+    mapping |= {col: ind for col, ind in bounds.items() if col in df.columns}
     for col in mapping:
         if df[col].dtype == object:
             df[col] = df[col].astype(str).str.strip().replace(dict.fromkeys(MISSING_SYMBOLS))
@@ -275,6 +280,69 @@ def harmonise(
         lambda i: src_key.get(i) in prov_keys
     )
     return long[COLUMNS]
+
+
+BOUNDS = {"lower": "_ondergrens", "upper": "_bovengrens"}
+
+
+def margin_keys(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> dict[str, str]:
+    """The categories of a margins dimension (RIVM 50150NED: ``Marges``): ``value`` (central
+    estimate), ``lower`` and ``upper`` (bounds of the 95% interval), each given in the registry by
+    ``key`` or ``title_contains`` (compared with :func:`title_norm`); exactly one category each."""
+    rule = spec["margins"]
+    dim = rule["dim"]
+    cats = raw.get(dim)
+    if not cats:
+        raise InputError(f"CBS-tabel {table_id}: dimensie '{dim}' (marges) niet in de metadata")
+    out: dict[str, str] = {}
+    for part in ("value", "lower", "upper"):
+        want = rule[part] if isinstance(rule[part], dict) else {"key": rule[part]}
+        if "key" in want:
+            hits = [c["Key"] for c in cats if str(c["Key"]).strip() == str(want["key"]).strip()]
+        else:
+            word = title_norm(want["title_contains"])
+            hits = [c["Key"] for c in cats if word in title_norm(c.get("Title", ""))]
+        if len(hits) != 1:
+            titles = "; ".join(f"{str(c['Key']).strip()}: {c.get('Title')}" for c in cats[:12])
+            raise InputError(
+                f"CBS-tabel {table_id}: dimensie '{dim}' heeft {len(hits)} categorieën voor '{part}' "
+                f"({want}); beschikbaar: {titles}"
+            )
+        out[part] = hits[0]
+    return out
+
+
+def spread_margins(
+    df: pd.DataFrame,
+    raw: dict[str, Any],
+    table_id: str,
+    spec: dict[str, Any],
+    region_dim: str,
+    found: dict[str, str],
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per region and period: the central estimate in the topic columns, the bounds in
+    ``<topic>@lower``/``@upper``; returns the frame and column -> ``<indicator>_ondergrens`` etc."""
+    dim = spec["margins"]["dim"]
+    if dim not in df.columns:
+        raise InputError(f"CBS-tabel {table_id}: kolom '{dim}' (marges) ontbreekt in de gegevensrijen")
+    keys = margin_keys(raw, table_id, spec)
+    index = [region_dim] + [c for c in (period_dim_of(raw, spec),) if c and c in df.columns]
+    cat = df[dim].astype(str).str.strip()
+    topics = [c for c in found.values() if c in df.columns]
+    out = df[cat == str(keys["value"]).strip()]
+    bounds: dict[str, str] = {}
+    for part, suffix in BOUNDS.items():
+        part_df = df[cat == str(keys[part]).strip()][index + topics]
+        part_df = part_df.rename(columns={c: f"{c}@{part}" for c in topics})
+        try:
+            out = out.merge(part_df, on=index, how="left", validate="one_to_one")
+        except pd.errors.MergeError as exc:
+            raise InputError(
+                f"CBS-tabel {table_id}: meerdere rijen per gebied en jaar binnen '{dim}'; zet 'select' "
+                "voor de andere dimensies in config/cbs_tables.yaml"
+            ) from exc
+        bounds |= {f"{full}@{part}": f"{ind}{suffix}" for ind, full in found.items() if full in topics}
+    return out, bounds
 
 
 RATES = (
