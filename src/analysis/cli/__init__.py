@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         indicator_catalog()
         if args.gemeente is not None and not args.gemeente.strip():
             raise InputError("--gemeente: lege gemeentecode; geef een CBS-code zoals GM0642")
+        if args.command in ("goals", "report", "factsheets"):
+            from analysis.goals.catalog import load_catalog
+
+            load_catalog()  # config/doelen.yaml
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:

@@ -8,7 +8,8 @@ from markupsafe import Markup
 from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import coverage_of
 from analysis.factsheets.fmt import csv_download, fmt_value, plain
-from analysis.factsheets.gebied import KEY_INDICATORS, Gebied, key_explanations
+from analysis.factsheets.gebied import Gebied, key_explanations
+from analysis.processed.disclosure import shown_instead
 
 
 def _cell(r, unit: str) -> S.Cel:
@@ -27,10 +28,14 @@ def build(area: Gebied) -> S.Kerncijfers:
     names = [area.name_of(c) for c in area.compare]
     real, synth, records = [], [], []
     low_cov = False
-    for i in KEY_INDICATORS:
+    for i in area.key_indicators:
         spec = area.catalog[i]
         year, cells = area.key[i]
-        shown = [_cell(cells[c], spec["unit"]) for c in area.compare]
+        hidden = {
+            c: shown_instead(area.ctx.suppressed, i, c, year) if cells[c] is None else None
+            for c in area.compare
+        }
+        shown = [S.Cel(hidden[c]) if hidden[c] else _cell(cells[c], spec["unit"]) for c in area.compare]
         low_cov = low_cov or any(c.dekking is not None for c in shown)
         row = S.KernRij(
             indicator=i,
@@ -42,6 +47,18 @@ def build(area: Gebied) -> S.Kerncijfers:
         (synth if row.synthetisch else real).append(row)
         for c, name in zip(area.compare, names, strict=True):
             r = cells[c]
+            if r is None and hidden[c]:  # a partner cell not published: what the page says, never a value
+                records.append(
+                    {
+                        "indicator": spec["label"],
+                        "eenheid": spec["unit"],
+                        "gebiedscode": c,
+                        "gebied": name,
+                        "jaar": year,
+                        "waarde": hidden[c],
+                        "bron": plain(spec["source"]["supplier"]),
+                    }
+                )
             if r is None:
                 continue
             records.append(
