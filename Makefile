@@ -33,6 +33,7 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if $(BIN)/python -m pip install -q --disable-pip-version-check uv 2>/dev/null; then \
+	  $(BIN)/uv pip uninstall -q --python $(BIN)/python veerkracht-zwijndrecht 2>/dev/null; \
 	  $(BIN)/uv pip install -q --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock && \
 	  $(BIN)/uv pip install -q --python $(BIN)/python --compile-bytecode --no-deps -e . ; \
 	else \

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from analysis import __version__
 from analysis.cli.bench import cmd_bench, cmd_bench_national
 from analysis.cli.fetch import cmd_fetch, cmd_kaart
 from analysis.cli.report import cmd_report
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="veerkracht",
         description="Monitor Veerkrachtige Buurten "
         "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"veerkracht {__version__}", help="toon de versie en stop"
     )
     parser.add_argument(
         "--gemeente",
