@@ -105,7 +105,7 @@ lab: install
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --notebook-dir=notebooks
 
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal -o requirements.lock
 
 clean:
 	rm -rf data/processed/GM* data/processed/*.parquet data/processed/*.gpkg data/processed/*.json outputs/*
