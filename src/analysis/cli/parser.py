@@ -137,4 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
     )
     p.set_defaults(func=cmd_bench_national)
+    from analysis.sources import partner_cli  # partner deliveries: sjabloon, controleer (issue 21)
+
+    partner_cli.register(sub)
     return parser
