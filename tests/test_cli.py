@@ -37,3 +37,23 @@ def test_version_is_the_installed_distribution_version(capsys):
         cli.main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"veerkracht {analysis.__version__}"
+
+
+def _leaves(d: dict, prefix: str = "") -> list[str]:
+    out = []
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out += _leaves(v, key + ".") if isinstance(v, dict) else [key]
+    return out
+
+
+def test_readme_settings_table_names_every_settings_key():
+    """The README's configuration table lists every key of config/settings.yaml and every key the
+    settings model fills in with a default when it is absent (factsheets.timeout_s)."""
+    from analysis.config import PROJ_ROOT, load_yaml
+
+    readme = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Instellingen") :].split("\n## ")[0]
+    keys = _leaves(load_yaml("settings.yaml")) + ["factsheets.timeout_s", "partnerdata.min_count"]
+    missing = [k for k in keys if f"`{k}`" not in table]
+    assert not missing, f"README settings table misses {missing}"
