@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         # all configuration is validated before any command writes anything
         settings()
         indicator_catalog()
+        if args.command in ("goals", "report", "factsheets"):
+            from analysis.goals.catalog import load_catalog
+
+            load_catalog()  # config/doelen.yaml
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:

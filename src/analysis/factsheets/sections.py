@@ -188,6 +188,16 @@ class FocusLink:
 
 
 @dataclass(frozen=True)
+class NietMeetbaar:
+    """A goal no data measures yet: what is needed and who holds it (config/doelen.yaml)."""
+
+    doel_id: str
+    tekst: str
+    nodig: str
+    bij_wie: str
+
+
+@dataclass(frozen=True)
 class Doelen:
     programma: bool
     programma_naam: str
@@ -199,6 +209,8 @@ class Doelen:
     trend_label: str = ""
     fan: Markup | None = None
     csv: Markup | None = None
+    niet_meetbaar: tuple[NietMeetbaar, ...] = ()  # the programme's goals without data (issue 21)
+    rapportage: str | None = None  # link to the voortgangsrapportage (all goals), when written
 
 
 @dataclass(frozen=True)
