@@ -6,8 +6,8 @@ import argparse
 import sys
 import time
 
+import analysis.cli.stages as stages
 from analysis import incremental
-from analysis.cli import stages
 
 
 def _captured(stage: str, ns: argparse.Namespace) -> tuple:
