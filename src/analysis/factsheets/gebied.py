@@ -153,7 +153,15 @@ class Gebied:
         pop_year = self.population.jaar if self.population else None
         self.key: dict[str, tuple[int | None, dict]] = {}
         rows = []
-        for i in KEY_INDICATORS:
+        # the fixed key figures, then any catalogue indicator delivered by a partner (a `source:` block)
+        # that this area has: a new local indicator shows up without code changes
+        have = set(mine.loc[mine["region_code"] == self.code, "indicator"])
+        self.kern_indicatoren = list(KEY_INDICATORS) + [
+            i
+            for i, spec in self.catalog.items()
+            if spec.get("source") and i not in KEY_INDICATORS and i in have
+        ]
+        for i in self.kern_indicatoren:
             year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)
             self.key[i] = (year, cells)
             rows += [r for r in cells.values() if r is not None]

@@ -20,6 +20,13 @@ def _signed(value: float, difference: bool) -> str:
     return txt.replace("-", "\u2212", 1) if txt.startswith("-") else txt
 
 
+def _gemeten(label: str, gebied: str, region: str) -> str:
+    """'Gemeten: huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht' (what the series is)."""
+    lower = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    where = f"gemeente {gebied}" if region.startswith("GM") else gebied[:1].lower() + gebied[1:]
+    return f"Gemeten: {lower}, {where}"
+
+
 def _goal_row(area: Gebied, r) -> S.DoelRij:
     unit, label = area.unit(r.indicator)
     gap = r.doeltype == "pariteit"
@@ -48,6 +55,7 @@ def _goal_row(area: Gebied, r) -> S.DoelRij:
     return S.DoelRij(
         doel_id=str(r.doel_id),
         tekst=str(r.tekst),
+        gemeten=_gemeten(label, str(r.gebied), str(r.region_code)),
         gebied=str(r.gebied),
         status=str(r.status),
         synthetisch=bool(r.synthetic),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.factsheets import sectie_oordeel
 from analysis.factsheets import sections as S
 from analysis.factsheets.gebied import LEVEL_NL, Gebied, drempels
 from analysis.factsheets.render import SIGNAAL_BADGE
@@ -185,4 +186,5 @@ def build(area: Gebied) -> S.Kop:
         focus=focus_of(area),
         doelen_tekst=goal_counts_of(area),
         heeft_analyse=area.ctx.scores is not None,
+        oordeel=sectie_oordeel.build(area),
     )
