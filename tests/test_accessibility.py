@@ -198,7 +198,7 @@ def _pdf_pages(browser, page_path: Path) -> tuple[int, float]:
     return n, needed
 
 
-@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 3), ("GM0642", 3), ("WK064203", 3)])
+@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 3), ("GM0642", 4), ("WK064203", 3)])
 def test_sheet_prints_within_its_a4_page_budget_without_half_empty_pages(browser, pages, name, budget):
     n, needed = _pdf_pages(browser, pages[name])
     assert 1 <= n <= budget, f"{pages[name].name}: {n} A4 pages, budget {budget}"
@@ -280,4 +280,31 @@ def test_no_developer_words_in_the_visible_text(browser, pages, name):
         # the technical account is there, collapsed, and names the CBS tables
         assert "Technische verantwoording" in closed and "85618NED" not in closed.split("Technische")[-1]
         assert re.search(r"\d{5}NED", opened.split("Technische verantwoording")[-1])
-        assert re.search(r"Gegevens bijgewerkt op \d{1,2} [a-z]+ \d{4}\.", closed)
+        # the data's date (newest year shown), the build date apart in the colophon
+        assert re.search(r"Stand van de gegevens: echte cijfers t/m \d{4}", closed)
+        assert re.search(r"Tabellen gebouwd op:?\s*\d{1,2} [a-z]+ \d{4}", closed)
+
+
+def test_overview_map_names_areas_by_keyboard_and_badges_once_per_column(browser, pages):
+    import re
+
+    html = pages["index"].read_text(encoding="utf-8")
+    table = html[html.index("<table class='sortable' id='gebieden'>") : html.index("</table>")]
+    head, body = table.split("</thead>", 1)
+    assert "badge-synthetic" not in body  # no badge per cell
+    synth_cols = head.count("badge-synthetic")
+    assert 1 <= synth_cols <= 2  # SES-WOA and/or laag inkomen, each once in its column head
+    heads = re.findall(r"<button type='button'>([^<]*)</button>", head)
+    assert "Kans op signaal (buurt)" in heads and any(
+        h.startswith("Inwoners in buurten met signaal") for h in heads
+    )
+    page = browser.new_page()
+    try:
+        page.goto(pages["index"].resolve().as_uri())
+        first = page.locator("svg.kaart a").first
+        label = first.get_attribute("aria-label")
+        assert first.locator("title").text_content() == label  # tooltip with the area's name
+        first.focus()
+        assert page.locator("#kaart-naam").inner_text() == label  # the name shown on keyboard focus
+    finally:
+        page.close()

@@ -70,3 +70,15 @@ def test_suppressed_partner_cell_shows_its_reason_not_nb():
     assert cell.waarde == "< 10" and cell.reden == "< 10"
     plain_missing = _rows([("BU1", 2024, np.nan, "local", "Politie")]).iloc[0]
     assert _cell(plain_missing, "per 1000", 2024).waarde == "n.b."
+
+
+def test_goal_row_states_what_is_measured():
+    from analysis.factsheets.sectie_doelen import _gemeten
+
+    assert (
+        _gemeten("Huishoudens 25-64 jaar met lage welvaart", "Zwijndrecht", "GM0642")
+        == "Gemeten: Huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht"
+    )
+    assert _gemeten("Netto arbeidsparticipatie", "Alle focusbuurten samen", "FG00").endswith(
+        ", alle focusbuurten samen"
+    )

@@ -101,7 +101,7 @@ def test_signal_sentence_lists_each_reference_and_skips_missing():
     z = R.signaal_zin(
         {"de gemeente Zwijndrecht": "geen signaal", "Nederland": "signaal", "x": "onvoldoende data"}
     )
-    assert z == "Geen signaal ten opzichte van de gemeente Zwijndrecht; signaal ten opzichte van Nederland."
+    assert z == "geen signaal ten opzichte van de gemeente Zwijndrecht; signaal ten opzichte van Nederland."
 
 
 def test_one_name_per_reference():

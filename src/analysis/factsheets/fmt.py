@@ -62,6 +62,11 @@ def unit_nl(unit: str) -> str:
     return UNIT_NL.get(unit, unit)
 
 
+def samenstelling_nl(text: str) -> str:
+    """The composition text of the resilience analysis in correct Dutch ('1 buurten' -> '1 buurt')."""
+    return re.sub(r"\b1 buurten\b", "1 buurt", text)
+
+
 def esc(text) -> str:
     return html.escape(str(text), quote=True)
 

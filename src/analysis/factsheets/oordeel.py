@@ -126,8 +126,7 @@ def signaal_zin(per_ref: dict[str, str]) -> str | None:
     ]
     if not parts:
         return None
-    txt = "; ".join(parts) + "."
-    return txt[0].upper() + txt[1:]
+    return "; ".join(parts) + "."
 
 
 def synthetisch_zin(naam: str) -> str:

@@ -84,7 +84,7 @@ svg.kaart a path:hover { opacity: .7; }
 @page { size: A4; margin: 10mm 11mm; }
 @media print {
   /* at most 3 A4 pages (tests/test_accessibility.py); charts at least 8 cm wide, text at least 8 pt */
-  body { max-width: none; padding: 0; font-size: 8.5pt; line-height: 1.3; hyphens: none; }
+  body { max-width: none; padding: 0; font-size: 8pt; line-height: 1.25; hyphens: none; }
   nav.top, .noprint, .skip { display: none; }
   h1 { font-size: 15pt; } h2 { font-size: 11pt; margin: .6rem 0 .3rem; break-after: avoid; }
   h3 { font-size: 9.5pt; margin: .4rem 0 .2rem; break-after: avoid; }
@@ -94,10 +94,12 @@ svg.kaart a path:hover { opacity: .7; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   figure { margin: .3rem 0; }
-  figure img, figure svg { width: 9cm; min-width: 8cm; max-width: 100%; height: auto; max-height: none; }
-  .ligging { float: right; width: 8.5cm; margin: 0 0 .3rem 1rem; }
+  figure img, figure svg { width: 8.2cm; min-width: 8.2cm; max-width: 100%; height: auto; max-height: none; }
+  .ligging { float: right; width: 8.2cm; margin: 0 0 .3rem 1rem; }
   .ligging h2 { margin-top: .3rem; }
-  .ligging figure img { width: 8.5cm; }
+  .ligging figure img { width: 8.2cm; }
+  .oordeel ul { margin: .1rem 0 .1rem 1rem; padding: 0; }
+  .voorpagina .drempels { display: none; }  /* the verdict block states the rule already */
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
   dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
   dl.colofon > div { grid-template-columns: 8rem 1fr; }

@@ -21,10 +21,11 @@ def _signed(value: float, difference: bool) -> str:
 
 
 def _gemeten(label: str, gebied: str, region: str) -> str:
-    """'Gemeten: huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht' (what the series is)."""
-    lower = label[:1].lower() + label[1:] if label[1:2].islower() else label
-    where = f"gemeente {gebied}" if region.startswith("GM") else gebied[:1].lower() + gebied[1:]
-    return f"Gemeten: {lower}, {where}"
+    """'Gemeten: Huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht' (what the series is)."""
+    where = f"gemeente {gebied}" if region.startswith("GM") else gebied
+    if where.startswith("Alle "):
+        where = "alle " + where[5:]
+    return f"Gemeten: {label}, {where}"
 
 
 def _goal_row(area: Gebied, r) -> S.DoelRij:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from analysis.factsheets import oordeel as R
 from analysis.factsheets import sections as S
-from analysis.factsheets.fmt import fmt_value, origin_nl, plain
+from analysis.factsheets.fmt import fmt_value, origin_nl, plain, samenstelling_nl
 from analysis.factsheets.gebied import Gebied, drempels
 
 
@@ -54,9 +52,7 @@ def bullets(area: Gebied, year: int, n: int = 3) -> tuple[str, ...]:
             )
     s = area.score
     if not out and s is not None and isinstance(s.get("samenstelling"), str):
-        out.append(
-            "Buurten in dit gebied: " + re.sub(r"\b1 buurten\b", "1 buurt", str(s["samenstelling"])) + "."
-        )
+        out.append(f"Buurten in dit gebied: {samenstelling_nl(str(s['samenstelling']))}.")
     return tuple(out)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.factsheets import sections as S
-from analysis.factsheets.fmt import nl_number
+from analysis.factsheets.fmt import nl_number, samenstelling_nl
 from analysis.factsheets.gebied import Gebied, drempels
 from analysis.factsheets.oordeel import klasse_getal
 from analysis.factsheets.render import SIGNAAL_BADGE
@@ -107,7 +107,9 @@ def build(area: Gebied) -> S.Veerkracht:
     return S.Veerkracht(
         beschikbaar=True,
         signaal=signal_of(area),
-        samenstelling=str(s["samenstelling"]) if isinstance(s.get("samenstelling"), str) else None,
+        samenstelling=samenstelling_nl(str(s["samenstelling"]))
+        if isinstance(s.get("samenstelling"), str)
+        else None,
         assen=tuple(assen),
         vergelijking_noot=note,
         peiljaar=int(s["year"]),
