@@ -219,7 +219,7 @@ def _fault_template(tmp_path, faults: dict[str, str]):
     (``"*"``: every area)."""
     import nbformat
 
-    from analysis.factsheets.runner import TEMPLATE
+    from analysis.factsheets.planning import TEMPLATE
 
     nb = nbformat.read(TEMPLATE, as_version=4)
     i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
@@ -427,7 +427,7 @@ def test_sheets_of_areas_that_no_longer_qualify_are_removed(analysed, two_sheets
     small, big = sorted([A, B], key=lambda c: inw[c])
     assert inw[small] < inw[big]
     cfg = {**config.settings(), "min_inwoners": int(inw[small]) + 1}  # the smaller one drops out
-    monkeypatch.setattr("analysis.factsheets.runner.settings", lambda: cfg)
+    monkeypatch.setattr("analysis.factsheets.planning.settings", lambda: cfg)
     res = run_batch(p, only=[big], progress=False)
     assert res["skipped"] == 1 and res["ok"] == 0  # unchanged: no kernel needed
     out = p.outputs / "factsheets"
@@ -443,7 +443,7 @@ def test_failing_sheet_does_not_stop_batch_and_corrupt_manifest_keeps_the_overvi
 ):
     """B fails, A (after it, same kernel) is made; an unreadable manifest plus --only does not drop
     the untouched sheet (FG05) from the overview."""
-    from analysis.factsheets.runner import list_areas
+    from analysis.factsheets.planning import list_areas
     from analysis.processed.build import load_regions
 
     _, _, files = two_sheets

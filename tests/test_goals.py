@@ -83,12 +83,12 @@ def test_catalogue_validation_names_the_problem(tmp_path):
     bad = yaml.safe_load(yaml.safe_dump(base))
     bad["doelen"][0]["indicator"] = "geluk"
     p.write_text(yaml.safe_dump(bad))
-    with pytest.raises(InputError, match="X1: unknown indicator 'geluk'"):
+    with pytest.raises(InputError, match="X1: sleutel 'indicator': onbekende indicator 'geluk'"):
         load_catalog(p)
     bad = yaml.safe_load(yaml.safe_dump(base))
     bad["doelen"][0]["basisjaar"] = 2045
     p.write_text(yaml.safe_dump(bad))
-    with pytest.raises(InputError, match="X1: impossible basisjaar 2045"):
+    with pytest.raises(InputError, match="X1: onmogelijk basisjaar 2045"):
         load_catalog(p)
     bad = yaml.safe_load(yaml.safe_dump(base))
     bad["doelen"][0]["meetbaar"] = False

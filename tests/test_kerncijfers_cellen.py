@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from analysis.factsheets.cijfers import kern_rij, nearest_real
@@ -62,14 +61,6 @@ def test_third_party_rows_are_recognised_by_their_source():
     assert _third_party([wijkwarm.iloc[0], None])
     assert not _third_party([cbs.iloc[0], None])
     assert not _third_party([wijkwarm.assign(origin="synthetic").iloc[0]])
-
-
-def test_suppressed_partner_cell_shows_its_reason_not_nb():
-    r = _rows([("BU1", 2024, np.nan, "local", "Politie")]).assign(reason="< 10").iloc[0]
-    cell = _cell(r, "per 1000", 2024)
-    assert cell.waarde == "< 10" and cell.reden == "< 10"
-    plain_missing = _rows([("BU1", 2024, np.nan, "local", "Politie")]).iloc[0]
-    assert _cell(plain_missing, "per 1000", 2024).waarde == "n.b."
 
 
 def test_goal_row_states_what_is_measured():

@@ -114,11 +114,11 @@ def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
 
 
 def _spy_on_finish(monkeypatch):
-    """Per call of runner.finish: (municipality, sheets recorded in the whole batch so far)."""
-    from analysis.factsheets import runner
+    """Per call of manifest.finish: (municipality, sheets recorded in the whole batch so far)."""
+    from analysis.factsheets import manifest
 
     calls, recorded = [], []
-    real_finish, real_entry = runner.finish, runner.manifest_entry
+    real_finish, real_entry = manifest.finish, manifest.manifest_entry
 
     def finish(p, *a, **k):
         calls.append((p.paths.gemeente, len(recorded)))
@@ -128,8 +128,8 @@ def _spy_on_finish(monkeypatch):
         recorded.append(a.region_code)
         return real_entry(a, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "finish", finish)
-    monkeypatch.setattr(runner, "manifest_entry", entry)
+    monkeypatch.setattr(manifest, "finish", finish)
+    monkeypatch.setattr(manifest, "manifest_entry", entry)
     return calls, recorded
 
 

@@ -98,6 +98,12 @@ class Colofon(_Strict):
         return self
 
 
+class Partnerdata(_Strict):
+    """Partner deliveries (issue 21): publication threshold for counts of persons."""
+
+    min_count: int = Field(default=10, ge=1, le=10_000)
+
+
 class Settings(BaseModel):
     # other sections (e.g. `cbs:`, owned by the CBS client) are validated where they are used
     model_config = ConfigDict(extra="allow")
@@ -110,6 +116,7 @@ class Settings(BaseModel):
     synthetic: Synthetic
     factsheets: Factsheets = Field(default_factory=Factsheets)
     colofon: Colofon = Field(default_factory=Colofon)
+    partnerdata: Partnerdata = Field(default_factory=Partnerdata)
 
     @field_validator("min_inwoners", mode="before")
     @classmethod
@@ -119,15 +126,53 @@ class Settings(BaseModel):
         return v
 
 
+class PartnerColumns(_Strict):
+    area: str = Field(min_length=1)
+    year: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class PartnerSource(_Strict):
+    """``source:`` of an indicator read from a partner's file (analysis.sources.partner; issue 21)."""
+
+    file: str = Field(min_length=1)  # glob under data/raw/local/
+    columns: PartnerColumns
+    supplier: str = Field(min_length=1)
+    per: str | None = None  # value is a count; the rate is count / per * factor
+    factor: float | None = Field(default=None, gt=0, le=1_000_000)
+    sheet: str | int | None = None
+    min_count: int | None = Field(default=None, ge=1, le=10_000)
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        if v.startswith(("/", "\\")) or ".." in Path(v).parts or ":" in v:
+            raise ValueError("must be a file name or glob inside data/raw/local/ (no absolute path, no '..')")
+        if not v.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".parquet", "*")):
+            raise ValueError("must name a .csv, .txt, .xlsx or .parquet file")
+        return v
+
+    @model_validator(mode="after")
+    def _factor(self) -> PartnerSource:
+        if self.factor is not None and self.per is None:
+            raise ValueError("factor needs per (the count indicator the value is divided by)")
+        return self
+
+
 class Indicator(_Open):
     label: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     # bound: a published reliability bound (SES-WOA), never aggregated
     kind: Literal["count", "rate", "score", "mean", "level", "bound"]
     weight: str | None = None
+    source: PartnerSource | None = None  # read from a partner's file (issue 21)
 
     @model_validator(mode="after")
     def _weight(self) -> Indicator:
+        if self.source is not None and self.source.per is not None:
+            if self.kind != "rate":
+                raise ValueError("source.per makes the value a rate: kind must be rate")
+            self.weight = self.weight or self.source.per
         if self.kind in ("rate", "score", "mean") and not self.weight:
             raise ValueError(f"kind {self.kind!r} needs a weight (a count indicator)")
         return self
@@ -174,6 +219,11 @@ def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str,
         w = spec.get("weight")
         if w is not None and (w not in out or out[w]["kind"] != "count"):
             raise InputError(f"{path}: key '{name}.weight': {w!r} is not a count indicator in this file")
+        per = (spec.get("source") or {}).get("per")
+        if per is not None and (per not in out or out[per]["kind"] != "count"):
+            raise InputError(
+                f"{path}: key '{name}.source.per': {per!r} is not a count indicator in this file"
+            )
     if not out:
         raise InputError(f"{path}: no indicators")
     return out

@@ -48,7 +48,7 @@ def _warm_plain(params: dict) -> None:
 def _fresh_kernel(code: str, out_dir: str, template: str, params: dict) -> float:
     import papermill as pm
 
-    from analysis.factsheets.runner import KERNEL_NAME, export_html
+    from analysis.factsheets.execution import KERNEL_NAME, export_html
 
     t0 = time.perf_counter()
     nb = pm.execute_notebook(
@@ -63,7 +63,9 @@ def _fresh_kernel(code: str, out_dir: str, template: str, params: dict) -> float
 
 
 def run_bench(paths: Paths, n_areas: int = 0, fresh_sample: int = 4) -> dict:
-    from analysis.factsheets.runner import TEMPLATE, list_areas, paths_to_params, run_batch
+    from analysis.factsheets.execution import paths_to_params
+    from analysis.factsheets.planning import TEMPLATE, list_areas
+    from analysis.factsheets.runner import run_batch
     from analysis.processed.build import load_regions
 
     areas = list_areas(load_regions(paths), int(settings()["min_inwoners"]))

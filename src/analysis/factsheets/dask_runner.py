@@ -1,7 +1,7 @@
 """`veerkracht factsheets --scheduler ADDRESS`: render the sheets on a Dask cluster.
 
 The same sheets as the fork-pool runner (:mod:`analysis.factsheets.runner`), byte for byte: each Dask
-task calls the runner's own :func:`~analysis.factsheets.runner.execute_area` in a Dask worker.
+task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_area` in a Dask worker.
 
 * **one warmed kernel per worker**: :class:`KernelPlugin` (a Dask ``WorkerPlugin``) registers the
   reusing papermill engine and starts and warms the worker's kernel before its first task; sheets
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from analysis.config import Paths, settings
 from analysis.errors import InputError
-from analysis.factsheets import runner
+from analysis.factsheets import execution, manifest, planning, runner
 
 # --- worker side ---------------------------------------------------------------------------------
 
@@ -40,13 +40,13 @@ _SHEET_LOCK = threading.Lock()  # one kernel per worker process: its sheets run 
 def _warm(paden: dict[str, str]) -> None:
     from analysis.factsheets import engine
 
-    runner._preload()
+    execution._preload()
     engine.register()
     try:
         with _SHEET_LOCK:
-            engine.worker_kernel(runner.KERNEL_NAME, warm=runner._warm_code(paden))
+            engine.worker_kernel(execution.KERNEL_NAME, warm=execution._warm_code(paden))
     except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
-        runner._WORKER["warm_error"] = runner._one_line(f"{type(exc).__name__}: {exc}")
+        execution._WORKER["warm_error"] = execution._one_line(f"{type(exc).__name__}: {exc}")
 
 
 def _dask_plugin_base():
@@ -101,7 +101,9 @@ def render_shard(
 
                 Path(kill_marker).write_text(str(os.getpid()))
                 os.kill(os.getpid(), signal.SIGKILL)
-            res = runner.execute_area(code, slug, name, out_dir, template, code == fail_area, paden, timeout)
+            res = execution.execute_area(
+                code, slug, name, out_dir, template, code == fail_area, paden, timeout
+            )
             res["worker_pid"] = os.getpid()
             out.append((code, res))
     return out
@@ -112,7 +114,7 @@ def render_shard(
 
 def _entry(a, res: dict, fp: str) -> dict:
     """The fork-pool runner's manifest entry, without the Dask worker's pid."""
-    return runner.manifest_entry(a, {k: v for k, v in res.items() if k != "worker_pid"}, fp)
+    return manifest.manifest_entry(a, {k: v for k, v in res.items() if k != "worker_pid"}, fp)
 
 
 def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
@@ -182,7 +184,7 @@ def run_batch_dask(
     force_workers: bool = False,
     fail_area: str | None = None,
     timeout: float | None = None,
-    template: Path = runner.TEMPLATE,
+    template: Path = planning.TEMPLATE,
     niveaus=None,
     retries: int = 2,
     kill_area: str | None = None,
@@ -205,8 +207,12 @@ def run_batch_dask(
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers}: must be 1 or more")
     plans = [
-        runner.plan(
-            p, only=runner.only_for(p, only, len(paths_list)), force=force, template=template, niveaus=niveaus
+        planning.plan(
+            p,
+            only=planning.only_for(p, only, len(paths_list)),
+            force=force,
+            template=template,
+            niveaus=niveaus,
         )
         for p in paths_list
     ]
@@ -222,7 +228,7 @@ def run_batch_dask(
             cluster = None
         try:
             n_workers = len(client.scheduler_info()["workers"]) or n_workers
-            client.register_plugin(KernelPlugin(runner.paths_to_params(plans[0].paths)))
+            client.register_plugin(KernelPlugin(execution.paths_to_params(plans[0].paths)))
             futs = {}
             for p, chunk, i in shards(plans, n_workers):
                 items = [(a.region_code, a.slug, a.name) for a in chunk]
@@ -231,7 +237,7 @@ def run_batch_dask(
                     items,
                     str(p.out),
                     str(template),
-                    runner.paths_to_params(p.paths),
+                    execution.paths_to_params(p.paths),
                     timeout,
                     fail_area,
                     kill_area,
@@ -242,7 +248,7 @@ def run_batch_dask(
                 )
                 futs[f] = (p, chunk)
             for p in plans:  # sets with nothing to render: written while the workers render
-                runner.complete(p, n_workers, t0, template)
+                manifest.complete(p, n_workers, t0, template)
             bar = tqdm(
                 total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True
             )
@@ -252,13 +258,13 @@ def run_batch_dask(
                     try:
                         results = dict(fut.result())
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
-                        err = runner._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
+                        err = execution._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
                         results = {
                             a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk
                         }
                     for a in chunk:
                         p.entries[a.region_code] = _entry(a, results[a.region_code], p.fingerprint)
-                    runner.complete(p, n_workers, t0, template)
+                    manifest.complete(p, n_workers, t0, template)
                     bar.update(len(chunk))
             except KeyboardInterrupt:
                 interrupted = True
@@ -271,8 +277,8 @@ def run_batch_dask(
                 if cluster is not None:
                     cluster.close()
         if interrupted:
-            runner.keep_unreached(plans)
-    return runner.summarise(plans, n_workers, time.perf_counter() - t0, interrupted, template)
+            manifest.keep_unreached(plans)
+    return manifest.summarise(plans, n_workers, time.perf_counter() - t0, interrupted, template)
 
 
 def _stderr(line: str) -> None:

@@ -263,6 +263,11 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
     if not has_focus:
         banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
+    if (paths.outputs / "voortgangsrapportage.html").exists():  # analysis.goals.progress (issue 21)
+        banner += (
+            "<p><a href='../voortgangsrapportage.html'>Voortgangsrapportage: alle doelen van het "
+            "programma per pijler, met status en benodigde gegevens</a></p>"
+        )
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     levels = [lv for lv in ("gemeente", "wijk", "focusgebied", "buurt") if (areas["level"] == lv).any()]

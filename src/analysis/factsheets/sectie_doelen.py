@@ -146,7 +146,26 @@ def build(area: Gebied) -> S.Doelen:
         trend_label=TREND_LABEL,
         fan=_fan(area),
         csv=Markup(csv),
+        **_not_measurable(area),
     )
+
+
+def _not_measurable(area: Gebied) -> dict:
+    """The goals no data measures yet, with the source needed and who holds it (goals/status)."""
+    from analysis.goals.progress import HTML
+
+    st = area.ctx.goals
+    out = {}
+    if (area.ctx.paths.outputs / HTML).exists():
+        out["rapportage"] = f"../{HTML}"
+    if st is None or "bij_wie" not in st:
+        return out
+    rows = st[st["status"] == "niet meetbaar"]
+    out["niet_meetbaar"] = tuple(
+        S.NietMeetbaar(str(r.doel_id), str(r.tekst), str(r.bron_nodig), str(r.bij_wie))
+        for r in rows.itertuples()
+    )
+    return out
 
 
 def _goal_records(g: pd.DataFrame) -> pd.DataFrame:

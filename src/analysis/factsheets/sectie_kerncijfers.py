@@ -9,17 +9,14 @@ from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import coverage_of
 from analysis.factsheets.fmt import csv_download, fmt_value, plain
 from analysis.factsheets.gebied import Gebied, key_explanations
+from analysis.processed.disclosure import shown_instead
 
 
 def _cell(r, unit: str, year: int | None = None) -> S.Cel:
-    """One comparison cell: the value, its own year when that differs from the row's year, or the
-    disclosure reason of a suppressed figure (a row with no value and ``reason`` "geheim" / "< 10")."""
+    """One comparison cell: the value, with its own year when that differs from the row's year."""
     if r is None:
         return S.Cel("n.b.")
     own = int(r["year"]) if year is not None and int(r["year"]) != year else None
-    reason = r.get("reason") if hasattr(r, "get") else None
-    if pd.isna(r["value"]) and isinstance(reason, str) and reason.strip():
-        return S.Cel(waarde=reason.strip(), voorlopig=bool(r["provisional"]), jaar=own, reden=reason.strip())
     cov = coverage_of(r)
     return S.Cel(
         waarde=fmt_value(r["value"], unit),
@@ -45,10 +42,19 @@ def build(area: Gebied) -> S.Kerncijfers:
     names = [area.name_of(c) for c in area.compare]
     real, synth, third, records = [], [], [], []
     low_cov = False
-    for i in area.kern_indicatoren:
+    for i in area.key_indicators:
         spec = area.catalog[i]
         year, cells = area.key[i]
-        shown = [_cell(cells[c], spec["unit"], year) for c in area.compare]
+        # a partner cell not published in the row's year (processed/disclosure.py) shows "< 10" /
+        # "geheim", never a nearest-year value in its place
+        hidden = {
+            c: shown_instead(area.ctx.suppressed, i, c, year)
+            if cells[c] is None or int(cells[c]["year"]) != year
+            else None
+            for c in area.compare
+        }
+        cells = {c: None if hidden[c] else cells[c] for c in area.compare}
+        shown = [S.Cel(hidden[c]) if hidden[c] else _cell(cells[c], spec["unit"], year) for c in area.compare]
         low_cov = low_cov or any(c.dekking is not None for c in shown)
         row = S.KernRij(
             indicator=i,
@@ -60,6 +66,18 @@ def build(area: Gebied) -> S.Kerncijfers:
         (synth if row.synthetisch else third if _third_party(cells.values()) else real).append(row)
         for c, name in zip(area.compare, names, strict=True):
             r = cells[c]
+            if r is None and hidden[c]:  # a partner cell not published: what the page says, never a value
+                records.append(
+                    {
+                        "indicator": spec["label"],
+                        "eenheid": spec["unit"],
+                        "gebiedscode": c,
+                        "gebied": name,
+                        "jaar": year,
+                        "waarde": hidden[c],
+                        "bron": plain(spec["source"]["supplier"]),
+                    }
+                )
             if r is None:
                 continue
             records.append(

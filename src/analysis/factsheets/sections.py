@@ -97,7 +97,6 @@ class Cel:
     voorlopig: bool = False
     dekking: float | None = None  # < 1: an aggregate that covers part of the area
     jaar: int | None = None  # the figure's own year when it differs from the row's year
-    reden: str | None = None  # why a cell is empty: "geheim" / "< 10" (disclosure control), else n.b.
 
 
 @dataclass(frozen=True)
@@ -206,6 +205,16 @@ class FocusLink:
 
 
 @dataclass(frozen=True)
+class NietMeetbaar:
+    """A goal no data measures yet: what is needed and who holds it (config/doelen.yaml)."""
+
+    doel_id: str
+    tekst: str
+    nodig: str
+    bij_wie: str
+
+
+@dataclass(frozen=True)
 class Doelen:
     programma: bool
     programma_naam: str
@@ -217,6 +226,8 @@ class Doelen:
     trend_label: str = ""
     fan: Markup | None = None
     csv: Markup | None = None
+    niet_meetbaar: tuple[NietMeetbaar, ...] = ()  # the programme's goals without data (issue 21)
+    rapportage: str | None = None  # link to the voortgangsrapportage (all goals), when written
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from analysis.goals.calibration import (
     panel_specs,
     validate,
 )
-from analysis.goals.catalog import load_catalog
+from analysis.goals.catalog import load_catalog, partner_names
 from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
 from analysis.goals.figures import fan_chart
 from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
+from analysis.goals.progress import write_progress
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 
@@ -216,6 +217,8 @@ def run(paths: Paths) -> dict:
                     "status": "niet meetbaar",
                     "toelichting_status": f"{goal.reden}; bron nodig: {goal.bron}",
                     "synthetic": False,
+                    "bron_nodig": goal.bron,
+                    "bij_wie": ", ".join(partner_names(goal, raw["partners"])),
                 }
             )
             continue
@@ -242,9 +245,12 @@ def run(paths: Paths) -> dict:
     write_table(
         out / "catalogus",
         pd.DataFrame([asdict(g) for g in goals]).assign(
-            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))
+            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t)),
+            partner=lambda d: d["partner"].map(lambda t: ",".join(t)),
+            bij_wie=[", ".join(partner_names(g, raw["partners"])) for g in goals],
         ),
     )
+    write_progress(paths, goals, raw, status, names)
     write_table(out / "backtest_detail", ev.detail)
     write_table(out / "backtest", backtest_summary(ev.detail, ev.datasets))
     write_table(out / "modelkeuze", model_ranking(ev.detail, list(fcfg.get("candidates", POINT_MODELS))))

@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
 from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
+from analysis.processed import partner_build
 from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
 from analysis.records import COLUMNS, ORIGIN_PRIORITY
@@ -41,6 +42,9 @@ class BuildResult:
     truth: pd.DataFrame
     synthetic_indicators: list[str]
     dropped_aggregates: int = 0  # aggregates below the coverage gate, not written
+    # partner cells not published (disclosure control, delivered suppressed): never their value
+    suppressed: pd.DataFrame | None = None
+    notices: tuple[str, ...] = ()  # absent/undeclared partner files, unmatched Leefbaarometer codes
 
 
 # the columns of regions.gpkg besides the geometry (the national set has gemeente_code instead)
@@ -325,7 +329,10 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # inputs that need nothing else are checked first: a bad file fails before the slower reads
     if use_cache:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
-    local_raw = local.local_indicators(paths.local, code)
+    claimed = partner_build.declared_files(paths.local)  # partner files are never read as Leefbaarometer
+    lbm_files = local.leefbaarometer3_files(paths.local, claimed)
+    lbm_missing: list[tuple[str, str]] = []  # empty/NA cells: no synthetic filler for those series
+    local_raw = local.local_indicators(paths.local, code, claimed, lbm_missing)
     source = load_buurten(paths)
     buurten = source.buurten
     focus = programme_focus(paths, source)
@@ -338,7 +345,9 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # (a wijk only in another year's classification cannot be placed and is left out) and NL00
     snap_rows = snapshot.all_indicators(snap, code, buurten, buurt_rows=source.rows)
     snap_rows = snap_rows[snap_rows["region_code"].isin(known | {"NL00"})]
-    local_long = _check_codes(local_raw, known, code, f"{paths.local}")
+    notices: list[str] = []  # said after the build is written (partner_build.say)
+    local_long = partner_build.lbm_rows_of(local_raw, known, code, notices)
+    partner_data = partner_build.load(paths, regions, source.all_codes, lbm_files, notices)
     real = [snap_rows, local_long]
     if use_cache:
         national = (cfg.get("vergelijking") or {}).get("nederland", "NL00")
@@ -356,7 +365,9 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         n_planted=int(syn_cfg["n_planted"]),
         min_inwoners=int(cfg["min_inwoners"]),
     )
-    base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
+    syn_rows = partner_build.without_series(syn.indicators, lbm_missing)
+    base = resolve(pd.concat([real_long, syn_rows], ignore_index=True), real_long.iloc[0:0])
+    base = partner_build.add_to_base(base, partner_data)  # partner series replace any other origin
     base = pd.concat([base, derived_counts(base).assign(coverage=np.nan)], ignore_index=True)
 
     membership = pd.concat(
@@ -384,6 +395,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     candidates.append(comparison_regions(snap, code))
     aggs, dropped = coverage_gate(pd.concat([c for c in candidates if len(c)], ignore_index=True))
     indicators = resolve(base, aggs)
+    indicators, suppressed = partner_build.disclose(indicators, partner_data, membership, regions)
     indicators = indicators.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
 
     indicators = validate(indicators, indicators_schema(built=True), "indicators.parquet")
@@ -395,6 +407,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         truth=syn.truth,
         synthetic_indicators=synthetic_used,
         dropped_aggregates=dropped,
+        suppressed=suppressed,
+        notices=tuple(notices),
     )
 
 
@@ -405,6 +419,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         atomic_path(paths.regions) as tmp_regions,
         atomic_path(paths.indicators) as tmp_ind,
         atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth,
+        atomic_path(paths.processed / partner_build.SUPPRESSED_FILE) as tmp_supp,
     ):
         # GDAL wants a .gpkg suffix to pick the driver; write there, then move into the temp name
         gpkg_tmp = tmp_regions.with_name(tmp_regions.name + ".gpkg")  # removed with the temp on failure
@@ -417,6 +432,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         os.replace(gpkg_tmp, tmp_regions)
         result.indicators.to_parquet(tmp_ind, index=False)
         result.truth.to_parquet(tmp_truth, index=False)
+        partner_build.suppressed_or_empty(result.suppressed).to_parquet(tmp_supp, index=False)
     g = result.regions[result.regions["level"] == "gemeente"]
     manifest = {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -428,8 +444,10 @@ def write(result: BuildResult, paths: Paths) -> dict:
         "synthetic_indicators": result.synthetic_indicators,
         "aggregaten_onder_dekking": result.dropped_aggregates,
         "origins": result.indicators["origin"].value_counts().to_dict(),
+        "niet_gepubliceerd": len(partner_build.suppressed_or_empty(result.suppressed)),
     }
     write_json(paths.processed / "build_manifest.json", manifest)
+    partner_build.say(result.notices)
     return manifest
 
 
