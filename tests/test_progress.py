@@ -302,7 +302,11 @@ def test_report_lists_all_goals_by_pillar_with_four_statuses(analysed):
     assert len(open_) == 49 and (open_["gegevens_nodig"] != "").all() and (open_["bij_wie"] != "").all()
     # the poverty headline goal says what is measured
     gem = table[table["doel_id"] == "P2-03-GEM"].iloc[0]
-    assert "Zwijndrecht" in gem["gemeten"] and "25-64" in gem["gemeten"] and "lage welvaart" in gem["gemeten"]
+    assert (
+        "gemeente Zwijndrecht" in gem["gemeten"]
+        and "25-64" in gem["gemeten"]
+        and "lage welvaart" in gem["gemeten"]
+    )
     assert gem["herkomst"] == "echt" and gem["status"] in ("op koers", "niet op koers")
 
 
