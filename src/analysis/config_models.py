@@ -339,13 +339,34 @@ def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
 
 class CbsRule(_Strict):
     keys: list[str] = Field(default_factory=list)
-    group: str | None = Field(default=None, min_length=1)
+    # one TopicGroup title, or several published titles of the same group (any edition)
+    group: str | list[str] | None = Field(default=None, min_length=1)
     since: int | None = Field(default=None, ge=1990, le=2100)
     until: int | None = Field(default=None, ge=1990, le=2100)
 
 
 class CbsSelectTitle(_Strict):
     title: str = Field(min_length=1)
+
+
+class CbsMarginPick(_Strict):
+    key: str | None = Field(default=None, min_length=1)
+    title_contains: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> CbsMarginPick:
+        if (self.key is None) == (self.title_contains is None):
+            raise ValueError("precies een van key of title_contains is nodig")
+        return self
+
+
+class CbsMargins(_Strict):
+    """A margins dimension (RIVM 50150NED `Marges`): the central estimate and the 95% bounds."""
+
+    dim: str = Field(min_length=1)
+    value: str | CbsMarginPick
+    lower: str | CbsMarginPick
+    upper: str | CbsMarginPick
 
 
 class CbsGroup(_Strict):
@@ -361,6 +382,7 @@ class CbsGroup(_Strict):
     select: dict[str, str | int | float | CbsSelectTitle] | None = None
     indicators: dict[str, CbsRule] = Field(min_length=1)
     editions_keys: dict[str, dict[str, str]] | None = None
+    margins: CbsMargins | None = None
 
     @model_validator(mode="after")
     def _plan(self) -> CbsGroup:

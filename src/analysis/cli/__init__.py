@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         settings()
         indicator_catalog()
         cbs_registry()
+        if args.gemeente is not None and not args.gemeente.strip():
+            raise InputError("--gemeente: lege gemeentecode; geef een CBS-code zoals GM0642")
         if args.command in ("goals", "report", "factsheets"):
             from analysis.goals.catalog import load_catalog
 

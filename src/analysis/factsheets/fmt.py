@@ -16,21 +16,36 @@ import pandas as pd
 
 def nl_number(value: float | None, decimals: int = 0) -> str:
     """1234.5 -> '1.234,5' (Dutch separators); missing -> 'n.b.'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "n.b."
     s = f"{value:,.{decimals}f}"
-    return s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    if s.startswith("-") and float(s[1:].replace(",", "")) == 0:
+        s = s[1:]  # never "-0,00": a value that rounds to zero has no sign
+    s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return MINUS + s[1:] if s.startswith("-") else s  # one minus sign everywhere: U+2212
+
+
+MINUS = "\u2212"
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def fmt_value(value: float | None, unit: str) -> str:
     if unit == "aantal":
         return nl_number(value, 0)
     if unit == "%":
-        return nl_number(value, 1) + "%" if value is not None else "n.b."
+        return "n.b." if _missing(value) else nl_number(value, 1) + "%"
     if unit == "score":
         return nl_number(value, 2)
     if unit == "x 1.000 euro":
-        return "€ " + nl_number(value, 0) + ".000" if value is not None and not math.isnan(value) else "n.b."
+        return "n.b." if _missing(value) else "€ " + nl_number(value, 0) + ".000"
     return nl_number(value, 1)
 
 
@@ -47,6 +62,11 @@ UNIT_NL = {
 def unit_nl(unit: str) -> str:
     """The unit as a reader writes it ('per 1000' -> 'per 1.000 inwoners')."""
     return UNIT_NL.get(unit, unit)
+
+
+def samenstelling_nl(text: str) -> str:
+    """The composition text of the resilience analysis in correct Dutch ('1 buurten' -> '1 buurt')."""
+    return re.sub(r"\b1 buurten\b", "1 buurt", text)
 
 
 def esc(text) -> str:
