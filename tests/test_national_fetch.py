@@ -368,7 +368,7 @@ def test_gebieden_table_id_lives_in_cbs_tables_yaml_outside_the_group_loop(tmp_p
         ),
         ({**raw_yaml["gebieden"], "extra": 1}, "gebieden.extra"),
     ):
-        with pytest.raises(InputError, match=rf"cbs_tables\.yaml: key '{key}'"):
+        with pytest.raises(InputError, match=rf"cbs_tables\.yaml: sleutel '{key}'"):
             validate_gebieden(bad, CONFIG_DIR / "cbs_tables.yaml")
     # the pull asks the configured editions in order
     with FakeCbs({"86059NED": gebieden_table("86059NED")}) as srv:
