@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from analysis.config import cbs_registry
 from analysis.sources import cbs
@@ -79,3 +80,15 @@ def test_v4_resume_after_a_cut_and_change_of_host(tmp_path):
 
 def test_registry_tables_stay_on_v3_until_v4_measure_codes_are_known():
     assert all(spec.get("odata", "v3") == "v3" for spec in cbs_registry().values())
+
+
+def test_registry_accepts_odata_v4_with_measure_codes_and_refuses_it_without(tmp_path):
+    from analysis.config_models import validate_cbs_groups
+    from analysis.errors import InputError
+
+    _, _, reg4 = _v4_setup()
+    assert validate_cbs_groups(reg4, tmp_path / "cbs_tables.yaml") == reg4
+    for bad in ({"v4_measures": None}, {"odata": "v5"}):
+        spec = {k: v for k, v in {**reg4["kwb"], **bad}.items() if v is not None}
+        with pytest.raises(InputError, match="cbs_tables.yaml"):
+            validate_cbs_groups({"kwb": spec}, tmp_path / "cbs_tables.yaml")
