@@ -78,9 +78,9 @@ goals: install
 factsheets: install
 	$(VK) factsheets
 
+# The PDOK step runs whatever the CBS outcome; the exit status is non-zero if either failed.
 data: install
-	$(VK) fetch
-	$(VK) kaart
+	@rc=0; $(VK) fetch || rc=$$?; $(VK) kaart || rc=$$?; exit $$rc
 
 kaart: install
 	$(VK) kaart

@@ -10,6 +10,7 @@ from analysis import __version__
 from analysis.cli.bench import cmd_bench, cmd_bench_national
 from analysis.cli.common import area_code
 from analysis.cli.fetch import cmd_fetch, cmd_kaart
+from analysis.cli.options import DutchParser
 from analysis.cli.report import cmd_report
 from analysis.cli.stages import cmd_build, cmd_factsheets, cmd_goals, cmd_resilience
 
@@ -46,7 +47,7 @@ def _scope_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = DutchParser(  # argparse errors as one Dutch `fout:` line, exit 2
         prog="veerkracht",
         description="Monitor Veerkrachtige Buurten "
         "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import analysis.cli.stages as stages
 from analysis import incremental
+from analysis.children import die_with_parent
 
 
 def _captured(stage: str, ns: argparse.Namespace) -> tuple:
@@ -72,7 +74,13 @@ def _resilience_beside_goals(ns: argparse.Namespace, why: dict) -> int:
 
     print(f"goals: opnieuw ({'; '.join(why['goals'])})")
     goals_before = incremental.key_table("goals", ns.paths)
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
+    # the side process dies with this one (kill -9 included): no process of a run outlives it
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=get_context("fork"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as side:
         goals = side.submit(_captured, "goals", ns)
         rc = _run_stage("resilience", why["resilience"], ns, lambda: stages.cmd_resilience(ns))
         result, out, err, secs = goals.result()
