@@ -94,6 +94,11 @@ def test_an_edited_or_missing_output_and_other_options_rerun_the_stage(planted):
     (planted.outputs / "goals" / "result.csv").unlink()
     assert incremental.changes("goals", planted) == ["uitvoer ontbreekt (result.csv)"]
     assert incremental.changes("resilience", planted, {"n_sim": 100}) == ["andere opties"]
+    _run("goals", planted)
+    (planted.outputs / "voortgangsrapportage.html").write_text("report")  # written by goals, beside goals/
+    incremental.record("goals", planted)
+    (planted.outputs / "voortgangsrapportage.html").unlink()
+    assert incremental.changes("goals", planted) == ["uitvoer ontbreekt (../voortgangsrapportage.html)"]
     incremental.forget("build", planted)  # a stage that starts drops its record first
     assert incremental.changes("build", planted) == ["geen eerdere run"]
 

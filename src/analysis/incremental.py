@@ -34,6 +34,8 @@ PACKAGE = Path(__file__).resolve().parent
 SHARED_CODE = ("__init__.py", "config.py", "config_models.py", "errors.py", "io.py", "records.py")
 # settings.yaml sections that only other commands read (colophon: the sheets; pdok: `kaart`)
 SETTINGS_NOT_FOR_DATA = ("colofon", "pdok")
+# outputs a stage writes outside its own folder, as globs under outputs/<GM>/
+OUTSIDE_OUTPUTS = {"goals": ("voortgangsrapportage*",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,13 +148,17 @@ def _key(found: dict[str, str]) -> str:
 
 def _outputs(stage: str, paths: Paths) -> dict[str, str]:
     root = output_dir(stage, paths)
-    if not root.is_dir():
-        return {}
-    return {
+    files = sorted(root.rglob("*")) if root.is_dir() else []
+    found = {
         f.relative_to(root).as_posix(): _file_sha(f)
-        for f in sorted(root.rglob("*"))
+        for f in files
         if f.is_file() and not f.name.startswith(".") and f.suffix != ".tmp"
     }
+    for pattern in OUTSIDE_OUTPUTS.get(stage, ()):  # written beside the stage's folder
+        for f in sorted(paths.outputs.glob(pattern)):
+            if f.is_file() and f.suffix != ".tmp":
+                found[f"../{f.name}"] = _file_sha(f)
+    return found
 
 
 def load(stage: str, paths: Paths) -> dict | None:
