@@ -13,6 +13,8 @@ Every stage (build, resilience, goals, factsheets) writes, beside its outputs, a
 
 and the SHA-256 of each output file it wrote. `veerkracht report` reruns a stage when the record is
 missing, an input differs or an output is missing or was edited; otherwise it says "ongewijzigd".
+A run that fails keeps the earlier record (earlier outputs stay intact on bad input): if it got as far
+as writing, the outputs no longer match the record, and the stage reruns next time.
 A threshold change in config/resilience.yaml thus reruns resilience and the fact sheets, not the
 build or the goals. The change summaries (``describe_*``) compare the stage's key table before and
 after the rerun: "12 buurten van klasse veranderd".
@@ -273,8 +275,3 @@ def describe(stage: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> 
         what = _n(len(changed), "doelstatus", "doelstatussen")
         return f"{what} veranderd, {n_new} nieuw, {n_gone} vervallen"
     return ""
-
-
-def forget(stage: str, paths: Paths) -> None:
-    """Before a stage writes: its record goes, so an interrupted run is never taken as complete."""
-    record_path(stage, paths).unlink(missing_ok=True)
