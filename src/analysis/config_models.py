@@ -383,11 +383,16 @@ class CbsGroup(_Strict):
     indicators: dict[str, CbsRule] = Field(min_length=1)
     editions_keys: dict[str, dict[str, str]] | None = None
     margins: CbsMargins | None = None
+    # OData v4 (analysis.sources.cbs.pull_v4): the measures mapped by code, per table id
+    odata: Literal["v3", "v4"] = "v3"
+    v4_measures: dict[str, dict[str, str]] | None = None
 
     @model_validator(mode="after")
     def _plan(self) -> CbsGroup:
         if (self.years is None) == (self.editions is None):
             raise ValueError("precies een van years of editions is nodig")
+        if self.odata == "v4" and not self.v4_measures:
+            raise ValueError("odata: v4 heeft v4_measures nodig ({tabel: {indicator: maatcode}})")
         missing = [i for i in self.required if i not in self.indicators]
         if missing:
             raise ValueError(f"required noemt indicator(en) die niet onder indicators staan: {missing}")
