@@ -1,6 +1,6 @@
 """Accessibility of the pages a policy adviser reads: axe-core in the Debian Chromium (no download).
 
-axe-core comes from the npm registry (`make install` runs `npm pack axe-core`, pinned in the Makefile);
+axe-core comes from the npm registry (`make test` runs `npm pack axe-core` first, pinned in the Makefile);
 Playwright for Python drives the system Chromium. Zero serious or critical violations are allowed.
 """
 
@@ -38,7 +38,7 @@ def browser():
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is required (.ci/run installs it with apt)"
-    assert AXE.exists(), f"{AXE} missing: `make install` fetches axe-core from the npm registry"
+    assert AXE.exists(), f"{AXE} missing: `make test` fetches axe-core from the npm registry"
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=chromium,

@@ -369,7 +369,9 @@ def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_
     import signal
     import sys
 
-    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    # every sheet sleeps an hour: a batch that ignores Ctrl-C cannot end within the guard below, one
+    # that stops ends long before it at any load (the guard is not a speed requirement)
+    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(3600)"})
     p = _scratch(analysed, tmp_path)
     env = {
         **os.environ,
@@ -389,7 +391,7 @@ def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_
     kids = _wait_for_kernels(proc, 1)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
     try:
-        _, err = proc.communicate(timeout=60)  # hang guard
+        _, err = proc.communicate(timeout=1800)  # hang guard: half the sheets' sleep
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         _gone_or_kill(kids, 0)

@@ -116,7 +116,9 @@ def test_partner_indicator_lands_in_indicators_parquet(partner_build):
     assert {"buurt", "wijk", "focusgebied"} <= set(rate["level"])
     assert set(rate["origin"]) == {"local"}  # one origin per series: no synthetic filler anywhere
     assert rate["source_table"].str.contains(SUPPLIER, regex=False).all()
-    assert list(ind.columns) == list(pd.read_parquet(partner_build[0].indicators).columns)
+    # filled in like a CBS indicator (unit from the catalogue, not provisional), so goals pick it up
+    assert (rate["unit"] == "per 1000").all() and not rate["provisional"].any()
+    assert rate.drop(columns="coverage").notna().all().all()
     # rate = count / inhabitants (nearest year held) * 1000; line 10 of the delivery: BU06420108 2022 = 18
     inw = ind[(ind["region_code"] == "BU06420108") & (ind["indicator"] == "inwoners")]
     near = inw.assign(d=(inw["year"] - 2022).abs() + (inw["year"] > 2022) * 0.5).sort_values("d").iloc[0]
@@ -374,3 +376,11 @@ def test_partner_indicator_on_every_sheet_and_small_counts_never_on_a_page_or_cs
             assert SUPPLIER in html  # the supplier is the source on the page
         if code == "GM0642":
             assert [r[5] for r in rows if r[2] == code] == ["541,0"]  # the partner's own total, 2023
+
+
+def test_delivery_file_name_matches_the_glob_in_any_case(tmp_path, monkeypatch, capsys):
+    paths = _tree(tmp_path, monkeypatch, delivery=None)
+    (paths.local / "SCHULDHULP_2023.CSV").write_bytes(DELIVERY.read_bytes())
+    rc, _, err = run(["build", "--no-cache"], capsys)
+    assert rc == 0 and not any("schuldhulp" in ln.lower() for ln in err if ln.startswith("let op")), err
+    assert "schuldhulp_huishoudens" in set(pd.read_parquet(paths.indicators)["indicator"])

@@ -302,7 +302,11 @@ def test_report_lists_all_goals_by_pillar_with_four_statuses(analysed):
     assert len(open_) == 49 and (open_["gegevens_nodig"] != "").all() and (open_["bij_wie"] != "").all()
     # the poverty headline goal says what is measured
     gem = table[table["doel_id"] == "P2-03-GEM"].iloc[0]
-    assert "Zwijndrecht" in gem["gemeten"] and "25-64" in gem["gemeten"] and "lage welvaart" in gem["gemeten"]
+    assert (
+        "gemeente Zwijndrecht" in gem["gemeten"]
+        and "25-64" in gem["gemeten"]
+        and "lage welvaart" in gem["gemeten"]
+    )
     assert gem["herkomst"] == "echt" and gem["status"] in ("op koers", "niet op koers")
 
 
@@ -397,3 +401,43 @@ def test_overview_and_sheets_link_the_report_and_list_unmeasurable_goals(analyse
     p705 = listed[listed.index("<strong>P7-05</strong>") :]
     assert "<em>Bij:</em> Politie." in p705[: p705.index("</li>")]  # the partner who holds E33 data
     assert listed.count("<li>") == 49
+
+
+# --- end to end: a partner's file in data/raw/local -> build -> goals -> status and report ----------
+
+
+def _partner_file(paths: Paths) -> bytes:
+    """overlast_2024.csv as a partner sends it: ';', decimal comma, codes without 'BU', 2016-2024.
+
+    Seeded; the focus buurten start high and fall fast, the other buurten stay near 20 per 1.000."""
+    import geopandas as gpd
+
+    reg = gpd.read_file(paths.processed / "regions.gpkg", layer="regions")
+    buurt = reg[reg["level"] == "buurt"]
+    rng = np.random.default_rng(21)
+    lines = ["buurtcode;jaar;meldingen_per_1000"]
+    for code, focus in zip(buurt["region_code"], buurt["focusgebied"].notna(), strict=True):
+        for y in range(2016, 2025):
+            v = (40 - 3.0 * (y - 2016) if focus else 20.0) + rng.normal(0, 0.5)
+            lines.append(f"{code[2:]};{y};{v:.1f}".replace(".", ","))
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def test_partner_file_end_to_end_gives_the_goal_a_status(project, capsys):
+    (project.raw / "local" / "overlast_2024.csv").write_bytes(_partner_file(project))
+    point_goal_at_partner_data(project)
+    for argv in (["build", "--no-cache"], ["goals"]):
+        assert cli.main(argv) == 0, (argv, capsys.readouterr().err)
+    ind = pd.read_parquet(project.processed / "indicators.parquet")
+    own = ind[ind["indicator"] == "overlast_per_1000"]
+    assert set(own["origin"]) == {"local"} and {"FG00", "GM0642"} <= set(own["region_code"])
+    status = pd.read_parquet(project.outputs / "goals" / "status.parquet")
+    r = status[(status["doel_id"] == PARTNER_ID) & (status["region_code"] == "FG00")].iloc[0]
+    assert r["origin"] == "local" and SUPPLIER in r["bron"] and r["n_punten"] == 9
+    assert r["status"] == "op koers" and 0.7 <= r["p_gehaald"] <= 1
+    report = pd.read_csv(
+        project.outputs / CSV, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    row = report[report["doel_id"] == PARTNER_ID].iloc[0]
+    assert row["status"] == "op koers" and row["herkomst"] == "echt" and SUPPLIER in row["bron"]
+    assert (report["status"] == "niet meetbaar").sum() == 48  # one goal less to measure

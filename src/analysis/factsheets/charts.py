@@ -492,6 +492,8 @@ def fan_table(goal, row: Mapping, fc: pd.DataFrame, unit: str) -> pd.DataFrame:
     for r in fc[fc["soort"] == "prognose"].sort_values("year").itertuples():
         kind = getattr(r, "interval_soort", "gekalibreerd")
         add("prognose", r.year, r.waarde, r.lo80, r.hi80, r.lo95, r.hi95, kind if pd.notna(kind) else "")
+    for r in fc[fc["soort"] == "vergelijking"].sort_values("year").itertuples():
+        add("ter vergelijking: drift", r.year, r.waarde)
     if "scenario" in fc:
         from analysis.goals.figures import SCENARIO_STYLE
 

@@ -155,10 +155,10 @@ def _not_measurable(area: Gebied) -> dict:
     from analysis.goals.progress import HTML
 
     st = area.ctx.goals
-    out = {}
-    if (area.ctx.paths.outputs / HTML).exists():
-        out["rapportage"] = f"../{HTML}"
-    if st is None or "bij_wie" not in st:
+    if st is None:
+        return {}
+    out = {"rapportage": f"../{HTML}"}  # written by the same goals run as status.parquet
+    if "bij_wie" not in st:
         return out
     rows = st[st["status"] == "niet meetbaar"]
     out["niet_meetbaar"] = tuple(

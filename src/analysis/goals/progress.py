@@ -143,7 +143,11 @@ def goal_record(goal: Doel, rows: pd.DataFrame, partners: dict, gemeente: str, n
         who = [supplier, *who]
     rec["bij_wie"] = ", ".join(who)
     main = regions_for(goal, gemeente)[0]
-    rec["gemeten"] = f"{label}; {names.get(main, main)}"
+    where = names.get(main, main)
+    where = (
+        f"gemeente {where}" if main == gemeente else ("alle focusbuurten samen" if main == "FG00" else where)
+    )
+    rec["gemeten"] = f"{label}; {where}"
     if goal.doeltype == "pariteit":
         rec["gemeten"] += " (verschil met de gemeente)"
     hit = rows[rows["region_code"] == main]

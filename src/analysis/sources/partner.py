@@ -12,10 +12,9 @@ The contract (keys fixed)::
       sheet: "Blad1"                  # optional, xlsx
       min_count: 10                   # optional publication threshold (default settings partnerdata)
 
-A delivery is checked cell by cell; every problem is a :class:`Problem` naming file, line and
-column. The build stops at the first (one ``fout:`` line, exit 2); ``veerkracht controleer`` lists
-them all for the partner. Suppression markers (``<5``, ``.``, ``x``, ``n.v.t.``, ``NA``, ``geheim``,
-empty) are missing values with that reason, not errors.
+Every bad cell is a :class:`Problem` (file, line, column); the build stops at the first (``fout:``,
+exit 2), ``veerkracht controleer`` lists them all. Suppression markers (``<5``, ``.``, ``x``,
+``n.v.t.``, ``NA``, ``geheim``, empty) are missing values with that reason, not errors.
 """
 
 from __future__ import annotations
@@ -101,6 +100,7 @@ class Areas:
     gemeente: str
     names: dict[str, str]
     other_codes: frozenset[str] = frozenset()
+    uninhabited: frozenset[str] = frozenset()  # buurten without inhabitants: not "missing" in a report
 
     def level(self, code: str) -> str:
         return _LEVEL_OF_PREFIX[code[:2]]
@@ -282,7 +282,18 @@ def duplicate_problems(deliveries: list[Delivery]) -> list[Problem]:
 
 
 def matching_files(local: Path, pattern: str) -> list[Path]:
-    return sorted(p for p in local.glob(pattern) if p.is_file() and not p.name.startswith("."))
+    """Files under ``local`` whose relative path matches the glob, case-insensitively (a partner's
+    ``Overlast_2024.CSV`` is the same delivery)."""
+    if not local.is_dir():
+        return []
+    want = pattern.lower()
+    return sorted(
+        p
+        for p in local.rglob("*")
+        if p.is_file()
+        and not p.name.startswith(".")
+        and fnmatch.fnmatchcase(p.relative_to(local).as_posix().lower(), want)
+    )
 
 
 def read_declared(spec: PartnerSpec, local: Path, areas: Areas) -> list[Delivery]:
@@ -297,11 +308,6 @@ def first_problem(deliveries: list[Delivery]) -> None:
     for d in deliveries:
         if d.problems:
             raise InputError(d.problems[0].message())
-
-
-def source_label(spec: PartnerSpec, files: list[Path]) -> str:
-    names = ", ".join(p.name for p in files)
-    return f"{spec.supplier} (partnerlevering: {names})"
 
 
 # files in data/raw/local/ that are never partner deliveries
@@ -323,8 +329,6 @@ def undeclared_files(local: Path, specs: list[PartnerSpec], lbm_files: list[Path
     for p in sorted(local.rglob("*")):
         rel = p.relative_to(local).as_posix()
         if p in claimed or rel in KNOWN_LOCAL or not looks_like_delivery(p):
-            continue
-        if any(fnmatch.fnmatch(rel, s.file) for s in specs):
             continue
         out.append(p)
     return out
@@ -356,7 +360,7 @@ def load_partner(
             )
             continue
         first_problem(deliveries)
-        src = source_label(spec, [d.path for d in deliveries])
+        src = f"{spec.supplier} (partnerlevering: {', '.join(d.path.name for d in deliveries)})"
         vals = pd.concat([d.values for d in deliveries], ignore_index=True).drop_duplicates(
             ["region_code", "year"]
         )

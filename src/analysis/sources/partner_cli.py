@@ -36,7 +36,8 @@ def areas_for(paths) -> tuple[partner.Areas, pd.DataFrame]:
     rows += [(r.buurtcode, r.buurtnaam, "buurt") for r in b.sort_values("buurtcode").itertuples()]
     table = pd.DataFrame(rows, columns=["code", "naam", "niveau"])
     names = dict(zip(table["code"], table["naam"], strict=True))
-    return partner.Areas(paths.gemeente, names, frozenset(src.all_codes - set(names))), table
+    empty = frozenset(b.loc[b["aantalInwoners"].fillna(0) <= 0, "buurtcode"])
+    return partner.Areas(paths.gemeente, names, frozenset(src.all_codes - set(names)), empty), table
 
 
 def spec_of(indicator: str) -> partner.PartnerSpec:
@@ -164,7 +165,7 @@ def report(d: partner.Delivery, areas: partner.Areas, threshold: int) -> tuple[l
     for year in sorted(got["year"].unique()):
         have = set(got.loc[got["year"] == year, "region_code"])
         for level in ("buurt", "wijk"):
-            ours = {c for c in areas.names if areas.level(c) == level}
+            ours = {c for c in areas.names if areas.level(c) == level} - areas.uninhabited
             if have & ours and ours - have:
                 miss = sorted(ours - have)
                 more = " ..." if len(miss) > 8 else ""
