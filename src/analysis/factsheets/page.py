@@ -94,6 +94,7 @@ svg.kaart a path:hover { opacity: .7; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   table.doelen tr { break-inside: auto; }  /* a long goal row may break: no page lost to one row */
+  .ontwikkeling h2 { break-after: auto; }  /* the chart may start a page: no page lost to it */
   figure { margin: .3rem 0; }
   figure img, figure svg { width: 8.2cm; min-width: 8.2cm; max-width: 100%; height: auto; max-height: none; }
   .ligging { float: right; width: 8.2cm; margin: 0 0 .3rem 1rem; }
