@@ -36,7 +36,8 @@ import pandas as pd
 
 from analysis.config import default_paths, settings
 from analysis.processed.build import load_indicators, load_regions
-from analysis.resilience.analysis import compute, sensitivity, validate_against_focus
+from analysis.resilience.analysis import compute
+from analysis.resilience.robustness import sensitivity, validate_against_focus
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
 

@@ -15,8 +15,9 @@ from analysis.config import CONFIG_DIR
 from analysis.errors import InputError
 from analysis.records import COLUMNS
 from analysis.resilience import index as index_mod
-from analysis.resilience.analysis import compute, sensitivity, validate_against_focus
+from analysis.resilience.analysis import compute
 from analysis.resilience.config import load_config
+from analysis.resilience.robustness import sensitivity, validate_against_focus
 
 CFG = load_config()
 YEARS = list(range(2020, 2025))

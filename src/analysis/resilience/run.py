@@ -12,14 +12,10 @@ from analysis.config import Paths, settings
 from analysis.figures import SIGNAAL_ARCERING, SIGNAAL_KLEUR, SIGNAAL_MARKER, finish, save, sources_of
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
-from analysis.resilience.analysis import (
-    ResilienceResult,
-    compute,
-    sensitivity,
-    validate_against_focus,
-)
+from analysis.resilience.analysis import ResilienceResult, compute
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
+from analysis.resilience.robustness import sensitivity, validate_against_focus
 
 
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
