@@ -54,8 +54,18 @@ def test_national_set_is_real_first_partitioned_and_keeps_alphanumeric_codes(nat
 
     processed, _, _ = national
     root = processed / "nederland"
-    assert (root / "indicators" / "year=2024" / "gemeente=GM0363").is_dir()
+    # one sorted file, one row group per municipality (NL00 its own), nothing else
+    import pyarrow.parquet as pq
+
+    store = pq.ParquetFile(root / "indicators.parquet")
+    col = store.schema_arrow.get_field_index("gemeente")
+    groups = [store.metadata.row_group(i).column(col).statistics for i in range(store.num_row_groups)]
+    assert all(g.min == g.max for g in groups)
+    names = [g.min for g in groups]
+    assert names == sorted(set(names)) and "GM0363" in names and "NL00" in names
+    assert not (root / "indicators").exists()
     ind = read_partitioned(root / "indicators", ["GM0363", "NL00"])
+    assert set(ind["region_code"].str[:6].str.replace("WK", "GM")) == {"GM0363", "NL00"}
     with gzip.open(RAW / "snapshot" / "national" / "kwb_2024_gemeente_wijk_nl.csv.gz", "rt") as fh:
         kwb = {r["code"]: r for r in csv.DictReader(fh)}
     row = ind[(ind["region_code"] == "WK0363AA") & (ind["indicator"] == "inwoners") & (ind["year"] == 2024)]
@@ -80,6 +90,81 @@ def test_national_set_is_real_first_partitioned_and_keeps_alphanumeric_codes(nat
         "year",
         "indicator",
     ]
+
+
+def test_nederland_is_the_sum_over_that_years_own_gemeenten_in_the_kwb_dbf_files(national):
+    """NL00 2016/2017 = the sum over every land gemeente of that year's KWB file (390 / 389 records,
+    read here from the original dbf files), not over the 2024 codes; the same as the municipal build."""
+    import pyogrio
+
+    from analysis.national.build import read_partitioned
+    from analysis.processed.build import comparison_regions
+
+    processed, _, _ = national
+    nl = read_partitioned(processed / "nederland" / "indicators", ["NL00"]).set_index(["indicator", "year"])
+    for year in (2016, 2017):
+        dbf = RAW / "snapshot" / f"kwb_{year}_wijk" / f"gem_{year}.dbf"
+        gem = pyogrio.read_dataframe(dbf, read_geometry=False)
+        land = gem[gem["WATER"] != "JA"]
+        for col, ind in (("AANT_INW", "inwoners"), ("AANTAL_HH", "huishoudens")):
+            v = land[col]
+            assert nl.loc[(ind, year), "value"] == float(v[v >= 0].sum()), (ind, year)
+            assert nl.loc[(ind, year), "coverage"] == 1.0
+    assert nl.loc[("inwoners", 2016), "value"] == 16_979_120  # CBS: population on 1 January 2016
+    # the municipal build's Nederland is the same, row for row
+    mun = comparison_regions(RAW / "snapshot", "GM0642")
+    mun = mun[mun["region_code"] == "NL00"].set_index(["indicator", "year"])
+    both = nl.join(mun, rsuffix="_m", how="inner")
+    assert len(both) >= 15
+    np.testing.assert_allclose(both["value"], both["value_m"], rtol=1e-12)
+    np.testing.assert_allclose(both["coverage"], both["coverage_m"], rtol=1e-12)
+
+
+def test_nederland_coverage_is_computed_and_a_published_total_is_checked():
+    from analysis.national.nederland import check_against_published, nederland_rows
+
+    def row(code, ind, year, value, level="gemeente"):
+        return {
+            "region_code": code,
+            "level": level,
+            "year": year,
+            "indicator": ind,
+            "value": value,
+            "unit": "",
+            "source_table": "T",
+            "origin": "cbs",
+            "provisional": False,
+        }
+
+    # 2016: three gemeenten, one without a share; 2024: two gemeenten (one merged away)
+    rows = pd.DataFrame(
+        [
+            row("GM0001", "inwoners", 2016, 100.0),
+            row("GM0002", "inwoners", 2016, 300.0),
+            row("GM0003", "inwoners", 2016, 600.0),
+            row("GM0001", "pct_65_plus", 2016, 10.0),
+            row("GM0002", "pct_65_plus", 2016, 20.0),
+            row("GM0003", "pct_65_plus", 2016, None),
+            row("GM0002", "inwoners", 2024, 350.0),
+            row("GM0003", "inwoners", 2024, 700.0),
+        ]
+    ).dropna(subset=["value"])
+    nl = nederland_rows(rows).set_index(["indicator", "year"])
+    assert nl.loc[("inwoners", 2016), "value"] == 1000.0 and nl.loc[("inwoners", 2024), "value"] == 1050.0
+    # the share without GM0003 (60% of the inhabitants) covers 40%: under the 95% gate, not written
+    assert ("pct_65_plus", 2016) not in nl.index
+    rows = pd.concat([rows, pd.DataFrame([row("GM0004", "inwoners", 2016, 5.0)])], ignore_index=True)
+    rows = pd.concat([rows, pd.DataFrame([row("GM0003", "pct_65_plus", 2016, 30.0)])], ignore_index=True)
+    nl = nederland_rows(rows).set_index(["indicator", "year"])
+    cov = nl.loc[("pct_65_plus", 2016), "coverage"]
+    assert cov == pytest.approx(1000 / 1005) and cov < 1
+    assert nl.loc[("pct_65_plus", 2016), "value"] == pytest.approx((1000 + 6000 + 18000) / 1000)
+    published = pd.DataFrame(
+        [row("NL00", "inwoners", 2016, 1005.0, "land"), row("NL00", "inwoners", 2024, 1200.0, "land")]
+    )
+    checks = {c["year"]: c for c in check_against_published(nl.reset_index(), published)}
+    assert checks[2016]["klopt"] and checks[2016]["som_gemeenten"] == 1005.0
+    assert not checks[2024]["klopt"] and checks[2024]["verschil_relatief"] == pytest.approx(150 / 1200)
 
 
 def test_grouped_resilience_pass_equals_the_per_municipality_method(national):

@@ -143,13 +143,13 @@ def run_bench_national(
     from analysis.factsheets.dask_runner import run_batch_dask, start_client
     from analysis.factsheets.runner import run_batch
     from analysis.national import run as national
-    from analysis.national.build import load_regions, national_root
+    from analysis.national.store import has_store, load_regions, national_root
 
     if repeats < 1:
         raise InputError(f"--repeat {repeats}: must be 1 or more")
     raw, processed_root, outputs_root = national.roots()
     root = national_root(processed_root)
-    if not (root / "indicators").exists():
+    if not has_store(root):
         national.build(raw, processed_root, log=log)
     regions = load_regions(root)
     gms, wijken = sample_gemeenten(regions, n_sheets, seed)

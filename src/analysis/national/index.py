@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.national.build import gemeente_of
+from analysis.national.store import gemeente_of
 from analysis.resilience.analysis import add_score_columns, describe_scores
 from analysis.resilience.config import AXES, REFERENCES, ResilienceConfig, load_config
 from analysis.resilience.index import AxisPanel
