@@ -589,7 +589,7 @@ def test_comparison_columns_and_coverage_are_shown_when_the_data_have_them(ctx):
 
 
 def test_front_page_has_population_signal_thresholds_robustness_and_what_it_rests_on(ctx, monkeypatch):
-    from analysis.factsheets import sheet as sheet_mod
+    from analysis.factsheets import gebied as sheet_mod
     from analysis.factsheets.cijfers import bevolking
     from analysis.factsheets.sheet import Sheet
 

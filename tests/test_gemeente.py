@@ -266,7 +266,7 @@ class _Fake:
 
 def test_pdok_pull_is_cached_and_used_by_the_build(env, monkeypatch, capsys):
     with _Fake(fail_first=1) as fake:  # one 503 first: retried within the bound
-        monkeypatch.setattr("analysis.cli.settings", fake.settings)
+        monkeypatch.setattr("analysis.cli.fetch.settings", fake.settings)
         assert cli.main(["--gemeente", "GM0363", "kaart"]) == 0
     assert len(fake.hits) == 3  # 503, page 1, page 2 (followed the `next` link)
     paths = default_paths("GM0363")
@@ -339,7 +339,7 @@ def test_pdok_stalled_server_fails_in_bounded_time_and_keeps_the_cache(env, monk
         (paths.pdok_cache / pdok.BUURTEN_FILE).write_text(json.dumps(collection))
     before = _tree(paths.pdok_cache)
     with _Fake(stall=True) as fake:
-        monkeypatch.setattr("analysis.cli.settings", fake.settings)
+        monkeypatch.setattr("analysis.cli.fetch.settings", fake.settings)
         rc = cli.main(["--gemeente", "GM0363", "kaart"])
     assert len(fake.hits) == 3  # first attempt + 2 retries, then it gives up
     err = capsys.readouterr().err.strip().splitlines()

@@ -88,10 +88,10 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
 
         return fn
 
-    monkeypatch.setattr(cli, "cmd_build", fake("build"))
-    monkeypatch.setattr(cli, "cmd_resilience", fake("resilience"))
-    monkeypatch.setattr(cli, "cmd_goals", fake("goals", rc=1))
-    monkeypatch.setattr(cli, "cmd_factsheets", fake("factsheets"))
+    monkeypatch.setattr(cli.stages, "cmd_build", fake("build"))
+    monkeypatch.setattr(cli.stages, "cmd_resilience", fake("resilience"))
+    monkeypatch.setattr(cli.stages, "cmd_goals", fake("goals", rc=1))
+    monkeypatch.setattr(cli.stages, "cmd_factsheets", fake("factsheets"))
     monkeypatch.setattr(runner, "likely_to_render", lambda paths, force=False: False)
     ns = argparse.Namespace(
         only=None,
@@ -109,7 +109,7 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
     assert order == ["build", "resilience", "goals", "factsheets"]
     assert "goals" not in calls  # it ran in the child process, not here
 
-    monkeypatch.setattr(cli, "cmd_goals", fake("goals", exc=InputError("status.parquet: kapot")))
+    monkeypatch.setattr(cli.stages, "cmd_goals", fake("goals", exc=InputError("status.parquet: kapot")))
     monkeypatch.setattr(
         cli, "_resolve_gemeente", lambda g: Paths(raw=tmp_path, processed=tmp_path, outputs=tmp_path)
     )

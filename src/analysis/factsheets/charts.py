@@ -45,7 +45,7 @@ import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.factsheets.fmt import esc, nl_number, origin_nl, plain  # noqa: E402
+from analysis.factsheets.fmt import esc, nl_number, origin_nl, plain, unit_nl  # noqa: E402
 from analysis.figures import DutchFormatter, source_entries, stamp  # noqa: E402
 
 
@@ -80,14 +80,6 @@ ROLE_STYLE = {
     "regio": ("#AA4499", (0, (9, 3)), "v", 1.4),
     "nederland": ("#000000", (0, (1.2, 1.8)), "D", 1.6),
 }
-UNIT_NL = {
-    "%": "%",
-    "aantal": "aantal",
-    "score": "score",
-    "per 1000": "per 1.000 inwoners",
-    "x 1.000 euro": "× € 1.000",
-    "klasse": "klasse",
-}
 UNIT_DECIMALS = {"%": 1, "aantal": 0, "score": 2, "per 1000": 1, "x 1.000 euro": 0, "klasse": 0}
 MAGNITUDE_UNITS = {"%", "aantal", "per 1000", "x 1.000 euro"}
 DEFAULT_SCORE_SPAN = 1.0
@@ -106,11 +98,6 @@ SERIES_COLUMNS = [
     "voorlopig",
     "bron",
 ]
-
-
-def unit_nl(unit: str) -> str:
-    """The unit as a reader writes it ('per 1000' -> 'per 1.000 inwoners')."""
-    return UNIT_NL.get(unit, unit)
 
 
 def decimals_for(unit: str) -> int:

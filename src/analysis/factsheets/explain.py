@@ -159,7 +159,7 @@ def cbs_description(key: str, deel: str = "onderwerp") -> tuple[str, str]:
 
 
 def _eenheid(unit: str) -> str:
-    from analysis.factsheets.charts import unit_nl
+    from analysis.factsheets.fmt import unit_nl
 
     return unit_nl(unit)
 

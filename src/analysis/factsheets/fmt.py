@@ -32,6 +32,21 @@ def fmt_value(value: float | None, unit: str) -> str:
     return nl_number(value, 1)
 
 
+UNIT_NL = {
+    "%": "%",
+    "aantal": "aantal",
+    "score": "score",
+    "per 1000": "per 1.000 inwoners",
+    "x 1.000 euro": "× € 1.000",
+    "klasse": "klasse",
+}
+
+
+def unit_nl(unit: str) -> str:
+    """The unit as a reader writes it ('per 1000' -> 'per 1.000 inwoners')."""
+    return UNIT_NL.get(unit, unit)
+
+
 def esc(text) -> str:
     return html.escape(str(text), quote=True)
 

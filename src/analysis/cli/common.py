@@ -1,0 +1,74 @@
+"""Helpers shared by the `veerkracht` commands: the chosen municipality's folders, checks run before
+any stage writes, and the one-line messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.config import Paths, default_paths
+from analysis.errors import InputError
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    """The folders of the municipality chosen with `--gemeente` (checked once in main())."""
+    return args.paths
+
+
+def _say_synthetic(indicators: list[str]) -> None:
+    if indicators:
+        print(
+            "LET OP: synthetische invulling (geen echte cijfers) voor: " + ", ".join(indicators),
+            file=sys.stderr,
+        )
+
+
+def _in_bundle(path, gemeente: str) -> bool:
+    import json
+
+    try:
+        feats = json.loads(path.read_text(encoding="utf-8"))["features"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return any((f.get("properties") or {}).get("gemeentecode") == gemeente for f in feats)
+
+
+def _resolve_gemeente(code: str | None) -> Paths:
+    """Check `--gemeente` before any stage runs: a valid code, and buurt polygons we hold for it."""
+    from analysis.config import CONFIG_DIR
+    from analysis.sources import pdok, snapshot
+
+    paths = default_paths(code)
+    bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
+    if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
+        where = "--gemeente" if code else f"{CONFIG_DIR / 'settings.yaml'} gemeente.code"
+        raise InputError(
+            f"{where} {paths.gemeente}: not found in the buurt polygons we hold ({bundled}, column "
+            f"gemeentecode) and no PDOK pull in {paths.pdok_cache}; run `veerkracht --gemeente "
+            f"{paths.gemeente} kaart` online"
+        )
+    return paths
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _clean_temps(paths: Paths) -> None:
+    """Temporary files of atomic writes left by a killed run are removed before a new run writes."""
+    from analysis.io import clean_stale_temps
+
+    clean_stale_temps(paths.processed)
+    clean_stale_temps(paths.outputs)
+
+
+def _check_build_matches_settings(paths: Paths) -> None:
+    """Analysis commands read data/processed/<GM>: it must be built for that municipality."""
+    from analysis.processed.build import load_manifest
+
+    built_for = load_manifest(paths).get("gemeente")
+    if built_for and built_for != paths.gemeente:
+        raise InputError(
+            f"gemeente {paths.gemeente} differs from the build in {paths.processed} ({built_for}); "
+            f"run `veerkracht --gemeente {paths.gemeente} build` first"
+        )

@@ -1,0 +1,123 @@
+"""The argument parser of `veerkracht`: global options and one subparser per command.
+
+A new command registers here: ``p = sub.add_parser(...)`` and ``p.set_defaults(func=cmd_x)``."""
+
+from __future__ import annotations
+
+import argparse
+
+from analysis.cli.bench import cmd_bench, cmd_bench_national
+from analysis.cli.fetch import cmd_fetch, cmd_kaart
+from analysis.cli.report import cmd_report
+from analysis.cli.stages import cmd_build, cmd_factsheets, cmd_goals, cmd_resilience
+
+
+def _workers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallelle workers (standaard en maximum: aantal cores)"
+    )
+    p.add_argument(
+        "--force-workers", action="store_true", help="meer workers dan cores toestaan (elk ~0,7 GB)"
+    )
+
+
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scope",
+        nargs="+",
+        metavar="SCOPE",
+        default=None,
+        help="gemeente (standaard) | provincie PVxx | nederland: landelijke gegevens, bladen via Dask",
+    )
+    p.add_argument(
+        "--niveau",
+        default=None,
+        metavar="NIVEAU",
+        help="alleen bladen van dit niveau: gemeente | wijk | buurt",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADRES",
+        help="Dask-scheduler (bijv. tcp://host:8786); zonder adres een LocalCluster bij --scope nederland",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="veerkracht",
+        description="Monitor Veerkrachtige Buurten "
+        "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",
+    )
+    parser.add_argument(
+        "--gemeente",
+        metavar="GMxxxx",
+        default=None,
+        help="CBS-gemeentecode (standaard config/settings.yaml, GM0642); uitvoer in "
+        "data/processed/<GM>/ en outputs/<GM>/",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
+    p.add_argument("--no-cache", action="store_true", help="negeer de CBS-cache in data/raw/cbs")
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("fetch", help="haal CBS-tabellen live op naar data/raw/cbs (netwerk)")
+    p.add_argument("--table", nargs="*", help="alleen deze tabelgroepen uit config/cbs_tables.yaml")
+    p.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDEN", help="totale tijd (standaard settings.yaml)"
+    )
+    p.add_argument(
+        "--scope",
+        nargs="+",
+        metavar="SCOPE",
+        default=None,
+        help="gemeente (standaard: --gemeente en vergelijking) | nederland: elke tabel één keer voor heel "
+        "Nederland naar data/raw/cbs/nederland/ (Parquet per jaar en gemeente) + gemeente->provincie",
+    )
+    p.add_argument(
+        "--niveau",
+        default=None,
+        metavar="NIVEAU",
+        help="met --scope nederland: gemeente | wijk (standaard: gemeenten, wijken, NL00) | buurt",
+    )
+    p.add_argument(
+        "--gebieden",
+        action="store_true",
+        help="alleen de tabel gemeente->provincie (CBS Gebieden in Nederland) voor --scope provincie",
+    )
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("resilience", help="veerkrachtindex, signaalklassen, validatie, gevoeligheid")
+    p.add_argument("--n-sim", type=int, default=None, help="aantal Monte-Carlo-trekkingen")
+    p.set_defaults(func=cmd_resilience)
+    p = sub.add_parser("goals", help="doelencatalogus, trends en prognoses")
+    p.set_defaults(func=cmd_goals)
+    p = sub.add_parser("factsheets", help="HTML-factsheets per gebied (papermill)")
+    p.add_argument("--only", nargs="+", metavar="CODE", help="alleen deze gebiedscodes")
+    p.add_argument("--force", action="store_true", help="ook ongewijzigde gebieden opnieuw maken")
+    _workers_args(p)
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconden per cel (standaard: factsheets.timeout_s)"
+    )
+    p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
+    _scope_args(p)
+    p.set_defaults(func=cmd_factsheets)
+    p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
+    _workers_args(p)
+    _scope_args(p)
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
+    p.set_defaults(func=cmd_kaart)
+    p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
+    p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
+    p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) vs fork-pool")
+    p.add_argument("--n", type=int, default=500, help="minimaal aantal wijkbladen in de steekproef")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
+    )
+    p.set_defaults(func=cmd_bench_national)
+    return parser

@@ -1,0 +1,122 @@
+"""The pipeline stages as commands: build, resilience, goals, factsheets (and the national build)."""
+
+from __future__ import annotations
+
+import argparse
+
+from analysis.cli.common import _paths, _say_synthetic
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from analysis.processed.build import build, write
+
+    paths = _paths(args)
+    result = build(paths, use_cache=not args.no_cache)
+    manifest = write(result, paths)
+    print(
+        f"build {paths.gemeente} {manifest['gemeentenaam']}: {manifest['rows']} indicatorrijen, "
+        f"{manifest['regions']} gebieden -> {paths.processed}"
+    )
+    print(
+        f"build: {manifest['aggregaten_onder_dekking']} aggregaten niet geschreven "
+        "(dekking onder 95% van het gewicht van de delen)"
+    )
+    if not manifest["focusgebieden"]:
+        print(f"build: geen focusgebieden/programmadoelen voor deze gemeente ({paths.gemeente})")
+    _say_synthetic(manifest["synthetic_indicators"])
+    return 0
+
+
+def cmd_resilience(args: argparse.Namespace) -> int:
+    from analysis.resilience.run import run
+
+    out = run(_paths(args), n_sim=args.n_sim)
+    print(f"resilience: {out['n_scored']} buurten gescoord, {out['n_excluded']} uitgesloten -> {out['dir']}")
+    _say_synthetic(out["synthetic_indicators"])
+    return 0
+
+
+def cmd_goals(args: argparse.Namespace) -> int:
+    from analysis.goals.run import run
+
+    out = run(_paths(args))
+    if out.get("geen_programma"):
+        print(f"goals: geen focusgebieden/programmadoelen voor deze gemeente ({_paths(args).gemeente})")
+        return 0
+    print(f"goals: {out['n_goals']} doelen, {out['n_measurable']} meetbaar -> {out['dir']}")
+    for kind in ("echt", "synthetisch"):  # never one total that mixes real and synthetic series
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(out["status_counts"][kind].items()))
+        print(f"  status op {kind}e reeksen: {counts or 'geen'}")
+    print(f"  zonder gegevens: {out['status_counts']['zonder_gegevens']} doel-gebiedcombinaties")
+    _say_synthetic(out["synthetic_indicators"])
+    return 0
+
+
+def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | None, niveaus) -> dict:
+    """Sheets of a national or provincial scope: per-municipality views of the national set, on Dask."""
+    from analysis.factsheets.dask_runner import run_batch_dask
+    from analysis.national import run as national
+    from analysis.national.build import NATIONAL, load_regions, national_root
+    from analysis.national.overview import write_national_index
+
+    views = national.views(scope, provincie, only=args.only, niveaus=niveaus)
+    result = run_batch_dask(
+        views,
+        scheduler=getattr(args, "scheduler", None),
+        niveaus=niveaus,
+        **_batch_options(args),
+    )
+    _, processed_root, outputs_root = national.roots()
+    root = national_root(processed_root)
+    from analysis.io import read_parquet
+
+    index = write_national_index(
+        outputs_root / NATIONAL, load_regions(root), read_parquet(root / "resilience_scores.parquet")
+    )
+    print(f"factsheets: landelijk overzicht -> {index}")
+    return result
+
+
+def _batch_options(args: argparse.Namespace) -> dict:
+    """The options every fact-sheet runner (fork pool or Dask) takes from the command line."""
+    return {
+        "only": args.only,
+        "force": args.force,
+        "workers": args.workers,
+        "force_workers": getattr(args, "force_workers", False),
+        "fail_area": getattr(args, "fail_area", None),
+        "timeout": getattr(args, "timeout", None),
+    }
+
+
+def cmd_factsheets(args: argparse.Namespace) -> int:
+    from analysis.factsheets.runner import run_batch
+    from analysis.national.run import check_niveau, parse_scope
+
+    scope, provincie = parse_scope(getattr(args, "scope", None))
+    niveaus = check_niveau(getattr(args, "niveau", None), scope)
+    if scope != "gemeente":
+        result = _national_factsheets(args, scope, provincie, niveaus)
+    elif getattr(args, "scheduler", None) is not None or niveaus:
+        from analysis.factsheets.dask_runner import run_batch_dask
+
+        result = run_batch_dask(
+            _paths(args),
+            scheduler=args.scheduler,
+            niveaus=niveaus,
+            **_batch_options(args),
+        )
+    else:
+        result = run_batch(_paths(args), pool=getattr(args, "pool", None), **_batch_options(args))
+    print(
+        f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
+        f"{result['failed']} mislukt -> {result['dir']}"
+    )
+    return 1 if result["failed"] else 0
+
+
+def cmd_build_national(args: argparse.Namespace) -> int:
+    from analysis.national import run as national
+
+    national.build()
+    return 0

@@ -1,0 +1,120 @@
+"""Veerkracht: the resilience signal, its two axes and the buurten of a wijk."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.factsheets import sections as S
+from analysis.factsheets.fmt import nl_number
+from analysis.factsheets.gebied import Gebied, drempels
+from analysis.factsheets.render import SIGNAAL_BADGE
+from analysis.factsheets.sectie_kop import focus_of, signal_of
+
+
+def buurten_of(area: Gebied) -> tuple[S.BuurtSignaal, ...]:
+    """A wijk's buurten with their signal (word + colour + link to the buurt's sheet)."""
+    if area.level != "wijk":
+        return ()
+    b = area.reg[(area.reg["level"] == "buurt") & (area.reg["wijk_code"] == area.code)]
+    scores = None if area.ctx.scores is None else area.ctx.scores.set_index("region_code")
+    out = []
+    for code, r in b.sort_values("name").iterrows():
+        word = "niet gescoord"
+        if scores is not None and code in scores.index and isinstance(scores.loc[code, "signaal"], str):
+            word = scores.loc[code, "signaal"]
+        out.append(
+            S.BuurtSignaal(
+                naam=str(r["name"]),
+                code=str(code),
+                woord=word if word in SIGNAAL_BADGE else "niet gescoord",
+                kleur=SIGNAAL_BADGE.get(word, "grijs"),
+                link=area.link_to(code),
+                inwoners=None if pd.isna(r["inwoners"]) else float(r["inwoners"]),
+            )
+        )
+    return tuple(out)
+
+
+def build(area: Gebied) -> S.Veerkracht:
+    s = area.score
+    focus = focus_of(area)
+    fb = None
+    if area.level == "wijk" and area.programme:
+        rows = area.reg[
+            (area.reg["level"] == "buurt")
+            & (area.reg["wijk_code"] == area.code)
+            & area.reg["focusgebied"].notna()
+        ]
+        fb = tuple(str(n) for n in rows["name"])
+    if s is None:
+        return S.Veerkracht(
+            beschikbaar=False,
+            signaal=None,
+            samenstelling=None,
+            assen=(),
+            vergelijking_noot="",
+            peiljaar=None,
+            jaren="",
+            lbm2=None,
+            p_signaal=None,
+            robuustheid=None,
+            focus=focus,
+            focusbuurten=fb,
+            buurten=buurten_of(area),
+            synthetisch=False,
+            drempels=drempels(),
+        )
+    assen = []
+    for axis, naam in (
+        ("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
+        ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)"),
+    ):
+        if not any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
+            continue
+        cells = []
+        for ref in ("gemeente", "nederland"):
+            lv, tr = s.get(f"{axis}_niveau_{ref}"), s.get(f"{axis}_trend_{ref}")
+            lk, tk = s.get(f"{axis}_niveauklasse_{ref}"), s.get(f"{axis}_trendklasse_{ref}")
+            cells.append(
+                (
+                    f"{nl_number(lv, 2)} ({lk if isinstance(lk, str) else 'n.b.'})",
+                    f"{nl_number(tr, 2)} ({tk if isinstance(tk, str) else 'n.b.'})",
+                )
+            )
+        assen.append(S.AsRij(naam=naam, cellen=tuple(cells)))
+    note = (
+        "t.o.v. de buurten van de gemeente"
+        if area.level == "buurt"
+        else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
+    )
+    lbm2 = None
+    nat = area.ctx.national
+    if nat is not None and area.level in ("wijk", "gemeente"):
+        k = nat[(nat["region_code"] == area.code) & (nat["maat"] == "klasse (1-9)")].sort_values("year")
+        if len(k):
+            first, last = k.iloc[0], k.iloc[-1]
+            what = "wijken" if area.level == "wijk" else "gemeenten"
+            lbm2 = (
+                f"Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
+                f"{int(last['value'])} in {int(last['year'])}, percentiel "
+                f"{nl_number(last['percentiel_nl'], 0)} onder alle Nederlandse {what} (hoger = beter; "
+                f"{int(first['year'])}: klasse {int(first['value'])}, percentiel "
+                f"{nl_number(first['percentiel_nl'], 0)})"
+            )
+    return S.Veerkracht(
+        beschikbaar=True,
+        signaal=signal_of(area),
+        samenstelling=str(s["samenstelling"]) if isinstance(s.get("samenstelling"), str) else None,
+        assen=tuple(assen),
+        vergelijking_noot=note,
+        peiljaar=int(s["year"]),
+        jaren=str(s.get("jaren", "") or ""),
+        lbm2=lbm2,
+        p_signaal=None if area.sens is None else float(area.sens["p_signaal"]),
+        robuustheid=None if area.sens is None else str(area.sens["robuustheid"]),
+        focus=focus,
+        focusbuurten=fb,
+        buurten=buurten_of(area),
+        synthetisch=bool(s["synthetic_inputs"]),
+        drempels=drempels(),
+    )

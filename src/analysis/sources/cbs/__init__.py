@@ -1,0 +1,127 @@
+"""CBS OData v3 client: bounded, resumable, cached per table and region selection.
+
+The wire protocol is the one ``cbsodata`` (1.3.5) speaks: ``<scheme>://<catalog>/ODataFeed/odata/<id>/``
+lists the parts of a table, each part is fetched with ``$format=json`` and bulk parts are paged by the
+server (10,000 rows) through ``odata.nextLink``. cbsodata itself is not used for the transfer because
+it has no timeout, downloads every dimension table whole, cannot resume a paged pull and opens a new
+session per page. Here:
+
+* every request has a connect and a read timeout, both capped by the remaining total budget, and the
+  body is read in chunks so a trickling server cannot outlast the budget;
+* every transport error (refused, reset, timeout, a connection cut mid-response, a truncated body,
+  HTTP 429/5xx) is retried with exponential backoff (tenacity), bounded in attempts and by the budget;
+* the reachability probe only opens a TCP connection: "offline" means no connection could be made,
+  a slow server is handled by the read timeouts;
+* one setting / environment variable (``VEERKRACHT_CBS_CATALOG``) redirects every catalog;
+* the region dimension is filtered like the data; extra dimensions are resolved at run time by key
+  (padded keys such as ``'0.0.0 '`` are taken from the dimension endpoint) or by title;
+* topics are mapped per edition from DataProperties (full key, or key without suffix inside an
+  optional TopicGroup); two topics claiming one indicator is an explicit error, never a silent pick;
+* pages are written to ``<cache>/<table>/.partial-<selection>/`` as they arrive, so a pull that fails
+  at page k resumes from page k next time;
+* the finished table is swapped in atomically at ``<cache>/<table>/<selection>/``; other selections
+  (other municipalities) are never touched.
+
+Modules: :mod:`.transport` (settings, budget, requests with timeouts and retries, paging),
+:mod:`.protocol` (OData v3 documents: metadata, topics, harmonisation), :mod:`.registry` (selections,
+pull plan, results), :mod:`.cache` (the on-disk cache) and :mod:`.pull` (pulling tables into it).
+Every public name is re-exported here: ``from analysis.sources.cbs import CbsClient, fetch_all``.
+"""
+
+from analysis.sources.cbs.cache import (
+    NATIONAL_CACHE,
+    _read_folder,
+    _write_json,
+    cached_indicators,
+    read_cache,
+    write_cache,
+)
+from analysis.sources.cbs.protocol import (
+    _PROVISIONAL,
+    _SUFFIX,
+    DATA_PART,
+    DIM_TYPES,
+    META_PARTS,
+    MISSING_SYMBOLS,
+    NATIONAL_ALIASES,
+    RATES,
+    _dataset,
+    _dims,
+    _topics,
+    base_key,
+    derive_rates,
+    extra_dims_of,
+    harmonise,
+    period_dim_of,
+    provisional_keys,
+    region_dim_of,
+    resolve_select,
+    resolve_topics,
+)
+from analysis.sources.cbs.pull import TablePull, _pull_lock, _summarise, fetch_all, fetch_selection
+from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
+from analysis.sources.cbs.transport import (
+    ENV_CATALOG,
+    FEED,
+    TRANSIENT_STATUS,
+    BudgetExhausted,
+    CbsClient,
+    CbsSettings,
+    Deadline,
+    NotFound,
+    _describe,
+    _is_transient,
+    _read_body,
+    _Transient,
+)
+
+__all__ = [
+    "BudgetExhausted",
+    "CbsClient",
+    "CbsSettings",
+    "DATA_PART",
+    "DIM_TYPES",
+    "Deadline",
+    "ENV_CATALOG",
+    "FEED",
+    "META_PARTS",
+    "MISSING_SYMBOLS",
+    "NATIONAL_ALIASES",
+    "NATIONAL_CACHE",
+    "NotFound",
+    "RATES",
+    "Selection",
+    "TRANSIENT_STATUS",
+    "TablePull",
+    "TableResult",
+    "_PROVISIONAL",
+    "_SUFFIX",
+    "_Transient",
+    "_dataset",
+    "_describe",
+    "_dims",
+    "_is_transient",
+    "_pull_lock",
+    "_read_body",
+    "_read_folder",
+    "_summarise",
+    "_topics",
+    "_write_json",
+    "availability",
+    "base_key",
+    "cached_indicators",
+    "derive_rates",
+    "extra_dims_of",
+    "fetch_all",
+    "fetch_selection",
+    "harmonise",
+    "period_dim_of",
+    "provisional_keys",
+    "read_cache",
+    "region_dim_of",
+    "region_filter",
+    "resolve_select",
+    "resolve_topics",
+    "table_plan",
+    "write_cache",
+]

@@ -1,0 +1,234 @@
+"""CBS transport: settings, time budget, one JSON document per request with timeouts and bounded
+retries (tenacity), paging through ``odata.nextLink``, the TCP reachability probe."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from analysis.errors import InputError, SourceUnavailable
+
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+FEED = "ODataFeed/odata"
+ENV_CATALOG = "VEERKRACHT_CBS_CATALOG"
+
+
+class BudgetExhausted(SourceUnavailable):
+    """The total time budget of a fetch ran out."""
+
+
+class NotFound(InputError):
+    """HTTP 404: the table (or part) does not exist in the catalog."""
+
+
+@dataclass(frozen=True)
+class CbsSettings:
+    # None: every table goes to its own catalog (config/cbs_tables.yaml). Set (or VEERKRACHT_CBS_CATALOG):
+    # every request of every table goes there instead. "host[:port]" or "http(s)://host[:port][/prefix]".
+    catalog_url: str | None = None
+    use_https: bool = True
+    connect_timeout_s: float = 2.0
+    read_timeout_s: float = 30.0
+    retries: int = 2
+    backoff_s: float = 0.5
+    probe_timeout_s: float = 2.0
+    budget_s: float = 900.0
+
+    @classmethod
+    def from_settings(cls, cfg: dict[str, Any] | None, env: dict[str, str] | None = None) -> CbsSettings:
+        """From the `cbs:` section of settings.yaml (checked here: unknown keys and wrong values are
+        a `fout:` naming the key), with VEERKRACHT_CBS_CATALOG overriding `catalog_url`."""
+        env = os.environ if env is None else env
+        cfg = cfg or {}
+        where = "config/settings.yaml: key 'cbs."
+        if not isinstance(cfg, dict):
+            raise InputError("config/settings.yaml: key 'cbs': expected a mapping")
+        for k, v in cfg.items():
+            if k not in cls.__dataclass_fields__:
+                raise InputError(
+                    f"{where}{k}': unknown setting (known: {', '.join(cls.__dataclass_fields__)})"
+                )
+            if k == "catalog_url":
+                ok = v is None or (isinstance(v, str) and v.strip() != "")
+            elif k == "use_https":
+                ok = isinstance(v, bool)
+            elif k == "retries":
+                ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10
+            elif k == "backoff_s":
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 60
+            else:
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+            if not ok:
+                raise InputError(f"{where}{k}': invalid value {v!r}")
+        kw = dict(cfg)
+        if env.get(ENV_CATALOG):
+            kw["catalog_url"] = env[ENV_CATALOG]
+        return cls(**kw)
+
+    def base(self, catalog: str) -> str:
+        """Base URL of a catalog, redirect applied: ``https://opendata.cbs.nl/ODataFeed/odata``."""
+        target = self.catalog_url or catalog
+        if "://" in target:
+            return f"{target.rstrip('/')}/{FEED}"
+        return f"{'https' if self.use_https else 'http'}://{target.rstrip('/')}/{FEED}"
+
+
+class Deadline:
+    """Monotonic end time of a fetch; ``None`` budget never expires."""
+
+    def __init__(self, budget_s: float | None, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self.end = None if budget_s is None else clock() + float(budget_s)
+
+    def remaining(self) -> float:
+        return float("inf") if self.end is None else self.end - self._clock()
+
+    def check(self, what: str) -> None:
+        if self.remaining() <= 0:
+            raise BudgetExhausted(f"{what}: tijdsbudget op")
+
+
+class _Transient(Exception):
+    """A retryable failure that is not a requests exception (HTTP 5xx/429, unreadable JSON)."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, BudgetExhausted):
+        return False
+    if isinstance(exc, _Transient):
+        return True
+    if isinstance(exc, requests.HTTPError):
+        return False
+    bad_request = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)
+    bad_request += (requests.exceptions.MissingSchema,)
+    return isinstance(exc, requests.RequestException) and not isinstance(exc, bad_request)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).replace("\n", " ")
+    return f"{type(exc).__name__}: {text[:160]}"
+
+
+def _read_body(r: requests.Response, deadline: Deadline, url: str) -> bytearray:
+    """The body as it arrives (at most one socket read per step), checking the budget between reads:
+    a server that trickles bytes cannot outlast the budget by more than one read timeout."""
+    body = bytearray()
+    try:
+        while chunk := r.raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            deadline.check(url)
+    except urllib3.exceptions.ProtocolError as exc:  # what requests' iter_content would raise
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(exc) from exc
+    return body
+
+
+class CbsClient:
+    """Every request has a timeout and is retried a bounded number of times, within the budget."""
+
+    def __init__(self, settings: CbsSettings, sleep: Callable[[float], None] = time.sleep):
+        self.s = settings
+        self._sleep = sleep
+        self.session = requests.Session()
+
+    # --- reachability ------------------------------------------------------------------------
+    def probe(self, catalog: str) -> bool:
+        """Can a TCP connection be made to the catalog (or the proxy in front of it)? No data read."""
+        return self.probe_url(self.s.base(catalog))
+
+    def probe_url(self, url: str) -> bool:
+        proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)
+        parts = urlsplit(proxy or url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=self.s.probe_timeout_s):
+                return True
+        except OSError:
+            return False
+
+    # --- one JSON document -------------------------------------------------------------------
+    def _get_once(self, url: str, params: dict[str, str] | None, deadline: Deadline) -> dict[str, Any]:
+        deadline.check(url)
+        rem = max(deadline.remaining(), 0.05)
+        timeout = (min(self.s.connect_timeout_s, rem), min(self.s.read_timeout_s, rem))
+        with self.session.get(url, params=params, timeout=timeout, stream=True) as r:
+            if r.status_code == 404:
+                raise NotFound(f"niet gevonden (HTTP 404): {url}")
+            if r.status_code in TRANSIENT_STATUS:
+                raise _Transient(f"HTTP {r.status_code}")
+            r.raise_for_status()
+            body = _read_body(r, deadline, url)
+        try:
+            doc = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # truncated or not JSON
+            raise _Transient(f"onleesbaar antwoord ({exc})") from exc
+        if not isinstance(doc, dict) or "value" not in doc:
+            raise InputError(f"{url}: OData-antwoord zonder 'value'")
+        return doc
+
+    def get(self, url: str, params: dict[str, str] | None, deadline: Deadline) -> dict[str, Any]:
+        """One OData document, retried on transport errors with backoff, bounded by the budget."""
+
+        def wait(rs: RetryCallState) -> float:
+            return max(0.0, min(self.s.backoff_s * 2 ** (rs.attempt_number - 1), deadline.remaining()))
+
+        def stop(rs: RetryCallState) -> bool:
+            return rs.attempt_number > self.s.retries or deadline.remaining() <= 0
+
+        try:
+            for attempt in Retrying(
+                stop=stop, wait=wait, retry=retry_if_exception(_is_transient), sleep=self._sleep, reraise=True
+            ):
+                with attempt:
+                    return self._get_once(url, params, deadline)
+        except (InputError, BudgetExhausted):
+            raise
+        except (requests.RequestException, _Transient) as exc:
+            if deadline.remaining() <= 0:
+                raise BudgetExhausted(f"{url}: tijdsbudget op ({_describe(exc)})") from exc
+            raise SourceUnavailable(f"{_describe(exc)} (na {self.s.retries + 1} pogingen)") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _follow(self, next_link: str, base: str) -> str:
+        """nextLink with the host of the catalog actually used (a redirect keeps pointing at the mirror)."""
+        link = urlsplit(next_link)
+        b = urlsplit(base)
+        return link._replace(scheme=b.scheme, netloc=b.netloc).geturl()
+
+    def pages(
+        self,
+        base: str,
+        url: str,
+        params: dict[str, str] | None,
+        deadline: Deadline,
+        start: str | None = None,
+    ):
+        """Yield (page rows, next url or None) for a paged part, starting at ``start`` when resuming."""
+        current, current_params = (start, None) if start else (url, params)
+        while current:
+            doc = self.get(current, current_params, deadline)
+            nxt = doc.get("odata.nextLink")
+            nxt = self._follow(urljoin(current, nxt), base) if nxt else None
+            yield doc["value"], nxt
+            current, current_params = nxt, None
+
+    def get_all(self, base: str, url: str, params: dict[str, str] | None, deadline: Deadline) -> list:
+        rows: list = []
+        for page, _ in self.pages(base, url, params, deadline):
+            rows.extend(page)
+        return rows
