@@ -63,11 +63,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         scope=args.scope,
         niveau=args.niveau,
         scheduler=args.scheduler,
+        scheduler_file=getattr(args, "scheduler_file", None),
     )
     if scope != "gemeente":
         return _report_national(args, ns, t0)
     pool = None
-    if args.scheduler is None and not niveaus and likely_to_render(args.paths, args.force):
+    remote = args.scheduler is not None or getattr(args, "scheduler_file", None)
+    if not remote and not niveaus and likely_to_render(args.paths, args.force):
         pool = prestart_workers(args.workers, args.force_workers)
     rc = 0
     try:
