@@ -273,8 +273,11 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(nationa
     assert scores.loc["GM0088", "alleen_synthetisch"] and pd.isna(
         scores.loc["GM0088", "aandeel_inwoners_signaal"]
     )
-    for p in views:
-        assert (p.outputs / "factsheets" / "index.html").exists()  # the overview per municipality
+    for p in views:  # the overview per municipality: no map without polygons, only the sources used
+        html = (p.outputs / "factsheets" / "index.html").read_text()
+        assert '<svg class="kaart"' not in html and "nan" not in html.split("<table")[0]
+        assert "PDOK" not in html and "85618NED" not in html  # the municipal map's and table's sources
+        assert "Bronnen: inwoners CBS 83765NED (Wijk- en buurtkaart 2017)" in html  # the figures shown
     # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
     again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
     assert again["ok"] == 0 and again["skipped"] >= len(ONLY)
@@ -380,6 +383,30 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
     # the workers keep a live kernel and no leftover plugin of these runs
     plugins = cluster.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
+
+
+def _kernel_pid():
+    from analysis.factsheets import engine
+
+    km = engine._KERNEL.get("km")
+    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
+    from analysis.factsheets.dask_runner import KernelPlugin
+
+    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
+    cluster.register_plugin(a)
+    first = cluster.run(_kernel_pid)
+    assert all(first.values()), first
+    cluster.register_plugin(b)
+    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+    cluster.unregister_worker_plugin(a.name)
+    assert cluster.run(_kernel_pid) == first  # run b still uses them
+    cluster.unregister_worker_plugin(b.name)
+    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
 
 
 def test_scope_and_niveau_flags(national, tmp_path, capsys):
