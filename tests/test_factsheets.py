@@ -367,7 +367,9 @@ def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_
     import signal
     import sys
 
-    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    # every sheet sleeps an hour: a batch that ignores Ctrl-C cannot end within the guard below, one
+    # that stops ends long before it at any load (the guard is not a speed requirement)
+    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(3600)"})
     p = _scratch(analysed, tmp_path)
     env = {
         **os.environ,
@@ -387,7 +389,7 @@ def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_
     kids = _wait_for_kernels(proc, 1)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
     try:
-        _, err = proc.communicate(timeout=60)  # hang guard
+        _, err = proc.communicate(timeout=1800)  # hang guard: half the sheets' sleep
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         _gone_or_kill(kids, 0)
@@ -522,25 +524,38 @@ def test_each_key_figure_row_compares_one_year_and_real_figures_win(ctx):
     for code in (A, "WK064203", "GM0642", B):
         sheet = Sheet(ctx, code)
         data = sheet.data_kerncijfers()
-        for row in (*data.echt, *data.synthetisch):
+        for row in (*data.echt, *data.derden, *data.synthetisch):
             year, cells = sheet.key[row.indicator]
             assert row.jaar == year
-            for c, r in cells.items():
-                if r is not None:
-                    assert int(r["year"]) == year, (code, row.indicator, c)  # never another vintage
-        # a comparator without that year is n.b., not a figure of another year: the municipality's
-        # age profile exists for 2016/2017 only, the buurt's for 2023
+            for (c, r), cel in zip(cells.items(), row.cellen, strict=True):
+                if r is not None and int(r["year"]) != year:
+                    # another vintage only as the nearest REAL figure, when that year has no real one,
+                    # and shown with its own year
+                    assert r["origin"] != "synthetic", (code, row.indicator, c)
+                    same = ind[(ind.region_code == c) & (ind.indicator == row.indicator) & (ind.year == year)]
+                    assert (same.origin == "synthetic").all(), (code, row.indicator, c)
+                    assert cel.jaar == int(r["year"]), (code, row.indicator, c)
+        # a comparator without a real figure in that year shows its nearest real figure with its year
     sheet = Sheet(ctx, A)
     year, cells = sheet.key["pct_65_plus"]
     gm = ind[(ind.region_code == "GM0642") & (ind.indicator == "pct_65_plus")]
     assert year == 2023 and cells[A] is not None
-    assert (cells["GM0642"] is None) == (2023 not in set(gm.year))
+    assert (cells["GM0642"] is None) == gm.empty
     row = next(r for r in sheet.data_kerncijfers().echt if r.indicator == "pct_65_plus")
-    shown = row.cellen[sheet.compare.index("GM0642")].waarde
+    cel = row.cellen[sheet.compare.index("GM0642")]
     if cells["GM0642"] is None:
-        assert shown == "n.b."
+        assert cel.waarde == "n.b."
     else:
-        assert shown == fmt_value(cells["GM0642"]["value"], "%")
+        assert cel.waarde == fmt_value(cells["GM0642"]["value"], "%")
+        assert cel.jaar == (None if int(cells["GM0642"]["year"]) == 2023 else int(cells["GM0642"]["year"]))
+    # Nederland's population: the real 2024 figure with its year, not n.b. (the row compares 2023)
+    nl = Sheet(ctx, "GM0642")
+    year, cells = nl.key["inwoners"]
+    real_nl = ind[(ind.region_code == "NL00") & (ind.indicator == "inwoners") & (ind.origin != "synthetic")]
+    if len(real_nl) and year not in set(real_nl.year):
+        row = next(r for r in nl.data_kerncijfers().echt if r.indicator == "inwoners")
+        cel = row.cellen[nl.compare.index("NL00")]
+        assert cel.waarde != "n.b." and cel.jaar is not None and f"({cel.jaar})" in nl.kerncijfers()
     # real first: the municipality's real WOZ / social-housing figure (another year) beats the synthetic one
     gm_sheet = Sheet(ctx, "GM0642")
     for i in ("woz", "corporatie_pct"):
@@ -618,7 +633,7 @@ def test_front_page_has_population_signal_thresholds_robustness_and_what_it_rest
     changed = cfg.with_thresholds(level=1.3, change=0.7)
     monkeypatch.setattr(sheet_mod, "_resilience_config", lambda: changed)
     text = visible_text(Sheet(ctx, buurt).kop())
-    assert "minstens 1,3 standaarddeviatie" in text and "minstens 0,7 stijgt" in text
+    assert "minstens 1,3 standaarddeviatie" in text and "jaar minstens 0,7;" in text
 
 
 def test_approximate_focus_area_mappings_are_stated_on_their_sheets(ctx):

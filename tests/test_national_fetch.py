@@ -296,14 +296,14 @@ def test_cli_fetch_scope_nederland_then_provincie_scope_and_municipal_build(tmp_
     assert main(["fetch", "--scope", "nederland"]) == 0
     out, err = capsys.readouterr()
     assert (
-        len(err.strip().splitlines()) == 1 and "niet bereikbaar" in err and "15 overgeslagen (offline)" in out
+        len(err.strip().splitlines()) == 1 and "niet bereikbaar" in err and "16 overgeslagen (offline)" in out
     )
     with FakeCbs(tables, page_size=2000) as srv:
         monkeypatch.setenv(cbs.ENV_CATALOG, srv.url)
         rc = main(["fetch", "--scope", "nederland", "--niveau", "wijk", "--budget", "60"])
         out, err = capsys.readouterr()
         assert rc == 0, err
-        assert "fetch nederland (niveau wijk): 15 opgehaald, 0 mislukt" in out
+        assert "fetch nederland (niveau wijk): 16 opgehaald, 0 mislukt" in out
         assert "gemeente->provincie (CBS 85755NED): 7 gemeenten" in out
         assert main(["fetch", "--scope", "provincie", "PV28"]) == 2
         assert capsys.readouterr().err.startswith("fout: fetch --scope provincie")
@@ -368,7 +368,7 @@ def test_gebieden_table_id_lives_in_cbs_tables_yaml_outside_the_group_loop(tmp_p
         ),
         ({**raw_yaml["gebieden"], "extra": 1}, "gebieden.extra"),
     ):
-        with pytest.raises(InputError, match=rf"cbs_tables\.yaml: key '{key}'"):
+        with pytest.raises(InputError, match=rf"cbs_tables\.yaml: sleutel '{key}'"):
             validate_gebieden(bad, CONFIG_DIR / "cbs_tables.yaml")
     # the pull asks the configured editions in order
     with FakeCbs({"86059NED": gebieden_table("86059NED")}) as srv:

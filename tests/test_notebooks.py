@@ -47,6 +47,10 @@ def test_notebook_runs_top_to_bottom(name, built, tmp_path, monkeypatch):
     ).execute()
     text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert EXPECTED[name] in text
+    if name.startswith("03"):
+        # issue 24 item 3: notebook 03 writes nothing into outputs/ unless asked (SCHRIJF_UITVOER)
+        out = tmp_path / "outputs"
+        assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))[:5]
     if name.startswith("01"):
         # the marker must carry this build's list, not just its label
         listed = json.loads((paths.processed / "build_manifest.json").read_text())["synthetic_indicators"]

@@ -123,8 +123,18 @@ def test_built_tables_pass_schema_and_every_row_has_an_origin(built):
     assert result.synthetic_indicators  # and the CLI says which
 
 
-def test_cli_build_says_which_indicators_are_synthetic(tmp_paths, capsys):
+def test_cli_build_says_which_indicators_are_synthetic(tmp_paths, built, capsys, monkeypatch):
+    # the session's build of the same raw data stands in for a second full build (test speed): what is
+    # tested here is what the CLI writes and says about a build's result
+    calls = []
+
+    def same_build(paths, use_cache=True):
+        calls.append((paths.processed, use_cache))
+        return built[1]
+
+    monkeypatch.setattr("analysis.processed.build.build", same_build)
     assert cli.main(["build", "--no-cache"]) == 0
+    assert calls == [(tmp_paths.processed, False)]  # --no-cache reaches the build
     said = capsys.readouterr()
     assert "synthetische" in said.err and "ses_woa" in said.err
     # the build says how many aggregates fell below the coverage gate (and the manifest holds it)

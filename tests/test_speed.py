@@ -98,7 +98,7 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
         force=False,
         workers=1,
         force_workers=False,
-        paths=None,
+        paths=Paths(raw=tmp_path, processed=tmp_path / "processed", outputs=tmp_path / "outputs"),
         scope=None,
         niveau=None,
         scheduler=None,

@@ -184,8 +184,12 @@ CBS_NOT_GROUPS = ("gebieden",)
 
 @cache
 def cbs_registry() -> dict[str, Any]:
-    """The table groups of config/cbs_tables.yaml (pulled group by group); ``gebieden`` is not one."""
-    return {k: v for k, v in load_yaml("cbs_tables.yaml").items() if k not in CBS_NOT_GROUPS}
+    """The table groups of config/cbs_tables.yaml (pulled group by group), validated
+    (analysis.config_models.CbsGroup: unknown keys refused); ``gebieden`` is not one."""
+    from analysis.config_models import validate_cbs_groups
+
+    groups = {k: v for k, v in load_yaml("cbs_tables.yaml").items() if k not in CBS_NOT_GROUPS}
+    return validate_cbs_groups(groups, CONFIG_DIR / "cbs_tables.yaml")
 
 
 @cache

@@ -11,28 +11,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from analysis import config_errors
 from analysis.errors import InputError
 
 GEMEENTE_CODE = r"^GM\d{4}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # every configuration key is known: a misspelt key is refused, never silently ignored
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-class _Open(BaseModel):
-    # sections other parts of the project may extend: unknown keys are kept, known ones typed
-    model_config = ConfigDict(extra="allow")
-
-
-class Gemeente(_Open):
+class Gemeente(_Strict):
     code: str = Field(pattern=GEMEENTE_CODE)
     naam: str | None = Field(default=None, min_length=1)  # unused: the name comes from the polygons
 
 
-class Vergelijking(_Open):
+class Vergelijking(_Strict):
     nederland: str = Field(default="NL00", pattern=r"^NL00$")
     drechtsteden: list[str] = Field(default_factory=list)
     gemeenten: list[str] | None = None  # explicit comparison municipalities (None: other Drechtsteden)
@@ -46,7 +52,7 @@ class Vergelijking(_Open):
             return v
         bad = [c for c in v if not re.match(GEMEENTE_CODE, str(c))]
         if bad:
-            raise ValueError(f"not a municipality code (GMnnnn): {bad}")
+            raise ValueError(f"geen gemeentecode (GM en vier cijfers): {bad}")
         return v
 
 
@@ -57,7 +63,7 @@ class Jaren(_Strict):
     @model_validator(mode="after")
     def _order(self) -> Jaren:
         if self.eerste > self.laatste:
-            raise ValueError(f"eerste ({self.eerste}) is after laatste ({self.laatste})")
+            raise ValueError(f"eerste ({self.eerste}) ligt na laatste ({self.laatste})")
         return self
 
 
@@ -70,7 +76,7 @@ class Synthetic(_Strict):
     @model_validator(mode="after")
     def _order(self) -> Synthetic:
         if self.eerste_jaar > self.laatste_jaar:
-            raise ValueError(f"eerste_jaar ({self.eerste_jaar}) is after laatste_jaar ({self.laatste_jaar})")
+            raise ValueError(f"eerste_jaar ({self.eerste_jaar}) ligt na laatste_jaar ({self.laatste_jaar})")
         return self
 
 
@@ -94,64 +100,165 @@ class Colofon(_Strict):
     @model_validator(mode="after")
     def _reachable(self) -> Colofon:
         if self.ingevuld and not (self.email or self.telefoon or self.url):
-            raise ValueError("ingevuld: true needs at least one of email, telefoon or url")
+            raise ValueError("ingevuld: true vraagt minstens een van email, telefoon of url")
         return self
 
 
-class Settings(BaseModel):
-    # other sections (e.g. `cbs:`, owned by the CBS client) are validated where they are used
-    model_config = ConfigDict(extra="allow")
+class Partnerdata(_Strict):
+    """Partner deliveries (issue 21): publication threshold for counts of persons."""
 
+    min_count: int = Field(default=10, ge=1, le=10_000)
+
+
+class Programma(_Strict):
+    gemeente: str = Field(pattern=GEMEENTE_CODE)
+
+
+class _Section(_Strict):
+    """A section read by a source client (analysis.sources.cbs / .pdok) from the plain dict: keys
+    and ranges are checked here at start-up, the client keeps its own defaults (unset keys)."""
+
+
+class CbsSection(_Section):
+    # the same ranges as analysis.sources.cbs.CbsSettings.from_settings
+    catalog_url: str | None = Field(default=None, min_length=1)
+    use_https: StrictBool = True
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    retries: StrictInt = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=0.5, ge=0, le=60)
+    probe_timeout_s: float = Field(default=2.0, gt=0)
+    budget_s: float = Field(default=900.0, gt=0)
+
+
+class PdokSection(_Section):
+    buurten_url: str = Field(pattern=r"^https?://\S+$")
+    page_size: StrictInt = Field(default=1000, ge=1, le=10_000)
+    max_pages: StrictInt = Field(default=20, ge=1, le=1000)
+    connect_timeout_s: float = Field(default=3.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    retries: StrictInt = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=0.5, ge=0, le=60)
+    budget_s: float = Field(default=300.0, gt=0)
+
+
+class Settings(_Strict):
     gemeente: Gemeente
+    programma: Programma | None = None
     vergelijking: Vergelijking = Field(default_factory=Vergelijking)
+    pdok: PdokSection | None = None
     jaren: Jaren
     min_inwoners: int = Field(ge=0, le=100_000)
-    cbs: dict[str, Any] = Field(default_factory=dict)
+    cbs: CbsSection = Field(default_factory=CbsSection)
     synthetic: Synthetic
     factsheets: Factsheets = Field(default_factory=Factsheets)
     colofon: Colofon = Field(default_factory=Colofon)
+    partnerdata: Partnerdata = Field(default_factory=Partnerdata)
 
     @field_validator("min_inwoners", mode="before")
     @classmethod
     def _whole(cls, v: Any) -> Any:
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
-            raise ValueError("must be a whole number")
+            raise ValueError("moet een geheel getal zijn")
         return v
 
 
-class Indicator(_Open):
+class PartnerColumns(_Strict):
+    area: str = Field(min_length=1)
+    year: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class PartnerSource(_Strict):
+    """``source:`` of an indicator read from a partner's file (analysis.sources.partner; issue 21)."""
+
+    file: str = Field(min_length=1)  # glob under data/raw/local/
+    columns: PartnerColumns
+    supplier: str = Field(min_length=1)
+    per: str | None = None  # value is a count; the rate is count / per * factor
+    factor: float | None = Field(default=None, gt=0, le=1_000_000)
+    sheet: str | int | None = None
+    min_count: int | None = Field(default=None, ge=1, le=10_000)
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, v: str) -> str:
+        if v.startswith(("/", "\\")) or ".." in Path(v).parts or ":" in v:
+            raise ValueError("must be a file name or glob inside data/raw/local/ (no absolute path, no '..')")
+        if not v.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".parquet", "*")):
+            raise ValueError("must name a .csv, .txt, .xlsx or .parquet file")
+        return v
+
+    @model_validator(mode="after")
+    def _factor(self) -> PartnerSource:
+        if self.factor is not None and self.per is None:
+            raise ValueError("factor needs per (the count indicator the value is divided by)")
+        return self
+
+
+# Plausible ranges of a real figure, per indicator kind (and unit for rates): a value outside is an
+# input error (a wrong column, unit or export), never a figure. `range: [min, max]` in
+# config/indicators.yaml overrides the default of one indicator. Missing values stay allowed.
+COUNT_MAX = 25_000_000  # more than everyone in the Netherlands: no count of ours can exceed it
+KIND_RANGES: dict[str, tuple[float, float]] = {
+    "count": (0.0, COUNT_MAX),
+    "score": (-3.0, 3.0),  # SES-WOA and Leefbaarometer deviation scores lie well within +-1.5
+    "bound": (-3.0, 3.0),
+    "mean": (0.0, 1e9),
+    "level": (-1e9, 1e9),
+}
+RATE_RANGES: dict[str, tuple[float, float]] = {"%": (0.0, 100.0), "per 1000": (0.0, 1000.0)}
+
+
+class Indicator(_Strict):
     label: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     # bound: a published reliability bound (SES-WOA), never aggregated
     kind: Literal["count", "rate", "score", "mean", "level", "bound"]
     weight: str | None = None
+    range: tuple[float, float] | None = None  # plausible [min, max]; default per kind (KIND_RANGES)
+    source: PartnerSource | None = None  # read from a partner's file (issue 21)
 
     @model_validator(mode="after")
     def _weight(self) -> Indicator:
+        if self.source is not None and self.source.per is not None:
+            if self.kind != "rate":
+                raise ValueError("source.per makes the value a rate: kind must be rate")
+            self.weight = self.weight or self.source.per
         if self.kind in ("rate", "score", "mean") and not self.weight:
-            raise ValueError(f"kind {self.kind!r} needs a weight (a count indicator)")
+            raise ValueError(f"soort {self.kind!r} vraagt een weight (een count-indicator)")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"range {list(self.range)}: het minimum moet kleiner zijn dan het maximum")
         return self
 
 
-def _where(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"]) or "(top level)"
+def plausible_range(spec: dict[str, Any]) -> tuple[float, float]:
+    """[min, max] a real value of this indicator must lie in (its `range`, else the kind's default)."""
+    if spec.get("range") is not None:
+        return tuple(spec["range"])
+    if spec["kind"] == "rate":
+        return RATE_RANGES.get(spec["unit"], (-1e9, 1e9))
+    return KIND_RANGES[spec["kind"]]
 
 
-def _message(path: Path, exc: ValidationError) -> str:
-    errs = exc.errors()
-    first = errs[0]
-    value = first.get("input")
-    shown = "" if isinstance(value, dict | list) else f" (found {value!r})"
-    more = f"; {len(errs) - 1} more problem(s)" if len(errs) > 1 else ""
-    return f"{path}: key '{_where(first)}': {first['msg']}{shown}{more}"
+def _message(path: Path, exc: ValidationError, model=None) -> str:
+    return config_errors.message(path, exc, model)
 
 
 def validate_settings(data: dict[str, Any], path: Path) -> dict[str, Any]:
     try:
         model = Settings.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_message(path, exc)) from exc
-    return model.model_dump()
+        raise InputError(_message(path, exc, Settings)) from exc
+    out = model.model_dump()
+    # the CBS and PDOK clients read their sections as written (their own defaults for unset keys)
+    out["cbs"] = model.cbs.model_dump(exclude_unset=True)
+    for section in ("programma", "pdok"):
+        if getattr(model, section) is None:
+            out.pop(section)
+        else:
+            out[section] = getattr(model, section).model_dump(exclude_unset=True)
+    return out
 
 
 def _validated(model_cls, spec: Any, path: Path, key: str):
@@ -159,23 +266,26 @@ def _validated(model_cls, spec: Any, path: Path, key: str):
     try:
         return model_cls.model_validate(spec)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: key '{key}{'.' + loc if loc else ''}': {err['msg']}") from exc
+        raise InputError(config_errors.message(path, exc, model_cls, prefix=key)) from exc
 
 
 def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, spec in data.items():
         if not isinstance(spec, dict):
-            raise InputError(f"{path}: key '{name}': expected a mapping with label, unit, kind")
+            raise InputError(f"{path}: sleutel '{name}': verwacht een mapping met label, unit en kind")
         out[str(name)] = _validated(Indicator, spec, path, str(name)).model_dump(exclude_none=True)
     for name, spec in out.items():
         w = spec.get("weight")
         if w is not None and (w not in out or out[w]["kind"] != "count"):
-            raise InputError(f"{path}: key '{name}.weight': {w!r} is not a count indicator in this file")
+            raise InputError(f"{path}: sleutel '{name}.weight': {w!r} is geen count-indicator in dit bestand")
+        per = (spec.get("source") or {}).get("per")
+        if per is not None and (per not in out or out[per]["kind"] != "count"):
+            raise InputError(
+                f"{path}: sleutel '{name}.source.per': {per!r} is geen count-indicator in dit bestand"
+            )
     if not out:
-        raise InputError(f"{path}: no indicators")
+        raise InputError(f"{path}: geen indicatoren")
     return out
 
 
@@ -222,3 +332,74 @@ def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: key 'gebieden': expected a mapping (title, catalog, editions, ...)")
     return _validated(GebiedenTabel, data, path, "gebieden").model_dump()
+
+
+# --- config/cbs_tables.yaml: the table groups --------------------------------------------------
+
+
+class CbsRule(_Strict):
+    keys: list[str] = Field(default_factory=list)
+    # one TopicGroup title, or several published titles of the same group (any edition)
+    group: str | list[str] | None = Field(default=None, min_length=1)
+    since: int | None = Field(default=None, ge=1990, le=2100)
+    until: int | None = Field(default=None, ge=1990, le=2100)
+
+
+class CbsSelectTitle(_Strict):
+    title: str = Field(min_length=1)
+
+
+class CbsMarginPick(_Strict):
+    key: str | None = Field(default=None, min_length=1)
+    title_contains: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> CbsMarginPick:
+        if (self.key is None) == (self.title_contains is None):
+            raise ValueError("precies een van key of title_contains is nodig")
+        return self
+
+
+class CbsMargins(_Strict):
+    """A margins dimension (RIVM 50150NED `Marges`): the central estimate and the 95% bounds."""
+
+    dim: str = Field(min_length=1)
+    value: str | CbsMarginPick
+    lower: str | CbsMarginPick
+    upper: str | CbsMarginPick
+
+
+class CbsGroup(_Strict):
+    """One table group of config/cbs_tables.yaml (the keys its header comment documents)."""
+
+    title: str = Field(min_length=1)
+    catalog: str = Field(min_length=1)
+    region_dim: str | None = Field(default=None, min_length=1)
+    period_dim: str | None = Field(default=None, min_length=1)
+    required: list[str] = Field(default_factory=list)
+    years: dict[int, str] | None = None
+    editions: list[str] | None = Field(default=None, min_length=1)
+    select: dict[str, str | int | float | CbsSelectTitle] | None = None
+    indicators: dict[str, CbsRule] = Field(min_length=1)
+    editions_keys: dict[str, dict[str, str]] | None = None
+    margins: CbsMargins | None = None
+
+    @model_validator(mode="after")
+    def _plan(self) -> CbsGroup:
+        if (self.years is None) == (self.editions is None):
+            raise ValueError("precies een van years of editions is nodig")
+        missing = [i for i in self.required if i not in self.indicators]
+        if missing:
+            raise ValueError(f"required noemt indicator(en) die niet onder indicators staan: {missing}")
+        return self
+
+
+def validate_cbs_groups(groups: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Every table group checked (unknown keys refused); returned as written."""
+    for key, spec in groups.items():
+        if not isinstance(spec, dict):
+            raise InputError(
+                f"{path}: sleutel '{key}': verwacht een tabelgroep (title, catalog, indicators, ...)"
+            )
+        _validated(CbsGroup, spec, path, str(key))
+    return groups

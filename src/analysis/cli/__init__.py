@@ -18,6 +18,7 @@ from analysis.cli.common import (  # noqa: E402
     _resolve_gemeente,
 )
 from analysis.cli.fetch import cmd_fetch, cmd_kaart  # noqa: E402
+from analysis.cli.options import check_numbers  # noqa: E402
 from analysis.cli.parser import build_parser  # noqa: E402
 from analysis.cli.report import cmd_report  # noqa: E402
 from analysis.cli.stages import (  # noqa: E402
@@ -27,7 +28,7 @@ from analysis.cli.stages import (  # noqa: E402
     cmd_goals,
     cmd_resilience,
 )
-from analysis.config import default_paths, indicator_catalog, settings  # noqa: E402
+from analysis.config import cbs_registry, default_paths, indicator_catalog, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
 
 __all__ = [
@@ -47,18 +48,27 @@ __all__ = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad option, already said in one `fout:` line (2)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         # all configuration is validated before any command writes anything
         settings()
         indicator_catalog()
+        cbs_registry()
+        if args.gemeente is not None and not args.gemeente.strip():
+            raise InputError("--gemeente: lege gemeentecode; geef een CBS-code zoals GM0642")
+        if args.command in ("goals", "report", "factsheets"):
+            from analysis.goals.catalog import load_catalog
+
+            load_catalog()  # config/doelen.yaml
         if args.func in (cmd_kaart, cmd_fetch):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:
             args.paths = _resolve_gemeente(args.gemeente)
         _clean_temps(args.paths)
-        if getattr(args, "workers", None) is not None and args.workers < 1:
-            raise InputError(f"--workers {args.workers}: must be 1 or more")
+        check_numbers(parser, args)  # every number in range, like its twin in the configuration
         national = (getattr(args, "scope", None) or ["gemeente"])[0].lower() != "gemeente"
         if args.command in ("resilience", "goals", "factsheets") and not national:
             _check_build_matches_settings(args.paths)

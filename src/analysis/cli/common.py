@@ -50,6 +50,12 @@ def _resolve_gemeente(code: str | None) -> Paths:
     return paths
 
 
+def area_code(text: str) -> str:
+    """An area for ``--only``: its code in any case, or the sheet's file name
+    (``bu06420101``, ``BU06420101``, ``bu06420101-slagveld-en-omgeving.html`` -> ``BU06420101``)."""
+    return text.strip().removesuffix(".html").split("-", 1)[0].upper()
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

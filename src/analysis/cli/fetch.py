@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from analysis.cli.common import _in_bundle, _paths
@@ -27,8 +28,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
             raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
-    if args.budget is not None and args.budget <= 0:
-        raise InputError(f"--budget: must be a positive number of seconds, got {args.budget}")
+    if args.budget is not None and not (math.isfinite(args.budget) and args.budget > 0):
+        raise InputError(f"--budget: moet een positief aantal seconden zijn, niet {args.budget}")
     scope = "gemeente"
     if args.scope:  # imported only when asked: a plain `fetch` offline stays well under a second
         from analysis.national.run import parse_scope
@@ -65,11 +66,12 @@ def _say_fetch(label: str, summary: dict) -> int:
     print(
         f"{label}: {len(summary['pulled'])} opgehaald, {len(summary['failed'])} mislukt, "
         f"{len(summary['not_pulled'])} niet opgehaald (tijdsbudget), "
-        f"{len(summary['offline'])} overgeslagen (offline) in {summary['seconds']} s"
+        f"{len(summary['offline'])} overgeslagen (offline), "
+        f"{len(summary.get('skipped', []))} niet geprobeerd (verbindingsfouten) in {summary['seconds']} s"
     )
     if summary.get("summary_path"):
         print(f"fetch: per tabel en indicator -> {summary['summary_path']}")
-    return 1 if summary["failed"] or summary["not_pulled"] else 0
+    return 1 if summary["failed"] or summary["not_pulled"] or summary.get("skipped") else 0
 
 
 def _fetch_national(

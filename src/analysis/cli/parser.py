@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 
+from analysis import __version__
 from analysis.cli.bench import cmd_bench, cmd_bench_national
+from analysis.cli.common import area_code
 from analysis.cli.fetch import cmd_fetch, cmd_kaart
+from analysis.cli.options import DutchParser
 from analysis.cli.report import cmd_report
 from analysis.cli.stages import cmd_build, cmd_factsheets, cmd_goals, cmd_resilience
 
@@ -50,10 +53,13 @@ def _scope_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = DutchParser(  # argparse errors as one Dutch `fout:` line, exit 2
         prog="veerkracht",
         description="Monitor Veerkrachtige Buurten "
         "(CBS-data, veerkrachtindex, doelen, factsheets) voor Zwijndrecht of een andere gemeente.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"veerkracht {__version__}", help="toon de versie en stop"
     )
     parser.add_argument(
         "--gemeente",
@@ -97,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("goals", help="doelencatalogus, trends en prognoses")
     p.set_defaults(func=cmd_goals)
     p = sub.add_parser("factsheets", help="HTML-factsheets per gebied (papermill)")
-    p.add_argument("--only", nargs="+", metavar="CODE", help="alleen deze gebiedscodes")
+    p.add_argument(
+        "--only", nargs="+", metavar="CODE", type=area_code, help="alleen deze gebieden (code of bladnaam)"
+    )
     p.add_argument("--force", action="store_true", help="ook ongewijzigde gebieden opnieuw maken")
     _workers_args(p)
     p.add_argument(
@@ -106,9 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
     _scope_args(p)
     p.set_defaults(func=cmd_factsheets)
-    p = sub.add_parser("report", help="alles: build, resilience, goals, factsheets (offline)")
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--only", nargs="+", metavar="CODE", help="factsheets alleen voor deze gebiedscodes")
+    p = sub.add_parser(
+        "report", help="alles: build, resilience, goals, factsheets (offline); draait alleen wat veranderde"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="alle stappen en bladen opnieuw, ook als niets veranderde"
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="CODE",
+        type=area_code,
+        help="factsheets alleen voor deze gebieden (code in elke schrijfwijze of bestandsnaam van het blad)",
+    )
     _workers_args(p)
     _scope_args(p)
     p.set_defaults(func=cmd_report)
@@ -126,4 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
     )
     p.set_defaults(func=cmd_bench_national)
+    from analysis.sources import partner_cli  # partner deliveries: sjabloon, controleer (issue 21)
+
+    partner_cli.register(sub)
     return parser

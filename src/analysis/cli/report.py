@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
-from analysis.cli import stages
+import analysis.cli.stages as stages
+from analysis import incremental
+from analysis.children import die_with_parent
 
 
 def _captured(stage: str, ns: argparse.Namespace) -> tuple:
@@ -38,14 +41,65 @@ def _report_national(args: argparse.Namespace, ns: argparse.Namespace, t0: float
     return rc
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """build, then resilience and goals side by side (both read only the build), then the fact
-    sheets; the fact-sheet workers start their kernels during the build when sheets will be made.
-    Printed output and results are those of the stages run one after the other. A national or
-    provincial scope takes the national data path instead."""
+def _why(stage: str, paths, force: bool, options: dict | None = None) -> list[str]:
+    return ["--force"] if force else incremental.changes(stage, paths, options)
+
+
+def _sheets_stale(paths) -> bool:
+    """Force every sheet when what the sheets show changed beyond the runner's own fingerprint
+    (analysis.incremental, stage factsheets); without an earlier record the runner decides."""
+    return incremental.load("factsheets", paths) is not None and bool(
+        incremental.changes("factsheets", paths)
+    )
+
+
+def _run_stage(stage: str, why: list[str], ns: argparse.Namespace, run) -> int:
+    """Run one stage when ``why`` says it is stale, and say what it changed; else "ongewijzigd"."""
+    if not why:
+        print(f"{stage}: ongewijzigd")
+        return 0
+    print(f"{stage}: opnieuw ({'; '.join(why)})")
+    before, t = incremental.key_table(stage, ns.paths), time.monotonic()
+    rc = run()
+    print(f"{stage}: {incremental.describe(stage, before, incremental.key_table(stage, ns.paths))}")
+    print(f"  [{stage}: {time.monotonic() - t:.1f} s]")
+    return rc
+
+
+def _resilience_beside_goals(ns: argparse.Namespace, why: dict) -> int:
+    """Both stale: goals in a forked process beside resilience (both read only the build); the
+    output is printed as if they ran one after the other."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
+    print(f"goals: opnieuw ({'; '.join(why['goals'])})")
+    goals_before = incremental.key_table("goals", ns.paths)
+    # the side process dies with this one (kill -9 included): no process of a run outlives it
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=get_context("fork"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as side:
+        goals = side.submit(_captured, "goals", ns)
+        rc = _run_stage("resilience", why["resilience"], ns, lambda: stages.cmd_resilience(ns))
+        result, out, err, secs = goals.result()
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    if isinstance(result, BaseException):
+        raise result
+    print(f"goals: {incremental.describe('goals', goals_before, incremental.key_table('goals', ns.paths))}")
+    print(f"  [goals: {secs:.1f} s, naast resilience]")
+    return result or rc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """build, then resilience and goals side by side (both read only the build), then the fact
+    sheets; the fact-sheet workers start their kernels during the build when sheets will be made.
+    A stage whose inputs, configuration and outputs are as it recorded them is not rerun
+    (analysis.incremental): it says "ongewijzigd"; a rerun stage says why and what it changed.
+    Printed output and results are those of the stages run one after the other. A national or
+    provincial scope takes the national data path instead."""
     from analysis.factsheets.runner import _kill_pool, likely_to_render, prestart_workers
     from analysis.national.run import check_niveau, parse_scope
 
@@ -67,29 +121,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     if scope != "gemeente":
         return _report_national(args, ns, t0)
+    paths, force = args.paths, args.force
+    why = {}  # stage -> reasons to rerun ([]: unchanged)
+    why["build"] = _why("build", paths, force, stages.build_options(ns))
+    sheets_forced = force or _sheets_stale(paths)
+    # sheets will be made when a stage before them reruns (resilience and goals are known up front
+    # only when the build stays as it is; a rebuild makes them stale anyway)
+    upstream_stale = bool(why["build"]) or bool(
+        _why("resilience", paths, force, stages.resilience_options(ns)) or _why("goals", paths, force)
+    )
     pool = None
     remote = args.scheduler is not None or getattr(args, "scheduler_file", None)
-    if not remote and not niveaus and likely_to_render(args.paths, args.force):
+    if not remote and not niveaus and likely_to_render(paths, sheets_forced or upstream_stale):
         pool = prestart_workers(args.workers, args.force_workers)
     rc = 0
     try:
-        t = time.monotonic()
-        rc = stages.cmd_build(ns) or rc
-        print(f"  [build: {time.monotonic() - t:.1f} s]")
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
-            goals = side.submit(_captured, "goals", ns)
-            t = time.monotonic()
-            rc = stages.cmd_resilience(ns) or rc
-            print(f"  [resilience: {time.monotonic() - t:.1f} s]")
-            result, out, err, secs = goals.result()
-        sys.stdout.write(out)
-        sys.stderr.write(err)
-        if isinstance(result, BaseException):
-            raise result
-        rc = result or rc
-        print(f"  [goals: {secs:.1f} s, naast resilience]")
+        rc = _run_stage("build", why["build"], ns, lambda: stages.cmd_build(ns)) or rc
+        why["resilience"] = _why("resilience", paths, force, stages.resilience_options(ns))
+        why["goals"] = _why("goals", paths, force)
+        if why["resilience"] and why["goals"]:
+            rc = _resilience_beside_goals(ns, why) or rc
+        else:
+            for stage in ("resilience", "goals"):
+                rc = _run_stage(stage, why[stage], ns, lambda s=stage: getattr(stages, f"cmd_{s}")(ns)) or rc
         t = time.monotonic()
         ns.pool, pool = pool, None  # run_batch owns the workers from here
+        ns.force = sheets_forced
+        if sheets_forced and not force:
+            print(
+                "factsheets: alle bladen opnieuw ("
+                + "; ".join(incremental.changes("factsheets", paths))
+                + ")"
+            )
         rc = stages.cmd_factsheets(ns) or rc
         print(f"  [factsheets: {time.monotonic() - t:.1f} s]")
     finally:

@@ -7,12 +7,24 @@ import argparse
 from analysis.cli.common import _paths, _say_synthetic
 
 
+def build_options(args: argparse.Namespace) -> dict:
+    """The options of the build that change its result (recorded by analysis.incremental)."""
+    return {"use_cache": not args.no_cache}
+
+
+def resilience_options(args: argparse.Namespace) -> dict:
+    return {"n_sim": args.n_sim}
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    from analysis import incremental
     from analysis.processed.build import build, write
 
     paths = _paths(args)
+    incremental.forget("build", paths)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
+    incremental.record("build", paths, build_options(args))
     print(
         f"build {paths.gemeente} {manifest['gemeentenaam']}: {manifest['rows']} indicatorrijen, "
         f"{manifest['regions']} gebieden -> {paths.processed}"
@@ -28,18 +40,24 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:
+    from analysis import incremental
     from analysis.resilience.run import run
 
+    incremental.forget("resilience", _paths(args))
     out = run(_paths(args), n_sim=args.n_sim)
+    incremental.record("resilience", _paths(args), resilience_options(args))
     print(f"resilience: {out['n_scored']} buurten gescoord, {out['n_excluded']} uitgesloten -> {out['dir']}")
     _say_synthetic(out["synthetic_indicators"])
     return 0
 
 
 def cmd_goals(args: argparse.Namespace) -> int:
+    from analysis import incremental
     from analysis.goals.run import run
 
+    incremental.forget("goals", _paths(args))
     out = run(_paths(args))
+    incremental.record("goals", _paths(args))
     if out.get("geen_programma"):
         print(f"goals: geen focusgebieden/programmadoelen voor deze gemeente ({_paths(args).gemeente})")
         return 0
@@ -110,11 +128,47 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
         )
     else:
         result = run_batch(_paths(args), pool=getattr(args, "pool", None), **_batch_options(args))
-    print(
-        f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
-        f"{result['failed']} mislukt -> {result['dir']}"
-    )
+    if not (scope == "gemeente" and args.only and _say_only(args.only, result)):
+        print(
+            f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
+            f"{result['failed']} mislukt -> {result['dir']}"
+        )
+    if scope == "gemeente" and not args.only and not niveaus and not result["failed"]:
+        from analysis import incremental
+
+        incremental.record("factsheets", _paths(args))
     return 1 if result["failed"] else 0
+
+
+def _say_only(only: list[str], result: dict) -> bool:
+    """With --only: per asked area whether its sheet was made now or kept, and where it is; then
+    the counts over the asked areas only. False when the manifest cannot be read."""
+    import json
+
+    try:
+        manifest = json.loads((result["dir"] / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    by_area = {e["area"]: e for e in manifest.get("areas", [])}
+    counts = {"gemaakt": 0, "ongewijzigd": 0, "mislukt": 0}
+    for code in only:
+        e = by_area.get(code, {})
+        if e.get("status") != "ok":
+            what = "mislukt"
+        elif e.get("skipped"):
+            what = "ongewijzigd"
+        else:
+            what = "gemaakt"
+        counts[what] += 1
+        hint = " (invoer gelijk aan de vorige keer; --force maakt het opnieuw)" * (what == "ongewijzigd")
+        where = f" -> {result['dir'] / e['file']}" if e.get("file") else ""
+        print(f"factsheet {code} {e.get('name', '')}: {what}{hint}{where}")
+    print(
+        f"factsheets: {len(only)} gevraagd: {counts['gemaakt']} gemaakt, "
+        f"{counts['ongewijzigd']} ongewijzigd, {counts['mislukt']} mislukt; "
+        f"de andere bladen niet aangeraakt -> {result['dir']}"
+    )
+    return True
 
 
 def cmd_build_national(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ Both paths render the same sheets with the same number of worker processes:
   and wrapped in the same page shell (no kernel, no papermill, no nbconvert).
 
 A small sample with a *new kernel per sheet* (papermill's default engine) is timed too, to show
-what kernel reuse buys. Results go to outputs/bench.json as seconds per sheet and ratios.
+what kernel reuse buys. Results go to outputs/<GM>/bench.json as seconds per sheet and ratios.
 """
 
 from __future__ import annotations

@@ -151,10 +151,13 @@ def table_html(table: pd.DataFrame, unit_column: str | None = "eenheid", unit: s
     """
     head = "".join(f"<th scope='col'>{esc(c)}</th>" for c in table.columns)
     rows = []
+    role_at = list(table.columns).index("rol") if "rol" in table.columns else None
     for rec in table.itertuples(index=False):
         u = getattr(rec, unit_column) if unit_column and unit_column in table.columns else unit
         cells = []
-        for v in rec:
+        for i, v in enumerate(rec):
+            if i == role_at and isinstance(v, str):
+                v = ROLE_NL.get(v, v)  # the reader's word ("Nederland"), not the role key
             if isinstance(v, bool | np.bool_):
                 cells.append(f"<td>{'ja' if v else 'nee'}</td>")
             elif isinstance(v, float | np.floating):
@@ -489,6 +492,8 @@ def fan_table(goal, row: Mapping, fc: pd.DataFrame, unit: str) -> pd.DataFrame:
     for r in fc[fc["soort"] == "prognose"].sort_values("year").itertuples():
         kind = getattr(r, "interval_soort", "gekalibreerd")
         add("prognose", r.year, r.waarde, r.lo80, r.hi80, r.lo95, r.hi95, kind if pd.notna(kind) else "")
+    for r in fc[fc["soort"] == "vergelijking"].sort_values("year").itertuples():
+        add("ter vergelijking: drift", r.year, r.waarde)
     if "scenario" in fc:
         from analysis.goals.figures import SCENARIO_STYLE
 

@@ -3,8 +3,10 @@
 * :func:`bevolking`: the population of an area in ONE vintage (inhabitants and households of the same
   year, real figures only), used by the sheet's front page, its key-figure rows and the overview, so
   every page gives the same number.
-* :func:`kern_rij`: one key-figure row that compares the SAME year across the areas; a comparator
-  without that year is ``None`` (shown as n.b.), never a figure of another year.
+* :func:`kern_rij`: one key-figure row that compares the same year across the areas; a comparator
+  without a real figure in that year shows its nearest real figure with that figure's own year
+  (:func:`nearest_real`), then a synthetic figure of the row's year; ``None`` (n.b.) only when it
+  has no figure at all.
 """
 
 from __future__ import annotations
@@ -123,7 +125,24 @@ def kern_rij(
     at = rows[rows["year"] == year]
     for c in compare:
         r = at[at["region_code"] == c]
-        if len(r):
-            real = r[is_real(r)]
-            out[c] = (real if len(real) else r).iloc[-1]
+        real = r[is_real(r)]
+        if len(real):
+            out[c] = real.iloc[-1]
+        elif (near := nearest_real(rows[rows["region_code"] == c], year)) is not None:
+            out[c] = near  # shown with its own year: "17.942.942 (2024)"
+        elif len(r):
+            out[c] = r.iloc[-1]
     return year, out
+
+
+def nearest_real(rows: pd.DataFrame, year: int) -> pd.Series | None:
+    """The real figure closest in time to ``year`` (the later one on a tie), or None.
+
+    A comparison cell without a real figure in the row's year shows this value with its own year
+    rather than "n.b." or a synthetic stand-in: real data we hold beat synthetic data."""
+    real = rows[is_real(rows)]
+    if real.empty:
+        return None
+    dist = (real["year"] - year).abs()
+    best = real.assign(_d=dist, _later=-real["year"]).sort_values(["_d", "_later"], kind="stable")
+    return best.drop(columns=["_d", "_later"]).iloc[0]

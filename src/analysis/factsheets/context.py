@@ -25,6 +25,7 @@ class Context:
     paths: Paths
     national: pd.DataFrame | None = None  # Leefbaarometer 2.0 placement among all NL areas (real)
     contributions: pd.DataFrame | None = None  # resilience/bijdragen.parquet (buurten)
+    suppressed: pd.DataFrame | None = None  # partner cells not published (processed/disclosure.py)
 
 
 _CACHE: dict[tuple, Context] = {}
@@ -33,6 +34,7 @@ _CACHE: dict[tuple, Context] = {}
 def _signature(paths: Paths) -> tuple:
     files = [
         paths.indicators,
+        paths.processed / "suppressed.parquet",
         paths.regions,
         paths.outputs / "resilience" / "scores.parquet",
         paths.outputs / "resilience" / "bijdragen.parquet",
@@ -71,6 +73,7 @@ def load_context(paths: Paths | None = None) -> Context:
         paths=paths,
         national=opt(res / "nationaal_lbm2_niveau.parquet"),
         contributions=opt(res / "bijdragen.parquet"),
+        suppressed=opt(paths.processed / "suppressed.parquet"),
     )
     _CACHE.clear()
     _CACHE[key] = ctx

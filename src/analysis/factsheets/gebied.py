@@ -16,6 +16,7 @@ from analysis.errors import InputError
 from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import bevolking, kern_rij, regio_namen
 from analysis.factsheets.context import Context
+from analysis.processed.disclosure import hidden_year, partner_key_indicators
 
 KEY_INDICATORS = [
     "inwoners",
@@ -153,8 +154,18 @@ class Gebied:
         pop_year = self.population.jaar if self.population else None
         self.key: dict[str, tuple[int | None, dict]] = {}
         rows = []
-        for i in KEY_INDICATORS:
+        # partner indicators (config/indicators.yaml `source:`) follow the fixed key figures
+        self.key_indicators = KEY_INDICATORS + partner_key_indicators(self.catalog, ind, self.ctx.suppressed)
+        for i in self.key_indicators:
             year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)
+            later = hidden_year(self.ctx.suppressed, i, self.code, year) if i not in KEY_INDICATORS else None
+            if later is not None:  # the area's latest cell is hidden: show that year ("< 10")
+                at = mine[(mine["indicator"] == i) & (mine["year"] == later)]
+                year = later
+                cells = {
+                    c: (at[at["region_code"] == c].iloc[-1] if (at["region_code"] == c).any() else None)
+                    for c in self.compare
+                }
             self.key[i] = (year, cells)
             rows += [r for r in cells.values() if r is not None]
         near = mine[mine["year"] <= self.year]

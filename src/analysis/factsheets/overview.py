@@ -7,6 +7,7 @@ import pandas as pd
 from analysis.config import Paths
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number, plain
 from analysis.factsheets.page import page
+from analysis.factsheets.render import _pct
 from analysis.figures import SIGNAAL_KLEUR, sources_of
 from analysis.io import write_text
 
@@ -32,6 +33,14 @@ document.querySelectorAll('table.sortable th').forEach(function (th, i) {
     });
     th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
   });
+});
+// Map: the name of the focused or hovered area, visible next to the map (keyboard users see it too).
+document.querySelectorAll('svg.kaart a').forEach(function (a) {
+  function show() {
+    var o = document.getElementById('kaart-naam');
+    if (o) o.textContent = a.getAttribute('aria-label');
+  }
+  a.addEventListener('focus', show); a.addEventListener('mouseenter', show);
 });
 // Search by name and filter by level; the count is announced politely.
 (function () {
@@ -129,7 +138,10 @@ def _svg_map(regions, links: dict[str, str], klasse: dict[str, str]) -> str:
         if k in ("rood", "oranje"):
             shape += f'<path d="{d}" fill="url(#arcering-{k})" stroke="none"/>'
         if r.region_code in links:
-            shape = f'<a href="{esc(links[r.region_code])}" aria-label="{esc(label)}">{shape}</a>'
+            shape = (
+                f'<a href="{esc(links[r.region_code])}" aria-label="{esc(label)}">'
+                f"<title>{esc(label)}</title>{shape}</a>"
+            )
         else:
             shape = f'<g aria-hidden="true">{shape}</g>'
         parts.append(shape)
@@ -167,6 +179,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     years = pop.loc[pop.index.intersection(shown_codes), "jaar"]
     pop_year = int(years.mode().iloc[0]) if len(years) else None
     rows, records, any_synth = [], [], False
+    synth_cols: set[str] = set()  # columns with a synthetic figure: one badge in the column head
     focus_names = regions.set_index("region_code")["name"]
     for a in areas[areas["sheet"]].itertuples():
         link = files.get(a.region_code)
@@ -180,16 +193,22 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             share = (
                 s.get("p_signaal") if isinstance(s.get("signaal"), str) else s.get("aandeel_inwoners_signaal")
             )
-        idx = "" if share is None or pd.isna(share) else nl_number(100 * share, 0) + "%"
-        idx_v = "" if share is None or pd.isna(share) else f"{share:.4f}"
+        txt = "" if share is None or pd.isna(share) else _pct(share)
+        v = "" if share is None or pd.isna(share) else f"{share:.4f}"
+        # two columns, never one mixed: a buurt's chance of a signal; an aggregate's share of inhabitants
+        is_buurt = s is not None and isinstance(s.get("signaal"), str)
+        kans, kans_v = (txt, v) if is_buurt else ("", "")
+        aandeel, aandeel_v = ("", "") if is_buurt else (txt, v)
         kl = ""
         if s is not None and isinstance(s.get("signaal"), str):
             kl = badge(s["signaal"], SIGNAAL_BADGE.get(s["signaal"], "grijs"))
         elif s is not None and isinstance(s.get("samenstelling"), str):
             n = s.get("n_buurten_signaal")  # NaN: no finding from synthetic inputs alone (national)
-            kl = esc(
-                "geen signaal: vraagt echte cijfers" if pd.isna(n) else f"{int(n)} buurt(en) met signaal"
-            )
+            if pd.isna(n):
+                kl = esc("geen signaal: vraagt echte cijfers")
+            else:
+                n = int(n)
+                kl = esc(f"{n} {'buurt' if n == 1 else 'buurten'} met signaal")
         cells = []
         inw = float(pop.loc[a.region_code, "inwoners"]) if a.region_code in pop.index else None
         inw_year = int(pop.loc[a.region_code, "jaar"]) if a.region_code in pop.index else None
@@ -215,10 +234,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             if r is None:
                 cells.append("<td data-v=''>n.b.</td>")
                 continue
-            mark = ""
             if r["origin"] == "synthetic":
-                mark, any_synth = f" {SYNTH_BADGE}", True
-            cells.append(f"<td data-v='{r['value']:.4f}'>{nl_number(r['value'], dec)}{mark}</td>")
+                any_synth = True
+                synth_cols.add(indicator)
+            cells.append(f"<td data-v='{r['value']:.4f}'>{nl_number(r['value'], dec)}</td>")
         fg = a.focusgebied if isinstance(a.focusgebied, str) else ""
         fg_txt = "ja" if a.level == "focusgebied" else (esc(focus_names.get(fg, "")) if fg else "")
         records.append(rec)
@@ -227,7 +246,8 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             f"<td data-v='{inw or 0:.0f}'>{nl_number(inw)}"
             + (f" <span class='note'>({inw_year})</span>" if inw_year and inw_year != pop_year else "")
             + "</td>"
-            f"<td data-v='{idx_v}'>{idx}</td><td>{kl}</td>{''.join(cells)}"
+            f"<td data-v='{kans_v}'>{kans}</td><td data-v='{aandeel_v}'>{aandeel}</td>"
+            f"<td>{kl}</td>{''.join(cells)}"
             f"<td>{fg_txt}</td></tr>"
         )
     none_rows = "".join(
@@ -247,6 +267,11 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
     if not has_focus:
         banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
+    if (paths.outputs / "voortgangsrapportage.html").exists():  # analysis.goals.progress (issue 21)
+        banner += (
+            "<p><a href='../voortgangsrapportage.html'>Voortgangsrapportage: alle doelen van het "
+            "programma per pijler, met status en benodigde gegevens</a></p>"
+        )
     table_rows = latest_rows.reset_index()
     table_rows = table_rows[table_rows["region_code"].isin(areas.loc[areas["sheet"], "region_code"])]
     levels = [lv for lv in ("gemeente", "wijk", "focusgebied", "buurt") if (areas["level"] == lv).any()]
@@ -255,13 +280,20 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "Gebied",
         "Niveau",
         f"Inwoners ({pop_year})" if pop_year else "Inwoners",
-        "Kans op signaal (buurt) / inwoners in buurten met signaal",
+        "Kans op signaal (buurt)",
+        "Inwoners in buurten met signaal (wijk, focusgebied, gemeente)",
         "Signaal",
         "SES-WOA",
         "Laag inkomen %",
         "Focusgebied",
     ]
-    head_html = "".join(f"<th scope='col'><button type='button'>{esc(h)}</button></th>" for h in heads)
+    marked = {"SES-WOA": "ses_woa" in synth_cols, "Laag inkomen %": "laag_inkomen_pct" in synth_cols}
+    head_html = "".join(
+        f"<th scope='col'><button type='button'>{esc(h)}</button>"
+        + (f" {SYNTH_BADGE}" if marked.get(h) else "")
+        + "</th>"
+        for h in heads
+    )
     # a map only where the buurten have polygons (a national run has none), and only the sources used
     b = regions[regions["level"] == "buurt"] if "geometry" in regions else regions.iloc[0:0]
     with_map = bool(len(b)) and bool((b.geometry.notna() & ~b.geometry.is_empty).any())
@@ -279,7 +311,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
             if any_synth
             else ""
         )
-        + f"{_svg_map(regions, files, klasse)}{_legend(has_focus)}"
+        + f"{_svg_map(regions, files, klasse)}"
+        "<p id='kaart-naam' class='kaart-naam' aria-live='polite'>Wijs een buurt aan met de muis of ga "
+        "er met het toetsenbord naartoe om de naam te zien.</p>"
+        f"{_legend(has_focus)}"
         "<p class='note'>Bron kaart: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
         if with_map
         else ""
@@ -297,7 +332,12 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "<p class='note'>Sorteer met de knoppen in de kolomkoppen. "
         + csv_download(pd.DataFrame(records), "gebieden.csv", "Download deze tabel als CSV")
         + "."
-        + (f" Kolommen signaal: {SYNTH_BADGE} invoer." if any_synth else "")
+        + (
+            f" Een kolom met {SYNTH_BADGE} in de kop bevat synthetische cijfers; de signalen berusten "
+            "deels op synthetische invoer."
+            if any_synth
+            else ""
+        )
         + "</p>"
         "<div class='scroll'><table class='sortable' id='gebieden'>"
         "<caption class='visually-hidden'>Alle gebieden met factsheet</caption>"

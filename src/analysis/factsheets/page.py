@@ -83,38 +83,40 @@ svg.kaart a path:hover { opacity: .7; }
 }
 @page { size: A4; margin: 10mm 11mm; }
 @media print {
-  /* budget: a buurt sheet on 2 A4 pages, a municipality sheet on 3 (tests/test_accessibility.py) */
-  body { max-width: none; padding: 0; font-size: 8.5pt; line-height: 1.3; hyphens: none; }
+  /* at most 3 A4 pages (tests/test_accessibility.py); charts at least 8 cm wide, text at least 8 pt */
+  body { max-width: none; padding: 0; font-size: 8pt; line-height: 1.25; hyphens: none; }
   nav.top, .noprint, .skip { display: none; }
   h1 { font-size: 15pt; } h2 { font-size: 11pt; margin: .6rem 0 .3rem; break-after: avoid; }
   h3 { font-size: 9.5pt; margin: .4rem 0 .2rem; break-after: avoid; }
   p, ul { margin: .25rem 0; } .summary { padding: .3rem .5rem; }
-  .banner-synthetic { border-width: 1px; padding: .3rem .5rem; margin-bottom: .4rem; font-size: 7.5pt;
+  .banner-synthetic { border-width: 1px; padding: .3rem .5rem; margin-bottom: .4rem; font-size: 8pt;
                       line-height: 1.25; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
   figure { margin: .3rem 0; }
-  figure img, figure svg { max-height: 33mm; width: auto; max-width: 100%; }
-  .ligging { float: right; width: 42%; margin: 0 0 .3rem 1rem; }
+  figure img, figure svg { width: 8.2cm; min-width: 8.2cm; max-width: 100%; height: auto; max-height: none; }
+  .ligging { float: right; width: 8.2cm; margin: 0 0 .3rem 1rem; }
   .ligging h2 { margin-top: .3rem; }
-  .ligging figure img { max-height: 30mm; } .doelen figure img { max-height: 32mm; }
-  .ontwikkeling figure img { max-height: 30mm; }
+  .ligging figure img { width: 8.2cm; }
+  .oordeel ul { margin: .1rem 0 .1rem 1rem; padding: 0; }
+  .voorpagina .drempels { display: none; }  /* the verdict block states the rule already */
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
   dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
   dl.colofon > div { grid-template-columns: 8rem 1fr; }
-  ul.buurten { columns: 3; font-size: 7.5pt; }
+  ul.buurten { columns: 3; font-size: 8pt; }
   table.doelen th.tekst { width: 30%; } table.doelen th.prognose { width: 24%; }
   dl.colofon > div { display: inline; } dl.colofon dt, dl.colofon dd { display: inline; }
   dl.colofon dd::after { content: " · "; } dl.colofon > div:last-child dd::after { content: ""; }
   dl.colofon dt::after { content: ": "; }
   .voorpagina .summary { font-size: 9.5pt; }
-  figcaption { font-size: 7pt; }
+  figcaption { font-size: 8pt; }
   .scroll { overflow: visible; }
   /* words wrap between words only; no break inside a word */
-  table { font-size: 7pt; line-height: 1.2; }
+  table { font-size: 8pt; line-height: 1.2; }
   th, td { padding: .05rem .2rem; overflow-wrap: normal; word-break: normal; }
-  .note { font-size: 7pt; }
-  details { font-size: 7pt; }
+  .note { font-size: 8pt; }
+  .dekking, .echt-label, .eigen-jaar, abbr { font-size: 1em; }
+  details { font-size: 8pt; }
   figure details { display: none; }  /* "Toon als tabel" cannot be opened on paper */
   a { color: inherit; text-decoration: none; }
   footer { margin-top: .5rem; }

@@ -28,7 +28,21 @@ STATUS_KIND = {
 
 
 def _pct(value: float | None, decimals: int = 0) -> str:
-    return nl_number(None if value is None else 100 * value, decimals) + "%"
+    """A share as a percentage; never '100%' or '0%' for a share that is not exactly 1 or 0
+    (0,996 -> '99,6%'), and 'n.b.' without a unit when missing."""
+    if value is None or value != value:
+        return "n.b."
+    v = 100 * float(value)
+    while decimals < 3 and nl_number(v, decimals) in (
+        "100",
+        "0",
+        "100," + "0" * decimals,
+        "0," + "0" * decimals,
+    ):
+        if v in (0.0, 100.0):
+            break
+        decimals += 1
+    return nl_number(v, decimals) + "%"
 
 
 def _dekking(value: float) -> str:

@@ -48,4 +48,19 @@ def build(area: Gebied) -> S.Colofon:
         contact=contact,
         bronnen=bronnen,
         extra=tuple(extra),
+        gegevens_stand=data_stand(area.used),
     )
+
+
+def data_stand(used) -> str:
+    """'echte cijfers t/m 2025; synthetische invulling t/m 2024': the newest year of the figures this
+    sheet shows (the data's date, not the build date)."""
+    if used is None or not len(used):
+        return "n.b."
+    synth = used["origin"] == "synthetic"
+    parts = []
+    if (~synth).any():
+        parts.append(f"echte cijfers t/m {int(used.loc[~synth, 'year'].max())}")
+    if synth.any():
+        parts.append(f"synthetische invulling t/m {int(used.loc[synth, 'year'].max())}")
+    return "; ".join(parts)

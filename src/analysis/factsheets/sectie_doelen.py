@@ -20,6 +20,14 @@ def _signed(value: float, difference: bool) -> str:
     return txt.replace("-", "\u2212", 1) if txt.startswith("-") else txt
 
 
+def _gemeten(label: str, gebied: str, region: str) -> str:
+    """'Gemeten: Huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht' (what the series is)."""
+    where = f"gemeente {gebied}" if region.startswith("GM") else gebied
+    if where.startswith("Alle "):
+        where = "alle " + where[5:]
+    return f"Gemeten: {label}, {where}"
+
+
 def _goal_row(area: Gebied, r) -> S.DoelRij:
     unit, label = area.unit(r.indicator)
     gap = r.doeltype == "pariteit"
@@ -48,6 +56,7 @@ def _goal_row(area: Gebied, r) -> S.DoelRij:
     return S.DoelRij(
         doel_id=str(r.doel_id),
         tekst=str(r.tekst),
+        gemeten=_gemeten(label, str(r.gebied), str(r.region_code)),
         gebied=str(r.gebied),
         status=str(r.status),
         synthetisch=bool(r.synthetic),
@@ -137,7 +146,26 @@ def build(area: Gebied) -> S.Doelen:
         trend_label=TREND_LABEL,
         fan=_fan(area),
         csv=Markup(csv),
+        **_not_measurable(area),
     )
+
+
+def _not_measurable(area: Gebied) -> dict:
+    """The goals no data measures yet, with the source needed and who holds it (goals/status)."""
+    from analysis.goals.progress import HTML
+
+    st = area.ctx.goals
+    if st is None:
+        return {}
+    out = {"rapportage": f"../{HTML}"}  # written by the same goals run as status.parquet
+    if "bij_wie" not in st:
+        return out
+    rows = st[st["status"] == "niet meetbaar"]
+    out["niet_meetbaar"] = tuple(
+        S.NietMeetbaar(str(r.doel_id), str(r.tekst), str(r.bron_nodig), str(r.bij_wie))
+        for r in rows.itertuples()
+    )
+    return out
 
 
 def _goal_records(g: pd.DataFrame) -> pd.DataFrame:

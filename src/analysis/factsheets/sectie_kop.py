@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.factsheets import sectie_oordeel
 from analysis.factsheets import sections as S
+from analysis.factsheets.fmt import samenstelling_nl
 from analysis.factsheets.gebied import LEVEL_NL, Gebied, drempels
 from analysis.factsheets.render import SIGNAAL_BADGE
 
@@ -117,7 +119,7 @@ def _mapping_text(how: str) -> str:
         return "De grens van het focusgebied valt samen met CBS-buurtgrenzen (koppeling exact)."
     return (
         "Let op: de grens van het focusgebied valt niet samen met CBS-buurtgrenzen; de cijfers gelden "
-        "voor de buurt(en) die het gebied het best benaderen (koppeling benaderd, door de gemeente "
+        "voor de buurt of buurten die het gebied het best benaderen (koppeling benaderd, door de gemeente "
         "te bevestigen)."
     )
 
@@ -159,7 +161,7 @@ def build(area: Gebied) -> S.Kop:
     share = None
     geen = None
     if s is not None and isinstance(s.get("samenstelling"), str):
-        samenstelling = str(s["samenstelling"])
+        samenstelling = samenstelling_nl(str(s["samenstelling"]))
         share = None if pd.isna(s.get("aandeel_inwoners_signaal")) else float(s["aandeel_inwoners_signaal"])
     if s is not None and sig is None and samenstelling is None:
         geen = "Voor dit gebied is geen veerkrachtsignaal berekend (te weinig inwoners of gegevens)."
@@ -185,4 +187,5 @@ def build(area: Gebied) -> S.Kop:
         focus=focus_of(area),
         doelen_tekst=goal_counts_of(area),
         heeft_analyse=area.ctx.scores is not None,
+        oordeel=sectie_oordeel.build(area),
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.factsheets import sections as S
-from analysis.factsheets.fmt import nl_number
+from analysis.factsheets.fmt import nl_number, samenstelling_nl
 from analysis.factsheets.gebied import Gebied, drempels
+from analysis.factsheets.oordeel import klasse_getal
 from analysis.factsheets.render import SIGNAAL_BADGE
 from analysis.factsheets.sectie_kop import focus_of, signal_of
 
@@ -75,10 +76,12 @@ def build(area: Gebied) -> S.Veerkracht:
         for ref in ("gemeente", "nederland"):
             lv, tr = s.get(f"{axis}_niveau_{ref}"), s.get(f"{axis}_trend_{ref}")
             lk, tk = s.get(f"{axis}_niveauklasse_{ref}"), s.get(f"{axis}_trendklasse_{ref}")
+            t = drempels()
+            lk, tk = (k if isinstance(k, str) else None for k in (lk, tk))
             cells.append(
                 (
-                    f"{nl_number(lv, 2)} ({lk if isinstance(lk, str) else 'n.b.'})",
-                    f"{nl_number(tr, 2)} ({tk if isinstance(tk, str) else 'n.b.'})",
+                    f"{klasse_getal(lv, lk, t.niveau)} ({lk or 'n.b.'})",
+                    f"{klasse_getal(tr, tk, t.verandering, trend=True)} ({tk or 'n.b.'})",
                 )
             )
         assen.append(S.AsRij(naam=naam, cellen=tuple(cells)))
@@ -104,7 +107,9 @@ def build(area: Gebied) -> S.Veerkracht:
     return S.Veerkracht(
         beschikbaar=True,
         signaal=signal_of(area),
-        samenstelling=str(s["samenstelling"]) if isinstance(s.get("samenstelling"), str) else None,
+        samenstelling=samenstelling_nl(str(s["samenstelling"]))
+        if isinstance(s.get("samenstelling"), str)
+        else None,
         assen=tuple(assen),
         vergelijking_noot=note,
         peiljaar=int(s["year"]),

@@ -1,117 +1,67 @@
 """Interval calibration on a panel of real series: conformal quantiles of scaled errors per horizon.
 
-For every series in the real bundled panels and every origin with at least ``min_train`` points, each
-model forecasts every later observed year. Errors are scaled by the series' own scale (SD of the
-yearly differences in the training window). Per model and horizon h the interval half-width in scale
-units is the conformal quantile: the ceil((n_h + 1)(1 - alpha))-th smallest |scaled error|.
+For every series in the real panel and every origin with at least ``min_train`` points, each model
+forecasts every later observed year (:mod:`analysis.goals.panel`). Each error is scaled by the
+model's own h-step scale (:func:`analysis.goals.forecast.interval_scale`: the RMS of its error if the
+observed trend continues, so the drift stays in the scale and short windows count as uncertain).
+Per model and horizon h the interval half-width in scale units is the conformal quantile: the
+ceil((n_h + 1)(1 - alpha))-th smallest |scaled error|.
 
 Forecast errors of different municipalities in the same year move together (one source, common
-shocks), so the independent unit is the *target year*: uncertainty of q_h comes from a bootstrap
-that resamples target years, and validation holds out whole data sets or blocks of target years.
+shocks), so the independent unit is the *target year*: a horizon counts as observed only with enough
+target years behind it, the uncertainty of q_h comes from a bootstrap that resamples target years,
+and validation holds out whole data sets or blocks of target years.
 
-Beyond the largest observed horizon, q_h follows a growth law a * h^b (b in [0.5, 1]) fitted on the
-observed horizons; such intervals are labelled "extrapolatie".
+Beyond the largest observed horizon, q_h follows a growth law a * h^b (b within ``groeiwet_b``)
+fitted on the observed horizons and never below the last observed q (no pinch): such intervals are
+labelled "extrapolatie". P(goal met) beyond it comes from a stated model (a scaled Student t matched
+to the extrapolated 80% and 95% half-widths), not from a count of panel errors.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from statsmodels.stats.proportion import proportion_confint
 
-from analysis.errors import InputError
-from analysis.goals.forecast import BENCHMARKS, backtest, series_scale
-from analysis.sources import snapshot
+from analysis.goals.panel import (  # noqa: F401  (re-exported: the panel lives in goals.panel)
+    ALPHAS,
+    FORECAST_KEYS,
+    PanelSpec,
+    check_forecast_config,
+    load_panel,
+    mixedlm_crosscheck,
+    panel_backtest,
+    panel_pace,
+    panel_specs,
+)
 
-ALPHAS = (0.2, 0.05)
 MIN_N_FOR_Q = 19  # smallest n_h with a finite 95% conformal quantile: ceil(20 * 0.95) = 19
+MIN_YEARS_FOR_Q = 3  # fewer target years behind a horizon are one or two common shocks, not evidence
+TREND_R = 2.0  # trend/noise above this: the trend class, calibrated on its own panel errors
+Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 
 
-# --- the panel ------------------------------------------------------------------------------------
+def t_model(q80: float, q95: float) -> tuple[float, float]:
+    """(df, scale) of the symmetric scaled Student t whose 80% and 95% central half-widths are q80 and
+    q95. The ratio q95 / q80 sets the tail weight: at or below the normal's (1.53) the normal is used
+    (df = inf), above the Cauchy's (4.13) df = 1."""
+    ratio = q95 / q80 if q80 > 0 else float("nan")
 
+    def r(df):
+        return stats.t.ppf(0.975, df) / stats.t.ppf(0.9, df)
 
-@dataclass(frozen=True)
-class PanelSpec:
-    naam: str
-    bestand: str
-    label: str
-    gebruik: bool
-    reden: str = ""
-
-
-FORECAST_KEYS = (
-    "candidates", "min_backtest_points", "eigen_keuze_marge", "min_train", "groeiwet_b", "h_max",
-    "scenario_na_jaren", "tempo_venster", "doeljaarblok", "bootstrap", "paneel",
-)  # fmt: skip
-
-
-def check_forecast_config(fcfg: dict) -> None:
-    """Every key the forecasts need, with a sane value, or one clear error naming it."""
-    missing = [k for k in FORECAST_KEYS if k not in fcfg]
-    if missing:
-        raise InputError(f"config/doelen.yaml: forecast.{missing[0]} missing")
-    from analysis.goals.forecast import POINT_MODELS
-
-    bad = [m for m in fcfg["candidates"] if m not in POINT_MODELS]
-    if bad or "naief" not in fcfg["candidates"]:
-        raise InputError(
-            f"config/doelen.yaml: forecast.candidates must be from {POINT_MODELS} and include naief"
-        )
-    lo, hi = (float(x) for x in fcfg["groeiwet_b"])
-    if not 0 < lo <= hi:
-        raise InputError("config/doelen.yaml: forecast.groeiwet_b must be [low, high] with 0 < low <= high")
-    if int(fcfg["min_train"]) < 3:
-        raise InputError("config/doelen.yaml: forecast.min_train must be >= 3 (a scale needs 2 differences)")
-
-
-def panel_specs(fcfg: dict) -> list[PanelSpec]:
-    out = []
-    for e in fcfg.get("paneel", []):
-        try:
-            out.append(
-                PanelSpec(
-                    str(e["naam"]),
-                    str(e["bestand"]),
-                    str(e["label"]),
-                    bool(e["gebruik"]),
-                    str(e.get("reden", "")),
-                )
-            )
-        except KeyError as exc:
-            raise InputError(f"config/doelen.yaml: forecast.paneel entry misses {exc}") from exc
-    if not any(p.gebruik for p in out):
-        raise InputError("config/doelen.yaml: forecast.paneel has no data set with gebruik: true")
-    return out
-
-
-def load_panel(snapshot_dir: Path, specs: list[PanelSpec]) -> pd.DataFrame:
-    """Long frame dataset, series, year, value of every used real panel (published values only)."""
-    frames = []
-    for spec in specs:
-        if not spec.gebruik:
-            continue
-        ts = snapshot.read_timeseries(snapshot_dir, spec.bestand).dropna(subset=["value"])
-        region = ts["region_code"].fillna(ts["region_name"]).astype(str)
-        several = ts["indicator"].nunique() > 1
-        sid = region + (" | " + ts["indicator"].astype(str) if several else "")
-        frames.append(
-            pd.DataFrame({"dataset": spec.naam, "series": sid, "year": ts["year"], "value": ts["value"]})
-        )
-    return pd.concat(frames, ignore_index=True).sort_values(["dataset", "series", "year"])
-
-
-def panel_backtest(panel: pd.DataFrame, models, min_train: int) -> pd.DataFrame:
-    frames = []
-    for (ds, sid), g in panel.groupby(["dataset", "series"], sort=True):
-        bt = backtest(g["year"].to_numpy(), g["value"].to_numpy(), models, min_train, series_id=sid)
-        if len(bt):
-            frames.append(bt.assign(dataset=ds))
-    return pd.concat(frames, ignore_index=True)
+    if not np.isfinite(ratio) or ratio <= Z95 / Z80:
+        df = float("inf")
+    elif ratio >= r(1.0):
+        df = 1.0
+    else:
+        df = float(optimize.brentq(lambda v: r(v) - ratio, 1.0, 1e6))
+    tq = Z80 if math.isinf(df) else stats.t.ppf(0.9, df)
+    return df, q80 / tq
 
 
 # --- conformal quantiles ---------------------------------------------------------------------------
@@ -125,11 +75,11 @@ def conformal_quantile(abs_errors: np.ndarray, alpha: float) -> float:
     return float(a[k - 1]) if 1 <= k <= n else float("inf")
 
 
-def fit_growth_law(h, q, weights=None, b_bounds=(0.5, 1.0)) -> tuple[float, float]:
+def fit_growth_law(h, q, weights=None, b_bounds=(0.0, 0.5)) -> tuple[float, float]:
     """Least squares of log q = log a + b log h with b restricted to ``b_bounds``.
 
-    With a single horizon the exponent is not identified; the upper bound (the wider, random-walk-like
-    growth) is used then.
+    With a single horizon the exponent is not identified; the lower bound is used then (the interval
+    scale already grows with h, so the lower bound 0 means: the width keeps growing as the scale does).
     """
     h, q = np.asarray(h, float), np.asarray(q, float)
     ok = np.isfinite(q) & (q > 0)
@@ -143,7 +93,7 @@ def fit_growth_law(h, q, weights=None, b_bounds=(0.5, 1.0)) -> tuple[float, floa
         return float(np.average(lq - b * lh, weights=w))
 
     if len(h) < 2:
-        b = b_bounds[1]
+        b = b_bounds[0]
     else:
         res = optimize.minimize_scalar(
             lambda b: float(np.sum(w * (lq - loga(b) - b * lh) ** 2)), bounds=b_bounds, method="bounded"
@@ -160,38 +110,68 @@ class Calibration:
     errors: dict[tuple[str, int], np.ndarray]  # signed scaled errors per (model, h)
     law: dict[tuple[str, float], tuple[float, float]]
     h_obs: dict[str, int]
-    b_bounds: tuple[float, float] = (0.5, 1.0)
+    b_bounds: tuple[float, float] = (0.0, 0.5)
+    # trend class (trend/noise > TREND_R): one q per (model, alpha) over the observed horizons, and
+    # its signed errors per model; empty when the panel has too little evidence for the class. It can
+    # only widen an interval: the panel's trends are few and mostly transient, so a narrower trend q
+    # learnt from them would not hold for a persistent trend (a planted test shows coverage 0.39)
+    trend_q: dict[tuple[str, float], float] = field(default_factory=dict)
+    trend_errors: dict[str, np.ndarray] = field(default_factory=dict)
     _q: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._q = {(r.model, int(r.h), float(r.alpha)): float(r.q) for r in self.table.itertuples()}
 
-    def quantile(self, model: str, h: int, alpha: float) -> tuple[float, bool]:
-        """(half-width in scale units, extrapolated?) for ``model`` at horizon ``h``."""
+    def trending(self, model: str, r: float | None) -> bool:
+        """Does a series with trend/noise ratio ``r`` get the trend class's calibration?"""
+        return r is not None and bool(r > TREND_R) and (model, 0.2) in self.trend_q
+
+    def quantile(self, model: str, h: int, alpha: float, r: float | None = None) -> tuple[float, bool]:
+        """(half-width in scale units, extrapolated?) for ``model`` at horizon ``h``; ``r`` the
+        series' trend/noise ratio (the trend class has its own q, the same at every horizon)."""
         hmax = self.h_obs[model]
+        if self.trending(model, r):  # never narrower than the pooled calibration (see trend_q)
+            pooled = self.quantile(model, h, alpha)[0]
+            return max(self.trend_q[(model, float(alpha))], pooled), h > hmax
         if h <= hmax:
             return self._q[(model, int(h), float(alpha))], False
         a, b = self.law[(model, float(alpha))]
         return max(a * h**b, self._q[(model, hmax, float(alpha))]), True
 
-    def error_sample(self, model: str, h: int) -> np.ndarray:
-        """Scaled errors representing horizon h (symmetrised): observed errors at h, or beyond the
-        observed horizons the errors at the last one stretched by the growth law."""
-        hmax = self.h_obs[model]
-        e = self.errors[(model, min(h, hmax))]
-        if h > hmax:
-            e = e * self.quantile(model, h, 0.2)[0] / self.quantile(model, hmax, 0.2)[0]
+    def error_sample(self, model: str, h: int, r: float | None = None) -> np.ndarray:
+        """The observed scaled errors at an observed horizon h (or of the trend class), symmetrised:
+        the sign of a panel series' error says nothing about the direction of another series' trend."""
+        own = self.trending(model, r) and self.trend_q[(model, 0.2)] > self.quantile(model, h, 0.2)[0]
+        e = self.trend_errors[model] if own else self.errors[(model, int(h))]
         return np.concatenate([e, -e])
 
     def prob_met(
-        self, model: str, h: int, forecast: float, scale: float, target: float, lower_is_better: bool
+        self,
+        model: str,
+        h: int,
+        forecast: float,
+        scale: float,
+        target: float,
+        lower_is_better: bool,
+        r: float | None = None,
     ) -> float:
-        """P(goal met) from the calibrated error distribution at horizon h, as (k + 1) / (n + 2) with
-        k of the n panel errors meeting the target: a finite panel never supports exactly 0 or 1."""
-        e = self.error_sample(model, h)
-        values = forecast + scale * e if scale > 0 else np.full(len(e), forecast)
-        met = values <= target if lower_is_better else values >= target
-        return (int(met.sum()) + 1) / (len(e) + 2)
+        """P(goal met) at horizon h, ``scale`` the series' interval scale at h.
+
+        Observed horizons: the share k / n of the symmetrised panel errors that meet the target.
+        Beyond them: the scaled Student t of :func:`t_model`, matched to the extrapolated 80% and
+        95% half-widths (the model is stated, a probability is never a floor of an error count).
+        nan without a scale (a series without any variation supports no probability).
+        """
+        if not scale > 0:
+            return float("nan")
+        z = (target - forecast) / scale  # the target in scale units from the point forecast
+        if h <= self.h_obs[model]:
+            e = self.error_sample(model, h, r)
+            met = e <= z if lower_is_better else e >= z
+            return float(met.mean())
+        df, tau = t_model(self.quantile(model, h, 0.2, r)[0], self.quantile(model, h, 0.05, r)[0])
+        dist = stats.norm(scale=tau) if math.isinf(df) else stats.t(df, scale=tau)
+        return float(dist.cdf(z) if lower_is_better else dist.sf(z))
 
 
 def _groups(bt: pd.DataFrame, models) -> tuple[dict, np.ndarray]:
@@ -230,11 +210,12 @@ def _calibrate_groups(groups, models, b_bounds, alphas, year_w=None, monotone=Tr
             a, yi, _ = groups[(model, h)]
             w = np.ones(len(a)) if year_w is None else year_w[yi]
             n = float(w.sum())
-            if n < MIN_N_FOR_Q or h != len(obs_h) + 1:
-                break  # observed horizons are contiguous from 1 with enough errors
+            ny = len(np.unique(yi[w > 0]))
+            if n < MIN_N_FOR_Q or ny < MIN_YEARS_FOR_Q or h != len(obs_h) + 1:
+                break  # observed: contiguous from 1, enough errors AND enough target years
             obs_h.append(h)
             ns.append(n)
-            nys.append(len(np.unique(yi[w > 0])))
+            nys.append(ny)
             for alpha in alphas:
                 qs[alpha].append(_weighted_q(a, w, alpha))
         if not obs_h:
@@ -251,21 +232,33 @@ def _calibrate_groups(groups, models, b_bounds, alphas, year_w=None, monotone=Tr
 
 
 def calibrate(
-    bt: pd.DataFrame, models, b_bounds=(0.5, 1.0), alphas=ALPHAS, monotone: bool = True
+    bt: pd.DataFrame, models, b_bounds=(0.0, 0.5), alphas=ALPHAS, monotone: bool = True
 ) -> Calibration:
     """Conformal q_h per model from backtest rows ``bt`` (any subset of the panel).
 
-    Horizons with fewer than 19 scaled errors are not "observed" (no finite 95% quantile); beyond the
-    last observed horizon the growth law takes over. With ``monotone`` q_h never shrinks with h.
+    Horizons with fewer than 19 scaled errors (no finite 95% quantile) or fewer than 3 target years
+    are not "observed"; beyond the last observed horizon the growth law takes over. With
+    ``monotone`` q_h never shrinks with h. Windows with trend/noise > TREND_R (the trend class)
+    get one q of their own over the observed horizons when the panel holds >= 19 of their errors
+    over >= 3 target years (in the scale of :func:`interval_scale`, q barely depends on h).
     """
     groups, _ = _groups(bt, models)
     tab, h_obs, law = _calibrate_groups(groups, models, b_bounds, alphas, monotone=monotone)
     errors = {(m, h): groups[(m, h)][2] for m in h_obs for h in range(1, h_obs[m] + 1)}
-    return Calibration(tab.assign(bron="waargenomen"), errors, law, h_obs, tuple(b_bounds))
+    trend_q, trend_e = {}, {}
+    if "trend_ruis" in bt:
+        clean = bt.dropna(subset=["e"])
+        for m in h_obs:
+            t = clean[(clean["model"] == m) & (clean["trend_ruis"] > TREND_R) & (clean["h"] <= h_obs[m])]
+            if len(t) >= MIN_N_FOR_Q and t["target_year"].nunique() >= MIN_YEARS_FOR_Q:
+                trend_e[m] = t["e"].to_numpy()
+                for alpha in alphas:
+                    trend_q[(m, float(alpha))] = conformal_quantile(np.abs(trend_e[m]), alpha)
+    return Calibration(tab.assign(bron="waargenomen"), errors, law, h_obs, tuple(b_bounds), trend_q, trend_e)
 
 
 def bootstrap_by_target_year(
-    bt: pd.DataFrame, models, reps: int, seed: int, h_max: int, b_bounds=(0.5, 1.0), alphas=ALPHAS
+    bt: pd.DataFrame, models, reps: int, seed: int, h_max: int, b_bounds=(0.0, 0.5), alphas=ALPHAS
 ) -> pd.DataFrame:
     """Percentile band (5-95%) of q_h, resampling whole target years with replacement.
 
@@ -282,7 +275,7 @@ def bootstrap_by_target_year(
         for model in h_obs:
             for alpha in alphas:
                 draws += [(model, alpha, h, cal.quantile(model, h, alpha)[0]) for h in range(1, h_max + 1)]
-    d = pd.DataFrame(draws, columns=["model", "alpha", "h", "q"])
+    d = pd.DataFrame(draws, columns=["model", "alpha", "h", "q"]).astype({"q": float})
     d = d[np.isfinite(d["q"])]
     return (
         d.groupby(["model", "alpha", "h"])["q"]
@@ -316,185 +309,3 @@ def calibration_table(cal: Calibration, boot: pd.DataFrame, h_max: int) -> pd.Da
                     }
                 )
     return pd.DataFrame(rows).merge(boot, on=["model", "alpha", "h"], how="left")
-
-
-# --- validation ------------------------------------------------------------------------------------
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return float("nan"), float("nan")
-    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return float(lo), float(hi)
-
-
-def interval_score(lo, hi, y, alpha: float) -> np.ndarray:
-    lo, hi, y = (np.asarray(v, float) for v in (lo, hi, y))
-    return (hi - lo) + 2 / alpha * np.clip(lo - y, 0, None) + 2 / alpha * np.clip(y - hi, 0, None)
-
-
-def target_year_blocks(years, size: int = 2) -> list[tuple[int, ...]]:
-    ys = sorted(int(y) for y in set(years))
-    return [tuple(ys[i : i + size]) for i in range(0, len(ys), size)]
-
-
-def validate(bt: pd.DataFrame, models, b_bounds=(0.5, 1.0), block: int = 2) -> pd.DataFrame:
-    """Out-of-sample check of the calibrated intervals, in two schemes:
-
-    * ``dataset``: calibrate on all data sets but one, test on the held-out one;
-    * ``doeljaarblok``: calibrate on all target years outside a block of ``block`` consecutive
-      target years, test on that block.
-
-    Per fold and pooled over folds ("alle"): coverage with Wilson 95% intervals, MSIS of the
-    calibrated interval next to the naive-t and drift-t benchmarks, MASE and its ratio to naive.
-    """
-    out = []
-    clean = bt.dropna(subset=["e"])
-    folds = [("dataset", str(d), clean["dataset"] == d) for d in sorted(clean["dataset"].unique())]
-    for blk in target_year_blocks(clean["target_year"], block):
-        test = clean["target_year"].isin(blk)
-        folds.append(("doeljaarblok", f"{blk[0]}-{blk[-1]}", test))
-    for scheme in ("dataset", "doeljaarblok"):
-        pairs = []
-        for sch, name, test in folds:
-            if sch != scheme:
-                continue
-            pair = (clean[~test], clean[test])
-            res = _pool([pair], models, b_bounds)
-            if len(res):
-                out.append(res.assign(schema=scheme, toets=name))
-            pairs.append(pair)
-        pooled = _pool(pairs, models, b_bounds)
-        if len(pooled):
-            out.append(pooled.assign(schema=scheme, toets="alle"))
-    cols = ["schema", "toets"]
-    df = pd.concat(out, ignore_index=True)
-    return df[cols + [c for c in df.columns if c not in cols]]
-
-
-def _pool(folds, models, b_bounds) -> pd.DataFrame:
-    """Pool the held-out rows of all folds (each judged by its own fold's calibration)."""
-    parts = []
-    for train, test in folds:
-        cal = calibrate(train, models, b_bounds)
-        t = test[test["model"].isin(list(cal.h_obs))]
-        mh = t[["model", "h"]].drop_duplicates()
-        for alpha, tag in ((0.2, "80"), (0.05, "95")):
-            mh[f"q{tag}"] = [
-                cal.quantile(m, int(h), alpha)[0] for m, h in zip(mh["model"], mh["h"], strict=True)
-            ]
-        mh["extrap"] = [h > cal.h_obs[m] for m, h in zip(mh["model"], mh["h"], strict=True)]
-        parts.append(t.merge(mh, on=["model", "h"], how="left"))
-    if not parts:
-        return pd.DataFrame()
-    allt = pd.concat(parts, ignore_index=True)
-    key = ["series", "dataset", "origin", "target_year"]
-    for b in BENCHMARKS:  # the benchmark's t-interval for the same forecast case, next to each row
-        bb = allt.loc[allt["model"] == b, [*key, "lo80", "hi80", "lo95", "hi95"]]
-        allt = allt.merge(bb.rename(columns=lambda c, b=b: c if c in key else f"{b}_{c}"), on=key, how="left")
-    nv = allt.loc[allt["model"] == "naief", [*key, "abs_scaled"]].rename(columns={"abs_scaled": "naief_as"})
-    allt = allt.merge(nv, on=key, how="left")
-    y, ms = allt["actual"], allt["mase_scale"]
-    for alpha, tag in ((0.2, "80"), (0.05, "95")):
-        q = allt[f"q{tag}"]
-        allt[f"hit{tag}"] = allt["e"].abs() <= q
-        lo, hi = allt["forecast"] - q * allt["scale"], allt["forecast"] + q * allt["scale"]
-        allt[f"is{tag}"] = interval_score(lo, hi, y, alpha) / ms
-        for b in BENCHMARKS:
-            blo, bhi = allt[f"{b}_lo{tag}"], allt[f"{b}_hi{tag}"]
-            allt[f"is{tag}_{b}"] = interval_score(blo, bhi, y, alpha) / ms
-            allt[f"hit{tag}_{b}"] = ((blo <= y) & (y <= bhi)).where(blo.notna())
-    rows = []
-    for (model, h), g in allt.groupby(["model", "h"]):
-        n = len(g)
-        row = {"model": model, "h": int(h), "n": n, "n_doeljaren": g["target_year"].nunique()}
-        ext = g["extrap"]
-        row["interval"] = (
-            "extrapolatie" if ext.all() else ("deels extrapolatie" if ext.any() else "waargenomen")
-        )
-        for tag in ("80", "95"):
-            k = int(g[f"hit{tag}"].sum())
-            row[f"dekking{tag}"] = k / n
-            row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, n)
-            row[f"msis{tag}"] = float(g[f"is{tag}"].mean())
-            for b in BENCHMARKS:
-                row[f"msis{tag}_{b}_t"] = float(g[f"is{tag}_{b}"].mean())
-                row[f"dekking{tag}_{b}_t"] = float(g[f"hit{tag}_{b}"].astype(float).mean())
-        row["mase"] = float(g["abs_scaled"].mean())
-        row["mase_naief"] = float(g["naief_as"].mean())
-        row["mase_ratio_naief"] = row["mase"] / row["mase_naief"] if row["mase_naief"] > 0 else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-# --- model-based cross-check ---------------------------------------------------------------------
-
-
-def mixedlm_crosscheck(panel: pd.DataFrame, h_max: int) -> pd.DataFrame:
-    """Panel random walk with common year effects (statsmodels MixedLM), as a cross-check.
-
-    Scaled yearly differences d_it / s_i = mu + u_t + eps_it with a random intercept u_t per year.
-    The variance of an h-step random-walk error in scale units is then h (var_u + var_eps), so the
-    model-implied 80% / 95% half-widths are z * sqrt(h (var_u + var_eps)). The share var_u / (var_u +
-    var_eps) says how much of the year-to-year change is common to all municipalities.
-    """
-    import statsmodels.api as sm
-
-    rows = []
-    for (ds, sid), g in panel.groupby(["dataset", "series"]):
-        g = g.sort_values("year")
-        s = series_scale(g["year"], g["value"])
-        if not s > 0:
-            continue
-        d = np.diff(g["value"].to_numpy()) / np.diff(g["year"].to_numpy()) / s
-        rows += [(ds, sid, int(y), v) for y, v in zip(g["year"].to_numpy()[1:], d, strict=True)]
-    df = pd.DataFrame(rows, columns=["dataset", "series", "year", "d"])
-    res = sm.MixedLM(df["d"], np.ones((len(df), 1)), groups=df["year"]).fit(reml=True)
-    var_u, var_e = float(res.cov_re.iloc[0, 0]), float(res.scale)
-    out = []
-    for h in range(1, h_max + 1):
-        for alpha in ALPHAS:
-            z = stats.norm.ppf(1 - alpha / 2)
-            out.append(
-                {
-                    "h": h,
-                    "alpha": alpha,
-                    "q_mixedlm": z * math.sqrt(h * (var_u + var_e)),
-                    "var_jaar": var_u,
-                    "var_rest": var_e,
-                    "aandeel_jaareffect": var_u / (var_u + var_e),
-                    "n_verschillen": len(df),
-                    "n_jaren": df["year"].nunique(),
-                }
-            )
-    return pd.DataFrame(out)
-
-
-# --- pace in the panel -----------------------------------------------------------------------------
-
-
-def panel_pace(panel: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Robust pace in every window of ``window`` consecutive years of every panel series: Theil-Sen
-    % per year on log(y), and Theil-Sen slope in scale units per year (for gap series)."""
-    from analysis.goals.forecast import observed_pace, observed_pace_pct
-
-    rows = []
-    for (ds, sid), g in panel.groupby(["dataset", "series"]):
-        g = g.sort_values("year")
-        yrs, v = g["year"].to_numpy(), g["value"].to_numpy()
-        s = series_scale(yrs, v)
-        for i in range(0, len(v) - window + 1):
-            yy, vv = yrs[i : i + window], v[i : i + window]
-            if yy[-1] - yy[0] != window - 1:
-                continue
-            rows.append(
-                {
-                    "dataset": ds,
-                    "series": sid,
-                    "van": int(yy[0]),
-                    "tot": int(yy[-1]),
-                    "tempo_pct": observed_pace_pct(yy, vv),
-                    "tempo_schaal": observed_pace(yy, vv) / s if s > 0 else np.nan,
-                }
-            )
-    return pd.DataFrame(rows)

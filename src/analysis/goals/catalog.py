@@ -1,9 +1,20 @@
-"""Load and validate config/doelen.yaml."""
+"""Load and validate config/doelen.yaml (pydantic: every key typed, unknown keys refused).
+
+A goal is either measurable (an indicator of config/indicators.yaml, CBS or a partner's file
+declared there with a ``source:`` block, plus the target definition) or not yet measurable; then it
+names why (``reden``), the source that would measure it (``bron``) and who holds that source
+(``partner``: keys of the ``partners:`` list at the top of the file). Any error is one
+:class:`~analysis.errors.InputError` naming the file, the goal and the key, in Dutch.
+"""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from analysis.config import indicator_catalog, load_yaml
 from analysis.errors import InputError
@@ -11,6 +22,7 @@ from analysis.errors import InputError
 DOELTYPEN = ("relatief", "pariteit", "richting", "absoluut")
 GEOGRAFIEEN = ("focusgebieden_samen", "elk_focusgebied", "gemeente")
 RICHTINGEN = ("lager_beter", "hoger_beter")
+MEASURED_KEYS = ("indicator", "geografie", "basisjaar", "doeljaar", "doeltype", "richting")
 
 
 @dataclass(frozen=True)
@@ -29,69 +41,220 @@ class Doel:
     reden: str | None = None
     bron: str | None = None
     toelichting: str | None = None
+    partner: tuple[str, ...] = ()
 
     @property
     def lower_is_better(self) -> bool:
         return self.richting == "lager_beter"
 
 
-def parse_goal(entry: dict, path: str, pijlers: dict) -> Doel:
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Jaar = Field(default=None, strict=True)
+
+
+class Partner(_Strict):
+    naam: str = Field(min_length=1)
+    coalitie: bool  # one of the programme's coalition partners (page 1 of the programme text)
+
+
+class DoelModel(_Strict):
+    id: str = Field(min_length=1)
+    pijler: int = Field(strict=True)
+    tekst: str = Field(min_length=1)
+    meetbaar: bool = Field(strict=True)
+    indicator: str | None = None
+    geografie: list[Literal["focusgebieden_samen", "elk_focusgebied", "gemeente"]] | None = Field(
+        default=None, min_length=1
+    )
+    basisjaar: int | None = Jaar
+    doeljaar: int | None = Jaar
+    doeltype: Literal["relatief", "pariteit", "richting", "absoluut"] | None = None
+    doelwaarde: float | None = None
+    richting: Literal["lager_beter", "hoger_beter"] | None = None
+    reden: str | None = Field(default=None, min_length=1)
+    bron: str | None = Field(default=None, min_length=1)
+    partner: list[str] | None = Field(default=None, min_length=1)
+    toelichting: str | None = None
+
+    @field_validator("partner", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("doelwaarde", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or isinstance(v, str):
+            raise ValueError("moet een getal zijn")
+        return v
+
+
+class Status(_Strict):
+    op_koers: float = Field(gt=0, le=1)
+    risico: float = Field(ge=0, lt=1)
+    min_punten: int = Field(strict=True, ge=2)
+
+
+class CatalogModel(_Strict):
+    pijlers: dict[int, str]
+    partners: dict[str, Partner] = Field(default_factory=dict)
+    doelen: list[dict[str, Any]] = Field(min_length=1)
+    status: Status | None = None
+    forecast: dict[str, Any] | None = None  # validated by analysis.goals.calibration
+
+
+_MESSAGES = {
+    "extra_forbidden": "onbekende sleutel",
+    "missing": "ontbreekt",
+    "int_parsing": "moet een geheel getal zijn",
+    "int_type": "moet een geheel getal zijn",
+    "int_from_float": "moet een geheel getal zijn",
+    "float_parsing": "moet een getal zijn",
+    "float_type": "moet een getal zijn",
+    "bool_type": "moet true of false zijn",
+    "bool_parsing": "moet true of false zijn",
+    "string_type": "moet tekst zijn",
+    "string_too_short": "mag niet leeg zijn",
+    "too_short": "mag niet leeg zijn",
+    "list_type": "moet een lijst zijn",
+    "dict_type": "moet een lijst met sleutels zijn",
+    "model_type": "moet een lijst met sleutels zijn",
+    "greater_than": "te klein",
+    "greater_than_equal": "te klein",
+    "less_than": "te groot",
+    "less_than_equal": "te groot",
+}
+
+_FIELDS = {
+    "top": tuple(CatalogModel.model_fields),
+    "doel": tuple(DoelModel.model_fields),
+    "partner": tuple(Partner.model_fields),
+    "status": tuple(Status.model_fields),
+}
+
+
+def _dutch(err: dict, fields: tuple[str, ...]) -> str:
+    kind = err["type"]
+    if kind == "literal_error":
+        return f"moet een van {err.get('ctx', {}).get('expected', '')} zijn".replace("'", "")
+    if kind == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    text = _MESSAGES.get(kind, err["msg"])
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1)
+        if close:
+            text += f" (bedoelt u '{close[0]}'?)"
+    return text
+
+
+def _error(where: str, exc: ValidationError, fields: tuple[str, ...]) -> InputError:
+    # an unknown key first: a misspelt key also makes its correct name 'missing'
+    errs = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    err = errs[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(bovenste niveau)"
+    value = err.get("input")
+    shown = (
+        ""
+        if err["type"] in ("missing", "extra_forbidden") or isinstance(value, dict | list)
+        else (f" (gevonden: {value!r})")
+    )
+    more = f"; en nog {len(errs) - 1} probleem/problemen" if len(errs) > 1 else ""
+    return InputError(f"{where}: sleutel '{key}': {_dutch(err, fields)}{shown}{more}")
+
+
+def parse_goal(entry: Any, path: str, pijlers: dict, partners: dict) -> Doel:
+    if not isinstance(entry, dict):
+        raise InputError(f"{path}: elk doel moet een lijst met sleutels zijn (gevonden: {entry!r})")
     gid = entry.get("id", "?")
     where = f"{path}: doel {gid}"
-    for key in ("id", "pijler", "tekst", "meetbaar"):
-        if key not in entry:
-            raise InputError(f"{where}: field '{key}' missing")
-    if entry["pijler"] not in pijlers:
-        raise InputError(f"{where}: unknown pijler {entry['pijler']}")
+    try:
+        m = DoelModel.model_validate(entry)
+    except ValidationError as exc:
+        raise _error(where, exc, _FIELDS["doel"]) from exc
+    if m.pijler not in pijlers:
+        raise InputError(
+            f"{where}: sleutel 'pijler': onbekende pijler {m.pijler} (bekend: {sorted(pijlers)})"
+        )
+    if m.partner:
+        bad = [p for p in m.partner if p not in partners]
+        if bad:
+            raise InputError(
+                f"{where}: sleutel 'partner': onbekende partner {bad} "
+                f"(zet hem onder 'partners:' bovenin {path}; bekend: {', '.join(sorted(partners))})"
+            )
     common = {
-        "id": str(entry["id"]),
-        "pijler": int(entry["pijler"]),
-        "tekst": entry["tekst"],
-        "doeltype": entry.get("doeltype"),
-        "doelwaarde": None if entry.get("doelwaarde") is None else float(entry["doelwaarde"]),
+        "id": m.id,
+        "pijler": m.pijler,
+        "tekst": m.tekst,
+        "doeltype": m.doeltype,
+        "doelwaarde": m.doelwaarde,
+        "reden": m.reden,
+        "bron": m.bron,
+        "toelichting": m.toelichting,
+        "partner": tuple(m.partner or ()),
     }
-    if not entry["meetbaar"]:
-        if not entry.get("reden") or not entry.get("bron"):
-            raise InputError(f"{where}: meetbaar: false needs 'reden' and 'bron'")
-        return Doel(**common, meetbaar=False, reden=entry["reden"], bron=entry["bron"])
-    for key in ("indicator", "geografie", "basisjaar", "doeljaar", "doeltype", "richting"):
-        if key not in entry:
-            raise InputError(f"{where}: field '{key}' missing")
-    if entry["indicator"] not in indicator_catalog():
-        raise InputError(f"{where}: unknown indicator '{entry['indicator']}' (config/indicators.yaml)")
-    if entry["doeltype"] not in DOELTYPEN:
-        raise InputError(f"{where}: doeltype must be one of {DOELTYPEN}")
-    if entry["richting"] not in RICHTINGEN:
-        raise InputError(f"{where}: richting must be one of {RICHTINGEN}")
-    bad_geo = [g for g in entry["geografie"] if g not in GEOGRAFIEEN]
-    if bad_geo:
-        raise InputError(f"{where}: unknown geografie {bad_geo}")
-    base, target = int(entry["basisjaar"]), int(entry["doeljaar"])
+    if not m.meetbaar:
+        for key in ("reden", "bron", "partner"):
+            if getattr(m, key) is None:
+                raise InputError(
+                    f"{where}: sleutel '{key}' ontbreekt: een niet meetbaar doel noemt waarom (reden), "
+                    "welke bron het meetbaar maakt (bron) en wie die bron heeft (partner)"
+                )
+        if m.indicator is not None:
+            raise InputError(
+                f"{where}: sleutel 'indicator' bij meetbaar: false; zet meetbaar: true als het doel met "
+                f"'{m.indicator}' gemeten wordt"
+            )
+        return Doel(**common, meetbaar=False)
+    for key in MEASURED_KEYS:
+        if getattr(m, key) is None:
+            raise InputError(f"{where}: sleutel '{key}' ontbreekt (nodig bij meetbaar: true)")
+    if m.indicator not in indicator_catalog():
+        raise InputError(
+            f"{where}: sleutel 'indicator': onbekende indicator '{m.indicator}' (config/indicators.yaml)"
+        )
+    base, target = m.basisjaar, m.doeljaar
     if not 2000 <= base < target <= 2100:
-        raise InputError(f"{where}: impossible basisjaar {base} / doeljaar {target}")
-    if entry["doeltype"] in ("relatief", "absoluut") and entry.get("doelwaarde") is None:
-        raise InputError(f"{where}: doeltype {entry['doeltype']} needs 'doelwaarde'")
-    if entry["doeltype"] == "relatief" and not -1 <= float(entry["doelwaarde"]) <= 10:
-        raise InputError(f"{where}: relative change {entry['doelwaarde']} out of range")
+        raise InputError(
+            f"{where}: onmogelijk basisjaar {base} / doeljaar {target} (2000 <= basis < doel <= 2100)"
+        )
+    if m.doeltype in ("relatief", "absoluut") and m.doelwaarde is None:
+        raise InputError(f"{where}: sleutel 'doelwaarde' ontbreekt (nodig bij doeltype {m.doeltype})")
+    if m.doeltype == "relatief" and not -1 <= m.doelwaarde <= 10:
+        raise InputError(f"{where}: sleutel 'doelwaarde': relatieve verandering {m.doelwaarde} buiten -1..10")
     return Doel(
         **common,
         meetbaar=True,
-        indicator=entry["indicator"],
-        geografie=tuple(entry["geografie"]),
+        indicator=m.indicator,
+        geografie=tuple(m.geografie),
         basisjaar=base,
         doeljaar=target,
-        richting=entry["richting"],
-        toelichting=entry.get("toelichting"),
+        richting=m.richting,
     )
 
 
 def load_catalog(path: str | Path = "doelen.yaml") -> tuple[list[Doel], dict]:
     raw = load_yaml(path)
-    if "doelen" not in raw or "pijlers" not in raw:
-        raise InputError(f"config/{path}: needs 'pijlers' and 'doelen'")
-    goals = [parse_goal(e, f"config/{path}", raw["pijlers"]) for e in raw["doelen"]]
+    shown = str(path) if Path(path).is_absolute() else f"config/{path}"
+    try:
+        top = CatalogModel.model_validate(raw)
+    except ValidationError as exc:
+        raise _error(shown, exc, _FIELDS["top"]) from exc
+    partners = {k: v.model_dump() for k, v in top.partners.items()}
+    goals = [parse_goal(e, shown, top.pijlers, partners) for e in top.doelen]
     ids = [g.id for g in goals]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise InputError(f"config/{path}: duplicate goal id(s) {dup}")
+        raise InputError(f"{shown}: dubbele doel-id(s) {dup}")
+    raw = {**raw, "partners": partners}
+    if top.status is not None:
+        raw["status"] = top.status.model_dump()
     return goals, raw
+
+
+def partner_names(goal: Doel, partners: dict) -> list[str]:
+    """Display names of the goal's partners (the key itself when the list has no entry for it)."""
+    return [partners.get(p, {}).get("naam", p) for p in goal.partner]

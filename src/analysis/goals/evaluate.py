@@ -13,7 +13,6 @@ from analysis.goals.catalog import Doel
 from analysis.goals.forecast import (
     LOG_MODELS,
     TREND_LABEL,
-    choose_model,
     is_met,
     observed_pace,
     observed_pace_pct,
@@ -25,6 +24,7 @@ from analysis.goals.forecast import (
     status_of,
     target_value,
 )
+from analysis.goals.series import Evidence, forecast_series
 from analysis.records import ORIGIN_PRIORITY, ORIGINS
 
 GEO_CODES = {"focusgebieden_samen": ["FG00"], "elk_focusgebied": [f"FG{i:02d}" for i in range(1, 16)]}
@@ -112,6 +112,7 @@ def _base_row(goal: Doel, region: str, s: pd.DataFrame) -> dict:
         "h_doeljaar": None,
         "schaal": None,
         "prognose": None,
+        "prognose_drift": None,
         "lo80": None,
         "hi80": None,
         "lo95": None,
@@ -226,38 +227,33 @@ def evaluate(
     if pace is not None and relative:
         row["snelste_paneltempo_pct"] = pace.daling_pct if lower else pace.stijging_pct
         row["paneltempo_bron"] = pace.bron
-    model, why, _ = choose_model(
-        years, values, ranking, int(fcfg["min_backtest_points"]), float(fcfg["eigen_keuze_marge"]), gap
+    ev = Evidence(
+        calibration, tuple(ranking), int(fcfg["min_backtest_points"]), float(fcfg["eigen_keuze_marge"])
     )
-    row["model"], row["modelkeuze"] = model, why
-    future = np.arange(last_year + 1, goal.doeljaar + 1)
+    series = pd.Series(values, index=years)
+    fcs = forecast_series(series, goal.doeljaar, gap=gap, evidence=ev)  # what a researcher gets too
+    model = fcs.attrs["model"]
+    row["model"], row["modelkeuze"] = model, fcs.attrs["modelkeuze"]
+    future = fcs.index.to_numpy()
     h = future - last_year
-    point = point_forecast(years, values, future, model, gap=gap)
+    point = fcs["point"].to_numpy()
     cands = {
         m: point_forecast(years, values, [goal.doeljaar], m, gap=gap)
         for m in ranking
         if not (gap and m in LOG_MODELS)
     }
     row["prognose_kandidaten"] = "; ".join(f"{m}={v[0]:.4g}" for m, v in cands.items() if v is not None)
-    scale = series_scale(years, values)
-    scale = scale if np.isfinite(scale) else 0.0
-    nonneg = (not gap) and bool((values >= 0).all())
-    band = {}
-    extrap = np.zeros(len(h), bool)
-    for alpha, tag in ((0.2, "80"), (0.05, "95")):
-        qs = [calibration.quantile(model, int(hh), alpha) for hh in h]
-        q = np.array([x[0] for x in qs])
-        extrap |= np.array([x[1] for x in qs])
-        lo, hi = point - q * scale, point + q * scale
-        if nonneg:  # counts and rates cannot go below zero
-            lo = np.maximum(lo, 0.0)
-        band[f"lo{tag}"], band[f"hi{tag}"] = lo, hi
-    p = calibration.prob_met(model, int(h[-1]), float(point[-1]), scale, target, lower)
-    soort = np.where(extrap, "extrapolatie", "gekalibreerd")
+    scale = float(fcs.attrs["scale"][-1])
+    band = {c: fcs[c].to_numpy() for c in ("lo80", "hi80", "lo95", "hi95")}
+    r = fcs.attrs["trend_ruis"]
+    p = calibration.prob_met(model, int(h[-1]), float(point[-1]), scale, target, lower, r)
+    soort = fcs["kind"].to_numpy()
+    drift = fcs.attrs["drift"]
     row.update(
         h_doeljaar=int(h[-1]),
         schaal=scale,
         prognose=float(point[-1]),
+        prognose_drift=None if drift is None else float(drift.iloc[-1]),
         lo80=float(band["lo80"][-1]),
         hi80=float(band["hi80"][-1]),
         lo95=float(band["lo95"][-1]),
@@ -270,7 +266,7 @@ def evaluate(
     )
     notes = []
     if scale == 0:
-        notes.append("reeks zonder spreiding: interval alleen uit de puntprognose")
+        notes.append("reeks zonder spreiding: interval alleen uit de puntprognose, geen kans")
     if row["laatste_jaar_voorlopig"]:
         notes.append("laatste jaar voorlopig")
     frames = [
@@ -300,6 +296,20 @@ def evaluate(
             }
         ),
     ]
+    if drift is not None:  # the drift forecast beside the naive point (docs: why)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "doel_id": goal.id,
+                    "region_code": region,
+                    "year": future,
+                    "soort": "vergelijking",
+                    "waarde": drift.to_numpy(),
+                    "model": "drift",
+                    "synthetic": row["synthetic"],
+                }
+            )
+        )
     if h[-1] > int(fcfg["scenario_na_jaren"]):
         scen = scenario_paths(years, values, future, lower, pace, relative)
         met = []

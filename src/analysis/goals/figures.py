@@ -86,6 +86,16 @@ def fan_chart(
             ha="left",
         )
     ax.plot(pr["year"], pr["waarde"], color="#08519c", linestyle="--", label=f"prognose ({row['model']})")
+    comp = fc[fc["soort"] == "vergelijking"]
+    if len(comp):  # drift beside the naive point forecast, where the panel cannot tell them apart
+        ax.plot(
+            comp["year"],
+            comp["waarde"],
+            color="#6a51a3",
+            linestyle=(0, (5, 2)),
+            linewidth=1.1,
+            label="ter vergelijking: drift",
+        )
     if "scenario" in fc:
         for name_s, g in fc[fc["soort"] == "scenario"].groupby("scenario"):
             label, color, ls = SCENARIO_STYLE.get(name_s, (name_s, "#636363", ":"))

@@ -44,6 +44,38 @@ def series_scale(years, values) -> float:
     return float(np.std(d, ddof=1)) if len(d) >= 2 else float("nan")
 
 
+# share of the observed drift each point model carries forward (naive none, drift all of it)
+DRIFT_WEIGHT = {"naief": 0.0, "naief_drift": 0.5, "drift": 1.0, "lineair": 1.0, "loglineair": 1.0}
+
+
+def trend_noise(years, values) -> float:
+    """Trend/noise ratio of a window: |mean yearly change| / SD of the yearly changes (nan < 3 points)."""
+    d = yearly_changes(years, values)
+    if len(d) < 2:
+        return float("nan")
+    sd = float(np.std(d, ddof=1))
+    if sd > 0:
+        return abs(float(np.mean(d))) / sd
+    return float("inf") if np.mean(d) != 0 else float("nan")
+
+
+def interval_scale(years, values, h, model: str = "naief") -> np.ndarray:
+    """Scale of the h-step error of ``model``: its root mean square if trend and noise continue.
+
+    With m the mean and s the SD of the yearly changes: sqrt((w h m)^2 + h s^2), where
+    w = 1 - DRIFT_WEIGHT[model] is the part of the drift the point forecast leaves out (all of it for
+    naive). The drift stays in the scale, so the interval of a trending series grows with its trend
+    (linearly in h) and that of a flat one with its noise (sqrt h). nan with fewer than 3 points.
+    """
+    d = yearly_changes(years, values)
+    h = np.asarray(h, dtype=float)
+    if len(d) < 2:
+        return np.full(h.shape, np.nan)
+    m, s = float(np.mean(d)), float(np.std(d, ddof=1))
+    bias = (1.0 - DRIFT_WEIGHT[model]) * h * m
+    return np.sqrt(bias**2 + h * s**2)
+
+
 def mase_scale(years, values) -> float:
     """MASE denominator: mean absolute yearly change in the training window (non-seasonal)."""
     d = yearly_changes(years, values)
@@ -125,9 +157,10 @@ def backtest(
     observed year (or up to ``max_h`` ahead). Only ``y[:k]`` is used for an origin's forecasts, scales
     and benchmark intervals: no look-ahead.
 
-    Columns: series, model, origin, target_year, h, n_train, actual, forecast, scale (SD of training
-    differences), mase_scale, e (scaled error = (actual - forecast) / scale), abs_scaled (|actual -
-    forecast| / mase_scale) and, for the benchmarks, their t-interval bounds lo80/hi80/lo95/hi95.
+    Columns: series, model, origin, target_year, h, n_train, actual, forecast, scale (the model's
+    :func:`interval_scale` at h), trend_ruis (trend/noise ratio of the training window), mase_scale,
+    e (scaled error = (actual - forecast) / scale), abs_scaled (|actual - forecast| / mase_scale) and,
+    for the benchmarks, their t-interval bounds lo80/hi80/lo95/hi95.
     """
     years, y = _as_arrays(years, values)
     parts: dict[str, list] = {c: [] for c in BACKTEST_COLUMNS}
@@ -137,7 +170,8 @@ def backtest(
         if len(targets) == 0:
             continue
         actual = y[k : k + len(targets)]
-        s, ms = series_scale(ty, tv), mase_scale(ty, tv)
+        ms, tn = mase_scale(ty, tv), trend_noise(ty, tv)
+        hs = targets - ty[-1]
         nan = np.full(len(targets), np.nan)
         for model in models:
             if gap and model in LOG_MODELS:
@@ -151,18 +185,22 @@ def backtest(
                     bench[f"lo{tag}"], bench[f"hi{tag}"] = benchmark_interval(ty, tv, targets, model, alpha)
             n = len(targets)
             err = actual - f
+            s = interval_scale(ty, tv, hs, model)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                e = np.where(s > 0, err / s, np.nan)
             cols = {
                 "series": [series_id] * n,
                 "model": [model] * n,
                 "origin": np.full(n, int(ty[-1])),
                 "target_year": targets,
-                "h": targets - ty[-1],
+                "h": hs,
                 "n_train": np.full(n, k),
                 "actual": actual,
                 "forecast": f,
-                "scale": np.full(n, s),
+                "scale": s,
+                "trend_ruis": np.full(n, tn),
                 "mase_scale": np.full(n, ms),
-                "e": err / s if s > 0 else nan,
+                "e": e,
                 "abs_scaled": np.abs(err) / ms if ms > 0 else nan,
                 **bench,
             }
@@ -175,7 +213,7 @@ def backtest(
 
 BACKTEST_COLUMNS = (
     "series", "model", "origin", "target_year", "h", "n_train", "actual", "forecast", "scale",
-    "mase_scale", "e", "abs_scaled", "lo80", "hi80", "lo95", "hi95",
+    "trend_ruis", "mase_scale", "e", "abs_scaled", "lo80", "hi80", "lo95", "hi95",
 )  # fmt: skip
 
 

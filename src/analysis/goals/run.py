@@ -11,23 +11,21 @@ import pandas as pd
 
 from analysis.config import Paths, programma_gemeente
 from analysis.figures import save
-from analysis.goals.calibration import (
-    Calibration,
-    bootstrap_by_target_year,
-    calibrate,
-    calibration_table,
+from analysis.goals.calibration import Calibration, bootstrap_by_target_year, calibrate, calibration_table
+from analysis.goals.catalog import load_catalog, partner_names
+from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
+from analysis.goals.figures import fan_chart
+from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
+from analysis.goals.panel import (
     check_forecast_config,
     load_panel,
     mixedlm_crosscheck,
     panel_backtest,
     panel_pace,
     panel_specs,
-    validate,
 )
-from analysis.goals.catalog import load_catalog
-from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
-from analysis.goals.figures import fan_chart
-from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
+from analysis.goals.progress import write_progress
+from analysis.goals.validation import validate
 from analysis.io import write_json, write_table
 from analysis.processed.build import load_indicators, load_regions
 
@@ -64,7 +62,7 @@ def model_ranking(detail: pd.DataFrame, candidates) -> pd.DataFrame:
 def backtest_summary(detail: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Per data set (and all together), model and horizon: MASE, MASE vs naive, and for the two
     benchmarks the coverage and MSIS of their own t-intervals."""
-    from analysis.goals.calibration import interval_score
+    from analysis.goals.validation import interval_score
 
     d = detail.dropna(subset=["abs_scaled"])
     rows = []
@@ -216,6 +214,8 @@ def run(paths: Paths) -> dict:
                     "status": "niet meetbaar",
                     "toelichting_status": f"{goal.reden}; bron nodig: {goal.bron}",
                     "synthetic": False,
+                    "bron_nodig": goal.bron,
+                    "bij_wie": ", ".join(partner_names(goal, raw["partners"])),
                 }
             )
             continue
@@ -242,9 +242,12 @@ def run(paths: Paths) -> dict:
     write_table(
         out / "catalogus",
         pd.DataFrame([asdict(g) for g in goals]).assign(
-            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t))
+            geografie=lambda d: d["geografie"].map(lambda t: ",".join(t)),
+            partner=lambda d: d["partner"].map(lambda t: ",".join(t)),
+            bij_wie=[", ".join(partner_names(g, raw["partners"])) for g in goals],
         ),
     )
+    write_progress(paths, goals, raw, status, names)
     write_table(out / "backtest_detail", ev.detail)
     write_table(out / "backtest", backtest_summary(ev.detail, ev.datasets))
     write_table(out / "modelkeuze", model_ranking(ev.detail, list(fcfg.get("candidates", POINT_MODELS))))

@@ -354,6 +354,11 @@ def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.Data
     regions = national_regions(snapshot, fetched, live_all)
     real = real_indicators(snapshot, regions)
     live = fetched_indicators(fetched, regions, live_all) if fetched is not None else None
+    from analysis.config import indicator_catalog
+    from analysis.processed.checks import check_plausible
+
+    where = {"snapshot": snapshot, "cbs": fetched}  # every real value plausible, as in the municipal build
+    check_plausible(pd.concat([p for p in (live, real) if p is not None]), indicator_catalog(), where)
     cfg = settings()["synthetic"]
     syn = synthetic_fill(regions, int(cfg["seed"]), int(cfg["eerste_jaar"]), int(cfg["laatste_jaar"]))
     parts = [real, syn] if live is None or live.empty else [live, real, syn]

@@ -14,19 +14,29 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.config import Paths, cbs_registry, programma_gemeente, settings, vergelijking
+from analysis.config import (
+    Paths,
+    cbs_registry,
+    indicator_catalog,
+    programma_gemeente,
+    settings,
+    vergelijking,
+)
 from analysis.errors import InputError
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
-from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate
+from analysis.processed import partner_build
+from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate  # noqa: F401
+from analysis.processed.checks import check_focus, check_plausible
+from analysis.processed.comparison import comparison_regions
+from analysis.processed.regions import REGION_ATTRIBUTES, build_regions  # noqa: F401 (re-exported)
+from analysis.processed.resolve import derived_counts, one_origin_per_series, resolve  # noqa: F401
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
-from analysis.records import COLUMNS, ORIGIN_PRIORITY
 from analysis.sources import cbs, local, pdok, snapshot, synthetic
 
 SYNTHETIC_INDICATORS = sorted(
@@ -41,19 +51,9 @@ class BuildResult:
     truth: pd.DataFrame
     synthetic_indicators: list[str]
     dropped_aggregates: int = 0  # aggregates below the coverage gate, not written
-
-
-# the columns of regions.gpkg besides the geometry (the national set has gemeente_code instead)
-REGION_ATTRIBUTES = [
-    "region_code",
-    "level",
-    "name",
-    "parent_code",
-    "wijk_code",
-    "focusgebied",
-    "inwoners",
-    "mapping",
-]
+    # partner cells not published (disclosure control, delivered suppressed): never their value
+    suppressed: pd.DataFrame | None = None
+    notices: tuple[str, ...] = ()  # absent/undeclared partner files, unmatched Leefbaarometer codes
 
 
 def _wijk_names(snap: Path) -> dict[str, str]:
@@ -113,195 +113,10 @@ def programme_focus(paths: Paths, buurten: BuurtSource) -> pd.DataFrame:
     programme's municipality (settings.yaml `programma.gemeente`). Others get an empty frame."""
     if paths.gemeente != programma_gemeente():
         return pd.DataFrame(columns=local.FOCUS_COLUMNS)
-    # buurten of other municipalities in the polygon file are known but not ours: dropped below
-    focus = local.read_focusgebieden(paths.local, buurten.all_codes | set(buurten.buurten["buurtcode"]))
-    return focus[focus["buurtcode"].isin(set(buurten.buurten["buurtcode"]))].reset_index(drop=True)
-
-
-def build_regions(
-    buurten: gpd.GeoDataFrame,
-    focus: pd.DataFrame,
-    gemeente: gpd.GeoDataFrame,
-    code: str,
-    wijk_names: dict[str, str],
-) -> gpd.GeoDataFrame:
-    fg_of = dict(zip(focus["buurtcode"], focus["focusgebied_code"], strict=True))
-    b = gpd.GeoDataFrame(
-        {
-            "region_code": buurten["buurtcode"],
-            "level": "buurt",
-            "name": buurten["buurtnaam"],
-            "parent_code": buurten["wijkcode"],
-            "wijk_code": buurten["wijkcode"],
-            "focusgebied": buurten["buurtcode"].map(fg_of),
-            "inwoners": buurten["aantalInwoners"].astype(float),
-            "mapping": None,
-        },
-        geometry=buurten.geometry,
-        crs=buurten.crs,
-    )
-    w = b.dissolve(by="wijk_code", aggfunc={"inwoners": "sum"}).reset_index()
-    w = w.assign(
-        region_code=w["wijk_code"],
-        level="wijk",
-        name=w["wijk_code"].map(wijk_names).fillna(w["wijk_code"]),
-        parent_code=code,
-        focusgebied=None,
-        mapping=None,
-    )
-    fb = b[b["focusgebied"].notna()]
-    f = _focus_regions(b, fb, focus, code) if len(fb) else None
-    g_geom = gemeente.loc[gemeente["gemeentecode"] == code, "geometry"]
-    g = gpd.GeoDataFrame(
-        {
-            "region_code": [code],
-            "level": ["gemeente"],
-            "name": [str(buurten["gemeentenaam"].iloc[0])],
-            "parent_code": ["NL00"],
-            "wijk_code": [None],
-            "focusgebied": [None],
-            "inwoners": [float(b["inwoners"].sum())],
-            "mapping": [None],
-        },
-        geometry=[g_geom.iloc[0] if len(g_geom) else b.union_all()],
-        crs=b.crs,
-    )
-    cols = [*REGION_ATTRIBUTES, "geometry"]
-    parts = [g[cols], w[cols]] + ([f[cols]] if f is not None else []) + [b[cols]]
-    out = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=b.crs)
-
-
-def _focus_regions(
-    b: gpd.GeoDataFrame, fb: gpd.GeoDataFrame, focus: pd.DataFrame, code: str
-) -> gpd.GeoDataFrame:
-    fmeta = focus.groupby("focusgebied_code").agg(
-        name=("focusgebied_naam", "first"),
-        mapping=("mapping", lambda s: "approximate" if (s == "approximate").any() else "exact"),
-    )
-    f = fb.dissolve(by="focusgebied", aggfunc={"inwoners": "sum"}).reset_index()
-    # FG00: all focus buurten together (the programme's goals are mostly set for them jointly)
-    f_all = gpd.GeoDataFrame(
-        {"focusgebied": ["FG00"], "inwoners": [fb["inwoners"].sum()]},
-        geometry=[fb.union_all()],
-        crs=b.crs,
-    )
-    f = pd.concat([f_all, f], ignore_index=True)
-    fmeta.loc["FG00"] = [
-        "Alle focusbuurten samen",
-        "approximate" if (fmeta["mapping"] == "approximate").any() else "exact",
-    ]
-    f = f.assign(
-        region_code=f["focusgebied"],
-        level="focusgebied",
-        name=f["focusgebied"].map(fmeta["name"]),
-        parent_code=code,
-        wijk_code=None,
-        mapping=f["focusgebied"].map(fmeta["mapping"]),
-        focusgebied=f["focusgebied"],
-    )
-    return f
-
-
-def derived_counts(long: pd.DataFrame) -> pd.DataFrame:
-    """Households at or around the social minimum per buurt: share x households.
-
-    Households are the real 2023 count carried to other years (the only real buurt count
-    offline); the result inherits the origin of the share (synthetic when the share is).
-    """
-    b = long[long["level"] == "buurt"]
-    share = b[b["indicator"] == "sociaal_minimum_pct"]
-    hh = b[(b["indicator"] == "huishoudens")].sort_values("year").groupby("region_code")["value"].last()
-    out = share.assign(
-        value=share["value"] / 100 * share["region_code"].map(hh),
-        indicator="hh_sociaal_minimum",
-        unit="aantal",
-        source_table=share["source_table"] + " x huishoudens 2023 (85618NED)",
-    ).dropna(subset=["value"])
-    return out[COLUMNS]
-
-
-def one_origin_per_series(rows: pd.DataFrame) -> pd.DataFrame:
-    """Drop every synthetic row of a (region, indicator) series that has any real row.
-
-    A real series (CBS pull, snapshot, local file) replaces the synthetic one for *all* years;
-    years the real source does not cover stay missing instead of being filled synthetically.
-    """
-    real = rows.loc[rows["origin"] != "synthetic", ["region_code", "indicator"]].drop_duplicates()
-    key = pd.MultiIndex.from_frame(rows[["region_code", "indicator"]])
-    has_real = key.isin(pd.MultiIndex.from_frame(real))
-    return rows[~(has_real & (rows["origin"] == "synthetic").to_numpy())]
-
-
-def resolve(long: pd.DataFrame, aggregated: pd.DataFrame) -> pd.DataFrame:
-    """One row per region, year and indicator, by origin precedence; direct before aggregated.
-    A series never mixes real and synthetic years (see :func:`one_origin_per_series`).
-    Rows of ``long`` without a coverage are figures published for the area itself (coverage NaN)."""
-    parts = [f if "coverage" in f.columns else f.assign(coverage=np.nan) for f in (long, aggregated)]
-    both = pd.concat(
-        [parts[0][OUT_COLUMNS].assign(_agg=0), parts[1][OUT_COLUMNS].assign(_agg=1)], ignore_index=True
-    )
-    both["coverage"] = both["coverage"].astype(float)
-    both = one_origin_per_series(both)
-    both["_rank"] = both["origin"].map(ORIGIN_PRIORITY)
-    both = both.sort_values(["region_code", "year", "indicator", "_rank", "_agg"])
-    out = both.drop_duplicates(["region_code", "year", "indicator"], keep="first")
-    return out[OUT_COLUMNS].reset_index(drop=True)
-
-
-def _stamp(snap: Path) -> tuple:
-    """Size and mtime of the national files, so the cache below notices a rebuilt snapshot."""
-    folder = snap / snapshot.NATIONAL_DIR
-    return tuple(
-        (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.glob("kwb_*.csv.gz"))
-    )
-
-
-@cache
-def _national_parts(snap: Path, stamp: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All NL gemeente figures and the NL00 aggregates (the same for every municipality's build, so
-    computed once per process)."""
-    gem = snapshot.national_gemeente_indicators(snap)
-    frames = []
-    for _year, rows in gem.groupby("year"):
-        members = pd.DataFrame({"area_code": "NL00", "part_code": sorted(rows["region_code"].unique())})
-        frames.append(
-            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
-        )
-    return gem, pd.concat(frames, ignore_index=True)
-
-
-def comparison_regions(snap: Path, code: str) -> pd.DataFrame:
-    """Real Nederland (NL00) and, for a Drechtsteden municipality, Drechtsteden (DS00) aggregates
-    with their coverage, before the coverage gate.
-
-    NL00: per year over the gemeenten of that year's file (KWB 2016: 390, 2017: 388, 2024: 342 —
-    all gemeenten of that year), counts summed, shares weighted (see aggregate.py). DS00: over the
-    gemeenten of settings.yaml `vergelijking.drechtsteden` (2016, 2017, 2024; a member missing in a
-    year keeps its weight from the nearest year, so it lowers the coverage) and, for 2023, over all
-    their buurten in the bundled 2023 buurt file. None of our files holds a Nederland figure as
-    published by CBS for these indicators; a CBS pull with an NL00 row wins over these aggregates.
-    """
-    gem, nl = _national_parts(snap, _stamp(snap))
-    frames = [nl.copy()]
-    regio = list((settings().get("vergelijking") or {}).get("drechtsteden") or [])
-    if code in regio:
-        members = pd.DataFrame({"area_code": "DS00", "part_code": regio})
-        frames.append(
-            aggregate_candidates(
-                gem[gem["region_code"].isin(regio)],
-                members,
-                "regio",
-                part_level="gemeente",
-                parts_name="gemeenten",
-            )
-        )
-        buurten = snapshot.read_buurten_2023(snap)
-        buurten = buurten[buurten["gemeentecode"].isin(regio)]
-        b_rows = snapshot.buurt_2023_indicators(buurten)
-        members = pd.DataFrame({"area_code": "DS00", "part_code": sorted(buurten["buurtcode"])})
-        frames.append(aggregate_candidates(b_rows, members, "regio"))
-    return pd.concat([f for f in frames if len(f)], ignore_index=True)
+    own = set(buurten.buurten["buurtcode"])
+    focus = local.read_focusgebieden(paths.local, buurten.all_codes | own)
+    check_focus(focus, own, paths.local / "focusgebieden.csv", paths.gemeente)  # another's buurt: fout
+    return focus.reset_index(drop=True)
 
 
 def _check_codes(
@@ -325,7 +140,10 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # inputs that need nothing else are checked first: a bad file fails before the slower reads
     if use_cache:
         verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))  # binary / manifest-less / edited -> fout
-    local_raw = local.local_indicators(paths.local, code)
+    claimed = partner_build.declared_files(paths.local)  # partner files are never read as Leefbaarometer
+    lbm_files = local.leefbaarometer3_files(paths.local, claimed)
+    lbm_missing: list[tuple[str, str]] = []  # empty/NA cells: no synthetic filler for those series
+    local_raw = local.local_indicators(paths.local, code, claimed, lbm_missing)
     source = load_buurten(paths)
     buurten = source.buurten
     focus = programme_focus(paths, source)
@@ -338,13 +156,17 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     # (a wijk only in another year's classification cannot be placed and is left out) and NL00
     snap_rows = snapshot.all_indicators(snap, code, buurten, buurt_rows=source.rows)
     snap_rows = snap_rows[snap_rows["region_code"].isin(known | {"NL00"})]
-    local_long = _check_codes(local_raw, known, code, f"{paths.local}")
+    notices: list[str] = []  # said after the build is written (partner_build.say)
+    local_long = partner_build.lbm_rows_of(local_raw, known, code, notices)
+    partner_data = partner_build.load(paths, regions, source.all_codes, lbm_files, notices)
     real = [snap_rows, local_long]
     if use_cache:
         national = (cfg.get("vergelijking") or {}).get("nederland", "NL00")
         cached = cbs.cached_indicators(paths.cbs_cache, cbs_registry(), cbs.Selection(code, national, others))
         real.append(_check_codes(cached, known, code, f"{paths.cbs_cache}", others))
     real_long = pd.concat([r for r in real if len(r)], ignore_index=True)
+    origins = {"snapshot": paths.snapshot, "local": paths.local, "cbs": paths.cbs_cache}
+    check_plausible(real_long, indicator_catalog(), origins)  # every real source meets here
 
     syn_cfg = cfg["synthetic"]
     b_pop = buurten[["buurtcode"]].assign(inwoners=buurten["aantalInwoners"].astype(float))
@@ -356,7 +178,11 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         n_planted=int(syn_cfg["n_planted"]),
         min_inwoners=int(cfg["min_inwoners"]),
     )
-    base = resolve(pd.concat([real_long, syn.indicators], ignore_index=True), real_long.iloc[0:0])
+    syn_rows = partner_build.without_series(syn.indicators, lbm_missing)
+    base = resolve(pd.concat([real_long, syn_rows], ignore_index=True), real_long.iloc[0:0])
+    base = partner_build.add_to_base(base, partner_data)  # partner series replace any other origin
+    partner_ids = [s.indicator for s in partner_data.specs]  # checked as delivered (rates computed)
+    check_plausible(base[base["indicator"].isin(partner_ids)], indicator_catalog(), origins)
     base = pd.concat([base, derived_counts(base).assign(coverage=np.nan)], ignore_index=True)
 
     membership = pd.concat(
@@ -384,6 +210,7 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
     candidates.append(comparison_regions(snap, code))
     aggs, dropped = coverage_gate(pd.concat([c for c in candidates if len(c)], ignore_index=True))
     indicators = resolve(base, aggs)
+    indicators, suppressed = partner_build.disclose(indicators, partner_data, membership, regions)
     indicators = indicators.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
 
     indicators = validate(indicators, indicators_schema(built=True), "indicators.parquet")
@@ -395,6 +222,8 @@ def build(paths: Paths, *, use_cache: bool = True) -> BuildResult:
         truth=syn.truth,
         synthetic_indicators=synthetic_used,
         dropped_aggregates=dropped,
+        suppressed=suppressed,
+        notices=tuple(notices),
     )
 
 
@@ -405,6 +234,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         atomic_path(paths.regions) as tmp_regions,
         atomic_path(paths.indicators) as tmp_ind,
         atomic_path(paths.processed / "synthetic_truth.parquet") as tmp_truth,
+        atomic_path(paths.processed / partner_build.SUPPRESSED_FILE) as tmp_supp,
     ):
         # GDAL wants a .gpkg suffix to pick the driver; write there, then move into the temp name
         gpkg_tmp = tmp_regions.with_name(tmp_regions.name + ".gpkg")  # removed with the temp on failure
@@ -417,6 +247,7 @@ def write(result: BuildResult, paths: Paths) -> dict:
         os.replace(gpkg_tmp, tmp_regions)
         result.indicators.to_parquet(tmp_ind, index=False)
         result.truth.to_parquet(tmp_truth, index=False)
+        partner_build.suppressed_or_empty(result.suppressed).to_parquet(tmp_supp, index=False)
     g = result.regions[result.regions["level"] == "gemeente"]
     manifest = {
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -428,8 +259,10 @@ def write(result: BuildResult, paths: Paths) -> dict:
         "synthetic_indicators": result.synthetic_indicators,
         "aggregaten_onder_dekking": result.dropped_aggregates,
         "origins": result.indicators["origin"].value_counts().to_dict(),
+        "niet_gepubliceerd": len(partner_build.suppressed_or_empty(result.suppressed)),
     }
     write_json(paths.processed / "build_manifest.json", manifest)
+    partner_build.say(result.notices)
     return manifest
 
 

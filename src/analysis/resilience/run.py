@@ -157,7 +157,31 @@ def national_figure(levels: pd.DataFrame) -> plt.Figure:
     return finish(fig, caption, synthetic=False)
 
 
+def check_n_sim(n_sim: int | None) -> int | None:
+    """``n_sim`` (None: sensitivity.n_sim of config/resilience.yaml) within the same range as that
+    setting: 0 or a negative number is an error, never the default in disguise."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from analysis.config_errors import dutch
+    from analysis.errors import InputError
+    from analysis.resilience.config import SensitivitySpec
+
+    if n_sim is None:
+        return None
+    rule = Annotated[int, *SensitivitySpec.model_fields["n_sim"].metadata]
+    try:
+        return TypeAdapter(rule).validate_python(n_sim, strict=True)
+    except ValidationError as exc:
+        why = dutch(exc.errors()[0])
+        raise InputError(
+            f"n_sim {n_sim!r}: {why} (net als sensitivity.n_sim in config/resilience.yaml)"
+        ) from None
+
+
 def run(paths: Paths, n_sim: int | None = None) -> dict:
+    n_sim = check_n_sim(n_sim)
     cfg = load_config()
     ind, regions = load_indicators(paths), load_regions(paths)
     gemeente = paths.gemeente

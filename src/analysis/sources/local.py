@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
 from analysis.records import COLUMNS, to_long
+from analysis.sources import partner_read as pr
 
 FOCUS_COLUMNS = ["focusgebied_code", "focusgebied_naam", "buurtcode", "mapping", "toelichting"]
 
@@ -90,93 +91,127 @@ LBM3_COLUMNS = {
     "soc": "lbm_sociaal",
 }
 LBM3_SOURCE = "Leefbaarometer 3.0 (BZK), lokaal bestand"
+# the area code column of the official open-data files (buurten / wijken / gemeenten), or ours
+LBM3_CODE_COLUMNS = ("bu_code", "wk_code", "gm_code", "buurtcode", "wijkcode", "gemeentecode")
+_ANY_CODE = r"^(BU\d{4}[0-9A-Z]{4}|WK\d{4}[0-9A-Z]{2}|GM\d{4}|NL00)$"
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    """The whole file as text: UTF-8 (with or without BOM), else Windows-1252 (the usual Dutch Excel
-    export). Decoding the whole file, not a sample, so a late accent cannot break the parse."""
-    data = path.read_bytes()
+def _header_of(path: Path) -> list[str]:
+    """The first non-empty row of a table file, lower-cased; [] when it cannot be read as a table."""
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: neither UTF-8 nor Windows-1252 text (byte {exc.start})") from exc
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
 
-
-def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFrame:
-    """Parse one Leefbaarometer 3.0 buurt file into the long format (origin ``local``).
-
-    ``gemeente`` (e.g. GM0642): the file must hold rows of that municipality's buurten."""
-    text, _ = _decode(path)
-    if not text.strip():
-        raise InputError(f"{path}: empty file")
-    header = text.lstrip("\ufeff").splitlines()[0]
-    if ";" in header:
-        sep = ";"
-    elif "," in header:
-        sep = ","
-    else:
-        raise InputError(f"{path}: cannot detect a ';' or ',' separated table (header {header[:60]!r})")
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
-    while rows and not any(f.strip() for f in rows[-1]):
-        rows.pop()  # trailing blank lines
-    if len(rows) < 2:
-        raise InputError(f"{path}: no rows")
-    width = len(rows[0])
-    for i, r in enumerate(rows[1:], start=2):
-        if len(r) != width:
-            raise InputError(
-                f"{path}: line {i} has {len(r)} fields, the header {width} (truncated or malformed line)"
-            )
-    df = pd.DataFrame(rows[1:], columns=[c.strip().lower() for c in rows[0]], dtype=str)
-    df = df.rename(columns={"buurtcode": "bu_code"})
-    for col in ("bu_code", "jaar", "lbm"):
-        if col not in df.columns:
-            raise InputError(f"{path}: expected column '{col}' missing (found {list(df.columns)})")
-    df["bu_code"] = df["bu_code"].str.strip().str.upper()
-    for col in ("bu_code", "jaar", "lbm"):
-        empty = df[col].str.strip() == ""
-        if empty.any():
-            raise InputError(f"{path}: column '{col}' is empty on line {int(empty.idxmax()) + 2}")
-    bad_code = ~df["bu_code"].str.match(r"^(BU\d{8}|WK\d{6}|GM\d{4}|NL00)$")
-    if bad_code.any():
-        raise InputError(
-            f"{path}: column 'bu_code' has a malformed code: {df.loc[bad_code, 'bu_code'].iloc[0]!r}"
+            wb = load_workbook(path, read_only=True)
+            try:
+                for row in wb.worksheets[0].iter_rows(max_row=5, values_only=True):
+                    cells = [str(c).strip().lower() for c in row if c is not None]
+                    if cells:
+                        return cells
+            finally:
+                wb.close()
+            return []
+        head = path.read_bytes()[:16384]
+        text = pr.decode(
+            path, head[: len(head) - (len(head) % 2)] if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head
         )
-    present = {k: v for k, v in LBM3_COLUMNS.items() if k in df.columns}
-    for col in [*present, "jaar"]:
-        raw = df[col].str.strip()
-        # With ';' as separator the decimal mark is usually a comma (Dutch Excel export).
-        converted = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
-        bad = converted.isna() & (raw != "")
-        if bad.any():
+    except (InputError, OSError, ValueError, KeyError) as exc:
+        del exc
+        return []
+    except Exception:  # noqa: BLE001 - a broken xlsx (zip) is simply not a Leefbaarometer file
+        return []
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    sep = max((";", "\t", ","), key=first.count)
+    return [c.strip().strip('"').lower() for c in first.split(sep)]
+
+
+def is_leefbaarometer3(path: Path) -> bool:
+    """A Leefbaarometer 3.0 file by content (a code column, ``jaar`` and ``lbm`` in its header), or
+    by its name (``leefbaarometer*``)."""
+    if path.suffix.lower() not in (".csv", ".txt", ".xlsx") or path.name.startswith("."):
+        return False
+    if path.name.lower().startswith("leefbaarometer"):
+        return True  # named as one: read (and refused with a clear message) even when malformed
+    header = _header_of(path)
+    return "jaar" in header and "lbm" in header and any(c in header for c in LBM3_CODE_COLUMNS)
+
+
+def leefbaarometer3_files(local: Path, exclude: set[Path] | frozenset = frozenset()) -> list[Path]:
+    if not local.is_dir():
+        return []
+    return [p for p in sorted(local.iterdir()) if p.is_file() and p not in exclude and is_leefbaarometer3(p)]
+
+
+def read_leefbaarometer3(
+    path: Path, gemeente: str | None = None, missing_out: list[tuple[str, str]] | None = None
+) -> pd.DataFrame:
+    """Parse one Leefbaarometer 3.0 file (buurten, wijken or gemeenten, as published) into the long
+    format (origin ``local``). Empty cells and ``NA`` are missing values, not errors.
+
+    ``gemeente`` (e.g. GM0642): only that municipality's rows are kept and there must be some.
+    ``missing_out`` receives (region_code, indicator) of every empty/``NA`` cell of those rows: the
+    file covers that series but says "no value", so the build puts no synthetic filler in its place."""
+    table = pr.read_table(path)
+    header = [h.lower() for h in table.header]
+    code_col = next((c for c in LBM3_CODE_COLUMNS if c in header), None)
+    for col in (code_col or "bu_code", "jaar", "lbm"):
+        if col not in header:
+            raise InputError(f"{path}: regel 1: kolom '{col}' ontbreekt (gevonden: {', '.join(header)})")
+    pos = {c: header.index(c) for c in header}
+    present = {k: v for k, v in LBM3_COLUMNS.items() if k in pos}
+    comma = {c: pr.uses_decimal_comma([r[pos[c]] for r in table.rows]) for c in present}
+    recs = []
+    where = table.where
+    for row, line in zip(table.rows, table.lines, strict=True):
+        code = row[pos[code_col]].strip().upper()
+        if not code:
+            raise InputError(f"{path}: {where} {line}: kolom '{code_col}' is leeg")
+        if not re.match(_ANY_CODE, code):
+            raise InputError(f"{path}: {where} {line}: kolom '{code_col}': geen CBS-gebiedscode ({code!r})")
+        year_raw = row[pos["jaar"]].strip()
+        m = re.fullmatch(r"(\d{4})(\.0+)?", year_raw)
+        if not m or not 2000 <= int(m.group(1)) <= 2100:
             raise InputError(
-                f"{path}: column '{col}' has non-numeric value(s), e.g. {df.loc[bad, col].iloc[0]!r}"
+                f"{path}: {where} {line}: kolom 'jaar' moet een jaar 2000-2100 zijn ({year_raw!r})"
             )
-        df[col] = converted
-    if not df["jaar"].between(2000, 2100).all() or (df["jaar"] % 1 != 0).any():
-        raise InputError(f"{path}: column 'jaar' must be a year 2000-2100, found {df['jaar'].iloc[0]!r}")
-    df["jaar"] = df["jaar"].astype(int)
-    key = ["bu_code", "jaar"]
+        rec = {"code": code, "jaar": int(m.group(1)), "line": line}
+        for col in present:
+            cell = row[pos[col]]
+            if pr.marker(cell) is not None:
+                rec[col] = np.nan
+                continue
+            v = pr.parse_number(cell, comma[col])
+            if v is None or not np.isfinite(v) or abs(v) > 1000:
+                raise InputError(f"{path}: {where} {line}: kolom '{col}': geen geldige score ({cell!r})")
+            rec[col] = v
+        recs.append(rec)
+    if not recs:
+        raise InputError(f"{path}: geen rijen (alleen een kopregel)")
+    df = pd.DataFrame(recs)
+    key = ["code", "jaar"]
     dup = df.duplicated(key, keep=False)
     if dup.any():
         d = df[dup]
         conflicting = d.groupby(key)[list(present)].nunique(dropna=False).gt(1).any(axis=1)
         if conflicting.any():
             code, year = conflicting[conflicting].index[0]
-            raise InputError(f"{path}: column 'bu_code': {code} {year} appears twice with different values")
+            line = int(d[(d["code"] == code) & (d["jaar"] == year)]["line"].iloc[1])
+            raise InputError(
+                f"{path}: {where} {line}: kolom '{code_col}': {code} {year} staat twee keer in het bestand "
+                "met verschillende waarden"
+            )
         df = df.drop_duplicates(key)
     if gemeente:
         num = gemeente[2:]
-        ours = df["bu_code"].str.match(rf"^(GM{num}|WK{num}\d\d|BU{num}\d{{4}})$")
-        if not ours.any():
-            raise InputError(f"{path}: column 'bu_code' has no rows for municipality {gemeente}")
+        df = df[df["code"].str.match(rf"^(GM{num}|WK{num}[0-9A-Z]{{2}}|BU{num}[0-9A-Z]{{4}})$")]
+        if df.empty:
+            raise InputError(f"{path}: kolom '{code_col}': geen rijen voor gemeente {gemeente}")
+    if missing_out is not None:
+        for col, indicator in present.items():
+            missing_out += [(c, indicator) for c in df.loc[df[col].isna(), "code"]]
     long = to_long(
         df,
-        region_col="bu_code",
+        region_col="code",
         year=None,
         year_col="jaar",
         columns=present,
@@ -189,6 +224,13 @@ def read_leefbaarometer3(path: Path, gemeente: str | None = None) -> pd.DataFram
     return validate(long, indicators_schema(), str(path))
 
 
-def local_indicators(local: Path, gemeente: str | None = None) -> pd.DataFrame:
-    frames = [read_leefbaarometer3(p, gemeente) for p in sorted(local.glob("leefbaarometer3*.csv"))]
+def local_indicators(
+    local: Path,
+    gemeente: str | None = None,
+    exclude: frozenset = frozenset(),
+    missing_out: list[tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """All Leefbaarometer 3.0 files in ``local`` (found by content), long format."""
+    files = leefbaarometer3_files(local, exclude)
+    frames = [read_leefbaarometer3(p, gemeente, missing_out) for p in files]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

@@ -1,11 +1,12 @@
 """Parsers for the committed snapshot of real published data (data/raw/snapshot/, see PROVENANCE.md).
+The national tables are parsed in snapshot_national.py, the shared readers live in snapshot_files.py;
+both are re-exported here.
 
 Each parser returns the long format of :mod:`analysis.records` with origin ``snapshot``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,40 +14,32 @@ import pandas as pd
 
 from analysis.errors import InputError
 from analysis.records import COLUMNS, to_long
-
-CBS_SUPPRESSED = (-99999999, -99999997, -99997, -99995)
+from analysis.sources.snapshot_files import (  # noqa: F401 - re-exported
+    CBS_SUPPRESSED,
+    KWB_2024_COLUMNS,
+    KWB_2024_TABLE,
+    WIJK_KWB_COLUMNS,
+    _read_csv,
+    _read_json,
+    _suppressed_to_nan,
+)
+from analysis.sources.snapshot_national import (  # noqa: F401 - re-exported
+    KWB_2024_NATIONAL_FILE,
+    KWB_NATIONAL_COLUMNS,
+    KWB_NATIONAL_TABLES,
+    LBM2_DIMENSIONS,
+    LBM2_KLASSE_YEARS,
+    LBM2_SOURCE,
+    NATIONAL_DIR,
+    kwb_2024_national,
+    kwb_national,
+    lbm2_national_classes,
+    lbm2_national_development,
+    lbm2_national_scores,
+    national_gemeente_indicators,
+)
 
 KWB_2023_TABLE = "85618NED"
-KWB_2024_TABLE = "85984NED"
-
-
-def _read_csv(path: Path, required: list[str], **kw) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
-    try:
-        df = pd.read_csv(path, **kw)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot be parsed as CSV ({exc})") from exc
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
-    return df
-
-
-def _read_json(path: Path):
-    if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from exc
-
-
-def _suppressed_to_nan(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    out = df.copy()
-    for c in cols:
-        out[c] = pd.to_numeric(out[c], errors="coerce").where(lambda s: ~s.isin(CBS_SUPPRESSED))
-    return out
 
 
 # --- buurten 2023 (PDOK Wijk- en buurtkaart, KWB 2023 first release) -------------------------
@@ -131,10 +124,6 @@ def read_gemeente_2023(snapshot: Path, code: str) -> gpd.GeoDataFrame:
 # --- KWB 2024 (real OData extract) -------------------------------------------------------------
 
 
-# topic (CBS key without its suffix) -> indicator; the bundled extracts hold 8 topics (PROVENANCE §2)
-KWB_2024_COLUMNS = {"AantalInwoners": "inwoners", "Woningvoorraad": "woningvoorraad"}
-
-
 def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
     path = snapshot / "kwb_2024_85984NED" / "stripped_filtered_data_2024_drechtsteden.json"
     data = _read_json(path)
@@ -156,19 +145,6 @@ def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
 
 
 # --- KWB 2016 / 2017 wijk attributes -----------------------------------------------------------
-
-WIJK_KWB_COLUMNS = {
-    "AANT_INW": "inwoners",
-    "AANTAL_HH": "huishoudens",
-    "P_00_14_JR": "pct_0_15",
-    "P_15_24_JR": "pct_15_25",
-    "P_25_44_JR": "pct_25_45",
-    "P_45_64_JR": "pct_45_65",
-    "P_65_EO_JR": "pct_65_plus",
-    "P_EENP_HH": "eenpersoons_hh_pct",
-    "P_HH_Z_K": "hh_zonder_kinderen_pct",
-    "P_HH_M_K": "hh_met_kinderen_pct",
-}
 
 
 def kwb_wijk_indicators(snapshot: Path) -> pd.DataFrame:
@@ -364,165 +340,3 @@ def all_indicators(
     ]
     # an empty frame (a series that does not cover this municipality) would turn the dtypes to object
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
-
-
-# --- National tables (all NL wijken and gemeenten; data/raw/snapshot/national, PROVENANCE §10) --------
-#
-# Written by scripts/snapshot_national.py from /work/shared/data. Kept apart from
-# indicators.parquet (which holds one municipality): used to place Zwijndrecht in the national
-# distribution (analysis.resilience.national). Origin of everything here: ``snapshot`` (real).
-
-NATIONAL_DIR = "national"
-LBM2_SOURCE = "Leefbaarometer 2.0 meting 2016 (BZK)"
-LBM2_DIMENSIONS = {
-    "RLBRMTR": "totaal",
-    "RLBWON": "woningvoorraad",
-    "RLBVRZ": "voorzieningen",
-    "RLBVEI": "veiligheid",
-    "RLBFYS": "fysieke omgeving",
-}
-LBM2_KLASSE_YEARS = {"KL02": 2002, "KL08": 2008, "KL12": 2012, "KL14": 2014, "KL16": 2016}
-KWB_NATIONAL_COLUMNS = {**WIJK_KWB_COLUMNS, "GEM_HH_GR": "huishoudgrootte"}
-KWB_NATIONAL_TABLES = {2016: "83487NED", 2017: "83765NED"}
-
-
-def _national_csv(snapshot: Path, name: str, required: list[str]) -> pd.DataFrame:
-    return _read_csv(snapshot / NATIONAL_DIR / name, required, dtype={c: str for c in required[:1]})
-
-
-def _level_of_gbd(codes: pd.Series) -> pd.Series:
-    return codes.str[:2].map({"WK": "wijk", "GM": "gemeente"})
-
-
-def lbm2_national_scores(snapshot: Path) -> pd.DataFrame:
-    """Leefbaarometer 2.0 scores (deviation from the NL mean; higher = better) for every NL wijk and
-    gemeente, 2012/2014/2016: region_code, level, year, dimensie, value.
-
-    Dimension ``totaal zonder bewoners`` is the sum of the four kept dimensions (the published total
-    is their sum plus ``bewoners``, which holds population composition and is not used here).
-    """
-    frames = []
-    for level in ("wijk", "gemeente"):
-        df = _national_csv(snapshot, f"lbm2_{level}_stand.csv.gz", ["GBD", "JAAR", *LBM2_DIMENSIONS])
-        df = df.assign(**{"totaal zonder bewoners": df[["RLBWON", "RLBVRZ", "RLBVEI", "RLBFYS"]].sum(axis=1)})
-        long = df.rename(columns=LBM2_DIMENSIONS).melt(
-            id_vars=["GBD", "JAAR"], var_name="dimensie", value_name="value"
-        )
-        frames.append(long.rename(columns={"GBD": "region_code", "JAAR": "year"}))
-    out = pd.concat(frames, ignore_index=True).dropna(subset=["value"])
-    out["level"] = _level_of_gbd(out["region_code"])
-    return out[["region_code", "level", "year", "dimensie", "value"]]
-
-
-def lbm2_national_development(snapshot: Path) -> pd.DataFrame:
-    """Leefbaarometer 2.0 development (change in score) per wijk/gemeente: region_code, level, begin,
-    einde, dimensie, value (higher = improved)."""
-    dims = {"D" + k[1:]: v for k, v in LBM2_DIMENSIONS.items()}
-    frames = []
-    for level in ("wijk", "gemeente"):
-        df = _national_csv(snapshot, f"lbm2_{level}_ontwikkeling.csv.gz", ["GBD", "BEGIN", "EINDE", *dims])
-        df = df.assign(**{"totaal zonder bewoners": df[["DLBWON", "DLBVRZ", "DLBVEI", "DLBFYS"]].sum(axis=1)})
-        long = df.rename(columns=dims).melt(id_vars=["GBD", "BEGIN", "EINDE"], var_name="dimensie")
-        frames.append(long.rename(columns={"GBD": "region_code", "BEGIN": "begin", "EINDE": "einde"}))
-    out = pd.concat(frames, ignore_index=True).dropna(subset=["value"])
-    out["level"] = _level_of_gbd(out["region_code"])
-    return out[["region_code", "level", "begin", "einde", "dimensie", "value"]]
-
-
-def lbm2_national_classes(snapshot: Path) -> pd.DataFrame:
-    """Leefbaarometer 2.0 class (1-9, higher = better) per wijk/gemeente for 2002, 2008, 2012,
-    2014 and 2016: region_code, level, year, klasse."""
-    frames = []
-    for level, code in (("wijk", "WK_CODE"), ("gemeente", "GM_CODE")):
-        df = _national_csv(snapshot, f"lbm2_{level}_klassen.csv.gz", [code, *LBM2_KLASSE_YEARS])
-        long = df.melt(
-            id_vars=[code], value_vars=list(LBM2_KLASSE_YEARS), var_name="kol", value_name="klasse"
-        )
-        long["year"] = long["kol"].map(LBM2_KLASSE_YEARS)
-        frames.append(long.rename(columns={code: "region_code"}).drop(columns="kol"))
-    out = pd.concat(frames, ignore_index=True)
-    out["klasse"] = pd.to_numeric(out["klasse"], errors="coerce")
-    out = out.dropna(subset=["klasse"])
-    out["level"] = _level_of_gbd(out["region_code"])
-    return out[["region_code", "level", "year", "klasse"]]
-
-
-def kwb_national(snapshot: Path) -> pd.DataFrame:
-    """KWB 2016 and 2017 attributes for every NL wijk and gemeente (land records only): region_code,
-    name, gemeente_code, level, year, source_table and the columns of ``KWB_NATIONAL_COLUMNS``."""
-    frames = []
-    for year, table in KWB_NATIONAL_TABLES.items():
-        for level, code, name in (("wijk", "WK_CODE", "WK_NAAM"), ("gemeente", "GM_CODE", "GM_NAAM")):
-            df = _national_csv(
-                snapshot,
-                f"kwb_{year}_{level}_nl.csv.gz",
-                [code, name, "GM_CODE", "WATER", *KWB_NATIONAL_COLUMNS],
-            )
-            df = df[df["WATER"].astype(str).str.upper() != "JA"]
-            df = _suppressed_to_nan(df, list(KWB_NATIONAL_COLUMNS)).rename(columns=KWB_NATIONAL_COLUMNS)
-            frames.append(
-                df.assign(
-                    region_code=df[code].astype(str).str.strip(),
-                    name=df[name],
-                    gemeente_code=df["GM_CODE"],
-                    level=level,
-                    year=year,
-                    source_table=f"{table} (Wijk- en buurtkaart {year})",
-                )
-            )
-    cols = [
-        "region_code",
-        "name",
-        "gemeente_code",
-        "level",
-        "year",
-        "source_table",
-        *KWB_NATIONAL_COLUMNS.values(),
-    ]
-    return pd.concat([f[cols] for f in frames], ignore_index=True)
-
-
-KWB_2024_NATIONAL_FILE = "kwb_2024_gemeente_wijk_nl.csv.gz"
-
-
-def kwb_2024_national(snapshot: Path) -> pd.DataFrame:
-    """KWB 2024 (85984NED) inhabitants and housing stock of every NL gemeente and wijk, long format
-    (origin ``snapshot``). No buurten and no Nederland row are in the source (PROVENANCE §2, §10)."""
-    path = snapshot / NATIONAL_DIR / KWB_2024_NATIONAL_FILE
-    wide = _read_csv(path, ["code"], dtype={"code": str})
-    from analysis.sources.cbs import base_key  # local import: cbs imports nothing from here
-
-    wide = wide.rename(columns={c: base_key(c) for c in wide.columns if c != "code"})
-    missing = [c for c in KWB_2024_COLUMNS if c not in wide.columns]
-    if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(k + '_*' for k in missing)}")
-    return to_long(
-        wide,
-        region_col="code",
-        year=2024,
-        columns=KWB_2024_COLUMNS,
-        source_table=KWB_2024_TABLE,
-        origin="snapshot",
-    )
-
-
-def national_gemeente_indicators(snapshot: Path) -> pd.DataFrame:
-    """Every NL gemeente's real figures we hold, long format: KWB 2016 and 2017 (inhabitants,
-    households, % 0-14 / 65+, % one-person households, % households with children; land records only)
-    and KWB 2024 (inhabitants, housing stock). The parts of the Nederland and Drechtsteden aggregates."""
-    kwb = kwb_national(snapshot)
-    kwb = kwb[kwb["level"] == "gemeente"]
-    frames = [
-        to_long(
-            rows,
-            region_col="region_code",
-            year=int(year),
-            columns={v: v for v in WIJK_KWB_COLUMNS.values()},
-            source_table=str(rows["source_table"].iloc[0]),
-            origin="snapshot",
-        )
-        for year, rows in kwb.groupby("year")
-    ]
-    k24 = kwb_2024_national(snapshot)
-    frames.append(k24[k24["level"] == "gemeente"])
-    return pd.concat(frames, ignore_index=True)

@@ -2,9 +2,15 @@
 
 The wire protocol is the one ``cbsodata`` (1.3.5) speaks: ``<scheme>://<catalog>/ODataFeed/odata/<id>/``
 lists the parts of a table, each part is fetched with ``$format=json`` and bulk parts are paged by the
-server (10,000 rows) through ``odata.nextLink``. cbsodata itself is not used for the transfer because
-it has no timeout, downloads every dimension table whole, cannot resume a paged pull and opens a new
-session per page. Here:
+server (10,000 rows) through ``odata.nextLink``. What cbsodata does (checked in its source): it passes
+``timeout=`` and other ``requests`` arguments through, and filters and selects the data part
+(``filters=``, ``select=``). What it does not, and why the transfer is done here: it downloads every
+dimension part whole (no filter for them), ``get_data`` replaces dimension keys by their titles (regions
+named by title, not code), it has no retries, no total budget (a timeout is per socket read, so a
+trickling server is not bounded), no resume of a paged pull, follows ``odata.nextLink`` to CBS's own host
+(a mirror or test server is left after the first page), takes the scheme from a process-wide option and
+opens a new session per page. Its table and metadata look-ups (``get_info``, ``get_meta``) share these
+limits (no retry, no budget, global scheme), so they are not used either; docs/live_cbs.md. Here:
 
 * every request has a connect and a read timeout, both capped by the remaining total budget, and the
   body is read in chunks so a trickling server cannot outlast the budget;
@@ -57,9 +63,12 @@ from analysis.sources.cbs.protocol import (
     region_dim_of,
     resolve_select,
     resolve_topics,
+    title_norm,
 )
-from analysis.sources.cbs.pull import TablePull, _pull_lock, _summarise, fetch_all, fetch_selection
+from analysis.sources.cbs.pull import TablePull, _pull_lock, fetch_all, fetch_selection
 from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
+from analysis.sources.cbs.summary import summarise
+from analysis.sources.cbs.summary import summarise as _summarise
 from analysis.sources.cbs.transport import (
     ENV_CATALOG,
     FEED,
@@ -73,9 +82,14 @@ from analysis.sources.cbs.transport import (
     _is_transient,
     _read_body,
     _Transient,
+    host_of,
+    rebase_link,
 )
 
 __all__ = [
+    "title_norm",
+    "host_of",
+    "rebase_link",
     "BudgetExhausted",
     "CbsClient",
     "CbsSettings",
@@ -105,6 +119,7 @@ __all__ = [
     "_read_body",
     "_read_folder",
     "_summarise",
+    "summarise",
     "_topics",
     "_write_json",
     "availability",

@@ -130,8 +130,26 @@ def read_cache(
         )
         pick = exact[0] if exact else (same[-1] if same else None)
         if pick is not None:
-            out.append(_read_folder(pick))
+            manifest, raw = _read_folder(pick)
+            _check_selection(pick, manifest, selection)
+            out.append((manifest, raw))
     return out
+
+
+def _check_selection(folder: Path, manifest: dict[str, Any], selection: Selection) -> None:
+    """The folder name is only a label: the manifest says whose pull it holds. Another municipality's
+    pull (a copied or renamed folder) is refused, never read as this one's."""
+    held = (manifest.get("selection") or {}).get("gemeente")
+    if held != selection.gemeente:
+        raise InputError(
+            f"{folder / 'manifest.json'}: CBS-cache van gemeente {held!r} staat in de map van "
+            f"{selection.gemeente}; verwijder de map en haal opnieuw op met `veerkracht fetch`"
+        )
+    if folder.name == selection.key and manifest.get("selection_key") != selection.key:
+        raise InputError(
+            f"{folder / 'manifest.json'}: selectie {manifest.get('selection_key')!r} past niet bij de "
+            f"map {folder.name}; verwijder de map en haal opnieuw op met `veerkracht fetch`"
+        )
 
 
 def cached_indicators(cache_dir: Path, registry: dict[str, Any], selection: Selection) -> pd.DataFrame:

@@ -4,6 +4,7 @@ topic and category rules resolved against them, and the harmonisation into the l
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import pandas as pd
@@ -70,8 +71,9 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
     """
     select = spec.get("select") or {}
     out: dict[str, str] = {}
+    margins = (spec.get("margins") or {}).get("dim")
     for dim in extra_dims_of(raw, spec):
-        if dim not in select:
+        if dim not in select and dim != margins:
             raise InputError(
                 f"CBS table {table_id}: dimension '{dim}' needs a selection under 'select' in "
                 "config/cbs_tables.yaml"
@@ -102,6 +104,14 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
     return out
 
 
+def title_norm(title: str) -> str:
+    """A TopicGroup title compared as published titles vary: accents, case, spacing and a leading
+    "Deelscore" do not count ("Deelscore financiële welvaart" == "Financiele welvaart")."""
+    plain = unicodedata.normalize("NFKD", str(title)).encode("ascii", "ignore").decode()
+    plain = " ".join(plain.casefold().split())
+    return plain.removeprefix("deelscore ").strip()
+
+
 def _topics(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(topic key, TopicGroup title path) for every Topic; from the data columns when no metadata."""
     props = raw.get("DataProperties") or []
@@ -127,7 +137,8 @@ def resolve_topics(
 
     An indicator is found by (in this order) a full key given for this edition under
     ``editions_keys``, or its ``keys`` (full keys like ``GemiddeldeScore_29`` match exactly, names
-    without suffix match ``Name_<n>``), optionally only inside a TopicGroup titled ``group``.
+    without suffix match ``Name_<n>``), optionally only inside a TopicGroup whose title is ``group`` (or
+    one of a list of titles), compared with :func:`title_norm`.
     Two topics for one indicator, or one topic for two indicators, is an error.
     """
     topics = _topics(raw)
@@ -145,11 +156,14 @@ def resolve_topics(
             continue
         names = rule.get("keys", [])
         group = rule.get("group")
+        groups = (
+            None if group is None else {title_norm(g) for g in ([group] if isinstance(group, str) else group)}
+        )
         hits = [
             k
             for k, path in topics
             if any((k == n) if _SUFFIX.search(n) else (base_key(k) == n) for n in names)
-            and (group is None or any(group.casefold() == t.casefold() for t in path))
+            and (groups is None or any(title_norm(t) in groups for t in path))
         ]
         if len(hits) > 1:
             raise InputError(
@@ -215,7 +229,17 @@ def harmonise(
         if dim not in df.columns:
             raise InputError(f"CBS table {table_id}: expected dimension column '{dim}' missing")
         df = df[df[dim].astype(str).str.strip() == str(code).strip()]
+    bounds: dict[str, str] = {}
+    if spec.get("margins"):
+        df, bounds = spread_margins(df, raw, table_id, spec, region_dim, found)
+    for ind in spec.get("required", []):  # DataProperties may list it while the rows lack it
+        if found.get(ind) not in df.columns:
+            raise InputError(
+                f"CBS-tabel {table_id}: verplichte kolom '{found.get(ind)}' ({ind}) ontbreekt in de "
+                "gegevensrijen"
+            )
     mapping = {full: ind for ind, full in found.items() if full in df.columns}
+    mapping |= {col: ind for col, ind in bounds.items() if col in df.columns}
     for col in mapping:
         if df[col].dtype == object:
             df[col] = df[col].astype(str).str.strip().replace(dict.fromkeys(MISSING_SYMBOLS))
@@ -256,6 +280,69 @@ def harmonise(
         lambda i: src_key.get(i) in prov_keys
     )
     return long[COLUMNS]
+
+
+BOUNDS = {"lower": "_ondergrens", "upper": "_bovengrens"}
+
+
+def margin_keys(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> dict[str, str]:
+    """The categories of a margins dimension (RIVM 50150NED: ``Marges``): ``value`` (central
+    estimate), ``lower`` and ``upper`` (bounds of the 95% interval), each given in the registry by
+    ``key`` or ``title_contains`` (compared with :func:`title_norm`); exactly one category each."""
+    rule = spec["margins"]
+    dim = rule["dim"]
+    cats = raw.get(dim)
+    if not cats:
+        raise InputError(f"CBS-tabel {table_id}: dimensie '{dim}' (marges) niet in de metadata")
+    out: dict[str, str] = {}
+    for part in ("value", "lower", "upper"):
+        want = rule[part] if isinstance(rule[part], dict) else {"key": rule[part]}
+        if "key" in want:
+            hits = [c["Key"] for c in cats if str(c["Key"]).strip() == str(want["key"]).strip()]
+        else:
+            word = title_norm(want["title_contains"])
+            hits = [c["Key"] for c in cats if word in title_norm(c.get("Title", ""))]
+        if len(hits) != 1:
+            titles = "; ".join(f"{str(c['Key']).strip()}: {c.get('Title')}" for c in cats[:12])
+            raise InputError(
+                f"CBS-tabel {table_id}: dimensie '{dim}' heeft {len(hits)} categorieën voor '{part}' "
+                f"({want}); beschikbaar: {titles}"
+            )
+        out[part] = hits[0]
+    return out
+
+
+def spread_margins(
+    df: pd.DataFrame,
+    raw: dict[str, Any],
+    table_id: str,
+    spec: dict[str, Any],
+    region_dim: str,
+    found: dict[str, str],
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per region and period: the central estimate in the topic columns, the bounds in
+    ``<topic>@lower``/``@upper``; returns the frame and column -> ``<indicator>_ondergrens`` etc."""
+    dim = spec["margins"]["dim"]
+    if dim not in df.columns:
+        raise InputError(f"CBS-tabel {table_id}: kolom '{dim}' (marges) ontbreekt in de gegevensrijen")
+    keys = margin_keys(raw, table_id, spec)
+    index = [region_dim] + [c for c in (period_dim_of(raw, spec),) if c and c in df.columns]
+    cat = df[dim].astype(str).str.strip()
+    topics = [c for c in found.values() if c in df.columns]
+    out = df[cat == str(keys["value"]).strip()]
+    bounds: dict[str, str] = {}
+    for part, suffix in BOUNDS.items():
+        part_df = df[cat == str(keys[part]).strip()][index + topics]
+        part_df = part_df.rename(columns={c: f"{c}@{part}" for c in topics})
+        try:
+            out = out.merge(part_df, on=index, how="left", validate="one_to_one")
+        except pd.errors.MergeError as exc:
+            raise InputError(
+                f"CBS-tabel {table_id}: meerdere rijen per gebied en jaar binnen '{dim}'; zet 'select' "
+                "voor de andere dimensies in config/cbs_tables.yaml"
+            ) from exc
+        bounds |= {f"{full}@{part}": f"{ind}{suffix}" for ind, full in found.items() if full in topics}
+    return out, bounds
 
 
 RATES = (

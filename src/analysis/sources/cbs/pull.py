@@ -10,7 +10,6 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ from analysis.sources.cbs.protocol import (
     resolve_topics,
 )
 from analysis.sources.cbs.registry import Selection, TableResult, availability, table_plan
-from analysis.sources.cbs.transport import BudgetExhausted, CbsClient, Deadline, NotFound
+from analysis.sources.cbs.summary import summarise
+from analysis.sources.cbs.transport import BudgetExhausted, CbsClient, Deadline, NotFound, host_of
 
 
 @contextlib.contextmanager
@@ -78,8 +78,13 @@ class TablePull:
         )
 
     def run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
-        with _pull_lock(self.cache_dir / table_id / f".lock-{self.sel.key}"):
-            return self._run(key, table_id, spec, year)
+        table_dir = self.cache_dir / table_id
+        try:
+            with _pull_lock(table_dir / f".lock-{self.sel.key}"):
+                return self._run(key, table_id, spec, year)
+        finally:
+            with contextlib.suppress(OSError):  # a table that does not exist leaves no empty folder
+                table_dir.rmdir()
 
     def _run(self, key: str, table_id: str, spec: dict[str, Any], year: int | None) -> TableResult:
         res = TableResult(key, table_id, year, "failed")
@@ -120,7 +125,10 @@ class TablePull:
         meta = {
             "registry_key": key,
             "year": year,
-            "catalog": self.catalog,
+            # the host the data came from (a mirror or test server when redirected), not the
+            # registry's catalog, which is kept next to it
+            "catalog": host_of(self.base),
+            "registry_catalog": self.catalog,
             "filter": data_f,
             "select": select,
         }
@@ -183,6 +191,11 @@ class TablePull:
             _write_json(state_path, state)
         resumed = state["pages"] if state["pages"] else None
         start = state["next"] if state["pages"] else None
+        if start and state.get("base") != self.base:
+            # saved under another host, port, prefix or environment (mirror): same table version and
+            # filter, so the pages stay valid; the link is rebuilt for the catalog used now
+            start = self.c._follow(start, self.base)
+        state["base"] = self.base
         if state["pages"] and not start:  # all pages were there, only the final write failed
             it = iter(())
         else:
@@ -248,6 +261,7 @@ def fetch_selection(
         up = dict(zip(uniq, pool.map(client.probe_url, uniq), strict=True))
     reachable = {c: up[hosts[c]] for c in catalogs}
     results: list[TableResult] = []
+    streak = dict.fromkeys(uniq, 0)  # tables in a row that failed on transport errors, per host
     for key, candidates, year in table_plan(registry, years):
         spec = registry[key]
         catalog = spec.get("catalog", "opendata.cbs.nl")
@@ -257,7 +271,11 @@ def fetch_selection(
         if deadline.remaining() <= 0:
             results.append(TableResult(key, candidates[0], year, "budget", error="tijdsbudget op"))
             continue
+        if streak[hosts[catalog]] >= client.s.max_failures:  # circuit breaker
+            results.append(TableResult(key, candidates[0], year, "skipped", error="niet geprobeerd"))
+            continue
         for i, table_id in enumerate(candidates):
+            transport_failure = False
             try:
                 res = pull(client, cache_dir, catalog, sel, deadline).run(key, table_id, spec, year)
             except NotFound as exc:
@@ -268,60 +286,22 @@ def fetch_selection(
                     continue
             except BudgetExhausted as exc:
                 res = TableResult(key, table_id, year, "budget", error=str(exc))
-            except (SourceUnavailable, InputError) as exc:
+                res.pages = saved_pages(pull, client, cache_dir, catalog, sel, deadline, table_id)
+            except SourceUnavailable as exc:
                 res = TableResult(key, table_id, year, "failed", error=str(exc))
+                transport_failure = True
+            except InputError as exc:
+                res = TableResult(key, table_id, year, "failed", error=str(exc))
+            streak[hosts[catalog]] = streak[hosts[catalog]] + 1 if transport_failure else 0
             results.append(res)
             break
-    return _summarise(results, sel, reachable, hosts, cache_dir, started, log)
+    return summarise(results, sel, reachable, hosts, cache_dir, started, log, client.s.max_failures)
 
 
-def _summarise(
-    results: list[TableResult],
-    sel: Any,
-    reachable: dict[str, bool],
-    hosts: dict[str, str],
-    cache_dir: Path,
-    started: float,
-    log,
-) -> dict[str, Any]:
-    last = {r.group: r for r in results}  # a not-found edition with a fallback after it is no failure
-    failed = [r for r in results if r.status == "failed" or (r.status == "not_found" and last[r.group] is r)]
-    for r in results:
-        if any(r is f for f in failed):
-            log(f"CBS {r.table_id}: {r.error}")
-        if r.missing_regions:
-            log(f"CBS {r.table_id}: gevraagde regio's niet in het antwoord: {', '.join(r.missing_regions)}")
-        gone = [a["indicator"] for a in r.availability if a["status"] == "ontbreekt"]
-        if gone:
-            log(f"CBS {r.table_id}: verwachte indicatoren niet in de tabel: {', '.join(gone)}")
-    budget = [r.table_id for r in results if r.status == "budget"]
-    if budget:
-        log(
-            f"CBS: tijdsbudget op; niet (volledig) opgehaald: {', '.join(budget)} "
-            "(reeds opgehaalde pagina's bewaard)"
-        )
-    offline = [r.table_id for r in results if r.status == "offline"]
-    if offline:
-        down = ", ".join(sorted({hosts[c] for c, ok in reachable.items() if not ok}))
-        log(
-            f"CBS niet bereikbaar ({down}): {len(offline)} tabellen overgeslagen; de pijplijn gebruikt de "
-            "cache of de meegeleverde snapshot."
-        )
-    summary = {
-        "selection": {**asdict(sel), "key": sel.key},
-        "catalogs": reachable,
-        "pulled": [r.table_id for r in results if r.status == "pulled"],
-        "failed": [{"table_id": r.table_id, "error": r.error} for r in failed],
-        "offline": offline,
-        "not_pulled": budget,
-        "missing_regions": {r.table_id: r.missing_regions for r in results if r.missing_regions},
-        "tables": [asdict(r) for r in results],
-        "availability": [a for r in results for a in r.availability],
-        "seconds": round(time.monotonic() - started, 2),
-    }
-    if summary["pulled"] or summary["failed"] or budget:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        path = cache_dir / f"fetch_summary.{sel.key}.json"
-        summary["summary_path"] = str(path)
-        _write_json(path, summary)
-    return summary
+def saved_pages(pull, client, cache_dir: Path, catalog, sel, deadline, table_id: str) -> int:
+    """Data pages of ``table_id`` kept on disk for the next pull to resume from (0: none)."""
+    state = pull(client, cache_dir, catalog, sel, deadline)._partial_dir(table_id) / "state.json"
+    try:
+        return int(json.loads(state.read_text(encoding="utf-8")).get("pages", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0

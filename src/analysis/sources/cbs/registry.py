@@ -81,7 +81,7 @@ class TableResult:
     group: str
     table_id: str
     year: int | None
-    status: str  # pulled | failed | offline | budget | not_found
+    status: str  # pulled | failed | offline | budget | not_found | skipped (circuit breaker)
     error: str | None = None
     rows: int = 0
     pages: int = 0

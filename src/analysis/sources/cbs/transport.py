@@ -4,6 +4,7 @@ retries (tenacity), paging through ``odata.nextLink``, the TCP reachability prob
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -43,6 +44,9 @@ class CbsSettings:
     backoff_s: float = 0.5
     probe_timeout_s: float = 2.0
     budget_s: float = 900.0
+    # circuit breaker: after this many tables in a row failed on transport errors (per host), the
+    # remaining tables of that host are not tried and are named
+    max_failures: int = 3
 
     @classmethod
     def from_settings(cls, cfg: dict[str, Any] | None, env: dict[str, str] | None = None) -> CbsSettings:
@@ -56,20 +60,22 @@ class CbsSettings:
         for k, v in cfg.items():
             if k not in cls.__dataclass_fields__:
                 raise InputError(
-                    f"{where}{k}': unknown setting (known: {', '.join(cls.__dataclass_fields__)})"
+                    f"{where}{k}': onbekende instelling (bekend: {', '.join(cls.__dataclass_fields__)})"
                 )
             if k == "catalog_url":
                 ok = v is None or (isinstance(v, str) and v.strip() != "")
             elif k == "use_https":
                 ok = isinstance(v, bool)
+            elif k == "max_failures":
+                ok = isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100
             elif k == "retries":
                 ok = isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10
             elif k == "backoff_s":
                 ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 60
             else:
-                ok = isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
             if not ok:
-                raise InputError(f"{where}{k}': invalid value {v!r}")
+                raise InputError(f"{where}{k}': ongeldige waarde {v!r}")
         kw = dict(cfg)
         if env.get(ENV_CATALOG):
             kw["catalog_url"] = env[ENV_CATALOG]
@@ -81,6 +87,25 @@ class CbsSettings:
         if "://" in target:
             return f"{target.rstrip('/')}/{FEED}"
         return f"{'https' if self.use_https else 'http'}://{target.rstrip('/')}/{FEED}"
+
+
+def rebase_link(link: str, base: str) -> str:
+    """``link`` (absolute, any host) on ``base``: the part after ``/ODataFeed/odata/`` is kept, the
+    scheme, host, port and prefix come from ``base``; a link without that marker keeps its path."""
+    parts, b = urlsplit(link), urlsplit(base)
+    marker = f"/{FEED}/"
+    at = parts.path.find(marker)
+    if at < 0:
+        return parts._replace(scheme=b.scheme, netloc=b.netloc).geturl()
+    rest = parts.path[at + len(marker) :]
+    return b._replace(path=f"{b.path.rstrip('/')}/{rest}", query=parts.query, fragment="").geturl()
+
+
+def host_of(base: str) -> str:
+    """The catalog a base URL points at, as recorded in manifests: ``host[:port][/prefix]``."""
+    b = urlsplit(base)
+    prefix = b.path[: -len(FEED)].rstrip("/") if b.path.endswith(FEED) else b.path.rstrip("/")
+    return f"{b.netloc}{prefix}"
 
 
 class Deadline:
@@ -95,7 +120,7 @@ class Deadline:
 
     def check(self, what: str) -> None:
         if self.remaining() <= 0:
-            raise BudgetExhausted(f"{what}: tijdsbudget op")
+            raise BudgetExhausted(f"tijdsbudget op ({what})")
 
 
 class _Transient(Exception):
@@ -115,8 +140,19 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ")
-    return f"{type(exc).__name__}: {text[:160]}"
+    """A transport failure in plain Dutch, without exception class names or library text."""
+    rx = requests.exceptions
+    if isinstance(exc, _Transient):
+        return str(exc)
+    if isinstance(exc, rx.ConnectTimeout):
+        return "geen verbinding binnen de tijdslimiet"
+    if isinstance(exc, rx.ReadTimeout | rx.Timeout):
+        return "geen antwoord binnen de tijdslimiet"
+    if isinstance(exc, rx.ChunkedEncodingError | rx.ContentDecodingError):
+        return "verbinding verbroken tijdens het antwoord"
+    if isinstance(exc, rx.ConnectionError):
+        return "geen verbinding (geweigerd of verbroken)"
+    return "netwerkfout"
 
 
 def _read_body(r: requests.Response, deadline: Deadline, url: str) -> bytearray:
@@ -170,13 +206,13 @@ class CbsClient:
             if r.status_code == 404:
                 raise NotFound(f"niet gevonden (HTTP 404): {url}")
             if r.status_code in TRANSIENT_STATUS:
-                raise _Transient(f"HTTP {r.status_code}")
+                raise _Transient(f"server tijdelijk niet beschikbaar (HTTP {r.status_code})")
             r.raise_for_status()
             body = _read_body(r, deadline, url)
         try:
             doc = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # truncated or not JSON
-            raise _Transient(f"onleesbaar antwoord ({exc})") from exc
+            raise _Transient("onleesbaar antwoord (afgebroken of geen JSON)") from exc
         if not isinstance(doc, dict) or "value" not in doc:
             raise InputError(f"{url}: OData-antwoord zonder 'value'")
         return doc
@@ -200,15 +236,15 @@ class CbsClient:
             raise
         except (requests.RequestException, _Transient) as exc:
             if deadline.remaining() <= 0:
-                raise BudgetExhausted(f"{url}: tijdsbudget op ({_describe(exc)})") from exc
+                raise BudgetExhausted(f"tijdsbudget op ({_describe(exc)})") from exc
             raise SourceUnavailable(f"{_describe(exc)} (na {self.s.retries + 1} pogingen)") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _follow(self, next_link: str, base: str) -> str:
-        """nextLink with the host of the catalog actually used (a redirect keeps pointing at the mirror)."""
-        link = urlsplit(next_link)
-        b = urlsplit(base)
-        return link._replace(scheme=b.scheme, netloc=b.netloc).geturl()
+        """nextLink rebuilt on the base actually used now (scheme, host, port and any path prefix of a
+        mirror): CBS answers with links on its own host, and a link saved by an earlier pull may name
+        another host, port or prefix than the current settings (resume after a change of mirror)."""
+        return rebase_link(next_link, base)
 
     def pages(
         self,

@@ -1,0 +1,97 @@
+"""Command-line numbers checked like their twins in the configuration, and argparse's own errors as
+one Dutch ``fout:`` line.
+
+Every numeric option of ``veerkracht`` has a rule here; an option with a twin in a configuration
+file (``--timeout`` and ``factsheets.timeout_s``, ``--budget`` and ``cbs.budget_s``, ``--n-sim`` and
+``sensitivity.n_sim``) uses the twin's own pydantic field, so both accept exactly the same values
+(finite, in range). A numeric option without a rule is a programming error, not a silent pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+from pydantic.types import AllowInfNan
+
+from analysis.config_errors import dutch
+from analysis.errors import InputError
+
+
+def _twins() -> dict[str, tuple[Any, str]]:
+    """option dest -> (pydantic field, where its twin lives); loaded when checked."""
+    from analysis.config_models import CbsSection, Factsheets
+    from analysis.resilience.config import SensitivitySpec
+
+    return {
+        "timeout": (Factsheets.model_fields["timeout_s"], "factsheets.timeout_s in config/settings.yaml"),
+        "budget": (CbsSection.model_fields["budget_s"], "cbs.budget_s in config/settings.yaml"),
+        "n_sim": (SensitivitySpec.model_fields["n_sim"], "sensitivity.n_sim in config/resilience.yaml"),
+    }
+
+
+# options without a configuration twin: their own range
+OWN_RULES: dict[str, Any] = {
+    "workers": Field(ge=1, le=512),
+    "n_areas": Field(ge=0),  # 0 = all areas
+    "n": Field(ge=1),
+    "repeat": Field(ge=1, le=100),
+}
+
+
+def _numeric_actions(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from _numeric_actions(sub)
+        elif action.type in (int, float):
+            yield action
+
+
+def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every numeric option given on the command line within its range; else one InputError."""
+    given = [a for a in _numeric_actions(parser) if getattr(args, a.dest, None) is not None]
+    twins = _twins() if given else {}  # loaded only when a number was given (a plain start stays fast)
+    for action in given:
+        value = getattr(args, action.dest)
+        if action.dest in twins:
+            field, twin = twins[action.dest]
+            metadata = field.metadata
+        elif action.dest in OWN_RULES:
+            twin, metadata = None, OWN_RULES[action.dest].metadata
+        else:
+            raise RuntimeError(
+                f"numeric option {action.option_strings} has no range rule in analysis.cli.options"
+            )
+        adapter = TypeAdapter(Annotated[action.type, *metadata, AllowInfNan(False)])
+        try:
+            adapter.validate_python(value)
+        except ValidationError as exc:
+            name = "/".join(action.option_strings)
+            shown = f"{value:g}" if isinstance(value, float) and not math.isnan(value) else str(value)
+            same = f" (net als {twin})" if twin else ""
+            raise InputError(f"{name} {shown}: {dutch(exc.errors()[0])}{same}") from None
+
+
+ARGPARSE_NL = (
+    ("invalid int value", "geen geheel getal"),
+    ("invalid float value", "geen getal"),
+    ("invalid choice", "ongeldige keuze"),
+    ("expected one argument", "verwacht een waarde"),
+    ("expected at least one argument", "verwacht minstens een waarde"),
+    ("unrecognized arguments", "onbekende argumenten"),
+    ("the following arguments are required", "deze argumenten ontbreken"),
+    ("argument ", "optie "),
+    ("choose from", "kies uit"),
+)
+
+
+class DutchParser(argparse.ArgumentParser):
+    """argparse with its errors as one Dutch ``fout:`` line (exit 2); help stays as it is."""
+
+    def error(self, message: str):  # type: ignore[override]
+        for en, nl in ARGPARSE_NL:
+            message = message.replace(en, nl)
+        self.exit(2, f"fout: {self.prog}: {' '.join(message.split())}\n")

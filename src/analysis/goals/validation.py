@@ -1,0 +1,170 @@
+"""Out-of-sample validation of the calibrated intervals: leave one data set out and leave a block of
+target years out, coverage per horizon and per trend/noise class with Wilson intervals, MSIS next to
+the naive-t and drift-t benchmarks, MASE against naive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis.goals.calibration import TREND_R, calibrate
+from analysis.goals.forecast import BENCHMARKS
+
+# --- validation ------------------------------------------------------------------------------------
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    if n == 0:
+        return float("nan"), float("nan")
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(lo), float(hi)
+
+
+def interval_score(lo, hi, y, alpha: float) -> np.ndarray:
+    lo, hi, y = (np.asarray(v, float) for v in (lo, hi, y))
+    return (hi - lo) + 2 / alpha * np.clip(lo - y, 0, None) + 2 / alpha * np.clip(y - hi, 0, None)
+
+
+TREND_NOISE_BINS = (0.0, 0.5, 1.0, 2.0, 4.0, np.inf)
+TREND_NOISE_LABELS = ("0-0,5", "0,5-1", "1-2", "2-4", "> 4")
+LENGTH_BINS = (0, 5, 7, np.inf)  # training points at the origin
+LENGTH_LABELS = ("4-5 jaar", "6-7 jaar", ">= 8 jaar")
+
+
+def trend_noise_class(r) -> pd.Series:
+    """Trend/noise class of a training window (|mean change| / SD of the changes), as a label."""
+    return pd.cut(pd.Series(r, dtype=float), TREND_NOISE_BINS, labels=TREND_NOISE_LABELS, include_lowest=True)
+
+
+def year_cluster_ci(hit: pd.Series, years: pd.Series, reps: int = 400, seed: int = 23) -> tuple[float, float]:
+    """95% percentile interval of a coverage when whole target years are resampled (the target year is
+    the independent unit: errors of one year move together)."""
+    uy, inv = np.unique(np.asarray(years), return_inverse=True)
+    if len(uy) < 2:
+        return float("nan"), float("nan")
+    k = np.bincount(inv, weights=np.asarray(hit, dtype=float), minlength=len(uy))
+    n = np.bincount(inv, minlength=len(uy)).astype(float)
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(len(uy), np.full(len(uy), 1 / len(uy)), size=reps).astype(float)
+    cov = (w @ k) / (w @ n)
+    return float(np.quantile(cov, 0.025)), float(np.quantile(cov, 0.975))
+
+
+def target_year_blocks(years, size: int = 2) -> list[tuple[int, ...]]:
+    ys = sorted(int(y) for y in set(years))
+    return [tuple(ys[i : i + size]) for i in range(0, len(ys), size)]
+
+
+def validate(bt: pd.DataFrame, models, b_bounds=(0.0, 0.5), block: int = 2) -> pd.DataFrame:
+    """Out-of-sample check of the calibrated intervals, in two schemes:
+
+    * ``dataset``: calibrate on all data sets but one, test on the held-out one;
+    * ``doeljaarblok``: calibrate on all target years outside a block of ``block`` consecutive
+      target years, test on that block.
+
+    Per fold and pooled over folds ("alle"), per horizon (``indeling = horizon``), per
+    trend/noise class of the training window (``trend_ruis``) and per training length (``lengte``):
+    coverage with Wilson 95% intervals and a target-year bootstrap interval, MSIS of the calibrated
+    interval next to the naive-t and drift-t benchmarks, MASE and its ratio to naive.
+    """
+    out = []
+    clean = bt.dropna(subset=["e"])
+    folds = [("dataset", str(d), clean["dataset"] == d) for d in sorted(clean["dataset"].unique())]
+    for blk in target_year_blocks(clean["target_year"], block):
+        test = clean["target_year"].isin(blk)
+        folds.append(("doeljaarblok", f"{blk[0]}-{blk[-1]}", test))
+    for scheme in ("dataset", "doeljaarblok"):
+        pairs = []
+        for sch, name, test in folds:
+            if sch != scheme:
+                continue
+            pair = (clean[~test], clean[test])
+            res = _pool([pair], models, b_bounds, classes=False)
+            if len(res):
+                out.append(res.assign(schema=scheme, toets=name))
+            pairs.append(pair)
+        pooled = _pool(pairs, models, b_bounds)
+        if len(pooled):
+            out.append(pooled.assign(schema=scheme, toets="alle"))
+    cols = ["schema", "toets"]
+    df = pd.concat(out, ignore_index=True)
+    return df[cols + [c for c in df.columns if c not in cols]]
+
+
+def _pool(folds, models, b_bounds, classes: bool = True) -> pd.DataFrame:
+    """Pool the held-out rows of all folds (each judged by its own fold's calibration); per horizon,
+    and with ``classes`` also per trend/noise class and per training length."""
+    parts = []
+    for train, test in folds:
+        cal = calibrate(train, models, b_bounds)
+        t = test[test["model"].isin(list(cal.h_obs))]
+        mh = t[["model", "h"]].drop_duplicates()
+        for alpha, tag in ((0.2, "80"), (0.05, "95")):
+            mh[f"q{tag}"] = [
+                cal.quantile(m, int(h), alpha)[0] for m, h in zip(mh["model"], mh["h"], strict=True)
+            ]
+        mh["extrap"] = [h > cal.h_obs[m] for m, h in zip(mh["model"], mh["h"], strict=True)]
+        t = t.merge(mh, on=["model", "h"], how="left")
+        for (m, alpha), q in cal.trend_q.items():  # the trend class: its own q, never narrower
+            sel = (t["model"] == m) & (t["trend_ruis"] > TREND_R)
+            col = "q80" if alpha == 0.2 else "q95"
+            t.loc[sel, col] = np.maximum(t.loc[sel, col], q)
+        parts.append(t)
+    if not parts:
+        return pd.DataFrame()
+    allt = pd.concat(parts, ignore_index=True)
+    key = ["series", "dataset", "origin", "target_year"]
+    for b in BENCHMARKS:  # the benchmark's t-interval for the same forecast case, next to each row
+        bb = allt.loc[allt["model"] == b, [*key, "lo80", "hi80", "lo95", "hi95"]]
+        allt = allt.merge(bb.rename(columns=lambda c, b=b: c if c in key else f"{b}_{c}"), on=key, how="left")
+    nv = allt.loc[allt["model"] == "naief", [*key, "abs_scaled"]].rename(columns={"abs_scaled": "naief_as"})
+    allt = allt.merge(nv, on=key, how="left")
+    y, ms = allt["actual"], allt["mase_scale"]
+    for alpha, tag in ((0.2, "80"), (0.05, "95")):
+        q = allt[f"q{tag}"]
+        allt[f"hit{tag}"] = allt["e"].abs() <= q
+        lo, hi = allt["forecast"] - q * allt["scale"], allt["forecast"] + q * allt["scale"]
+        # forecast +/- q * scale is exactly the interval forecast_series draws (scale = interval_scale)
+        allt[f"is{tag}"] = interval_score(lo, hi, y, alpha) / ms
+        for b in BENCHMARKS:
+            blo, bhi = allt[f"{b}_lo{tag}"], allt[f"{b}_hi{tag}"]
+            allt[f"is{tag}_{b}"] = interval_score(blo, bhi, y, alpha) / ms
+            allt[f"hit{tag}_{b}"] = ((blo <= y) & (y <= bhi)).where(blo.notna())
+    rows = [
+        {"indeling": "horizon", "klasse": "alle", "model": m, "h": int(h), **_summary(g)}
+        for (m, h), g in allt.groupby(["model", "h"])
+    ]
+    if classes:
+        allt["klasse"] = trend_noise_class(allt["trend_ruis"].to_numpy()).astype(str).to_numpy()
+        allt["lengte"] = pd.cut(allt["n_train"], LENGTH_BINS, labels=LENGTH_LABELS).astype(str)
+        for ind, col in (("trend_ruis", "klasse"), ("lengte", "lengte")):
+            rows += [
+                {"indeling": ind, "klasse": c, "model": m, "h": pd.NA, **_summary(g)}
+                for (m, c), g in allt.groupby(["model", col])
+            ]
+    out = pd.DataFrame(rows)
+    out["h"] = out["h"].astype("Int64")
+    return out
+
+
+def _summary(g: pd.DataFrame) -> dict:
+    n = len(g)
+    row = {"n": n, "n_doeljaren": g["target_year"].nunique()}
+    ext = g["extrap"]
+    row["interval"] = "extrapolatie" if ext.all() else ("deels extrapolatie" if ext.any() else "waargenomen")
+    for tag in ("80", "95"):
+        k = int(g[f"hit{tag}"].sum())
+        row[f"dekking{tag}"] = k / n
+        row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, n)
+        row[f"dekking{tag}_doeljaar_lo"], row[f"dekking{tag}_doeljaar_hi"] = year_cluster_ci(
+            g[f"hit{tag}"], g["target_year"]
+        )
+        row[f"msis{tag}"] = float(g[f"is{tag}"].mean())
+        for b in BENCHMARKS:
+            row[f"msis{tag}_{b}_t"] = float(g[f"is{tag}_{b}"].mean())
+            row[f"dekking{tag}_{b}_t"] = float(g[f"hit{tag}_{b}"].astype(float).mean())
+    row["mase"] = float(g["abs_scaled"].mean())
+    row["mase_naief"] = float(g["naief_as"].mean())
+    row["mase_ratio_naief"] = row["mase"] / row["mase_naief"] if row["mase_naief"] > 0 else np.nan
+    return row
