@@ -161,6 +161,13 @@ def test_nederland_coverage_is_computed_and_a_published_total_is_checked():
     cov = nl.loc[("pct_65_plus", 2016), "coverage"]
     assert cov == pytest.approx(1000 / 1005) and cov < 1
     assert nl.loc[("pct_65_plus", 2016), "value"] == pytest.approx((1000 + 6000 + 18000) / 1000)
+    # one gemeente's figure of a later year: not Nederland (its coverage of the year's gemeenten is low)
+    from analysis.national.nederland import classification
+
+    later = pd.DataFrame([row("GM0003", "inwoners", 2025, 720.0)])
+    assert len(nederland_rows(later)) == 1  # without the classification it would pass for Nederland
+    assert nederland_rows(later, classification(rows)).empty
+    assert nederland_rows(later, classification(rows, later)).empty  # a partial year is no classification
     published = pd.DataFrame(
         [row("NL00", "inwoners", 2016, 1005.0, "land"), row("NL00", "inwoners", 2024, 1200.0, "land")]
     )

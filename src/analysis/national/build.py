@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import indicator_catalog, settings
-from analysis.national.nederland import check_against_published, nederland_rows
+from analysis.national.nederland import check_against_published, classification, nederland_rows
 from analysis.national.store import (
     NATIONAL,
     OUT_COLUMNS,
@@ -52,7 +52,7 @@ from analysis.national.store import (
 )
 from analysis.processed.build import REGION_ATTRIBUTES
 from analysis.records import COLUMNS, to_long
-from analysis.sources.snapshot import KWB_2024_TABLE
+from analysis.sources.snapshot import KWB_2024_TABLE, national_gemeente_indicators
 
 # imported from here by callers written before the store and the views had modules of their own
 __all__ = ["NATIONAL", "load_regions", "national_root", "read_partitioned", "write_national"]
@@ -304,7 +304,7 @@ def _synthetic_wijken(regions: pd.DataFrame, seed: int, first_year: int, last_ye
 
 
 def fetched_indicators(
-    fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None
+    fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None, snapshot: Path | None = None
 ) -> pd.DataFrame:
     """Real rows from the national live pull (``veerkracht fetch --scope nederland``, origin ``cbs``,
     source_table = the CBS table id) for the areas of the national set and ``NL00``; empty when
@@ -321,7 +321,9 @@ def fetched_indicators(
     # NL00 from every gemeente of each year's own classification in the pull, before the rows are
     # narrowed to the 2024 area list; where CBS publishes NL00 itself, the published figure wins
     published = set(map(tuple, live.loc[live["region_code"] == "NL00", ["indicator", "year"]].to_numpy()))
-    nl = nederland_rows(live[live["level"] == "gemeente"].dropna(subset=["value"]))
+    gm_live = live[live["level"] == "gemeente"].dropna(subset=["value"])
+    known = [gm_live] + ([national_gemeente_indicators(snapshot)] if snapshot is not None else [])
+    nl = nederland_rows(gm_live, classification(*known))
     nl = nl[[(i, y) not in published for i, y in zip(nl["indicator"], nl["year"], strict=True)]]
     keep = set(regions["region_code"]) | {"NL00"}
     live = live[live["region_code"].isin(keep)].assign(coverage=np.nan)
@@ -335,7 +337,7 @@ def nederland_check(fetched: Path | None, live: pd.DataFrame | None = None) -> l
     if live is None or live.empty:
         return []
     live = live.assign(value=live["value"].astype(float))
-    summed = nederland_rows(live[live["level"] == "gemeente"].dropna(subset=["value"]))
+    summed = nederland_rows(live[live["level"] == "gemeente"].dropna(subset=["value"]))  # published rows only
     return check_against_published(summed, live)
 
 
@@ -353,7 +355,7 @@ def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.Data
     live_all = live_rows(fetched) if fetched is not None else None
     regions = national_regions(snapshot, fetched, live_all)
     real = real_indicators(snapshot, regions)
-    live = fetched_indicators(fetched, regions, live_all) if fetched is not None else None
+    live = fetched_indicators(fetched, regions, live_all, snapshot) if fetched is not None else None
     from analysis.config import indicator_catalog
     from analysis.processed.checks import check_plausible
 

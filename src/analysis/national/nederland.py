@@ -24,16 +24,45 @@ NL = "NL00"
 CHECK_TOLERANCE = 0.005
 
 
-def nederland_rows(gemeente_rows: pd.DataFrame) -> pd.DataFrame:
-    """``NL00`` per year from the gemeente rows of that year (the year's own classification), with
-    coverage; aggregates under the coverage gate are left out."""
+def classification(*frames: pd.DataFrame) -> dict[int, pd.Series]:
+    """Inhabitants per gemeente code per year, from every ``inwoners`` gemeente row in ``frames`` (a
+    source lists every gemeente of its year with its inhabitants): that year's classification. A year
+    whose gemeenten hold under 90% of the median year's inhabitants is left out (a partial list)."""
+    parts = []
+    for f in frames:
+        g = f[(f["level"] == "gemeente") & (f["indicator"] == "inwoners") & f["value"].notna()]
+        parts.append(g[["year", "region_code", "value"]])
+    d = pd.concat(parts, ignore_index=True).drop_duplicates(["year", "region_code"])
+    years = {int(y): g.set_index("region_code")["value"].astype(float) for y, g in d.groupby("year")}
+    if not years:
+        return years
+    # a year whose list holds far fewer inhabitants than the others (one gemeente's pull) is no
+    # classification of the country
+    typical = float(pd.Series({y: v.sum() for y, v in years.items()}).median())
+    return {y: v for y, v in years.items() if v.sum() >= 0.9 * typical}
+
+
+def nederland_rows(
+    gemeente_rows: pd.DataFrame, gemeenten: dict[int, pd.Series] | None = None
+) -> pd.DataFrame:
+    """``NL00`` per year from the gemeente rows of that year, with coverage; aggregates under the
+    coverage gate are left out.
+
+    ``gemeenten`` (:func:`classification`): the gemeenten of each year with their inhabitants. The
+    coverage is then also scaled by the share of that year's inhabitants (of the nearest year held)
+    in the gemeenten the rows hold, so rows of only some gemeenten (one gemeente's 2025 pull) make no
+    Nederland row. Without it, the gemeenten in the rows are that year's."""
     g = gemeente_rows[gemeente_rows["level"] == "gemeente"]
     frames = []
-    for _year, rows in g.groupby("year"):
+    for year, rows in g.groupby("year"):
         members = pd.DataFrame({"area_code": NL, "part_code": sorted(rows["region_code"].unique())})
-        frames.append(
-            aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
-        )
+        agg = aggregate_candidates(rows, members, "land", part_level="gemeente", parts_name="gemeenten")
+        if gemeenten and len(agg):
+            nearest = min(gemeenten, key=lambda y: (abs(y - int(year)), y))
+            inw = gemeenten[nearest]
+            held = float(inw.reindex(sorted(set(rows["region_code"]))).sum() / inw.sum())
+            agg["coverage"] = agg["coverage"] * min(1.0, held)  # rows of only some gemeenten
+        frames.append(agg)
     frames = [f for f in frames if len(f)]
     if not frames:
         return aggregate_candidates(g.iloc[0:0], pd.DataFrame(columns=["area_code", "part_code"]), "land")
