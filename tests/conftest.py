@@ -42,13 +42,19 @@ def analysed(built, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """The shared build plus one resilience and one goals run (session-wide: run once).
 
     Read-only for tests: copy ``outputs/resilience`` and ``outputs/goals`` before changing them."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     from analysis.goals.run import run as run_goals
     from analysis.resilience.run import run as run_res
 
     paths, _ = built
     p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("analysed"))
-    run_res(p, n_sim=100)
-    run_goals(p)
+    # both read only the build: goals in a forked process beside resilience, as `veerkracht report` does
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
+        goals = side.submit(run_goals, p)
+        run_res(p, n_sim=100)
+        goals.result()
     return p
 
 

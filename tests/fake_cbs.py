@@ -28,6 +28,7 @@ from analysis.config import PROJ_ROOT
 from tests.conftest import TEST_DATA, kwb_meta
 
 FEED = "/ODataFeed/odata"
+FEED_V4 = "/odata/v1/CBS"
 
 # --- $filter -------------------------------------------------------------------------------------
 
@@ -95,9 +96,12 @@ def compile_filter(expr: str | None) -> Callable[[dict], bool]:
 class FakeCbs(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, tables: dict[str, dict[str, list]], page_size: int = 10_000):
+    def __init__(
+        self, tables: dict[str, dict[str, list]], page_size: int = 10_000, v4: dict[str, dict] | None = None
+    ):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.tables = tables
+        self.v4 = v4 or {}  # OData v4 tables under /odata/v1/CBS/<id>/ (see v4_table)
         self.page_size = page_size
         self.delay_s = 0.0
         self.rule: Callable[[str, dict], str | None] = lambda path, query: None
@@ -157,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, doc)
 
     def _answer(self, path: str, query: dict) -> tuple[int, dict]:
+        if path.startswith(FEED_V4):
+            return self._answer_v4(path, query)
         rest = path[len(FEED) :].strip("/").split("/") if path.startswith(FEED) else None
         if rest is None:
             return 404, {"error": "not found"}
@@ -187,6 +193,32 @@ class _Handler(BaseHTTPRequestHandler):
             }
             qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in q.items())
             doc["odata.nextLink"] = f"https://opendata.cbs.nl{path}?{qs}"
+        return 200, doc
+
+    def _answer_v4(self, path: str, query: dict) -> tuple[int, dict]:
+        """OData v4 as CBS serves it: entity sets of a table, ``$filter``, paging via ``@odata.nextLink``."""
+        rest = path[len(FEED_V4) :].strip("/").split("/")
+        table = self.server.v4.get(rest[0])
+        if table is None:
+            return 404, {"error": f"table {rest[0]} not found"}
+        if len(rest) == 1:
+            return 200, {
+                "@odata.context": "x",
+                "value": [{"name": n, "kind": "EntitySet", "url": n} for n in table],
+            }
+        part = table.get(rest[1])
+        if part is None:
+            return 404, {"error": "entity set not found"}
+        keep = compile_filter(query.get("$filter"))
+        rows = [r for r in part if keep(r)]
+        skip = int(query.get("$skip", 0))
+        doc: dict = {"@odata.context": "x", "value": rows[skip : skip + self.server.page_size]}
+        if skip + self.server.page_size < len(rows):
+            q = {k: v for k, v in query.items() if k != "$skip"} | {
+                "$skip": str(skip + self.server.page_size)
+            }
+            qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in q.items())
+            doc["@odata.nextLink"] = f"https://datasets.cbs.nl{path}?{qs}"
         return 200, doc
 
     def _send(self, status: int, doc: dict) -> None:
@@ -614,6 +646,57 @@ def rivm_table(regions: list[str] | None = None) -> dict:
         "Perioden": periods,
         "TypedDataSet": rows,
     }
+
+
+def v4_table(raw: dict, codes: dict[str, str]) -> dict[str, list]:
+    """The v4 shape of a v3 test table (for v3/v4 equality): one Observations row per non-empty cell
+    with the measure code (``codes``: v3 topic key -> constructed code such as ``M000352``), unpadded
+    dimension codes, Dimensions/MeasureCodes/MeasureGroups/<Dim>Codes as in CBS's v4 examples."""
+    props = raw["DataProperties"]
+    kinds = {
+        "GeoDetail": "GeoDetailDimension",
+        "GeoDimension": "GeoDimension",
+        "TimeDimension": "TimeDimension",
+    }
+    dims = [p for p in props if p.get("Type") in ("Dimension", "TimeDimension", "GeoDimension", "GeoDetail")]
+    groups = [p for p in props if p.get("Type") == "TopicGroup"]
+    topics = [p for p in props if p.get("Type") == "Topic" and p["Key"] in codes]
+    obs = []
+    for r in raw["TypedDataSet"]:
+        for tp in topics:
+            value = r.get(tp["Key"])
+            if value is None or (isinstance(value, str) and value.strip() in {".", "", "x", "-"}):
+                continue  # v4 leaves empty cells out
+            row = {"Id": len(obs), "Measure": codes[tp["Key"]], "ValueAttribute": "None", "Value": value}
+            row |= {d["Key"]: str(r[d["Key"]]).strip() for d in dims}
+            obs.append(row)
+    out: dict[str, list] = {
+        "Observations": obs,
+        "Dimensions": [
+            {"Identifier": d["Key"], "Title": d["Title"], "Kind": kinds.get(d["Type"], "Dimension")}
+            for d in dims
+        ],
+        "MeasureGroups": [
+            {"Id": g["ID"], "Index": g["ID"], "Title": g["Title"], "ParentId": g.get("ParentID")}
+            for g in groups
+        ],
+        "MeasureCodes": [
+            {
+                "Identifier": codes[tp["Key"]],
+                "Index": n,
+                "Title": tp.get("Title"),
+                "Description": tp.get("Description"),
+                "MeasureGroupId": tp.get("ParentID"),
+                "Unit": tp.get("Unit"),
+            }
+            for n, tp in enumerate(topics)
+        ],
+    }
+    for d in dims:
+        out[f"{d['Key']}Codes"] = [
+            {"Identifier": str(c["Key"]).strip(), "Title": c.get("Title")} for c in raw.get(d["Key"], [])
+        ]
+    return out
 
 
 def registry_tables(registry: dict) -> dict[str, dict]:

@@ -123,9 +123,8 @@ def test_budget_must_be_a_positive_finite_number(tmp_paths, capsys, value):
     from analysis.cli import main
 
     assert main(["fetch", "--budget", value]) == 2
-    assert capsys.readouterr().err.startswith(
-        f"fout: --budget: moet een positief aantal seconden zijn, niet {float(value)}"
-    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"fout: --budget {value}: moet ") and err.count("\n") == 1
 
 
 def test_cbs_settings_refuse_non_finite_numbers():

@@ -39,13 +39,15 @@ def test_two_areas_render_with_computed_numbers(analysed, two_sheets):
     inw = ind.query("region_code == @A and indicator == 'inwoners' and year == 2023")["value"].iloc[0]
     assert f"woonden in 2023 {nl_number(inw)} mensen" in html
     scores = pd.read_parquet(analysed.outputs / "resilience" / "scores.parquet").set_index("region_code")
-    assert f"gemeente): <strong>{scores.loc[A, 'signaal']}</strong>" in html
+    assert f"ten opzichte van de gemeente Zwijndrecht: <strong>{scores.loc[A, 'signaal']}</strong>" in html
     assert (
         f"{nl_number(scores.loc[A, 'A_niveau_gemeente'], 2)} ({scores.loc[A, 'A_niveauklasse_gemeente']})"
         in html
     )
     fg = files[B].read_text()
-    assert "Dichtersbuurt midden" in fg and str(scores.loc[B, "samenstelling"]) in fg
+    from analysis.factsheets.fmt import samenstelling_nl
+
+    assert "Dichtersbuurt midden" in fg and samenstelling_nl(str(scores.loc[B, "samenstelling"])) in fg
 
 
 def test_html_is_self_contained_accessible_and_has_no_code(two_sheets):

@@ -94,7 +94,12 @@ def test_an_edited_or_missing_output_and_other_options_rerun_the_stage(planted):
     (planted.outputs / "goals" / "result.csv").unlink()
     assert incremental.changes("goals", planted) == ["uitvoer ontbreekt (result.csv)"]
     assert incremental.changes("resilience", planted, {"n_sim": 100}) == ["andere opties"]
-    incremental.forget("build", planted)  # a stage that starts drops its record first
+    _run("goals", planted)
+    (planted.outputs / "voortgangsrapportage.html").write_text("report")  # written by goals, beside goals/
+    incremental.record("goals", planted)
+    (planted.outputs / "voortgangsrapportage.html").unlink()
+    assert incremental.changes("goals", planted) == ["uitvoer ontbreekt (../voortgangsrapportage.html)"]
+    incremental.record_path("build", planted).unlink()
     assert incremental.changes("build", planted) == ["geen eerdere run"]
 
 
@@ -215,3 +220,19 @@ def test_asking_one_area_reports_that_area_not_the_whole_batch(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "BU06420102 Veerplein: gemaakt" in out and "BU06420104 Balkengat: mislukt" in out
     assert "2 gevraagd: 1 gemaakt, 0 ongewijzigd, 1 mislukt" in out
+
+
+def test_a_stage_failing_on_bad_input_leaves_its_record_and_outputs_as_they_were(planted, monkeypatch):
+    from analysis.errors import InputError
+
+    _all(planted)
+    before = {p: p.read_bytes() for p in planted.processed.iterdir()}
+
+    def bad_build(paths, use_cache=True):
+        raise InputError("data/raw/local/x.csv: kolom jaar ontbreekt")
+
+    monkeypatch.setattr("analysis.processed.build.build", bad_build)
+    with pytest.raises(InputError):
+        cli.stages.cmd_build(argparse.Namespace(paths=planted, no_cache=True))
+    assert {p: p.read_bytes() for p in planted.processed.iterdir()} == before
+    assert incremental.changes("build", planted) == []

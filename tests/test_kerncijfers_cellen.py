@@ -73,3 +73,31 @@ def test_goal_row_states_what_is_measured():
     assert _gemeten("Netto arbeidsparticipatie", "Alle focusbuurten samen", "FG00").endswith(
         ", alle focusbuurten samen"
     )
+
+
+def test_real_goal_findings_lead_and_skip_synthetic_and_unmeasurable():
+    from analysis.factsheets.sectie_oordeel import real_goal_findings
+
+    goals = pd.DataFrame(
+        [
+            ("P2-03-GEM", "GM1", "Zwijndrecht", "niet op koers", "< 5%", "hh", 2040.0, False),
+            ("P2-01", "GM1", "Zwijndrecht", "op koers", "> 95%", "hh", 2040.0, True),
+            ("P1-06", "GM1", "Zwijndrecht", "niet meetbaar", None, "hh", 2040.0, False),
+            ("P2-03", "FG00", "Alle focusbuurten samen", "op koers", "> 95%", "hh", 2040.0, False),
+        ],
+        columns=[
+            "doel_id",
+            "region_code",
+            "gebied",
+            "status",
+            "kans_band",
+            "indicator",
+            "doeljaar",
+            "synthetic",
+        ],
+    )
+    cat = {"hh": {"label": "Huishoudens 25-64 jaar met lage welvaart"}}
+    assert real_goal_findings(goals, ["GM1"], cat) == (
+        "Echte bevinding: doel P2-03-GEM (Huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht) "
+        "is niet op koers (kans om het doel in 2040 te halen: < 5%).",
+    )

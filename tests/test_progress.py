@@ -331,6 +331,8 @@ def test_report_lists_changes_since_the_previous_report(analysed, tmp_path):
     write_progress(paths, GOALS, RAW, status, names)
     assert "eerste rapportage" in (paths.outputs / HTML).read_text(encoding="utf-8")
     assert not (paths.outputs / PREVIOUS).exists()
+    write_progress(paths, GOALS, RAW, status, names)  # the same again: a previous report, no changes
+    assert "bij geen enkel doel de status veranderd" in (paths.outputs / HTML).read_text(encoding="utf-8")
     # the headline goal's area moves from its status to 'onvoldoende data'
     changed = status.copy()
     hit = (changed["doel_id"] == "P2-03-GEM") & (changed["region_code"] == "GM0642")

@@ -196,27 +196,13 @@ class PartnerSource(_Strict):
         return self
 
 
-# Plausible ranges of a real figure, per indicator kind (and unit for rates): a value outside is an
-# input error (a wrong column, unit or export), never a figure. `range: [min, max]` in
-# config/indicators.yaml overrides the default of one indicator. Missing values stay allowed.
-COUNT_MAX = 25_000_000  # more than everyone in the Netherlands: no count of ours can exceed it
-KIND_RANGES: dict[str, tuple[float, float]] = {
-    "count": (0.0, COUNT_MAX),
-    "score": (-3.0, 3.0),  # SES-WOA and Leefbaarometer deviation scores lie well within +-1.5
-    "bound": (-3.0, 3.0),
-    "mean": (0.0, 1e9),
-    "level": (-1e9, 1e9),
-}
-RATE_RANGES: dict[str, tuple[float, float]] = {"%": (0.0, 100.0), "per 1000": (0.0, 1000.0)}
-
-
 class Indicator(_Strict):
     label: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     # bound: a published reliability bound (SES-WOA), never aggregated
     kind: Literal["count", "rate", "score", "mean", "level", "bound"]
     weight: str | None = None
-    range: tuple[float, float] | None = None  # plausible [min, max]; default per kind (KIND_RANGES)
+    range: tuple[float, float] | None = None  # plausible [min, max]; default per kind: processed.checks
     source: PartnerSource | None = None  # read from a partner's file (issue 21)
 
     @model_validator(mode="after")
@@ -230,15 +216,6 @@ class Indicator(_Strict):
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"range {list(self.range)}: het minimum moet kleiner zijn dan het maximum")
         return self
-
-
-def plausible_range(spec: dict[str, Any]) -> tuple[float, float]:
-    """[min, max] a real value of this indicator must lie in (its `range`, else the kind's default)."""
-    if spec.get("range") is not None:
-        return tuple(spec["range"])
-    if spec["kind"] == "rate":
-        return RATE_RANGES.get(spec["unit"], (-1e9, 1e9))
-    return KIND_RANGES[spec["kind"]]
 
 
 def _message(path: Path, exc: ValidationError, model=None) -> str:
@@ -383,11 +360,16 @@ class CbsGroup(_Strict):
     indicators: dict[str, CbsRule] = Field(min_length=1)
     editions_keys: dict[str, dict[str, str]] | None = None
     margins: CbsMargins | None = None
+    # OData v4 (analysis.sources.cbs.pull_v4): the measures mapped by code, per table id
+    odata: Literal["v3", "v4"] = "v3"
+    v4_measures: dict[str, dict[str, str]] | None = None
 
     @model_validator(mode="after")
     def _plan(self) -> CbsGroup:
         if (self.years is None) == (self.editions is None):
             raise ValueError("precies een van years of editions is nodig")
+        if self.odata == "v4" and not self.v4_measures:
+            raise ValueError("odata: v4 heeft v4_measures nodig ({tabel: {indicator: maatcode}})")
         missing = [i for i in self.required if i not in self.indicators]
         if missing:
             raise ValueError(f"required noemt indicator(en) die niet onder indicators staan: {missing}")

@@ -13,6 +13,8 @@ Every stage (build, resilience, goals, factsheets) writes, beside its outputs, a
 
 and the SHA-256 of each output file it wrote. `veerkracht report` reruns a stage when the record is
 missing, an input differs or an output is missing or was edited; otherwise it says "ongewijzigd".
+A run that fails keeps the earlier record (earlier outputs stay intact on bad input): if it got as far
+as writing, the outputs no longer match the record, and the stage reruns next time.
 A threshold change in config/resilience.yaml thus reruns resilience and the fact sheets, not the
 build or the goals. The change summaries (``describe_*``) compare the stage's key table before and
 after the rerun: "12 buurten van klasse veranderd".
@@ -34,6 +36,8 @@ PACKAGE = Path(__file__).resolve().parent
 SHARED_CODE = ("__init__.py", "config.py", "config_models.py", "errors.py", "io.py", "records.py")
 # settings.yaml sections that only other commands read (colophon: the sheets; pdok: `kaart`)
 SETTINGS_NOT_FOR_DATA = ("colofon", "pdok")
+# outputs a stage writes outside its own folder, as globs under outputs/<GM>/
+OUTSIDE_OUTPUTS = {"goals": ("voortgangsrapportage*",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,13 +150,17 @@ def _key(found: dict[str, str]) -> str:
 
 def _outputs(stage: str, paths: Paths) -> dict[str, str]:
     root = output_dir(stage, paths)
-    if not root.is_dir():
-        return {}
-    return {
+    files = sorted(root.rglob("*")) if root.is_dir() else []
+    found = {
         f.relative_to(root).as_posix(): _file_sha(f)
-        for f in sorted(root.rglob("*"))
+        for f in files
         if f.is_file() and not f.name.startswith(".") and f.suffix != ".tmp"
     }
+    for pattern in OUTSIDE_OUTPUTS.get(stage, ()):  # written beside the stage's folder
+        for f in sorted(paths.outputs.glob(pattern)):
+            if f.is_file() and f.suffix != ".tmp":
+                found[f"../{f.name}"] = _file_sha(f)
+    return found
 
 
 def load(stage: str, paths: Paths) -> dict | None:
@@ -267,8 +275,3 @@ def describe(stage: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> 
         what = _n(len(changed), "doelstatus", "doelstatussen")
         return f"{what} veranderd, {n_new} nieuw, {n_gone} vervallen"
     return ""
-
-
-def forget(stage: str, paths: Paths) -> None:
-    """Before a stage writes: its record goes, so an interrupted run is never taken as complete."""
-    record_path(stage, paths).unlink(missing_ok=True)

@@ -21,7 +21,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     from analysis.processed.build import build, write
 
     paths = _paths(args)
-    incremental.forget("build", paths)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
     incremental.record("build", paths, build_options(args))
@@ -43,7 +42,6 @@ def cmd_resilience(args: argparse.Namespace) -> int:
     from analysis import incremental
     from analysis.resilience.run import run
 
-    incremental.forget("resilience", _paths(args))
     out = run(_paths(args), n_sim=args.n_sim)
     incremental.record("resilience", _paths(args), resilience_options(args))
     print(f"resilience: {out['n_scored']} buurten gescoord, {out['n_excluded']} uitgesloten -> {out['dir']}")
@@ -55,7 +53,6 @@ def cmd_goals(args: argparse.Namespace) -> int:
     from analysis import incremental
     from analysis.goals.run import run
 
-    incremental.forget("goals", _paths(args))
     out = run(_paths(args))
     incremental.record("goals", _paths(args))
     if out.get("geen_programma"):

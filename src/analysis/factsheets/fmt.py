@@ -155,6 +155,7 @@ CSV_DECIMALS: dict[str, int | str] = {
     "interval80_laag": "eenheid",
     "interval80_hoog": "eenheid",
     "inwoners": 0,
+    "dekking": 2,  # a share 0-1: always two decimals (1,00 and 0,97 alike)
     "ses_woa": 2,
     "laag_inkomen_pct": 1,
     "kans_signaal_of_aandeel_inwoners_met_signaal": 2,

@@ -93,13 +93,15 @@ svg.kaart a path:hover { opacity: .7; }
                       line-height: 1.25; }
   .banner-synthetic p, .banner-synthetic ul { margin: .1rem 0; }
   figure, tr, .summary, .banner-synthetic { break-inside: avoid; }
+  table.doelen tr { break-inside: auto; }  /* a long goal row may break: no page lost to one row */
+  .ontwikkeling h2 { break-after: auto; }  /* the chart may start a page: no page lost to it */
   figure { margin: .3rem 0; }
   figure img, figure svg { width: 8.2cm; min-width: 8.2cm; max-width: 100%; height: auto; max-height: none; }
   .ligging { float: right; width: 8.2cm; margin: 0 0 .3rem 1rem; }
   .ligging h2 { margin-top: .3rem; }
   .ligging figure img { width: 8.2cm; }
   .oordeel ul { margin: .1rem 0 .1rem 1rem; padding: 0; }
-  .voorpagina .drempels { display: none; }  /* the verdict block states the rule already */
+  .voorpagina .drempels, .oordeel .regel { display: none; }  /* the rule is in the Veerkracht section */
   .bronnen ul { columns: 2; column-gap: 1.2rem; }
   dl.kort { margin: .3rem 0; } dl.kort > div { grid-template-columns: 8rem 1fr; padding: .05rem 0; }
   dl.colofon > div { grid-template-columns: 8rem 1fr; }

@@ -56,6 +56,28 @@ def bullets(area: Gebied, year: int, n: int = 3) -> tuple[str, ...]:
     return tuple(out)
 
 
+def real_goal_findings(goals, regions: list[str], catalog: dict) -> tuple[str, ...]:
+    """Goals measured on REAL series for these regions, first in the verdict: 'Echte bevinding: doel
+    P2-03-GEM (Huishoudens 25-64 jaar met lage welvaart, gemeente Zwijndrecht) is niet op koers
+    (kans om het doel in 2040 te halen: < 5%).'"""
+    if goals is None or not len(goals):
+        return ()
+    g = goals[goals["region_code"].isin(regions) & ~goals["synthetic"].fillna(False).astype(bool)]
+    g = g[~g["status"].isin(["niet meetbaar", "onvoldoende data"])]
+    out = []
+    for r in g.itertuples():
+        label = catalog.get(r.indicator, {}).get("label", r.indicator)
+        where = f"gemeente {r.gebied}" if str(r.region_code).startswith("GM") else str(r.gebied)
+        kans = getattr(r, "kans_band", None)
+        tail = (
+            f" (kans om het doel in {int(r.doeljaar)} te halen: {kans})"
+            if isinstance(kans, str) and pd.notna(r.doeljaar)
+            else ""
+        )
+        out.append(f"Echte bevinding: doel {r.doel_id} ({label}, {where}) is {r.status}{tail}.")
+    return tuple(out)
+
+
 def build(area: Gebied) -> S.Oordeel | None:
     s = area.score
     if s is None:
@@ -94,5 +116,6 @@ def build(area: Gebied) -> S.Oordeel | None:
         signaal_zin=R.signaal_zin(dict(signalen)),
         regel=R.regel_tekst(t.niveau, t.verandering, t.jaren),
         punten=bullets(area, int(s["year"])),
+        bevindingen=real_goal_findings(area.ctx.goals, area.goal_regions[:1], area.catalog),
         synthetisch=R.synthetisch_zin(area.name) if synth else None,
     )

@@ -46,6 +46,7 @@ class Oordeel:
     regel: str  # the signal rule in plain words
     punten: tuple[str, ...]  # 2-3 bullets: driving indicators with year and source
     synthetisch: str | None  # the warning when the verdict rests on synthetic data
+    bevindingen: tuple[str, ...] = ()  # real-data goal results, shown first
 
 
 @dataclass(frozen=True)

@@ -306,6 +306,8 @@ def write_progress(paths: Paths, goals: list[Doel], raw: dict, status: pd.DataFr
     if current is not None and changes(table, current):
         compare_to, prev_date = current, meta.get("datum")  # the last report differs: it becomes 'previous'
         write_csv_text(out / PREVIOUS, current)
+    elif kept is None and current is not None:
+        compare_to, prev_date = current, meta.get("datum")  # a rerun of the only report so far
     diff = changes(table, compare_to)
     info = {"datum": now, "datum_tekst": dutch_date(now), "vorige_datum": prev_date}
     previous = None

@@ -14,8 +14,32 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import CONFIG_DIR
-from analysis.config_models import plausible_range
 from analysis.errors import InputError
+
+# Plausible ranges of a real figure, per indicator kind (and unit for rates): a value outside is an
+# input error (a wrong column, unit or export), never a figure. `range: [min, max]` in
+# config/indicators.yaml overrides the default of one indicator. Missing values stay allowed.
+COUNT_MAX = 25_000_000  # more than everyone in the Netherlands: no count of ours can exceed it
+KIND_RANGES: dict[str, tuple[float, float]] = {
+    "count": (0.0, COUNT_MAX),
+    "score": (-3.0, 3.0),  # SES-WOA and Leefbaarometer deviation scores lie well within +-1.5
+    "bound": (-3.0, 3.0),
+    "mean": (0.0, 1e9),
+    "level": (-1e9, 1e9),
+}
+RATE_RANGES: dict[str, tuple[float, float]] = {"%": (0.0, 100.0), "per 1000": (0.0, 1000.0)}
+
+
+def plausible_range(spec: dict[str, Any]) -> tuple[float, float]:
+    """[min, max] a real value of this indicator must lie in (its `range`, else the kind's default)."""
+    if spec.get("range") is not None:
+        return tuple(spec["range"])
+    if spec["unit"] in RATE_RANGES and spec["kind"] in ("rate", "bound"):  # a % bound is a %
+        return RATE_RANGES[spec["unit"]]
+    if spec["kind"] == "rate":
+        return (-1e9, 1e9)
+    return KIND_RANGES[spec["kind"]]
+
 
 # A focus-area name is a page title, a file name part and a table cell: longer than this is an error
 # in the file (a pasted text, a shifted column), not a name.
@@ -44,12 +68,12 @@ def check_focus(focus: pd.DataFrame, own_buurten: set[str], path: Path, gemeente
 
 
 def _number(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+    return f"{x:.15g}".replace(".", ",")  # 1e12 -> '1000000000000', as written in the file
 
 
 def check_plausible(rows: pd.DataFrame, catalog: dict[str, dict[str, Any]], where: dict[str, Path]) -> None:
     """Every real value finite and within its indicator's plausible range
-    (:func:`analysis.config_models.plausible_range`); missing values are allowed.
+    (:func:`plausible_range`); missing values are allowed.
 
     ``where``: origin -> the folder its files come from (named in the message with the source table)."""
     if rows.empty:

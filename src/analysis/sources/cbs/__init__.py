@@ -30,7 +30,8 @@ limits (no retry, no budget, global scheme), so they are not used either; docs/l
 
 Modules: :mod:`.transport` (settings, budget, requests with timeouts and retries, paging),
 :mod:`.protocol` (OData v3 documents: metadata, topics, harmonisation), :mod:`.registry` (selections,
-pull plan, results), :mod:`.cache` (the on-disk cache) and :mod:`.pull` (pulling tables into it).
+pull plan, results), :mod:`.cache` (the on-disk cache), :mod:`.pull` / :mod:`.pull_v4` (one table into
+it, OData v3 / v4), :mod:`.fetch` (all tables in one budget), :mod:`.summary` and :mod:`.margins`.
 Every public name is re-exported here: ``from analysis.sources.cbs import CbsClient, fetch_all``.
 """
 
@@ -42,6 +43,7 @@ from analysis.sources.cbs.cache import (
     read_cache,
     write_cache,
 )
+from analysis.sources.cbs.fetch import fetch_all, fetch_selection
 from analysis.sources.cbs.protocol import (
     _PROVISIONAL,
     _SUFFIX,
@@ -65,7 +67,7 @@ from analysis.sources.cbs.protocol import (
     resolve_topics,
     title_norm,
 )
-from analysis.sources.cbs.pull import TablePull, _pull_lock, fetch_all, fetch_selection
+from analysis.sources.cbs.pull import TablePull, _pull_lock
 from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
 from analysis.sources.cbs.summary import summarise
 from analysis.sources.cbs.summary import summarise as _summarise

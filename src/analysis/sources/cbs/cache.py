@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.io import sha256_file
 from analysis.records import COLUMNS
-from analysis.sources.cbs.protocol import derive_rates, harmonise
+from analysis.sources.cbs.protocol import derive_rates, harmonise, v4_spec
 from analysis.sources.cbs.registry import Selection
 
 # <cache>/nederland/: the national pulls (analysis.sources.cbs_national), Parquet per table; not a table
@@ -174,9 +174,14 @@ def cached_indicators(cache_dir: Path, registry: dict[str, Any], selection: Sele
         if slot not in chosen or rank < chosen[slot][0]:
             chosen[slot] = (rank, manifest, raw)
     frames = [
-        harmonise(raw, m["table_id"], registry[m["registry_key"]], m.get("year"))
+        harmonise(raw, m["table_id"], _spec(registry[m["registry_key"]], m), m.get("year"))
         for _, m, raw in chosen.values()
     ]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return derive_rates(pd.concat(frames, ignore_index=True))
+
+
+def _spec(spec: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """The registry spec as the pull used it: measure codes as keys for a table read through v4."""
+    return v4_spec(spec, manifest["table_id"]) if manifest.get("odata") == "v4" else spec

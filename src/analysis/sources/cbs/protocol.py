@@ -282,6 +282,12 @@ def harmonise(
     return long[COLUMNS]
 
 
+def v4_spec(spec: dict[str, Any], table_id: str) -> dict[str, Any]:
+    """The registry spec with the measure codes of this table as exact keys (mapped by code)."""
+    codes = (spec.get("v4_measures") or {}).get(table_id, {})
+    return {**spec, "editions_keys": {table_id: dict(codes)}}
+
+
 BOUNDS = {"lower": "_ondergrens", "upper": "_bovengrens"}
 
 

@@ -7,9 +7,6 @@ import contextlib
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +25,8 @@ from analysis.sources.cbs.protocol import (
     resolve_select,
     resolve_topics,
 )
-from analysis.sources.cbs.registry import Selection, TableResult, availability, table_plan
-from analysis.sources.cbs.summary import summarise
-from analysis.sources.cbs.transport import BudgetExhausted, CbsClient, Deadline, NotFound, host_of
+from analysis.sources.cbs.registry import Selection, TableResult, availability
+from analysis.sources.cbs.transport import CbsClient, Deadline, host_of
 
 
 @contextlib.contextmanager
@@ -65,12 +61,15 @@ def _pull_lock(path: Path):
 class TablePull:
     """Pull one table for one selection into the cache, resuming an earlier partial pull."""
 
+    v4 = False  # OData v4 (analysis.sources.cbs.pull_v4) or v3
+    data_part = DATA_PART
+
     def __init__(
         self, client: CbsClient, cache_dir: Path, catalog: str, selection: Selection, deadline: Deadline
     ):
         self.c, self.cache_dir, self.sel, self.deadline = client, cache_dir, selection, deadline
         self.catalog = catalog
-        self.base = client.s.base(catalog)
+        self.base = client.s.base(catalog, v4=self.v4)
 
     def _part(self, table_id: str, name: str, params: dict[str, str] | None = None) -> list:
         return self.c.get_all(
@@ -104,6 +103,11 @@ class TablePull:
         columns = self._columns(raw, table_id, spec, region_dim, select)
         rows, res.pages, res.resumed_from_page = self._paged(table_id, data_f, raw, columns)
         raw[DATA_PART] = rows
+        return self._finish(res, key, table_id, spec, year, raw, region_dim, data_f, select, columns)
+
+    def _finish(self, res, key, table_id, spec, year, raw, region_dim, data_f, select, columns):
+        """Validate (harmonise), note what is missing, store, drop the partial pages."""
+        rows = raw[DATA_PART]
         try:
             self._check_columns(raw, table_id, spec, columns)
             long = harmonise(raw, table_id, spec, year)  # validates before caching
@@ -129,6 +133,7 @@ class TablePull:
             # registry's catalog, which is kept next to it
             "catalog": host_of(self.base),
             "registry_catalog": self.catalog,
+            "odata": "v4" if self.v4 else "v3",
             "filter": data_f,
             "select": select,
         }
@@ -199,7 +204,7 @@ class TablePull:
         if state["pages"] and not start:  # all pages were there, only the final write failed
             it = iter(())
         else:
-            url = f"{self.base}/{table_id}/{DATA_PART}"
+            url = f"{self.base}/{table_id}/{self.data_part}"
             params = {"$format": "json", "$filter": data_f}
             if columns:
                 params["$select"] = columns
@@ -212,96 +217,3 @@ class TablePull:
         for k in range(state["pages"]):
             rows.extend(json.loads((pdir / f"page{k:05d}.json").read_text(encoding="utf-8")))
         return rows, state["pages"], resumed
-
-
-def fetch_all(
-    client: CbsClient,
-    registry: dict[str, Any],
-    gemeente: str,
-    cache_dir: Path,
-    years: range,
-    log: Callable[[str], None] = print,
-    others: tuple[str, ...] = (),
-    *,
-    national: str = "NL00",
-    budget_s: float | None = None,
-) -> dict[str, Any]:
-    """Pull every registered table for one region selection into the cache; never hangs.
-
-    ``gemeente``: the municipality (its wijken and buurten come along); ``others``: comparison
-    municipalities (municipal rows only); ``national``: the national row. The cache is keyed by table
-    and this selection, so pulls for other municipalities stay intact. ``budget_s`` (default:
-    settings) bounds the whole call; when it runs out, what was pulled is kept (pages included) and
-    the rest is named. ``log`` gets one line per problem. Returns a JSON-able summary, also written
-    to ``<cache_dir>/fetch_summary.<selection>.json``.
-    """
-    sel = Selection(gemeente, national, tuple(others))
-    return fetch_selection(client, registry, sel, cache_dir, years, log, budget_s=budget_s)
-
-
-def fetch_selection(
-    client: CbsClient,
-    registry: dict[str, Any],
-    sel: Any,
-    cache_dir: Path,
-    years: range,
-    log: Callable[[str], None] = print,
-    *,
-    budget_s: float | None = None,
-    pull: type[TablePull] = TablePull,
-) -> dict[str, Any]:
-    """:func:`fetch_all` for any region selection (``key``, ``filter(dim)``, ``expected``) and pull
-    class: the municipal one, or the national one of :mod:`analysis.sources.cbs_national`."""
-    started = time.monotonic()
-    deadline = Deadline(client.s.budget_s if budget_s is None else budget_s)
-    catalogs = sorted({spec.get("catalog", "opendata.cbs.nl") for spec in registry.values()})
-    hosts = {c: client.s.base(c) for c in catalogs}
-    uniq = sorted(set(hosts.values()))
-    with ThreadPoolExecutor(max_workers=max(1, len(uniq))) as pool:  # worst case one probe timeout
-        up = dict(zip(uniq, pool.map(client.probe_url, uniq), strict=True))
-    reachable = {c: up[hosts[c]] for c in catalogs}
-    results: list[TableResult] = []
-    streak = dict.fromkeys(uniq, 0)  # tables in a row that failed on transport errors, per host
-    for key, candidates, year in table_plan(registry, years):
-        spec = registry[key]
-        catalog = spec.get("catalog", "opendata.cbs.nl")
-        if not reachable[catalog]:
-            results.append(TableResult(key, candidates[0], year, "offline"))
-            continue
-        if deadline.remaining() <= 0:
-            results.append(TableResult(key, candidates[0], year, "budget", error="tijdsbudget op"))
-            continue
-        if streak[hosts[catalog]] >= client.s.max_failures:  # circuit breaker
-            results.append(TableResult(key, candidates[0], year, "skipped", error="niet geprobeerd"))
-            continue
-        for i, table_id in enumerate(candidates):
-            transport_failure = False
-            try:
-                res = pull(client, cache_dir, catalog, sel, deadline).run(key, table_id, spec, year)
-            except NotFound as exc:
-                res = TableResult(key, table_id, year, "not_found", error=str(exc))
-                if i + 1 < len(candidates):
-                    log(f"CBS {table_id}: niet gevonden; volgende editie {candidates[i + 1]}")
-                    results.append(res)
-                    continue
-            except BudgetExhausted as exc:
-                res = TableResult(key, table_id, year, "budget", error=str(exc))
-                res.pages = saved_pages(pull, client, cache_dir, catalog, sel, deadline, table_id)
-            except SourceUnavailable as exc:
-                res = TableResult(key, table_id, year, "failed", error=str(exc))
-                transport_failure = True
-            except InputError as exc:
-                res = TableResult(key, table_id, year, "failed", error=str(exc))
-            streak[hosts[catalog]] = streak[hosts[catalog]] + 1 if transport_failure else 0
-            results.append(res)
-            break
-    return summarise(results, sel, reachable, hosts, cache_dir, started, log, client.s.max_failures)
-
-
-def saved_pages(pull, client, cache_dir: Path, catalog, sel, deadline, table_id: str) -> int:
-    """Data pages of ``table_id`` kept on disk for the next pull to resume from (0: none)."""
-    state = pull(client, cache_dir, catalog, sel, deadline)._partial_dir(table_id) / "state.json"
-    try:
-        return int(json.loads(state.read_text(encoding="utf-8")).get("pages", 0))
-    except (OSError, ValueError, AttributeError):
-        return 0

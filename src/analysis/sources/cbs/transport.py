@@ -21,6 +21,7 @@ from analysis.errors import InputError, SourceUnavailable
 
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 FEED = "ODataFeed/odata"
+FEED_V4 = "odata/v1/CBS"  # CBS OData v4 (datasets.cbs.nl): <base>/<table>/Observations, ...
 ENV_CATALOG = "VEERKRACHT_CBS_CATALOG"
 
 
@@ -81,30 +82,32 @@ class CbsSettings:
             kw["catalog_url"] = env[ENV_CATALOG]
         return cls(**kw)
 
-    def base(self, catalog: str) -> str:
-        """Base URL of a catalog, redirect applied: ``https://opendata.cbs.nl/ODataFeed/odata``."""
+    def base(self, catalog: str, v4: bool = False) -> str:
+        """Base URL of a catalog, redirect applied: ``https://opendata.cbs.nl/ODataFeed/odata``
+        (v4: ``https://datasets.cbs.nl/odata/v1/CBS``)."""
         target = self.catalog_url or catalog
+        feed = FEED_V4 if v4 else FEED
         if "://" in target:
-            return f"{target.rstrip('/')}/{FEED}"
-        return f"{'https' if self.use_https else 'http'}://{target.rstrip('/')}/{FEED}"
+            return f"{target.rstrip('/')}/{feed}"
+        return f"{'https' if self.use_https else 'http'}://{target.rstrip('/')}/{feed}"
 
 
 def rebase_link(link: str, base: str) -> str:
     """``link`` (absolute, any host) on ``base``: the part after ``/ODataFeed/odata/`` is kept, the
     scheme, host, port and prefix come from ``base``; a link without that marker keeps its path."""
     parts, b = urlsplit(link), urlsplit(base)
-    marker = f"/{FEED}/"
-    at = parts.path.find(marker)
-    if at < 0:
+    marker = next((f"/{f}/" for f in (FEED, FEED_V4) if f"/{f}/" in parts.path), None)
+    if marker is None:
         return parts._replace(scheme=b.scheme, netloc=b.netloc).geturl()
-    rest = parts.path[at + len(marker) :]
+    rest = parts.path[parts.path.find(marker) + len(marker) :]
     return b._replace(path=f"{b.path.rstrip('/')}/{rest}", query=parts.query, fragment="").geturl()
 
 
 def host_of(base: str) -> str:
     """The catalog a base URL points at, as recorded in manifests: ``host[:port][/prefix]``."""
     b = urlsplit(base)
-    prefix = b.path[: -len(FEED)].rstrip("/") if b.path.endswith(FEED) else b.path.rstrip("/")
+    feed = next((f for f in (FEED, FEED_V4) if b.path.endswith(f)), "")
+    prefix = b.path[: len(b.path) - len(feed)].rstrip("/")
     return f"{b.netloc}{prefix}"
 
 
@@ -258,7 +261,7 @@ class CbsClient:
         current, current_params = (start, None) if start else (url, params)
         while current:
             doc = self.get(current, current_params, deadline)
-            nxt = doc.get("odata.nextLink")
+            nxt = doc.get("odata.nextLink") or doc.get("@odata.nextLink")  # v3 / v4
             nxt = self._follow(urljoin(current, nxt), base) if nxt else None
             yield doc["value"], nxt
             current, current_params = nxt, None
