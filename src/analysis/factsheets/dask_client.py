@@ -37,7 +37,8 @@ def probe_scheduler(address: str, timeout: float | None = None) -> None:
     timeout = connect_timeout() if timeout is None else timeout
     what = f"--scheduler {address}"
     try:
-        reply = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout))
+        # one second more than the connect timeout: a closed port reports Dask's own connect error
+        reply = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout + 1))
     except TimeoutError as exc:
         raise InputError(
             f"{what}: geen antwoord van een Dask-scheduler binnen {timeout:g} s (is dit een Dask-poort?)"
