@@ -92,3 +92,21 @@ def kwb_meta() -> dict[str, list]:
         n: json.loads((folder / f"{n}.json").read_text())
         for n in ("TableInfos", "DataProperties", "CategoryGroups")
     }
+
+
+# gemeente, focus area, buurt, wijk: whole pages, charts and map included
+RENDERED_AREAS = ["GM0642", "FG03", "BU06420305", "WK064203"]
+
+
+@pytest.fixture(scope="session")
+def rendered(analysed, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """One fork-pool batch of the four kinds of sheet (RENDERED_AREAS) plus the overview, on the
+    shared analysis, rendered once for the spelling and the accessibility checks. Read-only."""
+    from analysis.factsheets.runner import run_batch
+
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path_factory.mktemp("rendered"))
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
+    res = run_batch(p, only=RENDERED_AREAS, force=True, workers=2, progress=False)
+    assert res["ok"] == len(RENDERED_AREAS) and res["failed"] == 0, res
+    return p

@@ -13,22 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from analysis.config import PROJ_ROOT, Paths
-from analysis.factsheets.runner import run_batch
+from analysis.config import PROJ_ROOT
+from tests.conftest import RENDERED_AREAS
 
 AXE = Path(os.environ.get("VEERKRACHT_AXE_JS", PROJ_ROOT / ".venv" / "share" / "axe" / "axe.min.js"))
-AREAS = ["GM0642", "FG03", "BU06420305", "WK064203"]  # gemeente, focus area, buurt, wijk
+AREAS = RENDERED_AREAS  # gemeente, focus area, buurt, wijk
 
 
 @pytest.fixture(scope="module")
-def pages(analysed, tmp_path_factory) -> dict[str, Path]:
-    # the session's shared build and analysis outputs (conftest.analysed): no second goals run
-    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path_factory.mktemp("a11y"))
-    for sub in ("resilience", "goals"):
-        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
-    res = run_batch(p, only=AREAS, force=True, workers=2, progress=False)
-    assert res["ok"] == len(AREAS)
-    folder = p.outputs / "factsheets"
+def pages(rendered) -> dict[str, Path]:
+    # the session's one batch of these four sheets (conftest.rendered), shared with test_spelling
+    folder = rendered.outputs / "factsheets"
     return {"index": folder / "index.html", **{c: next(folder.glob(f"{c.lower()}-*.html")) for c in AREAS}}
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from analysis.config import Paths, settings
-from analysis.factsheets.runner import run_batch
+from analysis.config import settings
+from tests.conftest import RENDERED_AREAS
 from tests.test_factsheets import visible_text
 
 WOORDENLIJST = Path(__file__).parent / "data" / "spelling_woordenlijst.txt"
 DICT = "nl_NL"
-FULL = ["GM0642", "FG03", "BU06420305", "WK064203"]  # whole pages, charts and map included
+FULL = RENDERED_AREAS  # whole pages, charts and map included
 TEXT_SECTIONS = ("kop", "kerncijfers", "veerkracht", "doelen", "bronnen")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’\-][A-Za-zÀ-ÿ]+)*")
 
@@ -47,15 +47,11 @@ def test_hunspell_finds_a_planted_misspelling():
 
 
 @pytest.fixture(scope="module")
-def teksten(analysed, tmp_path_factory) -> dict[str, str]:
+def teksten(analysed, rendered) -> dict[str, str]:
     from analysis.factsheets.sheet import Sheet, load_context
 
-    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=tmp_path_factory.mktemp("spelling"))
-    for sub in ("resilience", "goals"):
-        shutil.copytree(analysed.outputs / sub, p.outputs / sub)
-    res = run_batch(p, only=FULL, force=True, workers=2, progress=False)
-    assert res["ok"] == len(FULL)
-    folder = p.outputs / "factsheets"
+    # the session's one batch of these four sheets (conftest.rendered), shared with test_accessibility
+    folder = rendered.outputs / "factsheets"
     out = {"index": visible_text((folder / "index.html").read_text(encoding="utf-8"))}
     for c in FULL:
         out[c] = visible_text(next(folder.glob(f"{c.lower()}-*.html")).read_text(encoding="utf-8"))
