@@ -234,21 +234,57 @@ def _written_once_and_early(calls, views):
     assert calls[0][1] < len(ONLY), calls
 
 
-def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(national, cluster, monkeypatch):
-    from analysis.factsheets.dask_runner import run_batch_dask
+# first on the fresh cluster: the kernels it starts and stops are the workers' own, before any run
+def _kernel_pid():
+    from analysis.factsheets import engine
+
+    km = engine._KERNEL.get("km")
+    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
+    from analysis.factsheets.dask_runner import KernelPlugin
+
+    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
+    cluster.register_plugin(a)
+    first = cluster.run(_kernel_pid)
+    assert all(first.values()), first
+    cluster.register_plugin(b)
+    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+    cluster.unregister_worker_plugin(a.name)
+    assert cluster.run(_kernel_pid) == first  # run b still uses them
+    cluster.unregister_worker_plugin(b.name)
+    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
+
+
+@pytest.fixture(scope="module")
+def fork_pool(national):
+    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool, each sheet
+    into its own municipality's folder. Returns (summary, manifest.finish calls, sheets by name);
+    the Dask tests compare their pages with these bytes."""
     from analysis.factsheets.runner import run_batch
 
     _, _, views = national
-    # the fork pool: all municipalities in ONE pool, each sheet into its own municipality's folder
-    calls, recorded = _spy_on_finish(monkeypatch)
-    r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        calls, _ = _spy_on_finish(mp)
+        r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+    return r, list(calls), _sheets(views)
+
+
+def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
+    national, cluster, fork_pool, monkeypatch
+):
+    from analysis.factsheets.dask_runner import run_batch_dask
+
+    _, _, views = national
+    r, fork_calls, ref = fork_pool
     assert r["ok"] == len(ONLY) and r["failed"] == 0
-    _written_once_and_early(calls, views)
-    calls.clear()
-    recorded.clear()
+    _written_once_and_early(fork_calls, views)
     assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
-    ref = _sheets(views)
     assert len(ref) == len(ONLY)
+    calls, _ = _spy_on_finish(monkeypatch)
     for p in views:  # the Dask run must write every sheet itself
         for f in (p.outputs / "factsheets").glob("*.html"):
             if f.name != "index.html":
@@ -326,7 +362,7 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
 
 
 def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
-    national, cluster, tmp_path, monkeypatch
+    national, cluster, fork_pool, tmp_path, monkeypatch
 ):
     """A second client's run on the same cluster while the first renders: both finish with 0 failed
     sheets (per-run plugins, teardown under the sheet lock). The client runs in another folder with
@@ -340,7 +376,6 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
 
     from analysis.config import Paths
     from analysis.factsheets.dask_runner import run_batch_dask
-    from analysis.factsheets.runner import run_batch
 
     _, _, views = national
     elsewhere = tmp_path / "client"
@@ -350,9 +385,10 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
         shutil.copytree(p.processed, proc)
         shutil.copytree(p.outputs, out)
         moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
-    ref = run_batch(moved, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
-    assert ref["failed"] == 0
-    ref_sheets = _sheets(moved)
+    # the reference: the fork pool's pages of the same areas (module fixture; the pages hold no
+    # path of the folder they were rendered in, so the copy elsewhere must come out the same)
+    ref, _, ref_sheets = fork_pool
+    assert ref["failed"] == 0 and len(ref_sheets) == len(ONLY)
     for f in elsewhere.rglob("*.html"):
         if f.name != "index.html":
             f.unlink()
@@ -390,30 +426,6 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
     # the workers keep a live kernel and no leftover plugin of these runs
     plugins = cluster.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
-
-
-def _kernel_pid():
-    from analysis.factsheets import engine
-
-    km = engine._KERNEL.get("km")
-    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
-
-
-def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
-    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
-    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
-    from analysis.factsheets.dask_runner import KernelPlugin
-
-    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
-    cluster.register_plugin(a)
-    first = cluster.run(_kernel_pid)
-    assert all(first.values()), first
-    cluster.register_plugin(b)
-    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
-    cluster.unregister_worker_plugin(a.name)
-    assert cluster.run(_kernel_pid) == first  # run b still uses them
-    cluster.unregister_worker_plugin(b.name)
-    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
 
 
 def test_scope_and_niveau_flags(national, tmp_path, capsys):
