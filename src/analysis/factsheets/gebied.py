@@ -151,12 +151,12 @@ class Gebied:
         ind = self.ctx.indicators
         mine = ind[ind["region_code"].isin(self.compare)]
         self.population = bevolking(ind, self.code)
-        pop_year = self.population.jaar if self.population else None
         self.key: dict[str, tuple[int | None, dict]] = {}
         rows = []
         # partner indicators (config/indicators.yaml `source:`) follow the fixed key figures
         self.key_indicators = KEY_INDICATORS + partner_key_indicators(self.catalog, ind, self.ctx.suppressed)
         for i in self.key_indicators:
+            pop_year = self.population.jaar_van(i) if self.population else None
             year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)
             later = hidden_year(self.ctx.suppressed, i, self.code, year) if i not in KEY_INDICATORS else None
             if later is not None:  # the area's latest cell is hidden: show that year ("< 10")
