@@ -246,7 +246,7 @@ def execute_area(
             {"gebied": code, "forceer_fout": fail, "paden": paden},
             timeout,
         )
-        html = export_html(nb, f"Factsheet {name} ({code})")
+        html = export_html(nb, f"Factsheet {code}" if name == code else f"Factsheet {name} ({code})")
         write_text(Path(out_dir) / f"{slug}.html", html)
         return {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
     except PapermillExecutionError as exc:

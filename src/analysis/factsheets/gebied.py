@@ -123,6 +123,8 @@ class Gebied:
         self.programme = bool((reg["level"] == "focusgebied").any())  # focus areas and goals exist
         self.level = str(self.info["level"])
         self.name = str(self.info["name"])
+        # the unit the signal rule compares: buurten, or wijken in a run without buurten (national)
+        self.eenheid = "buurt" if (reg["level"] == "buurt").any() else "wijk"
         ind = ctx.indicators
         self.year = int(year) if year is not None else self._default_year(ind, code)
         self.wijk = self.info["wijk_code"] if self.level == "buurt" else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.config import Paths
+from analysis.config import Paths, programma_gemeente
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number, plain
 from analysis.factsheets.page import page
 from analysis.factsheets.render import _pct
@@ -261,7 +261,12 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     naam = gemeente_naam(regions)
     has_focus = bool((regions["level"] == "focusgebied").any())
     focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
-    if not has_focus:
+    if not has_focus and paths.gemeente == programma_gemeente():  # e.g. its sheets in the national run
+        banner += (
+            "<p class='note'>Deze landelijke vergelijking neemt de focusgebieden en programmadoelen van "
+            "het programma niet mee; die staan op de factsheets van de gemeentelijke rapportage.</p>"
+        )
+    elif not has_focus:
         banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
     if (paths.outputs / "voortgangsrapportage.html").exists():  # analysis.goals.progress (issue 21)
         banner += (

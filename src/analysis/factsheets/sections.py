@@ -89,6 +89,7 @@ class Kop:
     doelen_tekst: str | None
     heeft_analyse: bool
     oordeel: Oordeel | None = None
+    eenheid: str = "buurt"  # the compared unit: buurt, or wijk in the national wijk run
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Veerkracht:
     buurten: tuple[BuurtSignaal, ...]  # wijk: its buurten with their signal
     synthetisch: bool
     drempels: Drempels
+    eenheid: str = "buurt"  # the compared unit: buurt, or wijk in the national wijk run
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ class Doelen:
     csv: Markup | None = None
     niet_meetbaar: tuple[NietMeetbaar, ...] = ()  # the programme's goals without data (issue 21)
     rapportage: str | None = None  # link to the voortgangsrapportage (all goals), when written
+    eigen_gemeente: bool = False  # the programme's own gemeente in a run without its focus areas
 
 
 @dataclass(frozen=True)
