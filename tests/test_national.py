@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,8 +56,18 @@ def test_national_set_is_real_first_partitioned_and_keeps_alphanumeric_codes(nat
 
     processed, _, _ = national
     root = processed / "nederland"
-    assert (root / "indicators" / "year=2024" / "gemeente=GM0363").is_dir()
+    # one sorted file, one row group per municipality (NL00 its own), nothing else
+    import pyarrow.parquet as pq
+
+    store = pq.ParquetFile(root / "indicators.parquet")
+    col = store.schema_arrow.get_field_index("gemeente")
+    groups = [store.metadata.row_group(i).column(col).statistics for i in range(store.num_row_groups)]
+    assert all(g.min == g.max for g in groups)
+    names = [g.min for g in groups]
+    assert names == sorted(set(names)) and "GM0363" in names and "NL00" in names
+    assert not (root / "indicators").exists()
     ind = read_partitioned(root / "indicators", ["GM0363", "NL00"])
+    assert set(ind["region_code"].str[:6].str.replace("WK", "GM")) == {"GM0363", "NL00"}
     with gzip.open(RAW / "snapshot" / "national" / "kwb_2024_gemeente_wijk_nl.csv.gz", "rt") as fh:
         kwb = {r["code"]: r for r in csv.DictReader(fh)}
     row = ind[(ind["region_code"] == "WK0363AA") & (ind["indicator"] == "inwoners") & (ind["year"] == 2024)]
@@ -80,6 +92,88 @@ def test_national_set_is_real_first_partitioned_and_keeps_alphanumeric_codes(nat
         "year",
         "indicator",
     ]
+
+
+def test_nederland_is_the_sum_over_that_years_own_gemeenten_in_the_kwb_dbf_files(national):
+    """NL00 2016/2017 = the sum over every land gemeente of that year's KWB file (390 / 389 records,
+    read here from the original dbf files), not over the 2024 codes; the same as the municipal build."""
+    import pyogrio
+
+    from analysis.national.build import read_partitioned
+    from analysis.processed.build import comparison_regions
+
+    processed, _, _ = national
+    nl = read_partitioned(processed / "nederland" / "indicators", ["NL00"]).set_index(["indicator", "year"])
+    for year in (2016, 2017):
+        dbf = RAW / "snapshot" / f"kwb_{year}_wijk" / f"gem_{year}.dbf"
+        gem = pyogrio.read_dataframe(dbf, read_geometry=False)
+        land = gem[gem["WATER"] != "JA"]
+        for col, ind in (("AANT_INW", "inwoners"), ("AANTAL_HH", "huishoudens")):
+            v = land[col]
+            assert nl.loc[(ind, year), "value"] == float(v[v >= 0].sum()), (ind, year)
+            assert nl.loc[(ind, year), "coverage"] == 1.0
+    assert nl.loc[("inwoners", 2016), "value"] == 16_979_120  # CBS: population on 1 January 2016
+    # the municipal build's Nederland is the same, row for row
+    mun = comparison_regions(RAW / "snapshot", "GM0642")
+    mun = mun[mun["region_code"] == "NL00"].set_index(["indicator", "year"])
+    both = nl.merge(mun, left_index=True, right_index=True, suffixes=("", "_m"))
+    assert len(both) >= 15
+    np.testing.assert_allclose(both["value"], both["value_m"], rtol=1e-12)
+    np.testing.assert_allclose(both["coverage"], both["coverage_m"], rtol=1e-12)
+
+
+def test_nederland_coverage_is_computed_and_a_published_total_is_checked():
+    from analysis.national.nederland import check_against_published, nederland_rows
+
+    def row(code, ind, year, value, level="gemeente"):
+        return {
+            "region_code": code,
+            "level": level,
+            "year": year,
+            "indicator": ind,
+            "value": value,
+            "unit": "",
+            "source_table": "T",
+            "origin": "cbs",
+            "provisional": False,
+        }
+
+    # 2016: three gemeenten, one without a share; 2024: two gemeenten (one merged away)
+    rows = pd.DataFrame(
+        [
+            row("GM0001", "inwoners", 2016, 100.0),
+            row("GM0002", "inwoners", 2016, 300.0),
+            row("GM0003", "inwoners", 2016, 600.0),
+            row("GM0001", "pct_65_plus", 2016, 10.0),
+            row("GM0002", "pct_65_plus", 2016, 20.0),
+            row("GM0003", "pct_65_plus", 2016, None),
+            row("GM0002", "inwoners", 2024, 350.0),
+            row("GM0003", "inwoners", 2024, 700.0),
+        ]
+    ).dropna(subset=["value"])
+    nl = nederland_rows(rows).set_index(["indicator", "year"])
+    assert nl.loc[("inwoners", 2016), "value"] == 1000.0 and nl.loc[("inwoners", 2024), "value"] == 1050.0
+    # the share without GM0003 (60% of the inhabitants) covers 40%: under the 95% gate, not written
+    assert ("pct_65_plus", 2016) not in nl.index
+    rows = pd.concat([rows, pd.DataFrame([row("GM0004", "inwoners", 2016, 5.0)])], ignore_index=True)
+    rows = pd.concat([rows, pd.DataFrame([row("GM0003", "pct_65_plus", 2016, 30.0)])], ignore_index=True)
+    nl = nederland_rows(rows).set_index(["indicator", "year"])
+    cov = nl.loc[("pct_65_plus", 2016), "coverage"]
+    assert cov == pytest.approx(1000 / 1005) and cov < 1
+    assert nl.loc[("pct_65_plus", 2016), "value"] == pytest.approx((1000 + 6000 + 18000) / 1000)
+    # one gemeente's figure of a later year: not Nederland (its coverage of the year's gemeenten is low)
+    from analysis.national.nederland import classification
+
+    later = pd.DataFrame([row("GM0003", "inwoners", 2025, 720.0)])
+    assert len(nederland_rows(later)) == 1  # without the classification it would pass for Nederland
+    assert nederland_rows(later, classification(rows)).empty
+    assert nederland_rows(later, classification(rows, later)).empty  # a partial year is no classification
+    published = pd.DataFrame(
+        [row("NL00", "inwoners", 2016, 1005.0, "land"), row("NL00", "inwoners", 2024, 1200.0, "land")]
+    )
+    checks = {c["year"]: c for c in check_against_published(nl.reset_index(), published)}
+    assert checks[2016]["klopt"] and checks[2016]["som_gemeenten"] == 1005.0
+    assert not checks[2024]["klopt"] and checks[2024]["verschil_relatief"] == pytest.approx(150 / 1200)
 
 
 def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
@@ -178,9 +272,19 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(nationa
         pd.read_parquet(processed / "nederland" / "resilience_scores.parquet"),
     ).read_text()
     assert "href='GM0088/factsheets/index.html'" in index and "href='GM0363/factsheets/index.html'" in index
-    assert "synthetische invulling" in index and '<html lang="nl">' in index
-    for p in views:
-        assert (p.outputs / "factsheets" / "index.html").exists()  # the overview per municipality
+    # offline every input of the signal is synthetic: no signal or share as a finding, one sentence
+    # on what it needs instead
+    assert "veerkracht fetch --scope nederland" in index and '<html lang="nl">' in index
+    assert "vraagt echte cijfers" in index and "synthetische invulling" not in index
+    scores = pd.read_parquet(processed / "nederland" / "resilience_scores.parquet").set_index("region_code")
+    assert scores.loc["GM0088", "alleen_synthetisch"] and pd.isna(
+        scores.loc["GM0088", "aandeel_inwoners_signaal"]
+    )
+    for p in views:  # the overview per municipality: no map without polygons, only the sources used
+        html = (p.outputs / "factsheets" / "index.html").read_text()
+        assert '<svg class="kaart"' not in html and "nan" not in html.split("<table")[0]
+        assert "PDOK" not in html and "85618NED" not in html  # the municipal map's and table's sources
+        assert "Bronnen: inwoners CBS 83765NED (Wijk- en buurtkaart 2017)" in html  # the figures shown
     # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
     again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
     assert again["ok"] == 0 and again["skipped"] >= len(ONLY)
@@ -212,6 +316,104 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
     pids = set(cluster.run(lambda: __import__("os").getpid()).values())
     assert killed_pid not in pids  # that worker process is gone; a new one took its place
     assert before  # the cluster had workers before the kill
+    # renders per sheet: finished results were released as they arrived, so the lost worker cost only
+    # its in-flight shard; every sheet of another shard was rendered exactly once
+    lines = [ln.split() for ln in (tmp_path / "killed.renders").read_text().splitlines()]
+    killed_shard = {shard for _, shard, code in lines if code == "WK0363AB"}
+    assert len(killed_shard) == 1
+    counts = Counter(code for _, shard, code in lines if shard not in killed_shard)
+    assert sorted(counts) == sorted(c for c in ONLY if c != "WK0363AB") and set(counts.values()) == {1}, lines
+
+
+def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
+    national, cluster, tmp_path, monkeypatch
+):
+    """A second client's run on the same cluster while the first renders: both finish with 0 failed
+    sheets (per-run plugins, teardown under the sheet lock). The client runs in another folder with
+    RELATIVE paths, which the workers (started in the repository folder) cannot resolve: the inputs
+    must travel through the scheduler and the HTML come back, byte-identical to the fork pool's."""
+    import os
+    import shutil
+    import threading
+
+    from distributed import Client
+
+    from analysis.config import Paths
+    from analysis.factsheets.dask_runner import run_batch_dask
+    from analysis.factsheets.runner import run_batch
+
+    _, _, views = national
+    elsewhere = tmp_path / "client"
+    moved = []
+    for p in views:  # a private copy: this test writes its own sheets
+        proc, out = elsewhere / "p" / p.gemeente, elsewhere / "o" / p.gemeente
+        shutil.copytree(p.processed, proc)
+        shutil.copytree(p.outputs, out)
+        moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
+    ref = run_batch(moved, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+    assert ref["failed"] == 0
+    ref_sheets = _sheets(moved)
+    for f in elsewhere.rglob("*.html"):
+        if f.name != "index.html":
+            f.unlink()
+    monkeypatch.chdir(elsewhere)
+    rel = [
+        Paths(
+            raw=p.raw,
+            processed=Path(os.path.relpath(p.processed)),
+            outputs=Path(os.path.relpath(p.outputs)),
+            gemeente=p.gemeente,
+        )
+        for p in moved
+    ]
+    assert not any(p.processed.is_absolute() for p in rel)
+    by_gm = {p.gemeente: p for p in rel}
+    results = {}
+
+    def second():
+        with Client(cluster.scheduler.address) as other:
+            results["second"] = run_batch_dask(
+                [by_gm["GM0363"]], only=["WK0363AA", "WK0363AB"], force=True, client=other, progress=False
+            )
+
+    t = threading.Thread(target=second)
+    t.start()
+    results["first"] = run_batch_dask(
+        [by_gm["GM0088"]], only=["GM0088", "WK008800"], force=True, client=cluster, progress=False
+    )
+    t.join(600)
+    assert results["first"]["failed"] == 0 and results["first"]["ok"] == 2, results
+    assert results["second"]["failed"] == 0 and results["second"]["ok"] == 2, results
+    new = _sheets(moved)
+    assert new.keys() == ref_sheets.keys()
+    assert all(new[k] == ref_sheets[k] for k in new), [k for k in new if new[k] != ref_sheets[k]]
+    # the workers keep a live kernel and no leftover plugin of these runs
+    plugins = cluster.run(lambda dask_worker: sorted(dask_worker.plugins))
+    assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
+
+
+def _kernel_pid():
+    from analysis.factsheets import engine
+
+    km = engine._KERNEL.get("km")
+    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
+    from analysis.factsheets.dask_runner import KernelPlugin
+
+    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
+    cluster.register_plugin(a)
+    first = cluster.run(_kernel_pid)
+    assert all(first.values()), first
+    cluster.register_plugin(b)
+    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+    cluster.unregister_worker_plugin(a.name)
+    assert cluster.run(_kernel_pid) == first  # run b still uses them
+    cluster.unregister_worker_plugin(b.name)
+    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
 
 
 def test_scope_and_niveau_flags(national, tmp_path, capsys):
@@ -246,7 +448,7 @@ def test_scope_and_niveau_flags(national, tmp_path, capsys):
 
 
 def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
-    national, cluster, monkeypatch, capsys
+    national, cluster, monkeypatch, capsys, tmp_path
 ):
     """`--scheduler ADDRESS`: the sheets are rendered by that cluster's workers (its scheduler saw the
     tasks); an address where no scheduler listens, or a scheduler without workers, is one `fout:`
@@ -262,7 +464,10 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     monkeypatch.setenv("VEERKRACHT_PROCESSED", str(processed))
     monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(outputs))
     address = cluster.scheduler.address
-    rc = main(["factsheets", "--scope", "nederland", "--only", "WK008800", "--force", "--scheduler", address])
+    sfile = tmp_path / "scheduler.json"
+    sfile.write_text(json.dumps({"type": "Scheduler", "address": address}))
+    argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
+    rc = main([*argv, "--scheduler-file", str(sfile)])
     out = capsys.readouterr().out
     assert rc == 0 and "1 gemaakt" in out, out
     assert "dask: 2 workers" in out  # the existing cluster's workers, not a new LocalCluster
@@ -285,8 +490,41 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
         )
         err = capsys.readouterr().err
         assert rc == 2 and err.startswith("fout: --scheduler tcp://127.0.0.1:9: geen Dask-scheduler"), err
+        # a port where something else answers (a web server): bounded, one line, exit 2
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def log_message(self, *args):  # the server's own log is not the CLI's output
+                pass
+
+        web = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        try:
+            result = {}
+            t = threading.Thread(
+                target=lambda: result.update(
+                    rc=main([*argv, "--scheduler", f"tcp://127.0.0.1:{web.server_address[1]}"])
+                ),
+                daemon=True,
+            )
+            t.start()
+            t.join(60)
+            assert not t.is_alive(), "--scheduler on a web server's port: the run hangs"
+        finally:
+            web.shutdown()
+        err = capsys.readouterr().err
+        assert result["rc"] == 2 and len(err.strip().splitlines()) == 1, err
+        assert err.startswith(f"fout: --scheduler tcp://127.0.0.1:{web.server_address[1]}: "), err
+        for bad, msg in (
+            (tmp_path / "nope.json", "bestaat niet"),
+            (tmp_path / "x.json", "geen Dask-schedulerbestand"),
+        ):
+            if bad.name == "x.json":
+                bad.write_text("{")
+            assert main([*argv, "--scheduler-file", str(bad)]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"fout: --scheduler-file {bad}") and msg in err, err
         with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
-            argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
             result = {}
             t = threading.Thread(
                 target=lambda: result.update(rc=main([*argv, "--scheduler", empty.scheduler_address])),

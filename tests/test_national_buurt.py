@@ -79,7 +79,7 @@ def reported(pulled, tmp_path_factory):
     mp.setenv("VEERKRACHT_OUTPUTS", str(root / "outputs"))
     used = []
 
-    def fork_pool(views, scheduler=None, niveaus=None, **opts):
+    def fork_pool(views, scheduler=None, scheduler_file=None, niveaus=None, **opts):
         used.append(niveaus)
         return runner.run_batch(views, niveaus=niveaus, progress=False, **opts)
 

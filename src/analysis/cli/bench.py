@@ -27,8 +27,8 @@ def cmd_bench_national(args: argparse.Namespace) -> int:
         f"bench-national: {res['n_wijk_sheets']} wijkbladen; dask 2 workers {d2['sheets_per_s']} bladen/s, "
         f"efficientie 1->2 {res['scaling_efficiency_1_to_2']} (per herhaling "
         f"{res['scaling_efficiency_per_repeat']}; plafond op deze machine "
-        f"{res['scaling_efficiency_cpu_bound']}), dask/fork-pool per blad "
-        f"{res['dask_vs_forkpool_mean_sheet_s']} (fork-pool {fp['sheets_per_s']} bladen/s), piek "
+        f"{res['scaling_efficiency_cpu_bound']}), fork-pool/dask doorvoer (bladen/s, wand) "
+        f"{res['forkpool_vs_dask_wall_throughput']} (fork-pool {fp['sheets_per_s']} bladen/s), piek "
         f"{res['peak_gb_per_worker_max']} GB/worker, 18.300 bladen op 16 cores "
         f"~{res['projection_18300_sheets']['16_cores_min']} min -> {res['path']}"
     )

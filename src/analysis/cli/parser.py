@@ -44,6 +44,12 @@ def _scope_args(p: argparse.ArgumentParser) -> None:
         metavar="ADRES",
         help="Dask-scheduler (bijv. tcp://host:8786); zonder adres een LocalCluster bij --scope nederland",
     )
+    p.add_argument(
+        "--scheduler-file",
+        default=None,
+        metavar="PAD",
+        help="Dask-schedulerbestand (JSON met 'address', van `dask scheduler --scheduler-file` of Slurm)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,6 +117,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         scope=args.scope,
         niveau=args.niveau,
         scheduler=args.scheduler,
+        scheduler_file=getattr(args, "scheduler_file", None),
     )
     if scope != "gemeente":
         return _report_national(args, ns, t0)
@@ -130,7 +131,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _why("resilience", paths, force, stages.resilience_options(ns)) or _why("goals", paths, force)
     )
     pool = None
-    if args.scheduler is None and not niveaus and likely_to_render(paths, sheets_forced or upstream_stale):
+    remote = args.scheduler is not None or getattr(args, "scheduler_file", None)
+    if not remote and not niveaus and likely_to_render(paths, sheets_forced or upstream_stale):
         pool = prestart_workers(args.workers, args.force_workers)
     rc = 0
     try:

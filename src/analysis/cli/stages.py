@@ -78,6 +78,7 @@ def _national_factsheets(args: argparse.Namespace, scope: str, provincie: str | 
     result = run_batch_dask(
         views,
         scheduler=getattr(args, "scheduler", None),
+        scheduler_file=getattr(args, "scheduler_file", None),
         niveaus=niveaus,
         **_batch_options(args),
     )
@@ -112,12 +113,13 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
     niveaus = check_niveau(getattr(args, "niveau", None), scope)
     if scope != "gemeente":
         result = _national_factsheets(args, scope, provincie, niveaus)
-    elif getattr(args, "scheduler", None) is not None or niveaus:
+    elif getattr(args, "scheduler", None) is not None or getattr(args, "scheduler_file", None) or niveaus:
         from analysis.factsheets.dask_runner import run_batch_dask
 
         result = run_batch_dask(
             _paths(args),
             scheduler=args.scheduler,
+            scheduler_file=getattr(args, "scheduler_file", None),
             niveaus=niveaus,
             **_batch_options(args),
         )

@@ -8,45 +8,66 @@ task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_are
   run one at a time per worker process (a lock, also when a worker has several threads);
 * **sharded by municipality**: a task is a short run of sheets of ONE municipality, so the worker
   reads that municipality's tables once and keeps them hot for the run;
-* **retries**: a worker lost mid-batch loses only its in-flight shard; the scheduler hands that shard
-  to another worker (Dask's own rescheduling, plus ``retries`` for errors raised by the task);
-* the manifest, skip-unchanged (fingerprints), continue-on-error and the atomic writes are the
-  runner's: planning and the manifest are done here in the client, the sheet writes its own HTML
-  atomically in the worker.
+* **finished work is released at once**: the client takes each result as it arrives and drops
+  it, so a worker lost mid-batch loses only its in-flight shard; the scheduler hands that shard to
+  another worker (Dask's own rescheduling, plus ``retries`` for errors raised by the task);
+* **no shared file system**: the inputs of each municipality and the template travel through the
+  scheduler (:mod:`analysis.factsheets.worker_inputs`), the worker returns the finished HTML and
+  the client writes it (atomically); planning, fingerprints and the manifest stay in the client;
+* **several clients may share one cluster**: each run registers its kernel plugin under a name of
+  its own; the worker's kernel is shared, started once (idempotent), shut down under the sheet
+  lock only when the last run's plugin is gone; a failed warm-up is retried and its error cleared
+  after a good one.
 
 Without an address a ``LocalCluster`` is started (worker processes, one thread each, as many as
-the runner's worker cap allows). With ``--scheduler`` the workers of that cluster must have this
-package installed and see the same file system (the paths are handed to them as plain strings).
+the runner's worker cap allows). With ``--scheduler`` / ``--scheduler-file``
+(:mod:`analysis.factsheets.dask_client`) the workers need this package installed, nothing else;
+docs/dask_cluster.md has a Slurm (dask-jobqueue) and a Kubernetes/cloud set-up.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from analysis.config import Paths, settings
 from analysis.errors import InputError
 from analysis.factsheets import execution, manifest, planning, runner
+from analysis.factsheets.dask_client import start_client
+from analysis.io import write_text
+
+__all__ = ["KernelPlugin", "render_shard", "run_batch_dask", "shards", "start_client"]
 
 # --- worker side ---------------------------------------------------------------------------------
 
 _SHEET_LOCK = threading.Lock()  # one kernel per worker process: its sheets run one at a time
+_RUNS: set[str] = set()  # the runs (plugin names) registered on this worker; guarded by _SHEET_LOCK
 
 
-def _warm(paden: dict[str, str]) -> None:
+def _start_kernel() -> None:
+    """Start this worker's kernel if it is not running (idempotent; call under ``_SHEET_LOCK``) and
+    clear an earlier warm-up error once a kernel is up; a failure is remembered per sheet."""
+    from analysis.factsheets import engine
+
+    try:
+        engine.worker_kernel(execution.KERNEL_NAME, warm=execution.IMPORT_WARM)
+        execution._WORKER.pop("warm_error", None)
+    except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
+        execution._WORKER["warm_error"] = execution._one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _warm(run: str) -> None:
     from analysis.factsheets import engine
 
     execution._preload()
     engine.register()
-    try:
-        with _SHEET_LOCK:
-            engine.worker_kernel(execution.KERNEL_NAME, warm=execution._warm_code(paden))
-    except Exception as exc:  # noqa: BLE001 - reported as the failure of every sheet of this worker
-        execution._WORKER["warm_error"] = execution._one_line(f"{type(exc).__name__}: {exc}")
+    with _SHEET_LOCK:
+        _RUNS.add(run)
+        _start_kernel()
 
 
 def _dask_plugin_base():
@@ -56,65 +77,101 @@ def _dask_plugin_base():
 
 
 class KernelPlugin(_dask_plugin_base()):
-    """Start and warm this worker's kernel once, in the thread that will run the sheets."""
+    """Start this worker's kernel (imports only; the tables load with the first sheet) in the thread
+    that runs the sheets. ``name`` is per run, so a second client does not replace (and tear down)
+    the first one's plugin; the kernel is shut down only when the last run's plugin leaves."""
 
-    name = "veerkracht-kernel"
-
-    def __init__(self, paden: dict[str, str]):
-        self.paden = paden
+    def __init__(self, run: str):
+        self.name = f"veerkracht-kernel-{run}"
 
     async def setup(self, worker) -> None:
         import asyncio
 
         executor = worker.executors.get("default")
-        await asyncio.get_running_loop().run_in_executor(executor, _warm, self.paden)
+        await asyncio.get_running_loop().run_in_executor(executor, _warm, self.name)
 
     def teardown(self, worker) -> None:
         from analysis.factsheets import engine
 
-        engine.shutdown_worker_kernel()
+        with _SHEET_LOCK:  # never while a sheet of another run uses the kernel
+            _RUNS.discard(self.name)
+            if not _RUNS:
+                engine.shutdown_worker_kernel()
 
 
 def render_shard(
     items: list[tuple[str, str, str]],
-    out_dir: str,
-    template: str,
-    paden: dict[str, str],
+    inputs: dict,
+    template: dict,
     timeout: float | None,
     fail_area: str | None = None,
     kill_area: str | None = None,
     kill_marker: str | None = None,
 ) -> list[tuple[str, dict]]:
-    """Render a shard (``(code, slug, name)`` of one municipality) in this worker's kernel.
+    """Render a shard (``(code, slug, name)`` of one municipality) in this worker's kernel from the
+    shipped ``inputs``/``template`` (:mod:`analysis.factsheets.worker_inputs`); each result carries
+    its page as ``html``.
 
     ``kill_area``/``kill_marker`` are a test hook: the first worker that reaches ``kill_area`` kills
     its own process (``SIGKILL``, as the out-of-memory killer would); the marker file makes the
-    retried shard pass."""
+    retried shard pass, and ``<kill_marker>.renders`` gets a line per sheet rendered."""
     from analysis.factsheets import engine
+    from analysis.factsheets.worker_inputs import unpack_inputs, unpack_template
 
     engine.register()  # a worker that joined without the plugin still gets the reusing engine
+    paden, tpl = unpack_inputs(inputs), unpack_template(template)
     out = []
     with _SHEET_LOCK:
+        if execution._WORKER.get("warm_error"):  # try again: the cause may be gone
+            _start_kernel()
         for code, slug, name in items:
             if kill_area and code == kill_area and kill_marker and not os.path.exists(kill_marker):
-                import signal
-
-                Path(kill_marker).write_text(str(os.getpid()))
-                os.kill(os.getpid(), signal.SIGKILL)
-            res = execution.execute_area(
-                code, slug, name, out_dir, template, code == fail_area, paden, timeout
-            )
-            res["worker_pid"] = os.getpid()
+                _kill_when_results_are_collected(kill_marker)
+            res = execution.execute_area(code, slug, name, None, tpl, code == fail_area, paden, timeout)
+            if kill_marker:
+                with open(f"{kill_marker}.renders", "a", encoding="utf-8") as fh:
+                    fh.write(f"{os.getpid()} {items[0][0]} {code}\n")
             out.append((code, res))
     return out
+
+
+def _kill_when_results_are_collected(marker: str, wait: float = 30.0) -> None:
+    """Test hook: SIGKILL this worker once the client has collected (and released) the results of its
+    earlier shards, i.e. when no shard result is left in its memory (at most ``wait`` seconds): what
+    is then recomputed elsewhere is the in-flight shard only, unless released results are kept."""
+    import signal
+
+    from distributed import get_worker
+
+    worker, deadline = get_worker(), time.monotonic() + wait
+
+    def held() -> bool:
+        return any(
+            str(k).startswith("factsheets-")
+            and not str(k).startswith(("factsheets-inputs-", "factsheets-template-"))
+            for k in list(worker.data.keys())
+        )
+
+    while held() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    Path(marker).write_text(str(os.getpid()))
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- client side ---------------------------------------------------------------------------------
 
 
-def _entry(a, res: dict, fp: str) -> dict:
-    """The fork-pool runner's manifest entry, without the Dask worker's pid."""
-    return manifest.manifest_entry(a, {k: v for k, v in res.items() if k != "worker_pid"}, fp)
+def _bundle(data: dict) -> dict:
+    """A task that yields its argument: inputs travel in the task spec, and can be made again."""
+    return data
+
+
+def _record(p, a, res: dict) -> None:
+    """Write a returned page (atomically, in the client) and record the sheet's manifest entry."""
+    html = res.pop("html", None)
+    if res["status"] == "ok" and html is not None:
+        write_text(p.out / f"{a.slug}.html", html)
+    p.entries[a.region_code] = manifest.manifest_entry(a, res, p.fingerprint)
 
 
 def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
@@ -143,41 +200,11 @@ def shards(plans: list, n_workers: int) -> list[tuple]:
     return out
 
 
-def start_client(scheduler: str | None, n_workers: int, log=print):
-    """A client on ``scheduler``, or on a new LocalCluster of ``n_workers`` single-thread processes."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            # the connect timeout is Dask's own setting (distributed.comm.timeouts.connect, 30 s;
-            # DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s to change it)
-            client = Client(scheduler)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: geen Dask-scheduler bereikbaar ({exc})") from exc
-        try:  # a scheduler without workers would leave the sheets waiting for ever
-            client.wait_for_workers(1, timeout=dask.config.get("distributed.comm.timeouts.connect"))
-        except TimeoutError as exc:
-            client.close()
-            raise InputError(f"--scheduler {scheduler}: de scheduler heeft geen workers") from exc
-        cluster = None
-    else:
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            memory_limit=0,  # kernels live outside the worker process; the OS is the limit
-        )
-        client = Client(cluster)
-    log(f"dask: {len(client.scheduler_info()['workers'])} workers, dashboard {client.dashboard_link}")
-    return client, cluster
-
-
 def run_batch_dask(
     paths_list: list[Paths] | Paths,
     *,
     scheduler: str | None = None,
+    scheduler_file: str | None = None,
     only=None,
     force: bool = False,
     workers: int | None = None,
@@ -196,7 +223,6 @@ def run_batch_dask(
 
     Returns the runner's summary (ok/skipped/failed/pruned/wall_seconds/workers) summed over the
     municipalities, plus ``per_gemeente`` when there are several."""
-    from distributed import as_completed
     from tqdm import tqdm
 
     if isinstance(paths_list, Paths):
@@ -217,61 +243,39 @@ def run_batch_dask(
         for p in paths_list
     ]
     n_todo = sum(len(p.todo) for p in plans)
-    n_workers = runner.resolve_workers(workers, force_workers, n_todo) if not scheduler else 0
+    remote = bool(scheduler or scheduler_file)
+    n_workers = runner.resolve_workers(workers, force_workers, n_todo) if not remote else 0
     t0 = time.perf_counter()
     interrupted = False
-    own_client = client is None
     if n_todo:
+        own_client = client is None
+        cluster = None
         if own_client:
-            client, cluster = start_client(scheduler, n_workers)
-        else:
-            cluster = None
+            client, cluster = start_client(scheduler, n_workers, scheduler_file=scheduler_file)
+        plugin = KernelPlugin(uuid.uuid4().hex[:12])
+        bar = tqdm(total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True)
         try:
             n_workers = len(client.scheduler_info()["workers"]) or n_workers
-            client.register_plugin(KernelPlugin(execution.paths_to_params(plans[0].paths)))
-            futs = {}
-            for p, chunk, i in shards(plans, n_workers):
-                items = [(a.region_code, a.slug, a.name) for a in chunk]
-                f = client.submit(
-                    render_shard,
-                    items,
-                    str(p.out),
-                    str(template),
-                    execution.paths_to_params(p.paths),
-                    timeout,
-                    fail_area,
-                    kill_area,
-                    kill_marker,
-                    key=f"factsheets-{p.paths.gemeente}-{chunk[0].region_code}-{i}-{time.time_ns()}",
-                    retries=retries,
-                    pure=False,
-                )
-                futs[f] = (p, chunk)
-            for p in plans:  # sets with nothing to render: written while the workers render
-                manifest.complete(p, n_workers, t0, template)
-            bar = tqdm(
-                total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True
+            client.register_plugin(plugin)
+            interrupted = _render(
+                client,
+                plans,
+                n_workers,
+                t0,
+                template,
+                bar,
+                timeout,
+                retries,
+                fail_area,
+                kill_area,
+                kill_marker,
             )
-            try:
-                for fut in as_completed(list(futs)):
-                    p, chunk = futs[fut]
-                    try:
-                        results = dict(fut.result())
-                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
-                        err = execution._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
-                        results = {
-                            a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk
-                        }
-                    for a in chunk:
-                        p.entries[a.region_code] = _entry(a, results[a.region_code], p.fingerprint)
-                    manifest.complete(p, n_workers, t0, template)
-                    bar.update(len(chunk))
-            except KeyboardInterrupt:
-                interrupted = True
-                client.cancel(list(futs))
-            finally:
-                bar.close()
         finally:
+            bar.close()
+            try:
+                client.unregister_worker_plugin(plugin.name)
+            except Exception:  # noqa: BLE001 - a cluster that went away has no plugin to remove
+                pass
             if own_client:
                 client.close()
                 if cluster is not None:
@@ -281,5 +285,60 @@ def run_batch_dask(
     return manifest.summarise(plans, n_workers, time.perf_counter() - t0, interrupted, template)
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
+def _render(
+    client, plans, n_workers, t0, template, bar, timeout, retries, fail_area, kill_area, kill_marker
+) -> bool:
+    """Submit the shards, take each result as it arrives (and let it go); True if interrupted."""
+    from distributed import as_completed
+
+    from analysis.factsheets.worker_inputs import pack_inputs, pack_template
+
+    run = uuid.uuid4().hex[:8]
+    # inputs as tasks (not scattered data): the scheduler keeps their spec, so the copy on a lost
+    # worker is made again instead of failing every shard that needs it
+    tpl = client.submit(_bundle, pack_template(template), key=f"factsheets-template-{run}", pure=False)
+    futs, inputs = {}, {}
+    for p, chunk, i in shards(plans, n_workers):
+        gm = p.paths.gemeente
+        if gm not in inputs:  # once per municipality
+            inputs[gm] = client.submit(
+                _bundle, pack_inputs(p.paths), key=f"factsheets-inputs-{gm}-{run}", pure=False
+            )
+        items = [(a.region_code, a.slug, a.name) for a in chunk]
+        f = client.submit(
+            render_shard,
+            items,
+            inputs[gm],
+            tpl,
+            timeout,
+            fail_area,
+            kill_area,
+            kill_marker,
+            key=f"factsheets-{gm}-{chunk[0].region_code}-{i}-{run}",
+            retries=retries,
+            pure=False,
+        )
+        futs[f] = (p, chunk)
+    del inputs  # the shard tasks hold them; released with the last shard that needs them
+    del tpl
+    for p in plans:  # sets with nothing to render: written while the workers render
+        manifest.complete(p, n_workers, t0, template)
+    pending = as_completed(list(futs))
+    try:
+        for fut in pending:
+            p, chunk = futs.pop(fut)
+            try:
+                results = dict(fut.result())
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
+                err = execution._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
+                results = {a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk}
+            fut.release()  # finished: a later worker loss must not recompute it
+            del fut
+            for a in chunk:
+                _record(p, a, results[a.region_code])
+            manifest.complete(p, n_workers, t0, template)
+            bar.update(len(chunk))
+    except KeyboardInterrupt:
+        client.cancel(list(futs))
+        return True
+    return False

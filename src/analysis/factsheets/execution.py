@@ -211,13 +211,14 @@ def execute_area(
     code: str,
     slug: str,
     name: str,
-    out_dir: str,
+    out_dir: str | None,
     template: str,
     fail: bool,
     paden: dict[str, str] | None = None,
     timeout: float | None = None,
 ) -> dict:
-    """Run one sheet in this worker's kernel and write its HTML atomically.
+    """Run one sheet in this worker's kernel and write its HTML atomically (``out_dir`` None: return
+    it as ``html`` in the result instead).
 
     An error in the sheet fails this sheet; a timeout or a dead kernel also discards the kernel, so
     the next sheet gets a fresh (warmed) one and the batch goes on."""
@@ -247,8 +248,11 @@ def execute_area(
             timeout,
         )
         html = export_html(nb, f"Factsheet {code}" if name == code else f"Factsheet {name} ({code})")
+        ok = {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
+        if out_dir is None:  # a worker without the client's file system: the page goes back
+            return {**ok, "html": html}
         write_text(Path(out_dir) / f"{slug}.html", html)
-        return {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
+        return ok
     except PapermillExecutionError as exc:
         return failed(_one_line(f"{exc.ename}: {exc.evalue}"))
     except Exception as exc:  # kernel death, timeout: record, restart the kernel, go on

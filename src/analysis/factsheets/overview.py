@@ -203,8 +203,12 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         if s is not None and isinstance(s.get("signaal"), str):
             kl = badge(s["signaal"], SIGNAAL_BADGE.get(s["signaal"], "grijs"))
         elif s is not None and isinstance(s.get("samenstelling"), str):
-            n = int(s["n_buurten_signaal"])
-            kl = esc(f"{n} {'buurt' if n == 1 else 'buurten'} met signaal")
+            n = s.get("n_buurten_signaal")  # NaN: no finding from synthetic inputs alone (national)
+            if pd.isna(n):
+                kl = esc("geen signaal: vraagt echte cijfers")
+            else:
+                n = int(n)
+                kl = esc(f"{n} {'buurt' if n == 1 else 'buurten'} met signaal")
         cells = []
         inw = float(pop.loc[a.region_code, "inwoners"]) if a.region_code in pop.index else None
         inw_year = int(pop.loc[a.region_code, "jaar"]) if a.region_code in pop.index else None
@@ -295,10 +299,14 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         + "</th>"
         for h in heads
     )
-    body = (
-        "<a class='skip' href='#tabel'>Direct naar de tabel met alle gebieden</a>"
-        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten {esc(naam)}</p>"
-        "<h1>Factsheets per gebied</h1></header>"
+    # a map only where the buurten have polygons (a national run has none), and only the sources used
+    b = regions[regions["level"] == "buurt"] if "geometry" in regions else regions.iloc[0:0]
+    with_map = bool(len(b)) and bool((b.geometry.notna() & ~b.geometry.is_empty).any())
+    inw_bron = "CBS 85618NED (Wijk- en buurtkaart 2023)"
+    if not with_map:
+        used = pop.loc[pop.index.intersection(shown_codes), "bron"].dropna().unique()
+        inw_bron = "CBS " + "; ".join(sorted(str(u) for u in used)) if len(used) else "geen"
+    map_html = (
         f"<section aria-labelledby='kaart-kop'><h2 id='kaart-kop'>Kaart van de buurten van {esc(naam)}</h2>"
         "<p id='kaart-uitleg' class='note'>Buurten gekleurd naar veerkrachtsignaal (t.o.v. de gemeente); "
         f"rood is ook gearceerd, oranje gestippeld.{focus_txt} "
@@ -313,7 +321,16 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "er met het toetsenbord naartoe om de naam te zien.</p>"
         f"{_legend(has_focus)}"
         "<p class='note'>Bron kaart: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0.</p></section>"
-        "<section id='tabel' tabindex='-1' aria-labelledby='tabel-kop'><h2 id='tabel-kop'>Alle gebieden</h2>"
+        if with_map
+        else ""
+    )
+    body = (
+        "<a class='skip' href='#tabel'>Direct naar de tabel met alle gebieden</a>"
+        f"{banner}<header><p class='eyebrow'>Monitor Veerkrachtige Buurten {esc(naam)}</p>"
+        "<h1>Factsheets per gebied</h1></header>"
+        + map_html
+        + "<section id='tabel' tabindex='-1' aria-labelledby='tabel-kop'>"
+        "<h2 id='tabel-kop'>Alle gebieden</h2>"
         "<div class='filters'><label>Zoek op naam <input type='search' id='zoek'></label>"
         f"<label>Niveau <select id='niveau'><option value=''>alle niveaus</option>{level_opts}</select>"
         "</label><span id='aantal' role='status' aria-live='polite'></span></div>"
@@ -331,7 +348,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "<caption class='visually-hidden'>Alle gebieden met factsheet</caption>"
         f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
-        "<p class='note'>Bronnen: inwoners CBS 85618NED (Wijk- en buurtkaart 2023); veerkrachtsignaal "
+        f"<p class='note'>Bronnen: inwoners {esc(inw_bron)}; veerkrachtsignaal "
         "(gebieden boven buurtniveau: samenstelling van hun buurten): "
         "<a href='methode/methode_veerkracht.html'>methode veerkrachtsignaal</a>; "
         "SES-WOA en laag inkomen, laatste jaar: "

@@ -10,8 +10,8 @@ kernels and writing the overview pages), mean seconds per sheet (from the manife
 of all processes (client, scheduler, workers, kernels) and the share of the cores they kept busy,
 peak memory per worker (worker process + its kernel, RSS, sampled), scaling
 efficiency 1 -> 2 workers and its ceiling on this machine (from the CPU really used per sheet),
-Dask vs fork-pool per-sheet cost, and the projection for the country (18,300 sheets) on 16 and 64
-cores — a projection from this machine, not a measurement.
+fork pool vs Dask wall throughput (sheets/s, the same sheets), and the projection for the country
+(18,300 sheets) on 16 and 64 cores — a projection from this machine, not a measurement.
 """
 
 from __future__ import annotations
@@ -143,13 +143,13 @@ def run_bench_national(
     from analysis.factsheets.dask_runner import run_batch_dask, start_client
     from analysis.factsheets.runner import run_batch
     from analysis.national import run as national
-    from analysis.national.build import load_regions, national_root
+    from analysis.national.store import has_store, load_regions, national_root
 
     if repeats < 1:
         raise InputError(f"--repeat {repeats}: must be 1 or more")
     raw, processed_root, outputs_root = national.roots()
     root = national_root(processed_root)
-    if not (root / "indicators").exists():
+    if not has_store(root):
         national.build(raw, processed_root, log=log)
     regions = load_regions(root)
     gms, wijken = sample_gemeenten(regions, n_sheets, seed)
@@ -190,7 +190,9 @@ def run_bench_national(
         log(f"  [{rep + 1}/{repeats}] fork pool 2 workers: {runs['forkpool_2'][-1]}")
         d1, d2, fp = (runs[k][-1] for k in ("dask_1", "dask_2", "forkpool_2"))
         ratios["efficiency"].append(d2["sheets_per_s"] / (2 * d1["sheets_per_s"]))
-        ratios["dask_vs_forkpool"].append(d2["mean_sheet_s"] / fp["mean_sheet_s"])
+        # wall throughput, the same sheets: Dask's overhead (scheduler, shipping inputs and pages,
+        # warm-up) shows here; the time inside a sheet is the same code in both runners
+        ratios["dask_vs_forkpool"].append(fp["sheets_per_s"] / d2["sheets_per_s"])
         # the most 2 workers could reach if they kept min(cores, 2) cores busy all the time with
         # the CPU per sheet they really used (Dask, client and kernels included)
         ratios["ceiling"].append(min(1.0, cores / d2["cpu_s_per_sheet"] / (2 * d1["sheets_per_s"])))
@@ -219,9 +221,10 @@ def run_bench_national(
         "scaling_efficiency_1_to_2": round(efficiency, 3),
         "scaling_efficiency_per_repeat": [round(e, 3) for e in ratios["efficiency"]],
         "scaling_efficiency_cpu_bound": round(statistics.median(ratios["ceiling"]), 3),
-        "dask_vs_forkpool_mean_sheet_s": round(dask_fork, 3),
+        "forkpool_vs_dask_wall_throughput": round(dask_fork, 3),
         "dask_vs_forkpool_per_repeat": [round(e, 3) for e in ratios["dask_vs_forkpool"]],
         "peak_gb_per_worker_max": max(d1["peak_gb_per_worker"] + d2["peak_gb_per_worker"]),
+        "peak_gb_per_worker_measured": {k: results[k]["peak_gb_per_worker"] for k in results},
         "projection_18300_sheets": {
             **projection,
             "assumes": "sheets/s per worker of the 2-worker Dask run holds on every core (linear scaling "
@@ -229,7 +232,7 @@ def run_bench_national(
         },
         "targets": {
             "scaling_efficiency_ge_0_8": efficiency >= 0.8,
-            "dask_le_1_2x_forkpool": dask_fork <= 1.2,
+            "dask_wall_throughput_ge_forkpool_div_1_2": dask_fork <= 1.2,
             "memory_le_1_5_gb_per_worker": max(d1["peak_gb_per_worker"] + d2["peak_gb_per_worker"]) <= 1.5,
             "projected_le_30_min_on_16_cores": projection["16_cores_min"] <= 30,
         },

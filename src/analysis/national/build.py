@@ -7,7 +7,9 @@ Real (origin ``snapshot``), all from ``data/raw/snapshot/national/``:
 * CBS 83487NED / 83765NED (KWB 2016 / 2017): names, ``inwoners``, ``huishoudens``, age and
   household shares for every wijk and gemeente code that still exists in 2024 (CBS keeps a code
   for the same area; a code that was re-used for a redrawn wijk is a known limit, see the docs);
-* Nederland (``NL00``): sums (counts) and weighted means (rates) of the 342 gemeenten' real rows.
+* Nederland (``NL00``): per year the sums (counts) and weighted means (rates) over the gemeenten of
+  that year's own file (KWB 2016: 390, 2017: 389, 2024: 342), with coverage
+  (:mod:`analysis.national.nederland`).
 
 Everything else a sheet shows (income, bijstand, SES-WOA, Leefbaarometer 3.0, crime, ...) has no
 real national source offline; it is the seeded synthetic fill of :mod:`analysis.sources.synthetic`,
@@ -19,52 +21,43 @@ No buurt level offline: no national buurt list is bundled. After ``veerkracht fe
 inhabitants, its real values first (origin ``cbs``), the labelled synthetic fill for the rest. Names:
 the region titles the live pull saved win over KWB 2016/2017 (``mapping`` says where a name is from).
 
-Layout (``<processed>/nederland/``):
+Layout (``<processed>/nederland/``, :mod:`analysis.national.store`):
 
-* ``indicators/year=YYYY/gemeente=GMxxxx/*.parquet`` — the indicators.parquet schema, partitioned
-  by year and municipality (``NL00`` rows under ``gemeente=NL00``);
+* ``indicators.parquet`` — the indicators.parquet schema plus ``gemeente``, sorted, one row group per
+  municipality (``NL00`` its own), read by filter;
 * ``regions.parquet`` — the regions table without geometry (no national polygons offline);
 * ``build_manifest.json``;
 * ``gemeenten/<GM>/`` — a small view per municipality (its rows + ``NL00``) in the processed
-  layout the fact-sheet engine reads; regions there carry empty geometries, so sheets have no map.
+  layout the fact-sheet engine reads (:mod:`analysis.national.views`); regions there carry empty
+  geometries, so sheets have no map.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
-from shapely.geometry import Polygon
 
-from analysis.config import Paths, indicator_catalog, settings
-from analysis.errors import InputError
-from analysis.io import write_json, write_parquet
+from analysis.config import indicator_catalog, settings
+from analysis.national.nederland import check_against_published, classification, nederland_rows
+from analysis.national.store import (
+    NATIONAL,
+    OUT_COLUMNS,
+    gemeente_of,
+    load_regions,
+    national_root,
+    read_partitioned,
+    write_national,
+)
 from analysis.processed.build import REGION_ATTRIBUTES
 from analysis.records import COLUMNS, to_long
-from analysis.sources.snapshot import KWB_2024_TABLE
+from analysis.sources.snapshot import KWB_2024_TABLE, national_gemeente_indicators
 
-# the built indicators.parquet columns: + coverage (NaN = published for the area itself; 1.0 = an
-# aggregate over all its parts, e.g. NL00 from all 342 gemeenten)
-OUT_COLUMNS = [*COLUMNS, "coverage"]
+# imported from here by callers written before the store and the views had modules of their own
+__all__ = ["NATIONAL", "load_regions", "national_root", "read_partitioned", "write_national"]
 
-NATIONAL = "nederland"
 REGION_COLUMNS = [*REGION_ATTRIBUTES, "gemeente_code"]  # no geometry: no national polygons offline
-
-
-def gemeente_of(codes: pd.Series) -> pd.Series:
-    """Municipality of a GM/WK/BU code (``NL00`` stays ``NL00``); works for alphanumeric codes."""
-    codes = codes.astype(str)
-    return codes.where(codes.str[:2] == "NL", "GM" + codes.str[2:6])
 
 
 # --- real data -----------------------------------------------------------------------------------
@@ -205,8 +198,9 @@ def buurt_regions(live: pd.DataFrame, regions: pd.DataFrame, titles: pd.DataFram
 
 
 def real_indicators(snapshot: Path, regions: pd.DataFrame) -> pd.DataFrame:
-    """Real rows for the 2024 areas: KWB 2024 inwoners, KWB 2016/2017 attributes, NL00 from gemeenten."""
-    from analysis.sources.snapshot import WIJK_KWB_COLUMNS, kwb_national
+    """Real rows for the 2024 areas: KWB 2024 inwoners, KWB 2016/2017 attributes, and NL00 from the
+    gemeenten of each year's own file (:mod:`analysis.national.nederland`)."""
+    from analysis.sources.snapshot import WIJK_KWB_COLUMNS, kwb_national, national_gemeente_indicators
 
     k24 = read_kwb_2024(snapshot)
     frames = [
@@ -232,46 +226,10 @@ def real_indicators(snapshot: Path, regions: pd.DataFrame) -> pd.DataFrame:
     frames.append(long[COLUMNS])
     real = pd.concat(frames, ignore_index=True).dropna(subset=["value"]).assign(coverage=np.nan)
     real["value"] = real["value"].astype(float)
-    return pd.concat(
-        [real, national_rows(real, "som/gewogen gemiddelde van de gemeenten: ")], ignore_index=True
-    )
-
-
-def national_rows(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """``NL00`` from the gemeente rows: counts summed, rates/scores/means weighted by the catalogue
-    weight of the same year. Only years in which every gemeente of that year has a value."""
-    catalog = indicator_catalog()
-    g = rows[rows["level"] == "gemeente"]
-    out = []
-    for (ind, year), d in g.groupby(["indicator", "year"]):
-        kind = catalog.get(ind, {}).get("kind")
-        if kind == "count":
-            value = d["value"].sum()
-        elif kind in ("rate", "score", "mean"):
-            wname = catalog[ind].get("weight")
-            w = g[(g["indicator"] == wname) & (g["year"] == year)].set_index("region_code")["value"]
-            w = d["region_code"].map(w)
-            if w.isna().any() or w.sum() <= 0:
-                continue
-            value = float((d["value"].to_numpy() * w.to_numpy()).sum() / w.sum())
-        else:
-            continue
-        first = d.iloc[0]
-        out.append(
-            {
-                "region_code": "NL00",
-                "level": "land",
-                "year": int(year),
-                "indicator": ind,
-                "value": float(value),
-                "unit": first["unit"],
-                "source_table": prefix + "; ".join(sorted(set(d["source_table"]))),
-                "origin": "synthetic" if (d["origin"] == "synthetic").any() else first["origin"],
-                "provisional": bool(d["provisional"].any()),
-                "coverage": 1.0,
-            }
-        )
-    return pd.DataFrame(out, columns=OUT_COLUMNS)
+    # NL00 from every gemeente of each year's own file (not only the codes still in use in 2024)
+    gem = national_gemeente_indicators(snapshot)
+    gem = gem[gem["indicator"].isin(set(real["indicator"]))].dropna(subset=["value"])
+    return pd.concat([real, nederland_rows(gem)], ignore_index=True)
 
 
 BUURT_SEED_OFFSET = 1  # buurten: the same generator with seed + 1, a stream of their own
@@ -338,30 +296,41 @@ def _synthetic_wijken(regions: pd.DataFrame, seed: int, first_year: int, last_ye
 
 
 def fetched_indicators(
-    fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None
+    fetched: Path, regions: pd.DataFrame, live: pd.DataFrame | None = None, snapshot: Path | None = None
 ) -> pd.DataFrame:
     """Real rows from the national live pull (``veerkracht fetch --scope nederland``, origin ``cbs``,
     source_table = the CBS table id) for the areas of the national set and ``NL00``; empty when
     nothing was fetched. ``NL00`` as CBS publishes it; where CBS has no NL row (85984NED's answer has
-    none) it is the sum / weighted mean of the fetched gemeente rows of that year, as for the
-    snapshot. Buurt rows of a ``--niveau buurt`` pull come along for the buurten in ``regions``
-    (:func:`buurt_regions`). Codes not in the area list (earlier indelingen) are left out, as for
-    KWB 2016/2017. ``live``: :func:`live_rows`, read here when not given."""
+    none) it is the sum / weighted mean over every gemeente the pull holds for that year (that year's
+    own classification, merged municipalities included), as for the snapshot. Buurt rows of a
+    ``--niveau buurt`` pull come along for the buurten in ``regions`` (:func:`buurt_regions`). Series
+    of codes not in the area list (earlier indelingen) are left out, as for KWB 2016/2017.
+    ``live``: :func:`live_rows`, read here when not given."""
     live = live_rows(fetched) if live is None else live
     if live.empty:
         return live.assign(coverage=np.nan)[OUT_COLUMNS]
+    live = live.copy()
+    # NL00 from every gemeente of each year's own classification in the pull, before the rows are
+    # narrowed to the 2024 area list; where CBS publishes NL00 itself, the published figure wins
+    published = set(map(tuple, live.loc[live["region_code"] == "NL00", ["indicator", "year"]].to_numpy()))
+    gm_live = live[live["level"] == "gemeente"].dropna(subset=["value"])
+    known = [gm_live] + ([national_gemeente_indicators(snapshot)] if snapshot is not None else [])
+    nl = nederland_rows(gm_live, classification(*known))
+    nl = nl[[(i, y) not in published for i, y in zip(nl["indicator"], nl["year"], strict=True)]]
     keep = set(regions["region_code"]) | {"NL00"}
     live = live[live["region_code"].isin(keep)].assign(coverage=np.nan)
-    live["value"] = live["value"].astype(float)
-    published = set(map(tuple, live.loc[live["region_code"] == "NL00", ["indicator", "year"]].to_numpy()))
-    # NL00 only from a complete set: every gemeente of the national set has a value that year
-    gm_all = set(regions.loc[regions["level"] == "gemeente", "region_code"])
-    gm = live[live["level"] == "gemeente"]
-    complete = gm.groupby(["indicator", "year"])["region_code"].agg(lambda c: gm_all <= set(c))
-    parts = pd.MultiIndex.from_frame(gm[["indicator", "year"]]).map(complete.to_dict().get)
-    nl = national_rows(gm[parts.to_numpy(bool)], "som/gewogen gemiddelde van de gemeenten: ")
-    nl = nl[[(i, y) not in published for i, y in zip(nl["indicator"], nl["year"], strict=True)]]
     return pd.concat([live[OUT_COLUMNS], nl], ignore_index=True)
+
+
+def nederland_check(fetched: Path | None, live: pd.DataFrame | None = None) -> list[dict]:
+    """The national live pull's published NL00 figures against the sums over that year's gemeenten
+    (:func:`analysis.national.nederland.check_against_published`); empty without a pull."""
+    live = live_rows(fetched) if live is None and fetched is not None else live
+    if live is None or live.empty:
+        return []
+    live = live.assign(value=live["value"].astype(float))
+    summed = nederland_rows(live[live["level"] == "gemeente"].dropna(subset=["value"]))  # published rows only
+    return check_against_published(summed, live)
 
 
 def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -378,7 +347,7 @@ def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.Data
     live_all = live_rows(fetched) if fetched is not None else None
     regions = national_regions(snapshot, fetched, live_all)
     real = real_indicators(snapshot, regions)
-    live = fetched_indicators(fetched, regions, live_all) if fetched is not None else None
+    live = fetched_indicators(fetched, regions, live_all, snapshot) if fetched is not None else None
     from analysis.config import indicator_catalog
     from analysis.processed.checks import check_plausible
 
@@ -395,140 +364,3 @@ def build_national(snapshot: Path, fetched: Path | None = None) -> tuple[pd.Data
     rows = validate(rows[OUT_COLUMNS], indicators_schema(built=True), "nederland/indicators")
     validate(regions.drop(columns="gemeente_code"), regions_schema(), "nederland/regions.parquet")
     return regions, rows
-
-
-# --- storage -------------------------------------------------------------------------------------
-
-
-def national_root(processed_root: Path) -> Path:
-    return Path(processed_root) / NATIONAL
-
-
-def write_partitioned(df: pd.DataFrame, target: Path) -> None:
-    """Hive-partitioned Parquet (``year=…/gemeente=…``), swapped in as a whole: a killed write leaves
-    the previous dataset intact."""
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-    table = pa.Table.from_pandas(df.assign(gemeente=gemeente_of(df["region_code"])), preserve_index=False)
-    ds.write_dataset(
-        table,
-        tmp,
-        format="parquet",
-        partitioning=ds.partitioning(
-            pa.schema([("year", pa.int64()), ("gemeente", pa.string())]), flavor="hive"
-        ),
-        basename_template="part-{i}.parquet",
-        max_partitions=100_000,  # 12 years x 343 municipalities
-    )
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def read_partitioned(target: Path, gemeenten: list[str] | None = None) -> pd.DataFrame:
-    """Rows of ``gemeenten`` (all when None) from the partitioned store, in the indicators schema."""
-    if not target.exists():
-        raise InputError(f"{target}: missing; run `veerkracht report --scope nederland` (or build) first")
-    part = ds.partitioning(pa.schema([("year", pa.int64()), ("gemeente", pa.string())]), flavor="hive")
-    d = ds.dataset(target, format="parquet", partitioning=part)
-    flt = ds.field("gemeente").isin(gemeenten) if gemeenten is not None else None
-    df = d.to_table(filter=flt).to_pandas()
-    df["year"] = df["year"].astype(int)
-    return df[OUT_COLUMNS].sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
-
-
-def write_national(
-    root: Path, regions: pd.DataFrame, indicators: pd.DataFrame, fetched: list[dict] | None = None
-) -> dict:
-    """``fetched``: the national live pulls the build read (table id, niveau, fetched_at, CBS Modified)."""
-    root.mkdir(parents=True, exist_ok=True)
-    write_partitioned(indicators, root / "indicators")
-    write_parquet(root / "regions.parquet", regions)
-    manifest = {
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scope": NATIONAL,
-        "gemeenten": int((regions["level"] == "gemeente").sum()),
-        "wijken": int((regions["level"] == "wijk").sum()),
-        "rows": len(indicators),
-        "origins": indicators["origin"].value_counts().to_dict(),
-        "synthetic_indicators": sorted(
-            indicators.loc[indicators["origin"] == "synthetic", "indicator"].unique()
-        ),
-        "bronnen": [KWB_2024_TABLE, "83487NED", "83765NED"],
-    }
-    n_buurten = int((regions["level"] == "buurt").sum())
-    if n_buurten:  # only with a national buurt pull: the offline manifest keeps its keys
-        manifest["buurten"] = n_buurten
-        manifest["buurten_zonder_inwoners"] = int(
-            ((regions["level"] == "buurt") & regions["inwoners"].isna()).sum()
-        )
-    used = sorted(set(indicators.loc[indicators["origin"] == "cbs", "source_table"]))
-    if fetched and used:  # only with a live pull: the offline manifest keeps its keys
-        manifest["live_cbs"] = [f for f in fetched if f["table_id"] in used]
-        manifest["bronnen"] = sorted({*manifest["bronnen"], *(f["table_id"] for f in manifest["live_cbs"])})
-    write_json(root / "build_manifest.json", manifest)
-    return manifest
-
-
-def load_regions(root: Path) -> pd.DataFrame:
-    from analysis.io import read_parquet
-
-    return read_parquet(root / "regions.parquet")
-
-
-# --- per-municipality views for the sheet engine -------------------------------------------------
-
-
-def view_paths(root: Path, outputs_root: Path, gemeente: str, raw: Path) -> Paths:
-    return Paths(
-        raw=raw, processed=root / "gemeenten" / gemeente, outputs=outputs_root / gemeente, gemeente=gemeente
-    )
-
-
-def write_views(
-    root: Path,
-    outputs_root: Path,
-    raw: Path,
-    regions: pd.DataFrame,
-    indicators: pd.DataFrame,
-    scores: pd.DataFrame | None,
-    gemeenten: list[str],
-    built_at: str,
-) -> list[Paths]:
-    """One processed folder per municipality: its regions (empty geometries), its rows plus NL00,
-    and its resilience scores in ``outputs/<GM>/resilience``. Rewritten only when changed, so an
-    unchanged municipality keeps its files (and its sheets are skipped on the next run)."""
-    from analysis.io import write_table
-    from analysis.processed.build import BuildResult, write
-
-    nl = indicators[indicators["region_code"] == "NL00"]
-    by_gm = dict(tuple(indicators.groupby(gemeente_of(indicators["region_code"]))))
-    reg_gm = dict(tuple(regions.groupby("gemeente_code")))
-    sc_gm = dict(tuple(scores.groupby(gemeente_of(scores["region_code"])))) if scores is not None else {}
-    out = []
-    for gm in gemeenten:
-        p = view_paths(root, outputs_root, gm, raw)
-        r = reg_gm[gm].drop(columns="gemeente_code").reset_index(drop=True)
-        ind = pd.concat([by_gm.get(gm, nl.iloc[0:0]), nl], ignore_index=True)
-        ind = ind.sort_values(["level", "region_code", "indicator", "year"]).reset_index(drop=True)
-        h = hashlib.sha256(pd.util.hash_pandas_object(ind, index=False).to_numpy().tobytes())
-        h.update(pd.util.hash_pandas_object(r, index=False).to_numpy().tobytes())
-        digest = h.hexdigest()
-        stamp = p.processed / "view.json"
-        prev = json.loads(stamp.read_text()) if stamp.exists() else {}
-        if prev.get("digest") != str(digest) or not p.indicators.exists():
-            geo = gpd.GeoDataFrame(r, geometry=[Polygon() for _ in range(len(r))], crs="EPSG:28992")
-            synth = sorted(ind.loc[ind["origin"] == "synthetic", "indicator"].unique())
-            write(BuildResult(geo, ind, pd.DataFrame({"buurtcode": []}), synth), p)
-            m = json.loads((p.processed / "build_manifest.json").read_text(encoding="utf-8"))
-            write_json(p.processed / "build_manifest.json", {**m, "built_at": built_at, "scope": NATIONAL})
-            write_json(stamp, {"digest": str(digest)})
-        if gm in sc_gm:
-            s = sc_gm[gm].reset_index(drop=True)
-            target = p.outputs / "resilience" / "scores.parquet"
-            old = pd.read_parquet(target) if target.exists() else None
-            if old is None or not old.equals(s):
-                write_table(p.outputs / "resilience" / "scores", s)
-        out.append(p)
-    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.national.build import gemeente_of
+from analysis.national.store import gemeente_of
 from analysis.resilience.analysis import add_score_columns, describe_scores
 from analysis.resilience.config import AXES, REFERENCES, ResilienceConfig, load_config
 from analysis.resilience.index import AxisPanel
@@ -101,13 +101,34 @@ def score_wijken(
     return scores[lead + [c for c in scores.columns if c not in lead]]
 
 
+NEEDS_REAL_DATA = (
+    "het signaal vraagt echte cijfers die offline niet landelijk beschikbaar zijn; "
+    "haal ze op met `veerkracht fetch --scope nederland`"
+)
+
+
 def _composition(wijk_scores: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Per municipality: how many wijken (and inhabitants) per signal class; never an average score."""
+    """Per municipality: how many wijken (and inhabitants) per signal class; never an average score.
+    Where every input of every wijk is synthetic, no class count or share is given as a finding
+    (``alleen_synthetisch``): the text says what it needs instead."""
     d = wijk_scores[["region_code", "signaal", "input_origins"]].copy()
     d["gemeente"] = gemeente_of(d["region_code"])
     d["inwoners"] = d["region_code"].map(meta["inwoners"]).fillna(0)
     rows = []
     for gm, g in d.groupby("gemeente"):
+        if (g["input_origins"] == "synthetic").all():  # no real input at all: no finding to report
+            rows.append(
+                {
+                    "region_code": gm,
+                    "samenstelling": f"geen signaal voor de {len(g)} wijk(en): {NEEDS_REAL_DATA}",
+                    "n_buurten_signaal": np.nan,
+                    "inwoners_signaal": np.nan,
+                    "aandeel_inwoners_signaal": np.nan,
+                    "input_origins": "synthetic",
+                    "alleen_synthetisch": True,
+                }
+            )
+            continue
         counts = g["signaal"].value_counts()
         text = ", ".join(
             f"{int(counts[k])} wijk(en) {k}"
@@ -124,6 +145,7 @@ def _composition(wijk_scores: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
                 "inwoners_signaal": float(sig["inwoners"].sum()),
                 "aandeel_inwoners_signaal": float(sig["inwoners"].sum() / total) if total > 0 else np.nan,
                 "input_origins": ",".join(sorted(set(",".join(g["input_origins"]).split(",")) - {""})),
+                "alleen_synthetisch": False,
             }
         )
     return pd.DataFrame(rows)

@@ -16,7 +16,7 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
     """``outputs/nederland/index.html`` over every municipality that has sheets in ``outputs_root``."""
     gm = regions[regions["level"] == "gemeente"].set_index("region_code")
     sc = scores.set_index("region_code") if scores is not None else None
-    rows, n_synth = [], 0
+    rows, n_synth, n_only = [], 0, 0
     for code in sorted(gm.index):
         manifest = outputs_root / code / "factsheets" / "manifest.json"
         if not manifest.exists():
@@ -31,6 +31,9 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
             else (nl_number(100 * s["aandeel_inwoners_signaal"], 0) + "%")
         )
         synth = s is not None and bool(s.get("synthetic_inputs"))
+        if s is not None and s.get("alleen_synthetisch") is True:
+            share, synth = "vraagt echte cijfers", False
+            n_only += 1
         n_synth += synth
         rows.append(
             f"<tr><th scope='row'><a href='{esc(code)}/factsheets/index.html'>"
@@ -45,6 +48,12 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
         if n_synth
         else ""
     )
+    if n_only:  # no signal from synthetic inputs alone: one sentence on what it needs
+        note += (
+            f"<p>Voor {n_only} gemeenten geven we geen veerkrachtsignaal: het vraagt echte cijfers die "
+            "offline niet landelijk beschikbaar zijn; haal ze op met <code>veerkracht fetch --scope "
+            "nederland</code>.</p>"
+        )
     body = (
         "<h1>Veerkracht: alle gemeenten</h1>"
         f"{note}"

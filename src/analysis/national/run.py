@@ -11,15 +11,16 @@ import pandas as pd
 from analysis.config import OUTPUTS_DIR, PROCESSED_DIR, RAW_DIR, Paths, settings
 from analysis.errors import InputError
 from analysis.io import read_parquet, write_parquet
-from analysis.national.build import (
+from analysis.national.build import build_national, nederland_check
+from analysis.national.store import (
     NATIONAL,
-    build_national,
+    has_store,
     load_regions,
     national_root,
     read_partitioned,
     write_national,
-    write_views,
 )
+from analysis.national.views import write_views
 from analysis.sources.cbs_national import store_sources
 
 SCOPES = ("gemeente", "provincie", "nederland")
@@ -133,7 +134,15 @@ def build(raw: Path | None = None, processed_root: Path | None = None, log=print
     root = national_root(processed_root)
     fetched = national_cache(raw)
     regions, ind = build_national(raw / "snapshot", fetched)
-    manifest = write_national(root, regions, ind, store_sources(fetched))
+    checks = nederland_check(fetched)
+    manifest = write_national(root, regions, ind, store_sources(fetched), checks)
+    for c in checks:
+        if not c["klopt"]:
+            log(
+                f"let op: Nederland {c['indicator']} {c['year']}: som van de gemeenten "
+                f"{c['som_gemeenten']:g} wijkt {c['verschil_relatief']:.1%} af van het gepubliceerde "
+                f"{c['gepubliceerd']:g} ({c['bron']})"
+            )
     scores = score_wijken(ind, regions, min_inwoners=int(settings()["min_inwoners"]))
     write_parquet(root / "resilience_scores.parquet", scores)
     buurten = ""
@@ -171,7 +180,7 @@ def views(
     root = national_root(processed_root)
     if scope == "provincie" and provincie_table(raw) is None:  # say so before a build of the country
         gemeenten_in_scope(pd.DataFrame({"level": [], "region_code": []}), scope, provincie, raw)
-    if not (root / "indicators").exists() or not (root / "resilience_scores.parquet").exists():
+    if not has_store(root) or not (root / "resilience_scores.parquet").exists():
         build(raw, processed_root)
     regions = load_regions(root)
     if niveaus and "buurt" in niveaus and not (regions["level"] == "buurt").any():
@@ -184,7 +193,7 @@ def views(
             )
     gms = gemeenten_in_scope(regions, scope, provincie, raw)
     if only:
-        from analysis.national.build import gemeente_of
+        from analysis.national.store import gemeente_of
 
         wanted = set(gemeente_of(pd.Series(list(only))))
         unknown = sorted(set(only) - set(regions["region_code"]))
