@@ -16,6 +16,7 @@ from analysis.errors import InputError
 from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import bevolking, kern_rij, regio_namen
 from analysis.factsheets.context import Context
+from analysis.factsheets.rivm import rivm_key_indicators
 from analysis.processed.disclosure import hidden_year, partner_key_indicators
 
 KEY_INDICATORS = [
@@ -157,6 +158,8 @@ class Gebied:
         rows = []
         # partner indicators (config/indicators.yaml `source:`) follow the fixed key figures
         self.key_indicators = KEY_INDICATORS + partner_key_indicators(self.catalog, ind, self.ctx.suppressed)
+        self.rivm_indicators = rivm_key_indicators(ind, self.code, self.catalog)  # when the data hold them
+        self.key_indicators += self.rivm_indicators
         for i in self.key_indicators:
             pop_year = self.population.jaar_van(i) if self.population else None
             year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)

@@ -111,6 +111,18 @@ class KernRij:
 
 
 @dataclass(frozen=True)
+class RivmRij:
+    """One RIVM estimate (50150NED) with its 95% interval and its comparison with the gemeente."""
+
+    label: str
+    jaar: int
+    waarde: str
+    interval: str | None
+    vergelijking: str  # "hoger dan de gemeente ..." / "niet te onderscheiden van ..."
+    bron: str
+
+
+@dataclass(frozen=True)
 class Kerncijfers:
     gebieden: tuple[str, ...]
     echt: tuple[KernRij, ...]
@@ -120,6 +132,7 @@ class Kerncijfers:
     csv: Markup
     uitleg: tuple[Explanation, ...] = ()  # per-indicator explanations (factsheets.explain)
     derden: tuple[KernRij, ...] = ()  # real figures via a third party, not verified by us
+    rivm: tuple[RivmRij, ...] = ()  # RIVM health estimates compared with the gemeente
 
 
 @dataclass(frozen=True)
