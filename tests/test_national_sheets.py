@@ -73,6 +73,9 @@ def test_wijken_are_called_wijken_and_the_programme_is_not_denied(sheets):
         text = visible_text(sheets[0][f"GM0642/{name}"])
         assert "Geen focusgebieden/programmadoelen voor deze gemeente" not in text
         assert "landelijke vergelijking neemt" in text
+    index = visible_text(sheets[0]["GM0642/index.html"])
+    assert "Inwoners in wijken met signaal" in index and "Kans op signaal (wijk)" in index
+    assert "buurten met signaal" not in index and "samenstelling van hun buurten" not in index
     # another gemeente still says it has no programme
     _, ams = _one(sheets, "wk0363aa")
     assert "Geen focusgebieden/programmadoelen voor deze gemeente" in ams
