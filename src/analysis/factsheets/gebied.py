@@ -85,12 +85,11 @@ def drempels() -> S.Drempels:
 
 @cache
 def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    """The project's version: one source, ``analysis.__version__`` (pyproject reads it too), so it
+    does not depend on which distribution name an older install left in the environment."""
+    from analysis import __version__
 
-    try:
-        return version("veerkracht-zwijndrecht")
-    except PackageNotFoundError:
-        return "onbekend"
+    return __version__
 
 
 def sheet_slug(code: str, name: str) -> str:
