@@ -529,3 +529,19 @@ def test_direction_agrees_with_the_resilience_axes():
             assert uitleg_catalog()[ind]["richting"] == want, ind
             checked += 1
     assert checked >= 8
+
+
+def test_headline_fan_chart_title_is_proper_dutch():
+    """The headline figure's title passes the Dutch spelling check ('Kopcasus' is not a word)."""
+    import matplotlib.pyplot as plt
+
+    from analysis.goals.figures import fan_chart
+    from tests.test_spelling import misspelt
+
+    goal, fc, row = _fan_inputs()
+    fig = fan_chart(goal, "GM0642", "Zwijndrecht", row, fc, headline=True)
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    first = title.splitlines()[0]
+    assert first.startswith("Kernvoorbeeld armoede: gemeente Zwijndrecht")
+    assert misspelt(first, ["Zwijndrecht"]) == set()

@@ -320,7 +320,7 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
         html = (p.outputs / "factsheets" / "index.html").read_text()
         assert '<svg class="kaart"' not in html and "nan" not in html.split("<table")[0]
         assert "PDOK" not in html and "85618NED" not in html  # the municipal map's and table's sources
-        assert "Bronnen: inwoners CBS 83765NED (Wijk- en buurtkaart 2017)" in html  # the figures shown
+        assert "Bronnen: inwoners CBS 85984NED;" in html  # the figures shown: KWB 2024, the newest year
     # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
     again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
     assert again["ok"] == 0 and again["skipped"] >= len(ONLY)

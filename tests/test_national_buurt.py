@@ -116,9 +116,9 @@ def test_buurt_pull_gives_buurt_regions_with_live_names_and_real_values_first(pu
     assert r.loc["WK064201", "name"] == RENAMED["WK064201"]
     assert r.loc["WK064201", "mapping"].startswith("naam uit CBS 85984NED")
     assert r.loc["WK0363AA", "name"] == "Testnaam WK0363AA"
-    # offline, without a pull: names as before (KWB 2016/2017, else the plain label)
+    # offline, without a pull: names as before (KWB 2016/2017, else the CBS code, never a made-up name)
     off = national_regions(SNAPSHOT).set_index("region_code")
-    assert off.loc["WK0363AA", "name"] == "Wijk AA (Amsterdam)"
+    assert off.loc["WK0363AA", "name"] == "WK0363AA"
     assert off.loc["WK0363AA", "mapping"] == "geen naam in de meegeleverde bestanden"
     assert off.loc["WK064201", "mapping"] == "naam uit KWB 2016/2017" and not (off["level"] == "buurt").any()
 

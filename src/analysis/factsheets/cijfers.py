@@ -1,8 +1,8 @@
 """Selection of the figures a sheet and the overview show (pure pandas, no HTML).
 
-* :func:`bevolking`: the population of an area in ONE vintage (inhabitants and households of the same
-  year, real figures only), used by the sheet's front page, its key-figure rows and the overview, so
-  every page gives the same number.
+* :func:`bevolking`: the population of an area: the newest real inhabitants figure and the newest
+  real households figure, each with its own year, used by the sheet's front page, its key-figure rows
+  and the overview, so every page gives the same number.
 * :func:`kern_rij`: one key-figure row that compares the same year across the areas; a comparator
   without a real figure in that year shows its nearest real figure with that figure's own year
   (:func:`nearest_real`), then a synthetic figure of the row's year; ``None`` (n.b.) only when it
@@ -42,36 +42,43 @@ def coverage_of(row) -> float | None:
 
 @dataclass(frozen=True)
 class Bevolking:
-    jaar: int
+    jaar: int  # year of the inhabitants figure
     inwoners: float
     huishoudens: float | None
     bron: str
     dekking: float | None  # coverage of an aggregated count (< 1: not every buurt counted)
+    huishoudens_jaar: int | None = None  # households have their own (newest real) year
+
+    def jaar_van(self, indicator: str) -> int | None:
+        return self.huishoudens_jaar if indicator == "huishoudens" else self.jaar
+
+
+BEVOLKING_COLUMNS = ["jaar", "inwoners", "huishoudens", "huishoudens_jaar", "bron", "dekking"]
 
 
 def bevolking_tabel(ind: pd.DataFrame) -> pd.DataFrame:
-    """Per area: the latest year with real inhabitants AND households (else the latest year with real
-    inhabitants), with both figures of that year. Index: region_code."""
+    """Per area: the newest real inhabitants figure and, separately, the newest real households
+    figure, each with its own year (a real 2024 inhabitants count is never traded for an older
+    year only because households of 2024 are missing). Index: region_code."""
     d = ind[ind["indicator"].isin(POPULATION) & is_real(ind)]
-    if d.empty:
-        return pd.DataFrame(columns=["jaar", "inwoners", "huishoudens", "bron", "dekking"])
-    d = d.sort_values(["region_code", "year"]).drop_duplicates(
-        ["region_code", "year", "indicator"], keep="last"
+    d = d[d["value"].notna()]
+    if d.empty or not (d["indicator"] == "inwoners").any():
+        return pd.DataFrame(columns=BEVOLKING_COLUMNS)
+    d = d.sort_values(["region_code", "year"], kind="stable")
+    newest = d.groupby(["region_code", "indicator"]).tail(1).set_index(["region_code", "indicator"])
+    inw = newest.xs("inwoners", level="indicator")
+    best = pd.DataFrame(
+        {
+            "jaar": inw["year"].astype(int),
+            "inwoners": inw["value"].astype(float),
+            "bron": inw["source_table"].astype(str),
+            "dekking": inw["coverage"] if "coverage" in inw else float("nan"),
+        }
     )
-    wide = d.pivot(index=["region_code", "year"], columns="indicator", values="value")
-    for c in POPULATION:
-        if c not in wide:
-            wide[c] = float("nan")
-    wide = wide[wide["inwoners"].notna()].reset_index()
-    wide["_beide"] = wide["huishoudens"].notna()
-    # latest year with both; an area that never has households gets its latest inhabitants year
-    wide = wide.sort_values(["region_code", "_beide", "year"])
-    best = wide.groupby("region_code").tail(1).set_index("region_code")
-    src = d[d["indicator"] == "inwoners"].set_index(["region_code", "year"])  # unique: deduplicated above
-    at = src.reindex(pd.MultiIndex.from_arrays([best.index, best["year"]]))
-    best["bron"] = at["source_table"].astype(str).to_numpy()
-    best["dekking"] = at["coverage"].to_numpy() if "coverage" in src else float("nan")
-    return best.rename(columns={"year": "jaar"})[["jaar", "inwoners", "huishoudens", "bron", "dekking"]]
+    hh = newest.xs("huishoudens", level="indicator") if (d["indicator"] == "huishoudens").any() else None
+    best["huishoudens"] = hh["value"].reindex(best.index) if hh is not None else float("nan")
+    best["huishoudens_jaar"] = hh["year"].reindex(best.index) if hh is not None else float("nan")
+    return best[BEVOLKING_COLUMNS]
 
 
 def bevolking(ind: pd.DataFrame, code: str) -> Bevolking | None:
@@ -79,12 +86,14 @@ def bevolking(ind: pd.DataFrame, code: str) -> Bevolking | None:
     if code not in t.index:
         return None
     r = t.loc[code]
+    no_hh = pd.isna(r["huishoudens"])
     return Bevolking(
         jaar=int(r["jaar"]),
         inwoners=float(r["inwoners"]),
-        huishoudens=None if pd.isna(r["huishoudens"]) else float(r["huishoudens"]),
+        huishoudens=None if no_hh else float(r["huishoudens"]),
         bron=str(r["bron"]),
         dekking=None if pd.isna(r["dekking"]) else float(r["dekking"]),
+        huishoudens_jaar=None if no_hh else int(r["huishoudens_jaar"]),
     )
 
 
@@ -93,7 +102,8 @@ def row_year(
 ) -> int | None:
     """The one year a key-figure row shows for every area.
 
-    * inhabitants and households: the population vintage of the front page;
+    * inhabitants and households: the year of that figure on the front page (``pop_year`` is the
+      year for this indicator);
     * otherwise the area's own latest REAL figure (any year: a real 2025 WOZ beats a synthetic 2024),
       else its latest synthetic figure up to the reference year;
     * an area without any figure: the latest year (up to the reference year) some comparator has."""

@@ -247,7 +247,7 @@ def execute_area(
             {"gebied": code, "forceer_fout": fail, "paden": paden},
             timeout,
         )
-        html = export_html(nb, f"Factsheet {name} ({code})")
+        html = export_html(nb, f"Factsheet {code}" if name == code else f"Factsheet {name} ({code})")
         ok = {"status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None}
         if out_dir is None:  # a worker without the client's file system: the page goes back
             return {**ok, "html": html}

@@ -65,8 +65,10 @@ def unit_nl(unit: str) -> str:
 
 
 def samenstelling_nl(text: str) -> str:
-    """The composition text of the resilience analysis in correct Dutch ('1 buurten' -> '1 buurt')."""
-    return re.sub(r"\b1 buurten\b", "1 buurt", text)
+    """The composition text of the resilience analysis in correct Dutch ('1 buurten' -> '1 buurt',
+    '3 wijk(en)' -> '3 wijken')."""
+    text = re.sub(r"\b1 (buurt|wijk)(en|\(en\))", r"1 \1", text)
+    return re.sub(r"\b(\d+) (buurt|wijk)\(en\)", r"\1 \2en", text)
 
 
 def esc(text) -> str:

@@ -16,6 +16,7 @@ from analysis.errors import InputError
 from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import bevolking, kern_rij, regio_namen
 from analysis.factsheets.context import Context
+from analysis.factsheets.rivm import rivm_key_indicators
 from analysis.processed.disclosure import hidden_year, partner_key_indicators
 
 KEY_INDICATORS = [
@@ -84,12 +85,11 @@ def drempels() -> S.Drempels:
 
 @cache
 def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    """The project's version: one source, ``analysis.__version__`` (pyproject reads it too), so it
+    does not depend on which distribution name an older install left in the environment."""
+    from analysis import __version__
 
-    try:
-        return version("veerkracht-zwijndrecht")
-    except PackageNotFoundError:
-        return "onbekend"
+    return __version__
 
 
 def sheet_slug(code: str, name: str) -> str:
@@ -123,6 +123,8 @@ class Gebied:
         self.programme = bool((reg["level"] == "focusgebied").any())  # focus areas and goals exist
         self.level = str(self.info["level"])
         self.name = str(self.info["name"])
+        # the unit the signal rule compares: buurten, or wijken in a run without buurten (national)
+        self.eenheid = "buurt" if (reg["level"] == "buurt").any() else "wijk"
         ind = ctx.indicators
         self.year = int(year) if year is not None else self._default_year(ind, code)
         self.wijk = self.info["wijk_code"] if self.level == "buurt" else None
@@ -151,12 +153,14 @@ class Gebied:
         ind = self.ctx.indicators
         mine = ind[ind["region_code"].isin(self.compare)]
         self.population = bevolking(ind, self.code)
-        pop_year = self.population.jaar if self.population else None
         self.key: dict[str, tuple[int | None, dict]] = {}
         rows = []
         # partner indicators (config/indicators.yaml `source:`) follow the fixed key figures
         self.key_indicators = KEY_INDICATORS + partner_key_indicators(self.catalog, ind, self.ctx.suppressed)
+        self.rivm_indicators = rivm_key_indicators(ind, self.code, self.catalog)  # when the data hold them
+        self.key_indicators += self.rivm_indicators
         for i in self.key_indicators:
+            pop_year = self.population.jaar_van(i) if self.population else None
             year, cells = kern_rij(mine, i, self.code, self.compare, self.year, pop_year)
             later = hidden_year(self.ctx.suppressed, i, self.code, year) if i not in KEY_INDICATORS else None
             if later is not None:  # the area's latest cell is hidden: show that year ("< 10")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.config import Paths
+from analysis.config import Paths, programma_gemeente
 from analysis.factsheets.fmt import SYNTH_BADGE, badge, csv_download, esc, nl_number, plain
 from analysis.factsheets.page import page
 from analysis.factsheets.render import _pct
@@ -181,6 +181,8 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     rows, records, any_synth = [], [], False
     synth_cols: set[str] = set()  # columns with a synthetic figure: one badge in the column head
     focus_names = regions.set_index("region_code")["name"]
+    # the unit the signal rule compares: buurten, or wijken in a run without buurten (national)
+    e = "buurt" if (regions["level"] == "buurt").any() else "wijk"
     for a in areas[areas["sheet"]].itertuples():
         link = files.get(a.region_code)
         name = f'<a href="{esc(link)}">{esc(a.name)}</a>' if link else esc(a.name)
@@ -208,7 +210,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
                 kl = esc("geen signaal: vraagt echte cijfers")
             else:
                 n = int(n)
-                kl = esc(f"{n} {'buurt' if n == 1 else 'buurten'} met signaal")
+                kl = esc(f"{n} {e if n == 1 else e + 'en'} met signaal")
         cells = []
         inw = float(pop.loc[a.region_code, "inwoners"]) if a.region_code in pop.index else None
         inw_year = int(pop.loc[a.region_code, "jaar"]) if a.region_code in pop.index else None
@@ -265,7 +267,12 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
     naam = gemeente_naam(regions)
     has_focus = bool((regions["level"] == "focusgebied").any())
     focus_txt = " Focusgebieden met een stippellijn." if has_focus else ""
-    if not has_focus:
+    if not has_focus and paths.gemeente == programma_gemeente():  # e.g. its sheets in the national run
+        banner += (
+            "<p class='note'>Deze landelijke vergelijking neemt de focusgebieden en programmadoelen van "
+            "het programma niet mee; die staan op de factsheets van de gemeentelijke rapportage.</p>"
+        )
+    elif not has_focus:
         banner += "<p class='note'>Geen focusgebieden/programmadoelen voor deze gemeente.</p>"
     if (paths.outputs / "voortgangsrapportage.html").exists():  # analysis.goals.progress (issue 21)
         banner += (
@@ -280,8 +287,8 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         "Gebied",
         "Niveau",
         f"Inwoners ({pop_year})" if pop_year else "Inwoners",
-        "Kans op signaal (buurt)",
-        "Inwoners in buurten met signaal (wijk, focusgebied, gemeente)",
+        f"Kans op signaal ({e})",
+        f"Inwoners in {e}en met signaal ({'wijk, focusgebied, gemeente' if e == 'buurt' else 'gemeente'})",
         "Signaal",
         "SES-WOA",
         "Laag inkomen %",
@@ -344,7 +351,7 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         f"<thead><tr>{head_html}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         f"<p class='note'>Bronnen: inwoners {esc(inw_bron)}; veerkrachtsignaal "
-        "(gebieden boven buurtniveau: samenstelling van hun buurten): "
+        f"(gebieden boven {e}niveau: samenstelling van hun {e}en): "
         "<a href='methode/methode_veerkracht.html'>methode veerkrachtsignaal</a>; "
         "SES-WOA en laag inkomen, laatste jaar: "
         f"{esc(plain(sources_of(table_rows)))}.</p></section>"

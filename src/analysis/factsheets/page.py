@@ -133,5 +133,5 @@ def page(title: str, body: str, *, nav: str = "") -> str:
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"{nav}<main>\n{body}\n</main>\n"
         "<footer>Monitor Veerkrachtige Buurten · gemaakt met het open-sourceproject "
-        "veerkracht-zwijndrecht</footer>\n</body>\n</html>\n"
+        "veerkracht</footer>\n</body>\n</html>\n"
     )

@@ -30,7 +30,10 @@ def list_areas(regions: pd.DataFrame, min_inwoners: int) -> pd.DataFrame:
     """All areas with a deterministic slug; those under the threshold get no sheet, with the reason."""
     r = pd.DataFrame(regions.drop(columns="geometry", errors="ignore"))
     r = r[r["level"].isin(LEVEL_ORDER)].copy()
-    r["slug"] = [f"{c.lower()}-{slugify(n)}" for c, n in zip(r["region_code"], r["name"], strict=True)]
+    r["slug"] = [
+        c.lower() if n == c else f"{c.lower()}-{slugify(n)}"  # no name held: the code alone
+        for c, n in zip(r["region_code"], r["name"], strict=True)
+    ]
     r["sheet"] = r["inwoners"].fillna(0) >= min_inwoners
     r["reden"] = r["sheet"].map({True: "", False: f"minder dan {min_inwoners} inwoners"})
     r["_o"] = r["level"].map(LEVEL_ORDER)

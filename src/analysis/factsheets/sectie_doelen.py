@@ -82,7 +82,12 @@ def _pace_cell(r, unit: str, label: str) -> str:
 
 def build(area: Gebied) -> S.Doelen:
     if not area.programme:
-        return S.Doelen(programma=False, programma_naam=programma_naam(), beschikbaar=False)
+        from analysis.config import programma_gemeente
+
+        eigen = area.gemeente == programma_gemeente()  # e.g. Zwijndrecht in the national run
+        return S.Doelen(
+            programma=False, programma_naam=programma_naam(), beschikbaar=False, eigen_gemeente=eigen
+        )
     from analysis.goals.forecast import TREND_LABEL
 
     if area.goal_rows is None:

@@ -9,6 +9,7 @@ from analysis.factsheets import sections as S
 from analysis.factsheets.cijfers import coverage_of
 from analysis.factsheets.fmt import csv_download, fmt_value, plain
 from analysis.factsheets.gebied import Gebied, key_explanations
+from analysis.factsheets.rivm import rivm_rows
 from analysis.processed.disclosure import shown_instead
 
 
@@ -106,4 +107,5 @@ def build(area: Gebied) -> S.Kerncijfers:
         echt_in_synthetisch=any(not c.synthetisch and c.waarde != "n.b." for r in synth for c in r.cellen),
         csv=Markup(csv),
         uitleg=key_explanations(),
+        rivm=rivm_rows(area),
     )

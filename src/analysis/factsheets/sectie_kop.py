@@ -26,7 +26,7 @@ def signal_of(area: Gebied) -> S.Signaal | None:
         return None
     if isinstance(s.get("signaal"), str):
         word, reason = s["signaal"], s.get("signaal_reden")
-        against = "de buurten van de gemeente"
+        against = f"de {area.eenheid}en van de gemeente"
     elif isinstance(s.get("signaal_eigen_niveau"), str):
         word, reason = s["signaal_eigen_niveau"], s.get("signaal_reden_eigen_niveau")
         against = f"de andere {'wijken' if area.level == 'wijk' else 'focusgebieden'} van de gemeente"
@@ -188,4 +188,5 @@ def build(area: Gebied) -> S.Kop:
         doelen_tekst=goal_counts_of(area),
         heeft_analyse=area.ctx.scores is not None,
         oordeel=sectie_oordeel.build(area),
+        eenheid=area.eenheid,
     )

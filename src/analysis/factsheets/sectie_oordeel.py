@@ -52,7 +52,8 @@ def bullets(area: Gebied, year: int, n: int = 3) -> tuple[str, ...]:
             )
     s = area.score
     if not out and s is not None and isinstance(s.get("samenstelling"), str):
-        out.append(f"Buurten in dit gebied: {samenstelling_nl(str(s['samenstelling']))}.")
+        eenheden = f"{area.eenheid.capitalize()}en"
+        out.append(f"{eenheden} in dit gebied: {samenstelling_nl(str(s['samenstelling']))}.")
     return tuple(out)
 
 

@@ -64,6 +64,7 @@ def build(area: Gebied) -> S.Veerkracht:
             buurten=buurten_of(area),
             synthetisch=False,
             drempels=drempels(),
+            eenheid=area.eenheid,
         )
     assen = []
     for axis, naam in (
@@ -86,8 +87,8 @@ def build(area: Gebied) -> S.Veerkracht:
             )
         assen.append(S.AsRij(naam=naam, cellen=tuple(cells)))
     note = (
-        "t.o.v. de buurten van de gemeente"
-        if area.level == "buurt"
+        f"t.o.v. de {area.eenheid}en van de gemeente"
+        if area.level == area.eenheid
         else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
     )
     lbm2 = None
@@ -122,4 +123,5 @@ def build(area: Gebied) -> S.Veerkracht:
         buurten=buurten_of(area),
         synthetisch=bool(s["synthetic_inputs"]),
         drempels=drempels(),
+        eenheid=area.eenheid,
     )

@@ -89,6 +89,7 @@ class Kop:
     doelen_tekst: str | None
     heeft_analyse: bool
     oordeel: Oordeel | None = None
+    eenheid: str = "buurt"  # the compared unit: buurt, or wijk in the national wijk run
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,18 @@ class KernRij:
 
 
 @dataclass(frozen=True)
+class RivmRij:
+    """One RIVM estimate (50150NED) with its 95% interval and its comparison with the gemeente."""
+
+    label: str
+    jaar: int
+    waarde: str
+    interval: str | None
+    vergelijking: str  # "hoger dan de gemeente ..." / "niet te onderscheiden van ..."
+    bron: str
+
+
+@dataclass(frozen=True)
 class Kerncijfers:
     gebieden: tuple[str, ...]
     echt: tuple[KernRij, ...]
@@ -119,6 +132,7 @@ class Kerncijfers:
     csv: Markup
     uitleg: tuple[Explanation, ...] = ()  # per-indicator explanations (factsheets.explain)
     derden: tuple[KernRij, ...] = ()  # real figures via a third party, not verified by us
+    rivm: tuple[RivmRij, ...] = ()  # RIVM health estimates compared with the gemeente
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,7 @@ class Veerkracht:
     buurten: tuple[BuurtSignaal, ...]  # wijk: its buurten with their signal
     synthetisch: bool
     drempels: Drempels
+    eenheid: str = "buurt"  # the compared unit: buurt, or wijk in the national wijk run
 
 
 @dataclass(frozen=True)
@@ -229,6 +244,7 @@ class Doelen:
     csv: Markup | None = None
     niet_meetbaar: tuple[NietMeetbaar, ...] = ()  # the programme's goals without data (issue 21)
     rapportage: str | None = None  # link to the voortgangsrapportage (all goals), when written
+    eigen_gemeente: bool = False  # the programme's own gemeente in a run without its focus areas
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def fan_chart(
     if _is_set(band) and band != "waargenomen":
         title += f"; kans doel gehaald {band}\n({TREND_LABEL})"
     if headline:
-        title = "Kopcasus armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
+        title = "Kernvoorbeeld armoede: gemeente Zwijndrecht (niet de focusbuurten)\n" + title
     ax.set_title(title, fontsize=9)
     handles, labels = ax.get_legend_handles_labels()
     rows = -(-len(labels) // 3)

@@ -84,7 +84,7 @@ def national_regions(
     """Gemeenten and wijken of 2024, and buurten when a national buurt pull is stored.
 
     Names: the region titles the live national pull saved (CBS dimension endpoint, ``fetched``), else
-    KWB 2017, else 2016, else a plain label; ``mapping`` says which. ``live``: the rows of the national
+    KWB 2017, else 2016, else the CBS code itself; ``mapping`` says which. ``live``: the rows of the national
     pull (:func:`live_rows`), read here when not given; buurten come only from there (no national
     buurt list is bundled)."""
     from analysis.sources.snapshot import kwb_national
@@ -102,17 +102,9 @@ def national_regions(
     titles = _live_titles(fetched)
     if len(titles):  # the live pull's names win over KWB 2016/2017
         r = _apply_titles(r, titles)
-    gm_name = r.loc[r["level"] == "gemeente"].set_index("region_code")["name"]
-    missing = r["name"].isna()
-    r.loc[missing & (r["level"] == "gemeente"), "name"] = "Gemeente " + r["region_code"]
-    wk = missing & (r["level"] == "wijk")
-    r.loc[wk, "name"] = (
-        "Wijk "
-        + r.loc[wk, "region_code"].str[6:]
-        + " ("
-        + r.loc[wk, "gemeente_code"].map(gm_name).fillna(r.loc[wk, "gemeente_code"])
-        + ")"
-    )
+    # no name in the data we hold: the CBS code itself (the sheet says so once), never a made-up
+    # label such as "Wijk AA (Amsterdam)"
+    r["name"] = r["name"].fillna(r["region_code"])
     r["name"] = r["name"].astype(str).str.strip()
     r["parent_code"] = np.where(r["level"] == "wijk", r["gemeente_code"], "NL00")
     r["wijk_code"] = None
@@ -167,7 +159,7 @@ def buurt_regions(live: pd.DataFrame, regions: pd.DataFrame, titles: pd.DataFram
     codes (``BU0363AA01``) work. Inwoners: the pull's AantalInwoners (indicator ``inwoners``) of that
     year, else of the latest year held for the buurt; without one the buurt keeps no inhabitants
     (NaN: no synthetic fill, no score, no sheet) and ``mapping`` says so. Names: the pull's region
-    titles, else a plain label. Empty without buurt rows."""
+    titles, else the CBS code itself. Empty without buurt rows."""
     b = live[(live["level"] == "buurt") & live["region_code"].astype(str).str.match(BUURT_CODE)]
     if b.empty:
         return pd.DataFrame(columns=REGION_COLUMNS)
@@ -186,7 +178,7 @@ def buurt_regions(live: pd.DataFrame, regions: pd.DataFrame, titles: pd.DataFram
     out["inwoners"] = out["region_code"].map(last["value"]).astype(float)
     t = titles.set_index("code") if len(titles) else None
     named = out["region_code"].isin(t.index) if t is not None else pd.Series(False, index=out.index)
-    out["name"] = "Buurt " + out["region_code"].str[8:] + " (" + out["wijk_code"].map(wijken) + ")"
+    out["name"] = out["region_code"]  # no title in the pull: the CBS code itself, not a made-up label
     out["mapping"] = "geen naam in de landelijke CBS-pull"
     if t is not None:
         out.loc[named, "name"] = out.loc[named, "region_code"].map(t["name"])
