@@ -234,31 +234,6 @@ def _written_once_and_early(calls, views):
     assert calls[0][1] < len(ONLY), calls
 
 
-# first on the fresh cluster: the kernels it starts and stops are the workers' own, before any run
-def _kernel_pid():
-    from analysis.factsheets import engine
-
-    km = engine._KERNEL.get("km")
-    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
-
-
-def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
-    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
-    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
-    from analysis.factsheets.dask_runner import KernelPlugin
-
-    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
-    cluster.register_plugin(a)
-    first = cluster.run(_kernel_pid)
-    assert all(first.values()), first
-    cluster.register_plugin(b)
-    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
-    cluster.unregister_worker_plugin(a.name)
-    assert cluster.run(_kernel_pid) == first  # run b still uses them
-    cluster.unregister_worker_plugin(b.name)
-    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
-
-
 @pytest.fixture(scope="module")
 def fork_pool(national):
     """The fork pool's sheets, rendered once per module: all municipalities in ONE pool, each sheet
@@ -426,6 +401,30 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
     # the workers keep a live kernel and no leftover plugin of these runs
     plugins = cluster.run(lambda dask_worker: sorted(dask_worker.plugins))
     assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
+
+
+def _kernel_pid():
+    from analysis.factsheets import engine
+
+    km = engine._KERNEL.get("km")
+    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
+    from analysis.factsheets.dask_runner import KernelPlugin
+
+    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
+    cluster.register_plugin(a)
+    first = cluster.run(_kernel_pid)
+    assert all(first.values()), first
+    cluster.register_plugin(b)
+    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+    cluster.unregister_worker_plugin(a.name)
+    assert cluster.run(_kernel_pid) == first  # run b still uses them
+    cluster.unregister_worker_plugin(b.name)
+    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
 
 
 def test_scope_and_niveau_flags(national, tmp_path, capsys):
