@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from analysis.config import indicator_catalog, load_yaml
+from analysis.config_errors import dutch
 from analysis.errors import InputError
 
 DOELTYPEN = ("relatief", "pariteit", "richting", "absoluut")
@@ -106,28 +107,6 @@ class CatalogModel(_Strict):
     forecast: dict[str, Any] | None = None  # validated by analysis.goals.calibration
 
 
-_MESSAGES = {
-    "extra_forbidden": "onbekende sleutel",
-    "missing": "ontbreekt",
-    "int_parsing": "moet een geheel getal zijn",
-    "int_type": "moet een geheel getal zijn",
-    "int_from_float": "moet een geheel getal zijn",
-    "float_parsing": "moet een getal zijn",
-    "float_type": "moet een getal zijn",
-    "bool_type": "moet true of false zijn",
-    "bool_parsing": "moet true of false zijn",
-    "string_type": "moet tekst zijn",
-    "string_too_short": "mag niet leeg zijn",
-    "too_short": "mag niet leeg zijn",
-    "list_type": "moet een lijst zijn",
-    "dict_type": "moet een lijst met sleutels zijn",
-    "model_type": "moet een lijst met sleutels zijn",
-    "greater_than": "te klein",
-    "greater_than_equal": "te klein",
-    "less_than": "te groot",
-    "less_than_equal": "te groot",
-}
-
 _FIELDS = {
     "top": tuple(CatalogModel.model_fields),
     "doel": tuple(DoelModel.model_fields),
@@ -137,13 +116,10 @@ _FIELDS = {
 
 
 def _dutch(err: dict, fields: tuple[str, ...]) -> str:
-    kind = err["type"]
-    if kind == "literal_error":
-        return f"moet een van {err.get('ctx', {}).get('expected', '')} zijn".replace("'", "")
-    if kind == "value_error":
-        return str(err.get("ctx", {}).get("error", err["msg"]))
-    text = _MESSAGES.get(kind, err["msg"])
-    if kind == "extra_forbidden":
+    """The shared Dutch wording (analysis.config_errors.dutch) plus, for an unknown key, the closest
+    known key of this level of doelen.yaml."""
+    text = dutch(err)
+    if err["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1)
         if close:
             text += f" (bedoelt u '{close[0]}'?)"
