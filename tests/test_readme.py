@@ -345,3 +345,16 @@ def test_every_output_path_in_the_readme_is_one_the_code_writes():
 def test_readme_stays_short():
     n = len(README.read_text(encoding="utf-8").splitlines())
     assert n <= 200, f"README.md has {n} lines; issue 24 allows 200 (details go to docs/*.md)"
+
+
+# --- what the docs promise about the pages ---------------------------------------------------------
+
+
+def test_every_origin_is_named_in_dutch_on_the_pages():
+    """docs/reference.md: sources on the pages are in plain Dutch. A partner's file (origin `local`)
+    showed as "2025 (local)" in a sheet's Technische verantwoording."""
+    from analysis.factsheets.fmt import origin_nl
+    from analysis.records import ORIGINS
+
+    untranslated = [o for o in ORIGINS if origin_nl(o) == o]
+    assert not untranslated, f"origins shown as their code on the pages: {untranslated}"
