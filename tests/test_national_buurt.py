@@ -175,7 +175,7 @@ def test_the_pull_keeps_the_region_titles_and_an_edited_title_file_is_one_error(
     shutil.copytree(store, copy)
     f = copy / "85984NED" / "NL-buurt" / cn.TITLES_FILE
     f.write_text(f.read_text(encoding="utf-8").replace("Zwijndrecht", "Elders"), encoding="utf-8")
-    with pytest.raises(InputError, match=r"region_titles\.json: missing or sha256 does not match") as exc:
+    with pytest.raises(InputError, match=r"region_titles\.json: ontbreekt of sha256 klopt niet") as exc:
         cn.store_titles(copy)
     assert "\n" not in str(exc.value)
 
@@ -296,5 +296,5 @@ def test_buurt_sheets_asked_after_a_build_without_buurten_rebuild_the_national_s
     assert len(calls) == 1
     with_buurten[with_buurten["level"] != "buurt"].to_parquet(regions)
     monkeypatch.setattr(national, "build", lambda raw, processed_root, log=print: calls.append(raw))
-    with pytest.raises(InputError, match=r"--niveau buurt: the national buurt pull in .* holds no buurt"):
+    with pytest.raises(InputError, match=r"--niveau buurt: de landelijke buurtdownload in .* heeft geen buurt"):
         national.views("nederland", None, pulled, processed, tmp_path / "out", niveaus=["buurt"])

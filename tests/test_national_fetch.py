@@ -213,8 +213,8 @@ def test_a_response_missing_an_expected_column_is_one_error_naming_table_and_col
             _client(srv.url), _kwb({2024: "85984NED"}), tmp_path, range(2024, 2025), log=lines.append
         )
     assert s["pulled"] == [] and len(s["failed"]) == 1
-    (line,) = [ln for ln in lines if "85984NED" in ln and "missing" in ln]
-    assert "CBS table 85984NED: expected column 'GemiddeldeWOZWaardeVanWoningen_39' missing" in line
+    (line,) = [ln for ln in lines if "85984NED" in ln and "ontbreekt" in ln]
+    assert "CBS-tabel 85984NED: verwachte kolom 'GemiddeldeWOZWaardeVanWoningen_39' ontbreekt" in line
     assert "(indicator woz)" in line and "\n" not in line
     assert not (tmp_path / "nederland" / "85984NED" / "NL-wijk").exists()
     assert not (tmp_path / "nederland" / "85984NED" / ".partial-NL-wijk").exists()
@@ -229,12 +229,12 @@ def test_an_edited_national_store_is_one_error_for_the_build(tmp_path):
     part = next((root / "85984NED" / "NL-wijk" / "year=2024" / "gemeente=GM0642").glob("*.parquet"))
     df = pd.read_parquet(part).drop(columns="unit")
     df.to_parquet(part)
-    with pytest.raises(InputError, match=r"gemeente=GM0642.*sha256 does not match"):
+    with pytest.raises(InputError, match=r"gemeente=GM0642.*sha256 klopt niet"):
         fetched_indicators(root, national_regions(SNAPSHOT))
     m = json.loads((root / "85984NED" / "NL-wijk" / "manifest.json").read_text())
     m["files"] = {k: cn.sha256_file(root / "85984NED" / "NL-wijk" / k) for k in m["files"]}
     (root / "85984NED" / "NL-wijk" / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(InputError, match=r"expected column 'unit' missing in the stored CBS pull 85984NED"):
+    with pytest.raises(InputError, match=r"verwachte kolom 'unit' ontbreekt in de opgeslagen CBS-download 85984NED"):
         fetched_indicators(root, national_regions(SNAPSHOT))
 
 
@@ -266,7 +266,7 @@ def test_gebieden_gives_the_provincie_scope_and_without_it_one_clear_error(tmp_p
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["table_id"] == "86059NED" and meta["columns"]["PV_CODE"] == "Code_28" and meta["fetched_at"]
     assert gemeenten_in_scope(regions, "provincie", "PV28", raw) == DRECHTSTEDEN
-    with pytest.raises(InputError, match="--scope provincie PV27: no municipality"):
+    with pytest.raises(InputError, match="--scope provincie PV27: geen gemeente"):
         gemeenten_in_scope(regions, "provincie", "PV27", raw)
     # a Gebieden table without the Provincies group: one error naming table and column, file kept
     before = path.read_bytes()
@@ -280,7 +280,7 @@ def test_gebieden_gives_the_provincie_scope_and_without_it_one_clear_error(tmp_p
         g = cn.fetch_gebieden(_client(srv.url), raw, log=lines.append)
     assert g["status"] == "failed" and path.read_bytes() == before
     assert lines == [
-        "CBS 85755NED: CBS table 85755NED: expected column 'Code_*' below TopicGroup 'Provincies' missing"
+        "CBS 85755NED: CBS-tabel 85755NED: verwachte kolom 'Code_*' onder TopicGroup 'Provincies' ontbreekt"
     ]
 
 
@@ -335,7 +335,7 @@ def test_provincie_scope_without_the_table_stops_before_building_the_country(tmp
     assert main(["factsheets", "--scope", "provincie", "PV28"]) == 2
     err = capsys.readouterr().err
     assert (
-        err.startswith("fout: --scope provincie PV28: gemeente->provincie table missing")
+        err.startswith("fout: --scope provincie PV28: tabel gemeente->provincie ontbreekt")
         and err.count("\n") == 1
     )
     assert "veerkracht fetch --gebieden" in err

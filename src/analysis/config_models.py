@@ -184,15 +184,17 @@ class PartnerSource(_Strict):
     @classmethod
     def _inside(cls, v: str) -> str:
         if v.startswith(("/", "\\")) or ".." in Path(v).parts or ":" in v:
-            raise ValueError("must be a file name or glob inside data/raw/local/ (no absolute path, no '..')")
+            raise ValueError(
+                "moet een bestandsnaam of patroon binnen data/raw/local/ zijn (geen absoluut pad, geen '..')"
+            )
         if not v.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".parquet", "*")):
-            raise ValueError("must name a .csv, .txt, .xlsx or .parquet file")
+            raise ValueError("moet een .csv-, .txt-, .xlsx- of .parquet-bestand noemen")
         return v
 
     @model_validator(mode="after")
     def _factor(self) -> PartnerSource:
         if self.factor is not None and self.per is None:
-            raise ValueError("factor needs per (the count indicator the value is divided by)")
+            raise ValueError("factor vraagt ook per (de count-indicator waardoor de waarde gedeeld wordt)")
         return self
 
 
@@ -209,7 +211,7 @@ class Indicator(_Strict):
     def _weight(self) -> Indicator:
         if self.source is not None and self.source.per is not None:
             if self.kind != "rate":
-                raise ValueError("source.per makes the value a rate: kind must be rate")
+                raise ValueError("source.per maakt de waarde een rate: kind moet rate zijn")
             self.weight = self.weight or self.source.per
         if self.kind in ("rate", "score", "mean") and not self.weight:
             raise ValueError(f"soort {self.kind!r} vraagt een weight (een count-indicator)")
@@ -294,20 +296,20 @@ class GebiedenTabel(_Strict):
 
         bad = [t for t in v if not re.match(TABLE_ID, str(t))]
         if bad:
-            raise ValueError(f"not a CBS table id (e.g. 85755NED): {bad}")
+            raise ValueError(f"geen CBS-tabelnummer (zoals 85755NED): {bad}")
         return v
 
     @model_validator(mode="after")
     def _code(self) -> GebiedenTabel:
         if "PV_CODE" not in self.indicators:
-            raise ValueError("indicators.PV_CODE (the provincie code topic) is required")
+            raise ValueError("indicators.PV_CODE (het onderwerp met de provinciecode) is verplicht")
         return self
 
 
 def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
     """The ``gebieden`` entry, validated; one InputError naming file and key otherwise."""
     if not isinstance(data, dict):
-        raise InputError(f"{path}: key 'gebieden': expected a mapping (title, catalog, editions, ...)")
+        raise InputError(f"{path}: sleutel 'gebieden': verwacht een mapping (title, catalog, editions, ...)")
     return _validated(GebiedenTabel, data, path, "gebieden").model_dump()
 
 

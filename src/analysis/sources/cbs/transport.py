@@ -55,9 +55,9 @@ class CbsSettings:
         a `fout:` naming the key), with VEERKRACHT_CBS_CATALOG overriding `catalog_url`."""
         env = os.environ if env is None else env
         cfg = cfg or {}
-        where = "config/settings.yaml: key 'cbs."
+        where = "config/settings.yaml: sleutel 'cbs."
         if not isinstance(cfg, dict):
-            raise InputError("config/settings.yaml: key 'cbs': expected a mapping")
+            raise InputError("config/settings.yaml: sleutel 'cbs': verwacht een mapping (sleutel: waarde)")
         for k, v in cfg.items():
             if k not in cls.__dataclass_fields__:
                 raise InputError(
