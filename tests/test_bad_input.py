@@ -645,7 +645,12 @@ CASES = [
         None,
         ["--only BU06429999", "onbekende gebiedscode", "regions.gpkg"],
     ),
-    ("cli_only_area_without_sheet", ["factsheets", "--only", "BU06420103"], None, ["--only BU06420103", "geen factsheet"]),
+    (
+        "cli_only_area_without_sheet",
+        ["factsheets", "--only", "BU06420103"],
+        None,
+        ["--only BU06420103", "geen factsheet"],
+    ),
     # every CLI number checked like its settings twin (issue 27); --only keeps a missed check cheap
     *(
         (

@@ -37,7 +37,9 @@ def test_disk_full_is_an_input_error_naming_the_file(tmp_path):
         p.write_bytes(b"ha")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(InputError, match=r"sheet\.html: niet te schrijven, de vorige versie blijft staan \(schijf vol\)"):
+    with pytest.raises(
+        InputError, match=r"sheet\.html: niet te schrijven, de vorige versie blijft staan \(schijf vol\)"
+    ):
         write_with(tmp_path / "sheet.html", full)
     assert list(tmp_path.iterdir()) == []
 

@@ -296,5 +296,7 @@ def test_buurt_sheets_asked_after_a_build_without_buurten_rebuild_the_national_s
     assert len(calls) == 1
     with_buurten[with_buurten["level"] != "buurt"].to_parquet(regions)
     monkeypatch.setattr(national, "build", lambda raw, processed_root, log=print: calls.append(raw))
-    with pytest.raises(InputError, match=r"--niveau buurt: de landelijke buurtdownload in .* heeft geen buurt"):
+    with pytest.raises(
+        InputError, match=r"--niveau buurt: de landelijke buurtdownload in .* heeft geen buurt"
+    ):
         national.views("nederland", None, pulled, processed, tmp_path / "out", niveaus=["buurt"])

@@ -234,7 +234,9 @@ def test_an_edited_national_store_is_one_error_for_the_build(tmp_path):
     m = json.loads((root / "85984NED" / "NL-wijk" / "manifest.json").read_text())
     m["files"] = {k: cn.sha256_file(root / "85984NED" / "NL-wijk" / k) for k in m["files"]}
     (root / "85984NED" / "NL-wijk" / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(InputError, match=r"verwachte kolom 'unit' ontbreekt in de opgeslagen CBS-download 85984NED"):
+    with pytest.raises(
+        InputError, match=r"verwachte kolom 'unit' ontbreekt in de opgeslagen CBS-download 85984NED"
+    ):
         fetched_indicators(root, national_regions(SNAPSHOT))
 
 

@@ -391,7 +391,11 @@ def _cfg_file(tmp_path: Path, change) -> Path:
             "axes.A.indicators.ses_woa.direction",
             "",
         ),
-        (lambda r: r.update(context=["herkomst_buiten_europa_pct"]), "(bovenste niveau)", "migratieachtergrond"),
+        (
+            lambda r: r.update(context=["herkomst_buiten_europa_pct"]),
+            "(bovenste niveau)",
+            "migratieachtergrond",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_error_naming_file_and_key(tmp_path, change, key, words):
@@ -487,5 +491,7 @@ def test_cli_bad_config_prints_one_fout_line_and_keeps_outputs(tmp_path, tmp_pat
     earlier.write_text("vorige uitvoer\n")
     assert cli.main(["resilience"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("fout: config/resilience.yaml: sleutel 'thresholds.level': moet groter zijn dan 0")
+    assert len(err) == 1 and err[0].startswith(
+        "fout: config/resilience.yaml: sleutel 'thresholds.level': moet groter zijn dan 0"
+    )
     assert earlier.read_text() == "vorige uitvoer\n"
