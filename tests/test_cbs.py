@@ -540,7 +540,7 @@ def test_cli_exit_codes_and_errors_on_stderr(tmp_paths, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert "47018NED" in err and "niet gevonden" in err and "1 mislukt" in out
     assert main(["fetch", "--table", "nope"]) == 2
-    assert capsys.readouterr().err.startswith("fout: config/cbs_tables.yaml")
+    assert capsys.readouterr().err.startswith("fout: --table nope: onbekende tabelgroep")
     assert main(["fetch", "--budget", "0"]) == 2
     assert capsys.readouterr().err.startswith("fout: --budget")
 

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="CBS-gemeentecode (standaard config/settings.yaml, GM0642); uitvoer in "
         "data/processed/<GM>/ en outputs/<GM>/",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDO", required=True, title="commando's")
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
     p.add_argument("--no-cache", action="store_true", help="negeer de CBS-cache in data/raw/cbs")
     p.set_defaults(func=cmd_build)
