@@ -22,6 +22,7 @@ import pytest
 from analysis import cli, config
 from analysis.config import Paths
 from tests.conftest import use_paths
+from tests.dutch import english_words
 
 GOOD_FOCUS_HEADER = "focusgebied_code,focusgebied_naam,buurtcode,buurtnaam_cbs_2023,mapping,toelichting\n"
 
@@ -86,6 +87,7 @@ def assert_one_fout(rc: int, err: list[str], *needles: str) -> None:
     assert len(fout) == 1 and len(err) == 1, err
     for n in needles:
         assert n in fout[0], fout[0]
+    assert not english_words(fout[0]), fout[0]  # the language policy (tests/test_messages.py)
 
 
 # --- the cases -----------------------------------------------------------------------------------

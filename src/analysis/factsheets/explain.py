@@ -151,7 +151,9 @@ def cbs_description(key: str, deel: str = "onderwerp") -> tuple[str, str]:
     """(title, description) of DataProperties ``key``, or of its parent TopicGroup (``deel='groep'``)."""
     props = data_properties()
     if key not in props:
-        raise InputError(f"{DATAPROPERTIES}: geen onderwerp met Key {key!r} (genoemd in {UITLEG_FILE.name})")
+        raise InputError(
+            f"{DATAPROPERTIES}: geen onderwerp met 'Key' {key!r} (genoemd in {UITLEG_FILE.name})"
+        )
     item = props[key]
     if deel == "groep":
         item = props.get(f"#{item.get('ParentID')}", {})

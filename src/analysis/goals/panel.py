@@ -47,7 +47,7 @@ def check_forecast_config(fcfg: dict) -> None:
     if bad or "naief" not in fcfg["candidates"]:
         raise InputError(
             f"config/doelen.yaml: sleutel 'forecast.candidates': alleen modellen uit {POINT_MODELS}, "
-            f"en naief moet erbij zijn (gevonden: {fcfg['candidates']})"
+            f"en 'naief' moet erbij zijn (gevonden: {fcfg['candidates']})"
         )
     lo, hi = (float(x) for x in fcfg["groeiwet_b"])
     if not 0 <= lo <= hi:
@@ -80,7 +80,9 @@ def panel_specs(fcfg: dict) -> list[PanelSpec]:
                 f"config/doelen.yaml: sleutel 'forecast.paneel': een element mist {exc}"
             ) from exc
     if not any(p.gebruik for p in out):
-        raise InputError("config/doelen.yaml: sleutel 'forecast.paneel': geen gegevensset met gebruik: true")
+        raise InputError(
+            "config/doelen.yaml: sleutel 'forecast.paneel': geen gegevensset met `gebruik: true`"
+        )
     return out
 
 

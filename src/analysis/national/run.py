@@ -125,7 +125,7 @@ def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None,
         ) from exc
     found = [g for g in gms if g in sel]
     if not found:
-        raise InputError(f"--scope provincie {provincie}: geen gemeente van de landelijke set in {path}")
+        raise InputError(f"--scope provincie {provincie}: geen gemeente van de landelijke gegevens in {path}")
     return found
 
 

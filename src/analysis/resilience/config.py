@@ -51,7 +51,7 @@ class Thresholds(_Strict):
     @model_validator(mode="after")
     def _step_smaller(self) -> Thresholds:
         if self.step >= min(self.level, self.change):
-            raise ValueError("step moet kleiner zijn dan beide drempels (level en change)")
+            raise ValueError("'step' moet kleiner zijn dan beide drempels ('level' en 'change')")
         return self
 
 
@@ -88,7 +88,7 @@ class ResilienceConfig(_Strict):
     @model_validator(mode="after")
     def _names(self) -> ResilienceConfig:
         if set(self.axes) != set(AXES):
-            raise ValueError(f"axes: A en B zijn allebei verplicht, gevonden: {sorted(self.axes)}")
+            raise ValueError(f"'axes': A en B zijn allebei verplicht, gevonden: {sorted(self.axes)}")
         known = set(indicator_catalog())
         scored = [i for a in AXES for i in self.axes[a].indicators]
         names = scored + list(self.context) + list(self.bounds) + [b for p in self.bounds.values() for b in p]
@@ -103,7 +103,7 @@ class ResilienceConfig(_Strict):
             raise ValueError(f"indicator(en) zowel gescoord als alleen context: {both}")
         stray = sorted(set(self.bounds) - set(scored))
         if stray:
-            raise ValueError(f"bounds voor indicator(en) die niet gescoord worden: {stray}")
+            raise ValueError(f"'bounds' voor indicator(en) die niet gescoord worden: {stray}")
         if "herkomst_buiten_europa_pct" in names:
             raise ValueError("migratieachtergrond wordt in geen score of context gebruikt")
         return self

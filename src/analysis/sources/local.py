@@ -48,7 +48,9 @@ def read_focusgebieden(local: Path, known_buurten: set[str] | None = None) -> pd
         )
     bad_mapping = sorted(set(df["mapping"]) - {"exact", "approximate"})
     if bad_mapping:
-        raise InputError(f"{path}: kolom 'mapping' moet exact of approximate zijn, gevonden: {bad_mapping}")
+        raise InputError(
+            f"{path}: kolom 'mapping' moet 'exact' of 'approximate' zijn, gevonden: {bad_mapping}"
+        )
     dup = df.duplicated(["focusgebied_code", "buurtcode"])
     if dup.any():
         r = df[dup].iloc[0]

@@ -172,7 +172,7 @@ def resolve_topics(
         if len(hits) > 1:
             raise InputError(
                 f"CBS-tabel {table_id}: indicator '{ind}' past bij meerdere kolommen {hits}; "
-                "geef de volledige sleutel per editie (editions_keys) of een TopicGroup (group) in "
+                "geef de volledige sleutel per editie ('editions_keys') of een TopicGroup ('group') in "
                 "config/cbs_tables.yaml"
             )
         if hits:
