@@ -493,7 +493,7 @@ def test_forecast_config_errors_name_the_key():
 
     check_forecast_config(FCFG)  # the committed config passes
     for key in ("scenario_na_jaren", "paneel"):
-        with pytest.raises(InputError, match=f"forecast.{key} missing"):
+        with pytest.raises(InputError, match=f"sleutel 'forecast.{key}' ontbreekt"):
             check_forecast_config({k: v for k, v in FCFG.items() if k != key})
     with pytest.raises(InputError, match="forecast.candidates"):
         check_forecast_config({**FCFG, "candidates": ["drift", "arima"]})

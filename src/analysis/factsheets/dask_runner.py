@@ -231,7 +231,7 @@ def run_batch_dask(
     if timeout is None:
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: must be 1 or more")
+        raise InputError(f"--workers {workers}: moet 1 of meer zijn")
     plans = [
         planning.plan(
             p,
