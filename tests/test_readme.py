@@ -215,6 +215,24 @@ def test_every_make_target_in_the_readme_exists():
     assert not missing, f"README.md names make targets the Makefile does not have: {missing}"
 
 
+def make_help_targets() -> set[str]:
+    """Targets `make help` names (its echo lines; `make a | b | c` names a, b and c)."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^help:.*?\n((?:\t.*\n)+)", text, flags=re.M)
+    assert recipe, "Makefile has no help target"
+    named: set[str] = set()
+    for m in re.finditer(r"@echo \"make ((?:[\w-]+(?: \| )?)+)", recipe.group(1)):
+        named |= {t for t in m.group(1).split(" | ") if t}
+    return named
+
+
+def test_make_help_names_every_target_the_readme_names():
+    """The README sends a newcomer to `make help` for the list: it holds what the README names."""
+    named = readme_make_targets(README.read_text(encoding="utf-8")) - {"help"}
+    missing = sorted(named - make_help_targets())
+    assert not missing, f"make help leaves out targets README.md names: {missing}"
+
+
 # --- veerkracht command lines ----------------------------------------------------------------------
 
 # README placeholders -> a value the parser accepts in their place
