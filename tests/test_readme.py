@@ -23,6 +23,7 @@ import re
 import typing
 from pathlib import Path
 
+import pytest
 import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -376,3 +377,20 @@ def test_every_origin_is_named_in_dutch_on_the_pages():
 
     untranslated = [o for o in ORIGINS if origin_nl(o) == o]
     assert not untranslated, f"origins shown as their code on the pages: {untranslated}"
+
+
+def test_the_readme_typo_example_is_the_line_the_code_gives(tmp_path):
+    """The threshold how-to shows the `fout:` line a misspelt key in config/resilience.yaml gives."""
+    from analysis.errors import InputError
+    from analysis.resilience.config import load_config
+
+    text = README.read_text(encoding="utf-8")
+    example = next(s for s in _spans(text) if s.startswith("fout: config/resilience.yaml"))
+    pattern = re.escape(example).replace("<sleutel>", r"[\w.]+").replace("<reden>", ".+")
+    bad = tmp_path / "resilience.yaml"
+    shipped = (config.CONFIG_DIR / "resilience.yaml").read_text(encoding="utf-8")
+    bad.write_text(shipped.replace("\n  level:", "\n  levl:", 1), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_config(bad)
+    line = "fout: " + str(err.value).replace(str(bad), "config/resilience.yaml")
+    assert "levl" in line and re.fullmatch(pattern, line), f"README.md example {example!r}, code: {line!r}"
