@@ -394,3 +394,39 @@ def test_the_readme_typo_example_is_the_line_the_code_gives(tmp_path):
         load_config(bad)
     line = "fout: " + str(err.value).replace(str(bad), "config/resilience.yaml")
     assert "levl" in line and re.fullmatch(pattern, line), f"README.md example {example!r}, code: {line!r}"
+
+
+def _resolves(name: str) -> bool:
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_every_module_and_source_file_the_docs_name_exists():
+    """README.md and docs/*.md (not the dated measurements in benchmarks.md) name code that exists:
+    `analysis.x.y` imports, `src/...` and `tests/...` files are there."""
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    stale = []
+    for page in pages:
+        if page.name == "benchmarks.md":
+            continue
+        text = page.read_text(encoding="utf-8")
+        for name in sorted(set(re.findall(r"`(analysis(?:\.\w+)+)`", text))):
+            if not _resolves(name):
+                stale.append(f"{page.name}: {name}")
+        for rel in sorted(set(re.findall(r"\b((?:src|tests)/[\w/]+\.py)\b", text))):
+            if not (ROOT / rel).exists():
+                stale.append(f"{page.name}: {rel}")
+    assert not stale, f"documentation names code that does not exist: {stale}"
