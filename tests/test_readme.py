@@ -415,12 +415,13 @@ def _resolves(name: str) -> bool:
 
 
 def test_every_module_and_source_file_the_docs_name_exists():
-    """README.md and docs/*.md (not the dated measurements in benchmarks.md) name code that exists:
-    `analysis.x.y` imports, `src/...` and `tests/...` files are there."""
+    """README.md and docs/*.md name code that exists: `analysis.x.y` imports, `src/...` and `tests/...`
+    files are there. Not benchmarks.md (dated history) and testing.md (its breakage audit describes
+    broken names on purpose)."""
     pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
     stale = []
     for page in pages:
-        if page.name == "benchmarks.md":
+        if page.name in ("benchmarks.md", "testing.md"):
             continue
         text = page.read_text(encoding="utf-8")
         for name in sorted(set(re.findall(r"`(analysis(?:\.\w+)+)`", text))):
