@@ -23,12 +23,12 @@ ONLY = ["GM0088", "WK008800", "WK0363AA", "WK0363AB"]
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory):
+def national(national_store, tmp_path_factory):
+    """The session's offline national build (tests/national_fixtures.py) and this module's views of
+    ONLY, their sheets written to an outputs folder of this module."""
     from analysis.national import run as national
 
-    root = tmp_path_factory.mktemp("nl")
-    processed, outputs = root / "processed", root / "outputs"
-    national.build(RAW, processed, log=lambda line: None)
+    processed, outputs = national_store, tmp_path_factory.mktemp("nl") / "outputs"
     views = national.views("nederland", None, RAW, processed, outputs, only=ONLY)
     return processed, outputs, views
 

@@ -46,11 +46,12 @@ def _real_2024() -> dict[str, float]:
         return {r["code"]: float(r["AantalInwoners_5"]) for r in csv.DictReader(fh)}
 
 
-def _raw(tmp_path: Path) -> Path:
-    """A raw folder with the bundled snapshot (linked, read-only use) and an empty CBS cache."""
+def _raw(tmp_path: Path, snapshot: Path = SNAPSHOT) -> Path:
+    """A raw folder with ``snapshot`` (linked, read-only use; the bundled one unless given) and an
+    empty CBS cache."""
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "snapshot").symlink_to(SNAPSHOT, target_is_directory=True)
+    (raw / "snapshot").symlink_to(snapshot, target_is_directory=True)
     return raw
 
 
@@ -139,11 +140,14 @@ def test_national_pull_pages_resumes_and_leaves_municipal_caches_intact(tmp_path
     assert cn.read_store(folder)[1].equals(rows)
 
 
-def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path):
+def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path, small_snapshot):
+    """The pull is the whole country's (real KWB 2024 rows of every area, so NL00 is the sum over all
+    342 gemeenten of the pull); the bundled snapshot is cut down to five municipalities
+    (tests/national_fixtures.py): which values win does not depend on how many areas are built."""
     from analysis.national import run as national
     from analysis.national.build import read_partitioned
 
-    raw = _raw(tmp_path)
+    raw = _raw(tmp_path, small_snapshot)
     reg = _kwb({2024: "85984NED", 2025: "86165NED"})
     tables = {"85984NED": national_kwb_2024(buurten=False), "86165NED": kwb_2025_zwijndrecht()}
     with FakeCbs(tables, page_size=2000) as srv:
@@ -187,15 +191,16 @@ def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path):
     assert any("landelijke CBS-pull" in line and "86165NED" in line for line in lines)
 
 
-def test_no_fetched_data_leaves_the_national_build_as_it_was(tmp_path):
-    """Offline (no national pull, or an empty store) the build is the one from the bundled data alone."""
+def test_no_fetched_data_leaves_the_national_build_as_it_was(tmp_path, small_snapshot):
+    """Offline (no national pull, or an empty store) the build is the one from the bundled data alone
+    (on the bundled snapshot cut down to five municipalities, tests/national_fixtures.py)."""
     from analysis.national.build import build_national, fetched_indicators, national_regions, write_national
 
-    regions = national_regions(SNAPSHOT)
+    regions = national_regions(small_snapshot)
     assert fetched_indicators(tmp_path / "nothing", regions).empty
     (tmp_path / "empty").mkdir()
-    r0, i0 = build_national(SNAPSHOT)
-    r1, i1 = build_national(SNAPSHOT, tmp_path / "empty")
+    r0, i0 = build_national(small_snapshot)
+    r1, i1 = build_national(small_snapshot, tmp_path / "empty")
     pd.testing.assert_frame_equal(r0, r1)
     pd.testing.assert_frame_equal(i0, i1)
     assert set(i1["origin"]) == {"snapshot", "synthetic"}
