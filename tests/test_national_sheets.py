@@ -158,3 +158,49 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
     assert rows == 10 and index.count("vraagt echte cijfers: veerkracht fetch --scope nederland") == rows
     for html in [*sheet_pages.values(), index]:  # no signal badge (rood, oranje, neutraal) anywhere
         assert not any(f'class="badge badge-{k}"' in html for k in ("rood", "oranje", "neutraal"))
+
+
+def test_after_a_live_pull_a_wijk_with_real_inputs_shows_its_signal(tmp_path):
+    """`veerkracht fetch --scope nederland` against the CBS-shaped server (tests/fake_cbs.py): Walburg's
+    inputs are then real (partly; the rest labelled synthetic, the municipal rule) and its sheet shows
+    the signal the analysis computed, with the signal rule in wijken; no 'needs real data' sentence."""
+    import pandas as pd
+
+    from analysis.config import cbs_registry
+    from analysis.factsheets.runner import run_batch
+    from analysis.national import run as national
+    from analysis.national.index import NEEDS_REAL_DATA_SENTENCE
+    from analysis.sources import cbs
+    from analysis.sources import cbs_national as cn
+    from tests.fake_cbs import FakeCbs, national_kwb_2024, registry_tables
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "snapshot").symlink_to(RAW / "snapshot", target_is_directory=True)
+    tables = registry_tables(cbs_registry())
+    tables["85984NED"] = national_kwb_2024(buurten=False)
+    with FakeCbs(tables, page_size=2000) as srv:
+        client = cbs.CbsClient(cbs.CbsSettings(catalog_url=srv.url, retries=1, backoff_s=0.0))
+        s = cn.fetch_national(client, cbs_registry(), raw / "cbs", range(2013, 2026), "wijk", log=lambda _: 0)
+    assert not s["failed"]
+    processed, outputs = tmp_path / "processed", tmp_path / "outputs"
+    national.build(raw, processed, log=lambda line: None)
+    only = ["WK064201"]
+    views = national.views("nederland", None, raw, processed, outputs, only=only)
+    res = run_batch(views, only=only, force=True, workers=1, force_workers=True, progress=False)
+    assert res["ok"] == 1 and res["failed"] == 0
+    scores = pd.read_parquet(processed / "nederland" / "resilience_scores.parquet").set_index("region_code")
+    row = scores.loc["WK064201"]
+    origins = set(row["input_origins"].split(","))
+    assert "cbs" in origins and not row["alleen_synthetisch"]  # real inputs from the pull
+    assert row["signaal"] in ("signaal", "aandacht", "geen signaal")
+    (sheet,) = (outputs / "nederland" / "GM0642" / "factsheets").glob("wk064201-*.html")
+    text = visible_text(sheet.read_text(encoding="utf-8"))
+    assert NEEDS_REAL_DATA_SENTENCE not in text and "Niet getoond" not in text
+    assert f"Uitkomst van de signaalregel ten opzichte van de gemeente Zwijndrecht: {row['signaal']}." in text
+    assert "gemiddelde van de wijken van de gemeente" in text  # the rule in wijken
+    verdict = _oordeel(text)
+    assert verdict.index("Leefbaarometer 2.0 (echte cijfers") < verdict.index("Uitkomst van de signaalregel")
+    # partly synthetic inputs: labelled as in the municipal run
+    synthetic = "synthetic" in origins
+    assert ("Let op: dit oordeel rust (deels) op synthetische cijfers" in verdict) == synthetic
