@@ -566,7 +566,9 @@ BAD_OPTIONS = [
 ]
 
 
-def test_every_bad_option_is_one_dutch_fout_line_naming_the_option(capsys):
+def test_every_bad_option_is_one_dutch_fout_line_naming_the_option(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("VEERKRACHT_PROCESSED", str(tmp_path / "processed"))  # nothing of the project's
+    monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(tmp_path / "outputs"))
     lines = {}
     for argv, needles in BAD_OPTIONS:
         capsys.readouterr()
