@@ -23,6 +23,7 @@ import re
 import typing
 from pathlib import Path
 
+import pytest
 import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -215,6 +216,24 @@ def test_every_make_target_in_the_readme_exists():
     assert not missing, f"README.md names make targets the Makefile does not have: {missing}"
 
 
+def make_help_targets() -> set[str]:
+    """Targets `make help` names (its echo lines; `make a | b | c` names a, b and c)."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^help:.*?\n((?:\t.*\n)+)", text, flags=re.M)
+    assert recipe, "Makefile has no help target"
+    named: set[str] = set()
+    for m in re.finditer(r"@echo \"make ((?:[\w-]+(?: \| )?)+)", recipe.group(1)):
+        named |= {t for t in m.group(1).split(" | ") if t}
+    return named
+
+
+def test_make_help_names_every_target_the_readme_names():
+    """The README sends a newcomer to `make help` for the list: it holds what the README names."""
+    named = readme_make_targets(README.read_text(encoding="utf-8")) - {"help"}
+    missing = sorted(named - make_help_targets())
+    assert not missing, f"make help leaves out targets README.md names: {missing}"
+
+
 # --- veerkracht command lines ----------------------------------------------------------------------
 
 # README placeholders -> a value the parser accepts in their place
@@ -358,3 +377,56 @@ def test_every_origin_is_named_in_dutch_on_the_pages():
 
     untranslated = [o for o in ORIGINS if origin_nl(o) == o]
     assert not untranslated, f"origins shown as their code on the pages: {untranslated}"
+
+
+def test_the_readme_typo_example_is_the_line_the_code_gives(tmp_path):
+    """The threshold how-to shows the `fout:` line a misspelt key in config/resilience.yaml gives."""
+    from analysis.errors import InputError
+    from analysis.resilience.config import load_config
+
+    text = README.read_text(encoding="utf-8")
+    example = next(s for s in _spans(text) if s.startswith("fout: config/resilience.yaml"))
+    pattern = re.escape(example).replace("<sleutel>", r"[\w.]+").replace("<reden>", ".+")
+    bad = tmp_path / "resilience.yaml"
+    shipped = (config.CONFIG_DIR / "resilience.yaml").read_text(encoding="utf-8")
+    bad.write_text(shipped.replace("\n  level:", "\n  levl:", 1), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_config(bad)
+    line = "fout: " + str(err.value).replace(str(bad), "config/resilience.yaml")
+    assert "levl" in line and re.fullmatch(pattern, line), f"README.md example {example!r}, code: {line!r}"
+
+
+def _resolves(name: str) -> bool:
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_every_module_and_source_file_the_docs_name_exists():
+    """README.md and docs/*.md (not the dated measurements in benchmarks.md) name code that exists:
+    `analysis.x.y` imports, `src/...` and `tests/...` files are there."""
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    stale = []
+    for page in pages:
+        if page.name == "benchmarks.md":
+            continue
+        text = page.read_text(encoding="utf-8")
+        for name in sorted(set(re.findall(r"`(analysis(?:\.\w+)+)`", text))):
+            if not _resolves(name):
+                stale.append(f"{page.name}: {name}")
+        for rel in sorted(set(re.findall(r"\b((?:src|tests)/[\w/]+\.py)\b", text))):
+            if not (ROOT / rel).exists():
+                stale.append(f"{page.name}: {rel}")
+    assert not stale, f"documentation names code that does not exist: {stale}"
