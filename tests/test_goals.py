@@ -499,7 +499,7 @@ def test_forecast_config_errors_name_the_key():
         check_forecast_config({**FCFG, "candidates": ["drift", "arima"]})
     with pytest.raises(InputError, match="forecast.groeiwet_b"):
         check_forecast_config({**FCFG, "groeiwet_b": [1.0, 0.5]})
-    with pytest.raises(InputError, match="forecast.paneel entry misses 'bestand'"):
+    with pytest.raises(InputError, match="sleutel 'forecast.paneel': een element mist 'bestand'"):
         panel_specs({"paneel": [{"naam": "x", "label": "x", "gebruik": True}]})
 
 

@@ -385,7 +385,7 @@ def _cfg_file(tmp_path: Path, change) -> Path:
             "armoede_xyz",
         ),
         (lambda r: r["thresholds"].update(level=-1), "thresholds.level", "moet groter zijn dan 0"),
-        (lambda r: r["thresholds"].update(step=2.0), "thresholds", "step moet kleiner zijn"),
+        (lambda r: r["thresholds"].update(step=2.0), "thresholds", "'step' moet kleiner zijn"),
         (
             lambda r: r["axes"]["A"]["indicators"]["ses_woa"].update(direction=2),
             "axes.A.indicators.ses_woa.direction",
