@@ -835,13 +835,21 @@ def test_killing_a_report_leaves_no_process_of_it(case):
         for line in proc.stdout:  # the build is done: goals starts beside resilience
             if "[build:" in line:
                 break
-        end = time.monotonic() + 3  # goals runs for many seconds: collect every process meanwhile
-        while time.monotonic() < end:
+        # goals runs for many seconds: collect every process meanwhile, until the run has all of its
+        # kinds - forks of the run (same command line: the prestarted sheet worker and the goals side
+        # process) and the worker's kernel - or the run ends (bounded wait, not a speed check)
+        end = time.monotonic() + 120
+        forks: list[int] = []
+        kernels: list[int] = []
+        while time.monotonic() < end and proc.poll() is None:
             started |= descendants(proc.pid)
+            forks = [p for p in started if _cmdline(p) == proc.args]
+            kernels = [p for p in started if "ipykernel" in " ".join(_cmdline(p))]
+            if len(forks) >= 2 and kernels:
+                break
             time.sleep(0.1)
-        # forks of the run (same command line): the prestarted sheet worker and the goals side process
-        forks = [p for p in started if _cmdline(p) == proc.args]
         assert len(forks) >= 2, f"expected the sheet worker and the goals side process, got {forks}"
+        assert kernels, f"expected the sheet worker's kernel among {sorted(started)}"
         killed_at = time.time()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -17,18 +17,9 @@ from analysis.config import Paths
 from analysis.factsheets.fmt import fmt_value, nl_number
 from analysis.factsheets.runner import run_batch
 from analysis.figures import SYNTHETIC_STAMP
-from tests.conftest import descendants, use_paths
+from tests.conftest import TWO_SHEETS, descendants, use_paths
 
-A, B = "BU06420305", "FG03"  # Planetenbuurt and focus area Dichtersbuurt midden
-
-
-@pytest.fixture(scope="module")
-def two_sheets(analysed):
-    # one worker, one kernel: A runs before B (the isolation test reverses the order)
-    res = run_batch(analysed, only=[A, B], force=True, workers=1, progress=False)
-    manifest = json.loads((analysed.outputs / "factsheets" / "manifest.json").read_text())
-    files = {e["area"]: analysed.outputs / "factsheets" / e["file"] for e in manifest["areas"]}
-    return res, manifest, files
+A, B = TWO_SHEETS  # Planetenbuurt and focus area Dichtersbuurt midden; conftest.two_sheets renders them
 
 
 def test_two_areas_render_with_computed_numbers(analysed, two_sheets):
@@ -312,8 +303,9 @@ def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(anal
         only=codes,
         workers=1,
         template=str(tpl),
-        # per cell: long enough for the real cells of A under load, short because FG05 waits it out
-        timeout=6,
+        # per cell: long enough for the real cells of A under load (slowest 1.7 s at load 13 on 2 cores),
+        # short because FG05 waits it out
+        timeout=4,
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
