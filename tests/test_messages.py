@@ -162,26 +162,25 @@ def _raises(fn, *args, **kwargs) -> str:
     raise AssertionError(f"{fn.__name__}{args}: no error")
 
 
-def _settings_case(change):
-    def run(tmp: Path) -> str:
-        from analysis.config_models import validate_settings
+def _validated_case(name: str, validator: str):
+    """A case on the data of config/<name>: ``change`` edits it, analysis.config_models.<validator>
+    checks it as if read from a file <name> in the case's folder."""
 
-        data = copy.deepcopy(load_yaml("settings.yaml"))
-        change(data)
-        return _raises(validate_settings, data, tmp / "settings.yaml")
+    def case(change):
+        def run(tmp: Path) -> str:
+            from analysis import config_models
 
-    return run
+            data = copy.deepcopy(load_yaml(name))
+            change(data)
+            return _raises(getattr(config_models, validator), data, tmp / name)
+
+        return run
+
+    return case
 
 
-def _indicators_case(change):
-    def run(tmp: Path) -> str:
-        from analysis.config_models import validate_indicators
-
-        data = copy.deepcopy(load_yaml("indicators.yaml"))
-        change(data)
-        return _raises(validate_indicators, data, tmp / "indicators.yaml")
-
-    return run
+_settings_case = _validated_case("settings.yaml", "validate_settings")
+_indicators_case = _validated_case("indicators.yaml", "validate_indicators")
 
 
 def _cbs_tables_case(change, gebieden: bool = False):
@@ -198,37 +197,41 @@ def _cbs_tables_case(change, gebieden: bool = False):
     return run
 
 
-def _resilience_case(change):
-    def run(tmp: Path) -> str:
-        from analysis.resilience.config import load_config
+def _load_resilience(path: Path):
+    from analysis.resilience.config import load_config
 
-        data = load_yaml("resilience.yaml")
-        change(data)
-        return _raises(load_config, _yaml(tmp / "resilience.yaml", data))
-
-    return run
+    return load_config(path)
 
 
-def _uitleg_case(change):
-    def run(tmp: Path) -> str:
-        from analysis.factsheets.explain import uitleg_catalog
+def _load_uitleg(path: Path):
+    from analysis.factsheets.explain import uitleg_catalog
 
-        data = load_yaml("indicators_uitleg.yaml")
-        change(data)
-        return _raises(uitleg_catalog, str(_yaml(tmp / "indicators_uitleg.yaml", data)))
-
-    return run
+    return uitleg_catalog(str(path))
 
 
-def _doelen_case(change):
-    def run(tmp: Path) -> str:
-        from analysis.goals.catalog import load_catalog
+def _load_doelen(path: Path):
+    from analysis.goals.catalog import load_catalog
 
-        data = load_yaml("doelen.yaml")
-        change(data)
-        return _raises(load_catalog, _yaml(tmp / "doelen.yaml", data))
+    return load_catalog(path)
 
-    return run
+
+def _file_case(name: str, load):
+    """A case on a copy of config/<name>: ``change`` edits its data, ``load`` reads the copy."""
+
+    def case(change):
+        def run(tmp: Path) -> str:
+            data = load_yaml(name)
+            change(data)
+            return _raises(load, _yaml(tmp / name, data))
+
+        return run
+
+    return case
+
+
+_resilience_case = _file_case("resilience.yaml", _load_resilience)
+_uitleg_case = _file_case("indicators_uitleg.yaml", _load_uitleg)
+_doelen_case = _file_case("doelen.yaml", _load_doelen)
 
 
 def _forecast_case(change):
@@ -643,26 +646,7 @@ def test_a_user_sees_dutch_help_and_dutch_errors(tmp_path):
 
 # --- config/doelen.yaml: the wording, pinned word for word ---------------------------------------------
 
-GOALS = {
-    "pijlers": {1: "x"},
-    "partners": {"gemeente": {"naam": "Gemeente", "coalitie": True}},
-    "doelen": [
-        {
-            "id": "X1",
-            "pijler": 1,
-            "tekst": "t",
-            "meetbaar": True,
-            "indicator": "ses_woa",
-            "geografie": ["gemeente"],
-            "basisjaar": 2015,
-            "doeljaar": 2040,
-            "doeltype": "pariteit",
-            "richting": "hoger_beter",
-        }
-    ],
-    "status": {"op_koers": 0.8, "risico": 0.2, "min_punten": 3},
-}
-DOEL = "{p}: doel X1: sleutel"
+DOEL = "{p}: doel P1-01: sleutel"
 PINNED = [
     ("indiactor", "x", f"{DOEL} 'indiactor': onbekende sleutel (bedoelt u 'indicator'?)"),
     ("pijler", "twee", f"{DOEL} 'pijler': moet een geheel getal zijn (gevonden: 'twee')"),
@@ -681,7 +665,7 @@ PINNED = [
     (
         "doeljaar",
         2010,
-        "{p}: doel X1: onmogelijk basisjaar 2015 / doeljaar 2010 (2000 <= basis < doel <= 2100)",
+        "{p}: doel P1-01: onmogelijk basisjaar 2020 / doeljaar 2010 (2000 <= basis < doel <= 2100)",
     ),
     ("status.op_koers", 1.5, "{p}: sleutel 'status.op_koers': mag hoogstens 1 zijn (gevonden: 1.5)"),
     ("status.min_punten", 1, "{p}: sleutel 'status.min_punten': moet minstens 2 zijn (gevonden: 1)"),
@@ -694,7 +678,7 @@ PINNED = [
 def test_doelen_yaml_errors_keep_their_dutch_wording(tmp_path, key, value, expected):
     from analysis.goals.catalog import load_catalog
 
-    data = copy.deepcopy(GOALS)
+    data = load_yaml("doelen.yaml")  # the real catalogue, one key of its first goal or top level changed
     *parents, last = key.split(".")
     target = data if parents or key in data or key == "pijlerz" else data["doelen"][0]
     for part in parents:
