@@ -178,7 +178,11 @@ def test_source_clients_default_to_the_model_default():
     from analysis.sources.pdok import PdokSettings
 
     for section, client in (("cbs", CbsSettings), ("pdok", PdokSettings)):
-        for key, field in model_keys(getattr(config_models, f"{section.capitalize()}Section")).items():
+        keys = model_keys(getattr(config_models, f"{section.capitalize()}Section"))
+        # a key the client accepts but the settings model refuses cannot be set at all
+        refused = set(client.__dataclass_fields__) - set(keys)
+        assert not refused, f"{section}: the client reads {sorted(refused)}, settings.yaml refuses them"
+        for key, field in keys.items():
             default = field.get_default(call_default_factory=True)
             if default is PydanticUndefined:
                 continue

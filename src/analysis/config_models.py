@@ -129,6 +129,7 @@ class CbsSection(_Section):
     backoff_s: float = Field(default=0.5, ge=0, le=60)
     probe_timeout_s: float = Field(default=2.0, gt=0)
     budget_s: float = Field(default=900.0, gt=0)
+    max_failures: StrictInt = Field(default=3, ge=1, le=100)
 
 
 class PdokSection(_Section):
