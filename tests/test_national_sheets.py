@@ -14,13 +14,13 @@ ONLY = ["GM0642", "WK064201", "WK0363AA"]
 
 
 @pytest.fixture(scope="module")
-def sheets(tmp_path_factory):
+def sheets(national_store, tmp_path_factory):
+    """Sheets of ONLY from the session's offline national build (tests/national_fixtures.py), written
+    to an outputs folder of this module."""
     from analysis.factsheets.runner import run_batch
     from analysis.national import run as national
 
-    root = tmp_path_factory.mktemp("nl_sheets")
-    processed, outputs = root / "processed", root / "outputs"
-    national.build(RAW, processed, log=lambda line: None)
+    processed, outputs = national_store, tmp_path_factory.mktemp("nl_sheets") / "outputs"
     views = national.views("nederland", None, RAW, processed, outputs, only=ONLY)
     res = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
     assert res["ok"] == len(ONLY) and res["failed"] == 0
