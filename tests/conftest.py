@@ -11,6 +11,8 @@ from analysis.config import PROJ_ROOT, Paths
 
 TEST_DATA = Path(__file__).parent / "data"
 
+pytest_plugins = ["tests.national_fixtures"]  # national_store, small_snapshot
+
 
 @pytest.fixture
 def tmp_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:

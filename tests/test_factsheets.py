@@ -133,9 +133,9 @@ def test_unchanged_areas_are_skipped_unless_forced(analysed, two_sheets):
 def test_unknown_area_code_is_a_clear_error(analysed, monkeypatch, capsys):
     use_paths(monkeypatch, analysed)
     assert cli.main(["factsheets", "--only", "BU06429999"]) == 2
-    assert "unknown area code" in capsys.readouterr().err
+    assert "--only BU06429999: onbekende gebiedscode" in capsys.readouterr().err
     assert cli.main(["factsheets", "--only", "BU06420103"]) == 2  # 0 inhabitants
-    assert "no fact sheet" in capsys.readouterr().err
+    assert "--only BU06420103: geen factsheet" in capsys.readouterr().err
 
 
 def test_sheet_does_not_depend_on_the_sheet_before_it_in_the_same_kernel(analysed, two_sheets, tmp_path):
@@ -409,7 +409,7 @@ def test_workers_default_and_cap_at_the_core_count(capsys):
     assert resolve_workers(cores + 4, force_workers=True) == cores + 4
     assert resolve_workers(cores + 4, force_workers=True, todo=2) == 2
     for bad in (0, -3):
-        with pytest.raises(InputError, match="must be 1 or more"):
+        with pytest.raises(InputError, match="moet 1 of meer zijn"):
             resolve_workers(bad)
 
 
