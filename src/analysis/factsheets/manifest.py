@@ -131,5 +131,9 @@ def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool,
     for e in failed_all:
         print(f"factsheet {e['area']} mislukt: {e['error']}")
     out_dir = plans[0].out if len(plans) == 1 else plans[0].paths.outputs.parent
-    res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers}
+    why: dict[str, int] = {}  # Dutch reason -> sheets rendered for it (planning.why_rerendered)
+    for p in plans:
+        for reason, n in p.why.items():
+            why[reason] = why.get(reason, 0) + n
+    res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers, "why": why}
     return res if len(plans) == 1 else {**res, "per_gemeente": per}
