@@ -52,8 +52,6 @@ SHEET_CONFIG = (
 )
 # snapshot files a sheet reads directly (CBS variable descriptions, 2023 buurt names)
 SHEET_SNAPSHOT = ("kwb_2024_85984NED/DataProperties.json", "kwb_2023_pdok/buurten_2023_drechtsteden.geojson")
-# package code that never runs inside a sheet (commands); every other module counts
-NOT_SHEET_CODE = ("cli",)
 
 
 def _file_hash(path: Path) -> str:
@@ -69,21 +67,6 @@ def _config_hash(name: str) -> str:
         return "ontbreekt"
     data = config.load_yaml(name)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def code_hash() -> str:
-    """Every module and template of the package a sheet may run (all but the commands)."""
-    pkg = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for f in sorted(pkg.rglob("*")):
-        rel = f.relative_to(pkg)
-        if (
-            f.suffix in (".py", ".j2")
-            and rel.parts[0] not in NOT_SHEET_CODE
-            and "__pycache__" not in rel.parts
-        ):
-            h.update(rel.as_posix().encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()
 
 
 def sheet_tables(paths: Paths) -> dict[str, Path]:
@@ -107,8 +90,9 @@ def fingerprint_inputs(paths: Paths, template: Path) -> dict[str, str]:
     files, tables and the regions (names, levels, geometry)."""
     from analysis import config
     from analysis.processed.build import load_regions
+    from analysis.reuse import code_version
 
-    found = {"sjabloon": _file_hash(template), "programmacode": code_hash()}
+    found = {"sjabloon": _file_hash(template), "programmacode": code_version()}
     found.update({f"config/{n}": _config_hash(n) for n in SHEET_CONFIG})
     found.update({f"snapshot/{n}": _file_hash(config.SNAPSHOT_DIR / n) for n in SHEET_SNAPSHOT})
     found.update({name: _file_hash(p) for name, p in sheet_tables(paths).items()})
