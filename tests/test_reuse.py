@@ -263,3 +263,50 @@ def test_a_threshold_rerun_with_reuse_writes_what_a_clean_run_writes(built, tmp_
     same = before["signaal"].fillna("").to_numpy() == after["signaal"].fillna("").to_numpy()
     assert same.all() == (classes == "same")
     shutil.rmtree(tmp_path / "clean")
+
+
+# --- whole sheets and the store's size ---------------------------------------------------------------
+
+
+def test_sheets_with_stored_charts_are_the_sheets_drawn_afresh(analysed, tmp_path, monkeypatch):
+    from analysis.config import Paths
+    from analysis.factsheets import sheet as sheet_mod
+    from analysis.factsheets.execution import paths_to_params
+
+    out = tmp_path / "outputs"
+    shutil.copytree(analysed.outputs, out, ignore=shutil.ignore_patterns(".cache"))
+    p = Paths(raw=analysed.raw, processed=analysed.processed, outputs=out, gemeente=analysed.gemeente)
+    paden = paths_to_params(p)
+    codes = ["GM0642", "FG01", "WK064201", "BU06420101"]
+    try:
+        first = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}  # fills the store
+        stored = sorted((out / ".cache" / "grafieken").rglob("*.pkl"))
+        assert len(stored) >= 2 * len(codes)  # at least the series chart and the map of each
+        again = {}
+        for c in codes:
+            again[c] = sheet_mod.Sheet.load(c, paden=paden).render_all()
+            assert chart_base.chart_store().misses == 0 and chart_base.chart_store().hits >= 2
+        monkeypatch.setattr(sheet_mod, "use_store", lambda outputs: chart_base.use_store(None))
+        fresh = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}
+    finally:
+        chart_base.use_store(None)
+    assert again == first == fresh
+
+
+def test_a_full_batch_prunes_the_charts_it_did_not_use_a_partial_one_keeps_them(tmp_path):
+    import os
+    from types import SimpleNamespace
+
+    from analysis.factsheets.manifest import prune_charts
+
+    store = reuse.Store(reuse.cache_root(tmp_path) / "grafieken")
+    for i in range(3):
+        store.get_or_make("k", (i,), lambda: "grafiek")
+    for f in (reuse.cache_root(tmp_path) / "grafieken").rglob("*.pkl"):
+        os.utime(f, (1_000_000, 1_000_000))  # from an earlier batch
+    store.get_or_make("k", (0,), lambda: "x")  # used by this batch
+    areas = pd.DataFrame({"sheet": [True, True, False]})
+    plan = SimpleNamespace(paths=SimpleNamespace(outputs=tmp_path), areas=areas, started=2_000_000.0)
+    assert prune_charts(SimpleNamespace(**vars(plan), todo=[1])) == 0  # one of two sheets: keep all
+    assert prune_charts(SimpleNamespace(**vars(plan), todo=[1, 2])) == 2
+    assert len(list((reuse.cache_root(tmp_path) / "grafieken").rglob("*.pkl"))) == 1

@@ -125,6 +125,9 @@ def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool,
         for k in ("ok", "skipped", "failed"):
             total[k] += s[k]
         total["pruned"] += p.pruned
+    if not interrupted and not failed_all:
+        for p in plans:
+            prune_charts(p)
     if interrupted:
         n = sum(len(p.entries) for p in plans)
         raise KeyboardInterrupt(f"factsheets afgebroken; manifest met {n} bladen geschreven")
@@ -137,3 +140,14 @@ def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool,
             why[reason] = why.get(reason, 0) + n
     res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers, "why": why}
     return res if len(plans) == 1 else {**res, "per_gemeente": per}
+
+
+def prune_charts(p: Plan) -> int:
+    """After a batch that rendered every sheet of the set: drop the stored charts (analysis.reuse)
+    that none of them used, so the store holds one batch's charts, not every batch's. A partial
+    batch (``--only``, unchanged sheets skipped) keeps them: the skipped sheets may need them."""
+    from analysis.reuse import Store, cache_root
+
+    if len(p.todo) != int(p.areas["sheet"].sum()):
+        return 0
+    return Store(cache_root(p.paths.outputs) / "grafieken").prune(used_since=p.started - 2.0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import time
 import unicodedata
 from pathlib import Path
 
@@ -259,6 +260,7 @@ class Plan:
     entries: dict
     manifest: dict | None = None  # written by complete() as soon as every sheet of the set is in
     why: dict = dataclasses.field(default_factory=dict)  # Dutch reason -> sheets rendered for it
+    started: float = dataclasses.field(default_factory=time.time)  # wall clock, as file times count
 
 
 def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niveaus=None) -> Plan:

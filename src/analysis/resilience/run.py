@@ -16,7 +16,7 @@ from analysis.resilience.analysis import ResilienceResult, compute
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
 from analysis.resilience.robustness import sensitivity, validate_against_focus
-from analysis.reuse import Store, cache_root
+from analysis.reuse import Store, cache_root, now
 
 
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
@@ -225,7 +225,7 @@ def run(paths: Paths, n_sim: int | None = None) -> dict:
             "status": "geen focusgebieden/programmadoelen voor deze gemeente: geen validatie",
         }
         disagreements = disagreements.iloc[0:0]
-    store = Store(cache_root(paths.outputs) / "veerkracht")
+    store, started = Store(cache_root(paths.outputs) / "veerkracht"), now()
     sens, sens_summary = sensitivity(res, cfg, n_sim, store=store)
     scores = res.scores.merge(
         sens[["region_code", "p_signaal", "robuustheid", "onzekerheid_door"]], on="region_code", how="left"
@@ -282,6 +282,7 @@ def run(paths: Paths, n_sim: int | None = None) -> dict:
         lambda: quadrant_figure(res, caption, t_level),
     )
     _figure(store, out / "nationaal_lbm2.png", ("nationaal", lv, rc_state()), lambda: national_figure(lv))
+    store.prune(used_since=started - 2.0)  # keep what this run used: one run's parts, not every run's
     n_scored = int((res.scores.loc[res.scores["level"] == "buurt", "signaal"] != "onvoldoende data").sum())
     return {
         "dir": out,
