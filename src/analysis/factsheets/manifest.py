@@ -101,6 +101,10 @@ def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Pa
         .to_dict("records"),
     }
     write_json(p.out / "manifest.json", manifest)
+    if p.inputs:  # what this fingerprint stands for: the next batch can say what changed
+        from analysis.factsheets.planning import remember_inputs
+
+        remember_inputs(p.out, p.fingerprint, p.inputs)
     write_index(p.paths, p.areas, manifest, p.regions)
     return manifest
 

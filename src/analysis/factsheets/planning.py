@@ -261,6 +261,7 @@ class Plan:
     manifest: dict | None = None  # written by complete() as soon as every sheet of the set is in
     why: dict = dataclasses.field(default_factory=dict)  # Dutch reason -> sheets rendered for it
     started: float = dataclasses.field(default_factory=time.time)  # wall clock, as file times count
+    inputs: dict = dataclasses.field(default_factory=dict)  # fingerprint_inputs, kept by the manifest
 
 
 def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niveaus=None) -> Plan:
@@ -277,8 +278,7 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niv
     fp = fingerprint_of(found)
     todo, entries = plan_sheets(qualifying, previous, out, fp, only=only, force=force, niveaus=niveaus)
     why = why_rerendered(todo, previous, out, fp, found, force)
-    remember_inputs(out, fp, found)
-    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries, why=why)
+    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries, why=why, inputs=found)
 
 
 def only_for(paths: Paths, only, n_sets: int):
