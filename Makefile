@@ -25,11 +25,13 @@ help:
 	@echo "make test        de tests (installeert eerst axe-core via npm voor de toegankelijkheidstest)"
 	@echo "make build | resilience | goals | factsheets   een stap apart"
 	@echo "make data        CBS-tabellen en PDOK-buurtpolygonen live ophalen (netwerk)"
+	@echo "make kaart       alleen de PDOK-buurtpolygonen (netwerk; GEMEENTE=GMxxxx buiten de Drechtsteden)"
 	@echo "make lab         JupyterLab op de kernel '$(KERNEL)'"
 	@echo "make lint        ruff check en ruff format --check"
 	@echo "make bench       factsheet-batch tegen plain-Python-vloer -> outputs/<GM>/bench.json"
 	@echo "make bench-national  landelijke wijkbladen op Dask, 1 en 2 workers vs fork-pool (N=500)"
 	@echo "                 -> outputs/bench_national.json"
+	@echo "make clean       wis data/processed/ en outputs/ (alles wordt opnieuw gemaakt)"
 	@echo "Alleen Python 3.11 en make zijn nodig voor report; npm alleen voor make test."
 
 install: $(STAMP)

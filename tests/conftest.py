@@ -10,6 +10,8 @@ from analysis.config import PROJ_ROOT, Paths
 
 TEST_DATA = Path(__file__).parent / "data"
 
+pytest_plugins = ["tests.national_fixtures"]  # national_store, small_snapshot
+
 
 @pytest.fixture
 def tmp_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
@@ -56,6 +58,23 @@ def analysed(built, tmp_path_factory: pytest.TempPathFactory) -> Paths:
         run_res(p, n_sim=100)
         goals.result()
     return p
+
+
+# a buurt and a focus area (Planetenbuurt, Dichtersbuurt midden): the sheets of `two_sheets`
+TWO_SHEETS = ("BU06420305", "FG03")
+
+
+@pytest.fixture(scope="session")
+def two_sheets(analysed):
+    """One fork-pool batch of the two TWO_SHEETS sheets into ``analysed.outputs/factsheets``, one
+    worker and one kernel: the buurt runs before the focus area (test_factsheets' isolation test
+    reverses the order; test_speed compares prestarted workers with it). Read-only: copy first."""
+    from analysis.factsheets.runner import run_batch
+
+    res = run_batch(analysed, only=list(TWO_SHEETS), force=True, workers=1, progress=False)
+    manifest = json.loads((analysed.outputs / "factsheets" / "manifest.json").read_text())
+    files = {e["area"]: analysed.outputs / "factsheets" / e["file"] for e in manifest["areas"]}
+    return res, manifest, files
 
 
 def use_paths(monkeypatch: pytest.MonkeyPatch, paths: Paths) -> None:

@@ -22,6 +22,7 @@ import pytest
 from analysis import cli, config
 from analysis.config import Paths
 from tests.conftest import use_paths
+from tests.dutch import english_words
 
 GOOD_FOCUS_HEADER = "focusgebied_code,focusgebied_naam,buurtcode,buurtnaam_cbs_2023,mapping,toelichting\n"
 
@@ -86,6 +87,7 @@ def assert_one_fout(rc: int, err: list[str], *needles: str) -> None:
     assert len(fout) == 1 and len(err) == 1, err
     for n in needles:
         assert n in fout[0], fout[0]
+    assert not english_words(fout[0]), fout[0]  # the language policy (tests/test_messages.py)
 
 
 # --- the cases -----------------------------------------------------------------------------------
@@ -223,21 +225,21 @@ CASES = [
         "focus_duplicate_row",
         ["build", "--no-cache"],
         _append_focus('FG01,"Leeuwerikplein, Fazantplein, IJsvogelplein",BU06420605,x,exact,\n'),
-        ["focusgebieden.csv", "buurtcode", "twice"],
+        ["focusgebieden.csv", "buurtcode", "twee keer"],
     ),
     (
         "focus_buurt_in_two_areas",
         ["build", "--no-cache"],
         _append_focus("FG02,Tweede naam,BU06420605,x,exact,\n"),
-        ["focusgebieden.csv", "more than one focus area"],
+        ["focusgebieden.csv", "meer dan een focusgebied"],
     ),
-    ("focus_header_only", ["build", "--no-cache"], _focus(""), ["focusgebieden.csv", "no rows"]),
+    ("focus_header_only", ["build", "--no-cache"], _focus(""), ["focusgebieden.csv", "geen rijen"]),
     ("focus_empty_file", ["build", "--no-cache"], _w("local/focusgebieden.csv", ""), ["focusgebieden.csv"]),
     (
         "focus_empty_buurtcode",
         ["build", "--no-cache"],
         _focus("FG01,Naam,,x,exact,\n"),
-        ["focusgebieden.csv", "'buurtcode' is empty"],
+        ["focusgebieden.csv", "'buurtcode' is leeg"],
     ),
     (
         "focus_bad_area_code",
@@ -261,13 +263,13 @@ CASES = [
         "focus_unknown_buurt",
         ["build", "--no-cache"],
         _focus("FG01,Naam,BU06429999,x,exact,\n"),
-        ["focusgebieden.csv", "unknown region code"],
+        ["focusgebieden.csv", "onbekende gebiedscode"],
     ),
     (
         "focus_missing_column",
         ["build", "--no-cache"],
         _w("local/focusgebieden.csv", "a,b\n1,2\n"),
-        ["focusgebieden.csv", "expected column"],
+        ["focusgebieden.csv", "verwachte kolom"],
     ),
     (
         "focus_binary",
@@ -338,13 +340,13 @@ CASES = [
         "snapshot_wijk_missing_column",
         ["build", "--no-cache"],
         _w(SNAP_WIJK, "WK_CODE,AANT_INW\nWK064201,5\n"),
-        ["wijk_2016_zwijndrecht.csv", "expected column"],
+        ["wijk_2016_zwijndrecht.csv", "verwachte kolom"],
     ),
     (
         "snapshot_json_invalid",
         ["build", "--no-cache"],
         _w("snapshot/kwb_2025_wijkwarm/zwijndrecht.json", "{oops"),
-        ["zwijndrecht.json", "not valid JSON"],
+        ["zwijndrecht.json", "geen geldige JSON"],
     ),
     # CBS cache
     ("cbs_cache_binary", ["build"], _cache(data=b"\x89PNG\r\n\x1a\n\x00\x00\xff"), ["85984NED"]),
@@ -359,7 +361,7 @@ CASES = [
         "cbs_cache_manifest_not_json",
         ["build"],
         _cache(manifest="{not json"),
-        ["manifest.json", "not valid JSON"],
+        ["manifest.json", "geen geldige JSON"],
     ),
     (
         "cbs_cache_manifest_without_key",
@@ -378,7 +380,7 @@ CASES = [
         "settings_yaml_syntax",
         ["build", "--no-cache"],
         _cfg("settings.yaml", "min_inwoners: 200", "min_inwoners: [200"),
-        ["settings.yaml", "not valid YAML", "line"],
+        ["settings.yaml", "geen geldige YAML", "regel"],
     ),
     (
         "settings_min_inwoners_negative",
@@ -408,7 +410,7 @@ CASES = [
         "settings_gemeente_unknown_build",
         ["build", "--no-cache"],
         _cfg("settings.yaml", "code: GM0642", "code: GM9999"),
-        ["GM9999", "not found"],
+        ["GM9999", "niet gevonden"],
     ),
     (
         "settings_gemeente_unknown_goals",
@@ -469,7 +471,7 @@ CASES = [
         "indicators_yaml_syntax",
         ["goals"],
         _cfg("indicators.yaml", "inwoners:", "inwoners: : :"),
-        ["indicators.yaml", "not valid YAML"],
+        ["indicators.yaml", "geen geldige YAML"],
     ),
     (
         "indicators_entry_not_mapping",
@@ -643,9 +645,14 @@ CASES = [
         "cli_only_unknown_area",
         ["factsheets", "--only", "BU06429999"],
         None,
-        ["unknown area code", "regions.gpkg"],
+        ["--only BU06429999", "onbekende gebiedscode", "regions.gpkg"],
     ),
-    ("cli_only_area_without_sheet", ["factsheets", "--only", "BU06420103"], None, ["no fact sheet"]),
+    (
+        "cli_only_area_without_sheet",
+        ["factsheets", "--only", "BU06420103"],
+        None,
+        ["--only BU06420103", "geen factsheet"],
+    ),
     # every CLI number checked like its settings twin (issue 27); --only keeps a missed check cheap
     *(
         (
@@ -696,7 +703,7 @@ def test_disk_full_while_building_is_one_error_and_leaves_no_temp_files(built, c
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     rc, err = run_cli(["build", "--no-cache"], capsys)
     monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
-    assert_one_fout(rc, err, "disk full")
+    assert_one_fout(rc, err, "schijf vol")
     assert tree_hash(case) == before  # no temp file left, nothing replaced
 
 
@@ -713,7 +720,7 @@ def test_disk_full_while_writing_the_geopackage(built, case, monkeypatch):
 
     before = tree_hash(case)
     monkeypatch.setattr(gpd.GeoDataFrame, "to_file", full)
-    with pytest.raises(InputError, match=r"regions\.gpkg: cannot write .*disk is full"):
+    with pytest.raises(InputError, match=r"regions\.gpkg: niet te schrijven .*disk is full"):
         write(built[1], case)
     assert tree_hash(case) == before
 
@@ -828,13 +835,21 @@ def test_killing_a_report_leaves_no_process_of_it(case):
         for line in proc.stdout:  # the build is done: goals starts beside resilience
             if "[build:" in line:
                 break
-        end = time.monotonic() + 3  # goals runs for many seconds: collect every process meanwhile
-        while time.monotonic() < end:
+        # goals runs for many seconds: collect every process meanwhile, until the run has all of its
+        # kinds - forks of the run (same command line: the prestarted sheet worker and the goals side
+        # process) and the worker's kernel - or the run ends (bounded wait, not a speed check)
+        end = time.monotonic() + 120
+        forks: list[int] = []
+        kernels: list[int] = []
+        while time.monotonic() < end and proc.poll() is None:
             started |= descendants(proc.pid)
+            forks = [p for p in started if _cmdline(p) == proc.args]
+            kernels = [p for p in started if "ipykernel" in " ".join(_cmdline(p))]
+            if len(forks) >= 2 and kernels:
+                break
             time.sleep(0.1)
-        # forks of the run (same command line): the prestarted sheet worker and the goals side process
-        forks = [p for p in started if _cmdline(p) == proc.args]
         assert len(forks) >= 2, f"expected the sheet worker and the goals side process, got {forks}"
+        assert kernels, f"expected the sheet worker's kernel among {sorted(started)}"
         killed_at = time.time()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -109,7 +109,7 @@ def test_missing_expected_column_is_a_named_error():
 
 
 def test_empty_result_is_a_named_error():
-    with pytest.raises(InputError, match="85984NED: empty result"):
+    with pytest.raises(InputError, match="85984NED: leeg antwoord"):
         cbs.harmonise({"TypedDataSet": []}, "85984NED", cbs_registry()["kwb"], year=2024)
 
 
@@ -151,10 +151,10 @@ def test_ses_woa_mapping_by_topic_group_and_collision_is_an_error():
     v = long.set_index(["region_code", "year", "indicator"])["value"]
     assert v["GM0642", 2020, "ses_woa_arbeid"] == pytest.approx(v["GM0642", 2020, "ses_woa"] + 0.05)
     naive = {**spec, "editions_keys": {}, "indicators": {"ses_woa": {"keys": ["GemiddeldeScore"]}}}
-    with pytest.raises(InputError, match=r"ses_woa' matches several columns.*GemiddeldeScore_29"):
+    with pytest.raises(InputError, match=r"ses_woa' past bij meerdere kolommen.*GemiddeldeScore_29"):
         cbs.harmonise(raw, "86296NED", naive)
     wrong = {**spec, "editions_keys": {"86296NED": {"ses_woa": "GemiddeldeScore_3"}}}
-    with pytest.raises(InputError, match="GemiddeldeScore_3' missing"):
+    with pytest.raises(InputError, match="GemiddeldeScore_3' ontbreekt"):
         cbs.harmonise(raw, "86296NED", wrong)
 
 
@@ -503,7 +503,7 @@ def test_cbs_settings_are_checked_key_by_key():
         ({"retries": "2"}, "retries"),
         ({"timeout": 3}, "timeout"),
     ):
-        with pytest.raises(InputError, match=f"settings.yaml: key 'cbs.{key}'"):
+        with pytest.raises(InputError, match=f"settings.yaml: sleutel 'cbs.{key}'"):
             cbs.CbsSettings.from_settings(bad, env={})
     assert cbs.CbsSettings.from_settings({"budget_s": 60, "retries": 0}, env={}).budget_s == 60
 
@@ -540,7 +540,7 @@ def test_cli_exit_codes_and_errors_on_stderr(tmp_paths, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert "47018NED" in err and "niet gevonden" in err and "1 mislukt" in out
     assert main(["fetch", "--table", "nope"]) == 2
-    assert capsys.readouterr().err.startswith("fout: config/cbs_tables.yaml")
+    assert capsys.readouterr().err.startswith("fout: --table nope: onbekende tabelgroep")
     assert main(["fetch", "--budget", "0"]) == 2
     assert capsys.readouterr().err.startswith("fout: --budget")
 

@@ -218,7 +218,7 @@ def test_ses_woa_two_groups_matching_one_indicator_is_an_error():
         "Title": "Gemiddelde score",
     }
     raw = {**raw, "DataProperties": [*raw["DataProperties"], extra, topic]}
-    with pytest.raises(InputError, match=r"ses_woa_welvaart' matches several columns.*GemiddeldeScore_31"):
+    with pytest.raises(InputError, match=r"ses_woa_welvaart' past bij meerdere kolommen.*GemiddeldeScore_31"):
         cbs.resolve_topics(raw, "99999NED", spec)
 
 

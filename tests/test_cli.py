@@ -21,7 +21,7 @@ def _run(*argv: str) -> subprocess.CompletedProcess:
 def test_python_dash_m_analysis_is_the_veerkracht_command():
     proc = _run("analysis", "--help")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("usage: veerkracht")
+    assert proc.stdout.startswith("gebruik: veerkracht")
     for command in COMMANDS:
         assert command in proc.stdout
 

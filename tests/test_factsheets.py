@@ -17,18 +17,9 @@ from analysis.config import Paths
 from analysis.factsheets.fmt import fmt_value, nl_number
 from analysis.factsheets.runner import run_batch
 from analysis.figures import SYNTHETIC_STAMP
-from tests.conftest import descendants, use_paths
+from tests.conftest import TWO_SHEETS, descendants, use_paths
 
-A, B = "BU06420305", "FG03"  # Planetenbuurt and focus area Dichtersbuurt midden
-
-
-@pytest.fixture(scope="module")
-def two_sheets(analysed):
-    # one worker, one kernel: A runs before B (the isolation test reverses the order)
-    res = run_batch(analysed, only=[A, B], force=True, workers=1, progress=False)
-    manifest = json.loads((analysed.outputs / "factsheets" / "manifest.json").read_text())
-    files = {e["area"]: analysed.outputs / "factsheets" / e["file"] for e in manifest["areas"]}
-    return res, manifest, files
+A, B = TWO_SHEETS  # Planetenbuurt and focus area Dichtersbuurt midden; conftest.two_sheets renders them
 
 
 def test_two_areas_render_with_computed_numbers(analysed, two_sheets):
@@ -142,9 +133,9 @@ def test_unchanged_areas_are_skipped_unless_forced(analysed, two_sheets):
 def test_unknown_area_code_is_a_clear_error(analysed, monkeypatch, capsys):
     use_paths(monkeypatch, analysed)
     assert cli.main(["factsheets", "--only", "BU06429999"]) == 2
-    assert "unknown area code" in capsys.readouterr().err
+    assert "--only BU06429999: onbekende gebiedscode" in capsys.readouterr().err
     assert cli.main(["factsheets", "--only", "BU06420103"]) == 2  # 0 inhabitants
-    assert "no fact sheet" in capsys.readouterr().err
+    assert "--only BU06420103: geen factsheet" in capsys.readouterr().err
 
 
 def test_sheet_does_not_depend_on_the_sheet_before_it_in_the_same_kernel(analysed, two_sheets, tmp_path):
@@ -312,8 +303,9 @@ def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(anal
         only=codes,
         workers=1,
         template=str(tpl),
-        # per cell: long enough for the real cells of A under load, short because FG05 waits it out
-        timeout=6,
+        # per cell: long enough for the real cells of A under load (slowest 1.7 s at load 13 on 2 cores),
+        # short because FG05 waits it out
+        timeout=4,
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
@@ -417,7 +409,7 @@ def test_workers_default_and_cap_at_the_core_count(capsys):
     assert resolve_workers(cores + 4, force_workers=True) == cores + 4
     assert resolve_workers(cores + 4, force_workers=True, todo=2) == 2
     for bad in (0, -3):
-        with pytest.raises(InputError, match="must be 1 or more"):
+        with pytest.raises(InputError, match="moet 1 of meer zijn"):
             resolve_workers(bad)
 
 

@@ -52,7 +52,7 @@ def env(tmp_path_factory):
 
 @pytest.mark.parametrize("bad", ["GM05", "0505", "GM05O5", "WK050501", "GM050505", ""])
 def test_gemeente_code_must_be_gm_and_four_digits(bad):
-    with pytest.raises(InputError, match="not a CBS municipality code"):
+    with pytest.raises(InputError, match="geen CBS-gemeentecode"):
         check_gemeente_code(bad)
     assert check_gemeente_code(" gm0505 ") == "GM0505"
 
@@ -152,9 +152,9 @@ def test_a_second_municipality_leaves_the_first_intact(env, dordrecht):
 @pytest.mark.parametrize(
     "code, message",
     [
-        ("GM9999", "--gemeente GM9999: not found in the buurt polygons we hold ("),
-        ("GM0344", "no PDOK pull in"),  # a real municipality outside the bundled Drechtsteden
-        ("GM05X5", "not a CBS municipality code"),
+        ("GM9999", "--gemeente GM9999: niet gevonden in de buurtpolygonen die we hebben ("),
+        ("GM0344", "geen PDOK-download in"),  # a real municipality outside the bundled Drechtsteden
+        ("GM05X5", "geen CBS-gemeentecode"),
     ],
 )
 def test_unknown_municipality_is_one_line_exit_2_and_outputs_intact(env, dordrecht, capsys, code, message):
@@ -318,7 +318,7 @@ def test_pdok_connection_cut_mid_answer_is_retried(tmp_path):
     with _Fake(cut_first=9) as fake:  # keeps cutting: gives up after the bound, cache untouched
         cfg = pdok.PdokSettings.from_settings(fake.settings()["pdok"])
         before = _tree(tmp_path / "c")
-        with pytest.raises(SourceUnavailable, match="connection cut mid-answer"):
+        with pytest.raises(SourceUnavailable, match="verbinding verbroken tijdens het antwoord"):
             pdok.fetch_buurten("GM0363", tmp_path / "c", cfg)
     assert len(fake.hits) == 3 and _tree(tmp_path / "c") == before
 
@@ -326,7 +326,7 @@ def test_pdok_connection_cut_mid_answer_is_retried(tmp_path):
 def test_pdok_time_budget_stops_the_pull(tmp_path):
     with _Fake() as fake:
         cfg = pdok.PdokSettings.from_settings({**fake.settings()["pdok"], "budget_s": 0})
-        with pytest.raises(SourceUnavailable, match="time budget"):
+        with pytest.raises(SourceUnavailable, match="tijdsbudget"):
             pdok.fetch_buurten("GM0363", tmp_path / "c", cfg)
     assert fake.hits == [] and not (tmp_path / "c").exists()
 
@@ -350,6 +350,6 @@ def test_pdok_stalled_server_fails_in_bounded_time_and_keeps_the_cache(env, monk
 def test_pdok_answer_without_buurt_attributes_is_a_clear_error(tmp_path):
     with _Fake() as fake:
         cfg = pdok.PdokSettings.from_settings(fake.settings()["pdok"])
-        with pytest.raises(InputError, match="no buurten with gemeentecode GM0505"):
+        with pytest.raises(InputError, match="geen buurten met gemeentecode GM0505"):
             pdok.fetch_buurten("GM0505", tmp_path / "c", cfg)
     assert not (tmp_path / "c").exists()

@@ -493,13 +493,13 @@ def test_forecast_config_errors_name_the_key():
 
     check_forecast_config(FCFG)  # the committed config passes
     for key in ("scenario_na_jaren", "paneel"):
-        with pytest.raises(InputError, match=f"forecast.{key} missing"):
+        with pytest.raises(InputError, match=f"sleutel 'forecast.{key}' ontbreekt"):
             check_forecast_config({k: v for k, v in FCFG.items() if k != key})
     with pytest.raises(InputError, match="forecast.candidates"):
         check_forecast_config({**FCFG, "candidates": ["drift", "arima"]})
     with pytest.raises(InputError, match="forecast.groeiwet_b"):
         check_forecast_config({**FCFG, "groeiwet_b": [1.0, 0.5]})
-    with pytest.raises(InputError, match="forecast.paneel entry misses 'bestand'"):
+    with pytest.raises(InputError, match="sleutel 'forecast.paneel': een element mist 'bestand'"):
         panel_specs({"paneel": [{"naam": "x", "label": "x", "gebruik": True}]})
 
 

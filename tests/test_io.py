@@ -37,7 +37,9 @@ def test_disk_full_is_an_input_error_naming_the_file(tmp_path):
         p.write_bytes(b"ha")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(InputError, match=r"sheet\.html: cannot write \(disk full\)"):
+    with pytest.raises(
+        InputError, match=r"sheet\.html: niet te schrijven, de vorige versie blijft staan \(schijf vol\)"
+    ):
         write_with(tmp_path / "sheet.html", full)
     assert list(tmp_path.iterdir()) == []
 
@@ -63,5 +65,5 @@ def test_corrupt_parquet_is_one_clear_error(tmp_path):
     p = tmp_path / "t.parquet"
     pd.DataFrame({"a": range(100)}).to_parquet(p)
     p.write_bytes(p.read_bytes()[:100])
-    with pytest.raises(InputError, match=r"t\.parquet: not a readable parquet file"):
+    with pytest.raises(InputError, match=r"t\.parquet: geen leesbaar Parquet-bestand"):
         read_parquet(p)

@@ -23,12 +23,12 @@ ONLY = ["GM0088", "WK008800", "WK0363AA", "WK0363AB"]
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory):
+def national(national_store, tmp_path_factory):
+    """The session's offline national build (tests/national_fixtures.py) and this module's views of
+    ONLY, their sheets written to an outputs folder of this module."""
     from analysis.national import run as national
 
-    root = tmp_path_factory.mktemp("nl")
-    processed, outputs = root / "processed", root / "outputs"
-    national.build(RAW, processed, log=lambda line: None)
+    processed, outputs = national_store, tmp_path_factory.mktemp("nl") / "outputs"
     views = national.views("nederland", None, RAW, processed, outputs, only=ONLY)
     return processed, outputs, views
 
@@ -410,21 +410,72 @@ def _kernel_pid():
     return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
 
 
-def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(cluster):
-    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
-    (idempotent setup); leaving runs tear down under the sheet lock, the kernel goes with the last."""
-    from analysis.factsheets.dask_runner import KernelPlugin
+def _count_event_loops() -> None:
+    """Worker side: from now on, note the thread of every asyncio event loop made in this process."""
+    import asyncio
+    import threading
 
-    a, b = KernelPlugin("test-a"), KernelPlugin("test-b")
-    cluster.register_plugin(a)
-    first = cluster.run(_kernel_pid)
-    assert all(first.values()), first
-    cluster.register_plugin(b)
-    assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
-    cluster.unregister_worker_plugin(a.name)
-    assert cluster.run(_kernel_pid) == first  # run b still uses them
-    cluster.unregister_worker_plugin(b.name)
-    assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
+    real = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
+
+    def counting():
+        counting.made.append(threading.current_thread().name)
+        return real()
+
+    counting.real, counting.made = real, []
+    asyncio.new_event_loop = counting
+
+
+def _stop_counting_event_loops() -> list[str]:
+    import asyncio
+
+    made = list(getattr(asyncio.new_event_loop, "made", []))
+    asyncio.new_event_loop = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
+    return made
+
+
+def _warm_error():
+    from analysis.factsheets import execution
+
+    return execution._WORKER.get("warm_error")
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(national, cluster):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); a run in between uses the same kernels; leaving runs tear down in the
+    kernel thread, the kernel goes with the last; the next run starts a fresh one.
+
+    All kernel work of a worker process runs in ONE thread, so on one asyncio event loop: a thread
+    that made a second loop (each Dask task used to get its own) left the closed kernel's channels
+    registered in the first loop, and the next run's warm-up on that loop missed the new kernel's
+    replies and waited out its 60 s start timeout on every worker."""
+    from analysis.factsheets.dask_runner import KernelPlugin, run_batch_dask
+
+    _, _, views = national
+    cluster.run(_count_event_loops)
+    try:
+        a, b, c = KernelPlugin("test-a"), KernelPlugin("test-b"), KernelPlugin("test-c")
+        cluster.register_plugin(a)
+        first = cluster.run(_kernel_pid)
+        assert all(first.values()), first
+        cluster.register_plugin(b)
+        assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+        cluster.unregister_worker_plugin(a.name)
+        assert cluster.run(_kernel_pid) == first  # run b still uses them
+        # a run while b is registered (4 single-sheet tasks on 2 workers): the same kernels
+        res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
+        assert res["ok"] == len(ONLY) and res["failed"] == 0
+        assert cluster.run(_kernel_pid) == first
+        cluster.unregister_worker_plugin(b.name)
+        assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
+        cluster.register_plugin(c)  # the next run on these workers starts fresh kernels
+        again = cluster.run(_kernel_pid)
+        assert all(again.values()) and not set(again.values()) & set(first.values()), (first, again)
+        assert not any(cluster.run(_warm_error).values())
+        cluster.unregister_worker_plugin(c.name)
+    finally:
+        made = cluster.run(_stop_counting_event_loops)
+    for worker, threads in made.items():  # no thread of a worker made a second event loop
+        assert all(n == 1 for n in Counter(threads).values()), (worker, threads)
 
 
 def test_scope_and_niveau_flags(national, tmp_path, capsys):

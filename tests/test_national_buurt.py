@@ -38,10 +38,10 @@ def _client(url: str) -> cbs.CbsClient:
     return cbs.CbsClient(cbs.CbsSettings(catalog_url=url, retries=1, backoff_s=0.0))
 
 
-def _raw(root: Path) -> Path:
+def _raw(root: Path, snapshot: Path = SNAPSHOT) -> Path:
     raw = root / "raw"
     raw.mkdir()
-    (raw / "snapshot").symlink_to(SNAPSHOT, target_is_directory=True)
+    (raw / "snapshot").symlink_to(snapshot, target_is_directory=True)
     return raw
 
 
@@ -50,9 +50,13 @@ def _registry() -> dict:
 
 
 @pytest.fixture(scope="module")
-def pulled(tmp_path_factory) -> Path:
-    """A raw folder with the bundled snapshot and a national buurt pull of 85984NED and 86296NED."""
-    raw = _raw(tmp_path_factory.mktemp("buurt"))
+def pulled(tmp_path_factory, small_snapshot) -> Path:
+    """A raw folder with a national buurt pull of 85984NED and 86296NED (the whole country's gemeente
+    and wijk rows, the buurt rows of the module docstring) and the bundled snapshot cut down to five
+    municipalities, Zwijndrecht and Amsterdam among them (tests/national_fixtures.py): the buurt list,
+    the real-first order and the grouped pass per municipality do not depend on how many municipalities
+    are built, and the national build, report and sheets run over five instead of 342."""
+    raw = _raw(tmp_path_factory.mktemp("buurt"), small_snapshot)
     tables = {
         "85984NED": national_kwb_2024(extra_buurten=EXTRA, titles=RENAMED),
         "86296NED": ses_table("86296NED"),
@@ -111,13 +115,13 @@ def test_buurt_pull_gives_buurt_regions_with_live_names_and_real_values_first(pu
     assert r.loc["BU0363AA02", "mapping"].endswith("inwoners niet in de landelijke CBS-pull")
     # live names (the dimension titles, keys stripped) win over KWB 2016/2017 and over the fallback text
     assert r.loc["BU06420101", "name"] == "Slagveld en Omgeving" and r.loc["GM0642", "name"] == "Zwijndrecht"
-    kwb_name = kwb_national(SNAPSHOT).set_index("region_code")["name"]
+    kwb_name = kwb_national(pulled / "snapshot").set_index("region_code")["name"]
     assert kwb_name.loc["WK064201"].iloc[-1] != RENAMED["WK064201"]
     assert r.loc["WK064201", "name"] == RENAMED["WK064201"]
     assert r.loc["WK064201", "mapping"].startswith("naam uit CBS 85984NED")
     assert r.loc["WK0363AA", "name"] == "Testnaam WK0363AA"
     # offline, without a pull: names as before (KWB 2016/2017, else the CBS code, never a made-up name)
-    off = national_regions(SNAPSHOT).set_index("region_code")
+    off = national_regions(pulled / "snapshot").set_index("region_code")
     assert off.loc["WK0363AA", "name"] == "WK0363AA"
     assert off.loc["WK0363AA", "mapping"] == "geen naam in de meegeleverde bestanden"
     assert off.loc["WK064201", "mapping"] == "naam uit KWB 2016/2017" and not (off["level"] == "buurt").any()
@@ -151,7 +155,7 @@ def test_buurt_pull_gives_buurt_regions_with_live_names_and_real_values_first(pu
     real = ind.assign(real=ind["origin"] != "synthetic")
     assert (real.groupby(["region_code", "indicator"])["real"].nunique() == 1).all()
     # the wijk series the pull does not touch are those of the offline build (own seeded stream)
-    _, offline = build_national(SNAPSHOT)
+    _, offline = build_national(pulled / "snapshot")
     for code in ("WK064201", "WK036300", "GM0642"):
         a = ind[(ind["region_code"] == code) & (ind["indicator"] == "laag_inkomen_pct")].reset_index(
             drop=True
@@ -175,7 +179,7 @@ def test_the_pull_keeps_the_region_titles_and_an_edited_title_file_is_one_error(
     shutil.copytree(store, copy)
     f = copy / "85984NED" / "NL-buurt" / cn.TITLES_FILE
     f.write_text(f.read_text(encoding="utf-8").replace("Zwijndrecht", "Elders"), encoding="utf-8")
-    with pytest.raises(InputError, match=r"region_titles\.json: missing or sha256 does not match") as exc:
+    with pytest.raises(InputError, match=r"region_titles\.json: ontbreekt of sha256 klopt niet") as exc:
         cn.store_titles(copy)
     assert "\n" not in str(exc.value)
 
@@ -296,5 +300,7 @@ def test_buurt_sheets_asked_after_a_build_without_buurten_rebuild_the_national_s
     assert len(calls) == 1
     with_buurten[with_buurten["level"] != "buurt"].to_parquet(regions)
     monkeypatch.setattr(national, "build", lambda raw, processed_root, log=print: calls.append(raw))
-    with pytest.raises(InputError, match=r"--niveau buurt: the national buurt pull in .* holds no buurt"):
+    with pytest.raises(
+        InputError, match=r"--niveau buurt: de landelijke buurtdownload in .* heeft geen buurt"
+    ):
         national.views("nederland", None, pulled, processed, tmp_path / "out", niveaus=["buurt"])

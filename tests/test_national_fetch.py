@@ -46,11 +46,12 @@ def _real_2024() -> dict[str, float]:
         return {r["code"]: float(r["AantalInwoners_5"]) for r in csv.DictReader(fh)}
 
 
-def _raw(tmp_path: Path) -> Path:
-    """A raw folder with the bundled snapshot (linked, read-only use) and an empty CBS cache."""
+def _raw(tmp_path: Path, snapshot: Path = SNAPSHOT) -> Path:
+    """A raw folder with ``snapshot`` (linked, read-only use; the bundled one unless given) and an
+    empty CBS cache."""
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "snapshot").symlink_to(SNAPSHOT, target_is_directory=True)
+    (raw / "snapshot").symlink_to(snapshot, target_is_directory=True)
     return raw
 
 
@@ -139,11 +140,14 @@ def test_national_pull_pages_resumes_and_leaves_municipal_caches_intact(tmp_path
     assert cn.read_store(folder)[1].equals(rows)
 
 
-def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path):
+def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path, small_snapshot):
+    """The pull is the whole country's (real KWB 2024 rows of every area, so NL00 is the sum over all
+    342 gemeenten of the pull); the bundled snapshot is cut down to five municipalities
+    (tests/national_fixtures.py): which values win does not depend on how many areas are built."""
     from analysis.national import run as national
     from analysis.national.build import read_partitioned
 
-    raw = _raw(tmp_path)
+    raw = _raw(tmp_path, small_snapshot)
     reg = _kwb({2024: "85984NED", 2025: "86165NED"})
     tables = {"85984NED": national_kwb_2024(buurten=False), "86165NED": kwb_2025_zwijndrecht()}
     with FakeCbs(tables, page_size=2000) as srv:
@@ -187,15 +191,16 @@ def test_national_build_takes_the_fetched_real_values_over_synthetic(tmp_path):
     assert any("landelijke CBS-pull" in line and "86165NED" in line for line in lines)
 
 
-def test_no_fetched_data_leaves_the_national_build_as_it_was(tmp_path):
-    """Offline (no national pull, or an empty store) the build is the one from the bundled data alone."""
+def test_no_fetched_data_leaves_the_national_build_as_it_was(tmp_path, small_snapshot):
+    """Offline (no national pull, or an empty store) the build is the one from the bundled data alone
+    (on the bundled snapshot cut down to five municipalities, tests/national_fixtures.py)."""
     from analysis.national.build import build_national, fetched_indicators, national_regions, write_national
 
-    regions = national_regions(SNAPSHOT)
+    regions = national_regions(small_snapshot)
     assert fetched_indicators(tmp_path / "nothing", regions).empty
     (tmp_path / "empty").mkdir()
-    r0, i0 = build_national(SNAPSHOT)
-    r1, i1 = build_national(SNAPSHOT, tmp_path / "empty")
+    r0, i0 = build_national(small_snapshot)
+    r1, i1 = build_national(small_snapshot, tmp_path / "empty")
     pd.testing.assert_frame_equal(r0, r1)
     pd.testing.assert_frame_equal(i0, i1)
     assert set(i1["origin"]) == {"snapshot", "synthetic"}
@@ -213,8 +218,8 @@ def test_a_response_missing_an_expected_column_is_one_error_naming_table_and_col
             _client(srv.url), _kwb({2024: "85984NED"}), tmp_path, range(2024, 2025), log=lines.append
         )
     assert s["pulled"] == [] and len(s["failed"]) == 1
-    (line,) = [ln for ln in lines if "85984NED" in ln and "missing" in ln]
-    assert "CBS table 85984NED: expected column 'GemiddeldeWOZWaardeVanWoningen_39' missing" in line
+    (line,) = [ln for ln in lines if "85984NED" in ln and "ontbreekt" in ln]
+    assert "CBS-tabel 85984NED: verwachte kolom 'GemiddeldeWOZWaardeVanWoningen_39' ontbreekt" in line
     assert "(indicator woz)" in line and "\n" not in line
     assert not (tmp_path / "nederland" / "85984NED" / "NL-wijk").exists()
     assert not (tmp_path / "nederland" / "85984NED" / ".partial-NL-wijk").exists()
@@ -229,12 +234,14 @@ def test_an_edited_national_store_is_one_error_for_the_build(tmp_path):
     part = next((root / "85984NED" / "NL-wijk" / "year=2024" / "gemeente=GM0642").glob("*.parquet"))
     df = pd.read_parquet(part).drop(columns="unit")
     df.to_parquet(part)
-    with pytest.raises(InputError, match=r"gemeente=GM0642.*sha256 does not match"):
+    with pytest.raises(InputError, match=r"gemeente=GM0642.*sha256 klopt niet"):
         fetched_indicators(root, national_regions(SNAPSHOT))
     m = json.loads((root / "85984NED" / "NL-wijk" / "manifest.json").read_text())
     m["files"] = {k: cn.sha256_file(root / "85984NED" / "NL-wijk" / k) for k in m["files"]}
     (root / "85984NED" / "NL-wijk" / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(InputError, match=r"expected column 'unit' missing in the stored CBS pull 85984NED"):
+    with pytest.raises(
+        InputError, match=r"verwachte kolom 'unit' ontbreekt in de opgeslagen CBS-download 85984NED"
+    ):
         fetched_indicators(root, national_regions(SNAPSHOT))
 
 
@@ -266,7 +273,7 @@ def test_gebieden_gives_the_provincie_scope_and_without_it_one_clear_error(tmp_p
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["table_id"] == "86059NED" and meta["columns"]["PV_CODE"] == "Code_28" and meta["fetched_at"]
     assert gemeenten_in_scope(regions, "provincie", "PV28", raw) == DRECHTSTEDEN
-    with pytest.raises(InputError, match="--scope provincie PV27: no municipality"):
+    with pytest.raises(InputError, match="--scope provincie PV27: geen gemeente"):
         gemeenten_in_scope(regions, "provincie", "PV27", raw)
     # a Gebieden table without the Provincies group: one error naming table and column, file kept
     before = path.read_bytes()
@@ -280,7 +287,7 @@ def test_gebieden_gives_the_provincie_scope_and_without_it_one_clear_error(tmp_p
         g = cn.fetch_gebieden(_client(srv.url), raw, log=lines.append)
     assert g["status"] == "failed" and path.read_bytes() == before
     assert lines == [
-        "CBS 85755NED: CBS table 85755NED: expected column 'Code_*' below TopicGroup 'Provincies' missing"
+        "CBS 85755NED: CBS-tabel 85755NED: verwachte kolom 'Code_*' onder TopicGroup 'Provincies' ontbreekt"
     ]
 
 
@@ -335,7 +342,7 @@ def test_provincie_scope_without_the_table_stops_before_building_the_country(tmp
     assert main(["factsheets", "--scope", "provincie", "PV28"]) == 2
     err = capsys.readouterr().err
     assert (
-        err.startswith("fout: --scope provincie PV28: gemeente->provincie table missing")
+        err.startswith("fout: --scope provincie PV28: tabel gemeente->provincie ontbreekt")
         and err.count("\n") == 1
     )
     assert "veerkracht fetch --gebieden" in err

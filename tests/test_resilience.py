@@ -377,21 +377,25 @@ def _cfg_file(tmp_path: Path, change) -> Path:
         (
             lambda r: [v.update(weight=0) for v in r["axes"]["B"]["indicators"].values()],
             "axes.B.indicators",
-            "weights sum to 0",
+            "de gewichten tellen op tot 0",
         ),
         (
             lambda r: r["axes"]["A"]["indicators"].update(armoede_xyz={"direction": 1, "weight": 1}),
-            "(top level)",
+            "(bovenste niveau)",
             "armoede_xyz",
         ),
-        (lambda r: r["thresholds"].update(level=-1), "thresholds.level", "greater than 0"),
-        (lambda r: r["thresholds"].update(step=2.0), "thresholds", "step must be smaller"),
+        (lambda r: r["thresholds"].update(level=-1), "thresholds.level", "moet groter zijn dan 0"),
+        (lambda r: r["thresholds"].update(step=2.0), "thresholds", "'step' moet kleiner zijn"),
         (
             lambda r: r["axes"]["A"]["indicators"]["ses_woa"].update(direction=2),
             "axes.A.indicators.ses_woa.direction",
             "",
         ),
-        (lambda r: r.update(context=["herkomst_buiten_europa_pct"]), "(top level)", "migration background"),
+        (
+            lambda r: r.update(context=["herkomst_buiten_europa_pct"]),
+            "(bovenste niveau)",
+            "migratieachtergrond",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_error_naming_file_and_key(tmp_path, change, key, words):
@@ -399,7 +403,7 @@ def test_bad_config_is_one_clear_error_naming_file_and_key(tmp_path, change, key
     with pytest.raises(InputError) as exc:
         load_config(p)
     msg = str(exc.value)
-    assert msg.startswith(f"{p}: {key}: ") and words in msg and "\n" not in msg
+    assert msg.startswith(f"{p}: sleutel '{key}': ") and words in msg and "\n" not in msg
 
 
 def test_shipped_config_is_valid_and_scores_no_context_or_migration():
@@ -487,5 +491,7 @@ def test_cli_bad_config_prints_one_fout_line_and_keeps_outputs(tmp_path, tmp_pat
     earlier.write_text("vorige uitvoer\n")
     assert cli.main(["resilience"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("fout: config/resilience.yaml: thresholds.level: ")
+    assert len(err) == 1 and err[0].startswith(
+        "fout: config/resilience.yaml: sleutel 'thresholds.level': moet groter zijn dan 0"
+    )
     assert earlier.read_text() == "vorige uitvoer\n"

@@ -12,9 +12,9 @@ from analysis import cli
 from analysis.config import Paths
 from analysis.factsheets import runner
 from analysis.factsheets.runner import likely_to_render, prestart_workers, run_batch
-from tests.conftest import descendants
+from tests.conftest import TWO_SHEETS, descendants
 
-A = "BU06420305"
+A = TWO_SHEETS[0]
 
 
 def _scratch(analysed, root) -> Paths:
@@ -29,31 +29,33 @@ def _sheets(p: Paths) -> dict[str, bytes]:
     return {e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes() for e in manifest["areas"]}
 
 
-def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(analysed, tmp_path):
+def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(analysed, two_sheets, tmp_path):
     import os
 
-    own = _scratch(analysed, tmp_path / "own")
-    res = run_batch(own, only=[A, "FG03"], force=True, workers=1, progress=False)
-    assert res["ok"] == 2
+    # conftest.two_sheets: the same two sheets by a batch that started its own worker (force, 1 worker)
+    _, _, own = two_sheets
+    assert sorted(own) == sorted(TWO_SHEETS)
     pre = _scratch(analysed, tmp_path / "pre")
     pool = prestart_workers(1)  # started before it knows the tables: imports only, tables per sheet
     workers = set((pool._processes or {}).keys())
     assert workers
-    res = run_batch(pre, only=[A, "FG03"], force=True, progress=False, pool=pool)
+    res = run_batch(pre, only=list(TWO_SHEETS), force=True, progress=False, pool=pool)
     assert res["ok"] == 2 and res["failed"] == 0
-    assert _sheets(pre) == _sheets(own)  # byte for byte
+    assert _sheets(pre) == {code: path.read_bytes() for code, path in own.items()}  # byte for byte
     assert not (descendants(os.getpid()) & workers)  # the batch shut the prestarted workers down
 
 
-def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, tmp_path):
+def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path):
     import os
 
     p = _scratch(analysed, tmp_path)
-    run_batch(p, only=[A], force=True, workers=1, progress=False)
+    # an earlier complete batch (conftest.two_sheets) in which A is up to date
+    shutil.copytree(analysed.outputs / "factsheets", p.outputs / "factsheets")
     pool = prestart_workers(1)
     workers = set((pool._processes or {}).keys())
     res = run_batch(p, only=[A], progress=False, pool=pool)  # unchanged: skipped
-    assert res["skipped"] == 1 and res["ok"] == 0
+    # nothing rendered: A is unchanged, the other sheet of that batch is kept as it was
+    assert res["ok"] == 0 and res["failed"] == 0 and res["skipped"] == len(TWO_SHEETS)
     assert not (descendants(os.getpid()) & workers)
 
 

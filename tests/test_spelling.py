@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis.config import settings
+from analysis.factsheets import chart_base
 from tests.conftest import RENDERED_AREAS
 from tests.test_factsheets import visible_text
 
@@ -22,28 +23,43 @@ TEXT_SECTIONS = ("kop", "kerncijfers", "veerkracht", "doelen", "bronnen")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’\-][A-Za-zÀ-ÿ]+)*")
 
 
-def misspelt(text: str, names: list[str]) -> set[str]:
-    """Words hunspell does not know (after removing area names and the project word list)."""
+def misspelt_each(texts: dict[str, str], names: list[str]) -> dict[str, set[str]]:
+    """Per text, the words hunspell does not know (after removing area names and the project word
+    list). One hunspell run for all texts: it checks one word per line, so a word's verdict does
+    not depend on the other words."""
     hunspell = shutil.which("hunspell")
     assert hunspell, "hunspell is required (.ci/run installs hunspell and hunspell-nl with apt)"
-    for n in sorted(names, key=len, reverse=True):
-        text = text.replace(n, " ")
-    words = sorted({w for w in _WORD.findall(text) if len(w) > 1})
+    longest_first = sorted(names, key=len, reverse=True)
+    words = {}
+    for key, text in texts.items():
+        for n in longest_first:
+            text = text.replace(n, " ")
+        words[key] = {w for w in _WORD.findall(text) if len(w) > 1}
     out = subprocess.run(
         [hunspell, "-d", DICT, "-p", str(WOORDENLIJST), "-l"],
-        input="\n".join(words),
+        input="\n".join(sorted(set().union(*words.values()))),
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    return set(out.stdout.split())
+    unknown = set(out.stdout.split())
+    return {key: w & unknown for key, w in words.items()}
+
+
+def misspelt(text: str, names: list[str]) -> set[str]:
+    """Words of one text hunspell does not know (see :func:`misspelt_each`)."""
+    return misspelt_each({"": text}, names)[""]
 
 
 def test_hunspell_finds_a_planted_misspelling():
     assert misspelt("Kopcasus in Alle focusbuurten samen", []) == {"Kopcasus"}
     assert misspelt("De focusbuurtten van Walburg", ["Walburg"]) == {"focusbuurtten"}
     assert not misspelt("De Leefbaarometer van Walburg", ["Walburg"])
+    # checked together, each text keeps its own verdict and its own names
+    assert misspelt_each(
+        {"a": "Kopcasus in Walburg", "b": "De focusbuurtten van Walburg", "c": "Walburg"}, ["Walburg"]
+    ) == {"a": {"Kopcasus"}, "b": {"focusbuurtten"}, "c": set()}
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +74,35 @@ def teksten(analysed, rendered) -> dict[str, str]:
     ctx = load_context(analysed)
     reg = ctx.regions
     minimum = float(settings()["min_inwoners"])
-    for code in reg.loc[reg["inwoners"].fillna(0) >= minimum, "region_code"]:
-        if code not in out:
-            s = Sheet(ctx, code)
-            out[code] = visible_text("\n".join(s.html(x) for x in TEXT_SECTIONS))
+    with pytest.MonkeyPatch.context() as mp:
+        # a chart's image is an <img> data URI, no visible text: skip drawing the SVG (the caption and
+        # the "Toon als tabel" table around it are made as usual)
+        mp.setattr(chart_base, "_svg_uri", _no_image)
+        for code in reg.loc[reg["inwoners"].fillna(0) >= minimum, "region_code"]:
+            if code not in out:
+                s = Sheet(ctx, code)
+                out[code] = visible_text("\n".join(s.html(x) for x in TEXT_SECTIONS))
     return out
+
+
+def _no_image(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/svg+xml;base64,"
+
+
+def test_skipping_the_chart_image_leaves_the_visible_text_as_it_was(analysed, monkeypatch):
+    """The shortcut of `teksten`: with and without the SVG, the same visible text (a focus area has
+    fan charts in its goals section)."""
+    from analysis.factsheets.sheet import Sheet, load_context
+
+    s = Sheet(load_context(analysed), "FG03")
+    full = "\n".join(s.html(x) for x in TEXT_SECTIONS)
+    assert "data:image/svg+xml;base64,PD94" in full  # real charts drawn
+    monkeypatch.setattr(chart_base, "_svg_uri", _no_image)
+    s = Sheet(load_context(analysed), "FG03")
+    assert visible_text("\n".join(s.html(x) for x in TEXT_SECTIONS)) == visible_text(full)
 
 
 def _names(analysed) -> list[str]:
@@ -76,6 +116,5 @@ def _names(analysed) -> list[str]:
 def test_every_sheet_and_the_overview_are_spelt_correctly(teksten, analysed):
     names = _names(analysed)
     assert len(teksten) > 50  # every sheet with enough inhabitants, and the overview
-    bad = {k: sorted(misspelt(v, names)) for k, v in teksten.items()}
-    bad = {k: v for k, v in bad.items() if v}
+    bad = {k: sorted(v) for k, v in misspelt_each(teksten, names).items() if v}
     assert not bad, f"onbekende woorden: {dict(list(bad.items())[:8])}"

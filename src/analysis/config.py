@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 
 
 def _find_root() -> Path:
@@ -53,7 +53,7 @@ def check_gemeente_code(code: str) -> str:
     """A CBS municipality code (GM + four digits); wijk/buurt codes may be alphanumeric, these are not."""
     code = str(code).strip().upper()
     if not GEMEENTE_PATTERN.match(code):
-        raise InputError(f"gemeentecode {code!r}: not a CBS municipality code (GM followed by four digits)")
+        raise InputError(f"gemeentecode {code!r}: geen CBS-gemeentecode (GM en vier cijfers)")
     return code
 
 
@@ -68,7 +68,7 @@ def _configured_gemeente() -> str:
     try:
         return check_gemeente_code(load_yaml("settings.yaml")["gemeente"]["code"])
     except (KeyError, TypeError) as exc:
-        raise InputError(f"{CONFIG_DIR / 'settings.yaml'}: gemeente.code missing") from exc
+        raise InputError(f"{CONFIG_DIR / 'settings.yaml'}: sleutel 'gemeente.code' ontbreekt") from exc
 
 
 @dataclass(frozen=True)
@@ -147,11 +147,11 @@ def load_yaml(name: str | Path) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: configuration file not found") from exc
+        raise InputError(f"{path}: configuratiebestand niet gevonden") from exc
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({_yaml_reason(exc)})") from exc
+        raise InputError(f"{path}: geen geldige YAML ({_yaml_reason(exc)})") from exc
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping at the top level")
+        raise InputError(f"{path}: verwacht een mapping (sleutel: waarde) op het bovenste niveau")
     return data
 
 
@@ -159,7 +159,8 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     """One line: what is wrong and where (PyYAML's own message spans several lines)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+    where = f"regel {mark.line + 1}, kolom {mark.column + 1}; " if mark else ""
+    return where + technisch(problem)
 
 
 @cache
@@ -200,7 +201,7 @@ def cbs_gebieden() -> dict[str, Any]:
     path = CONFIG_DIR / "cbs_tables.yaml"
     data = load_yaml("cbs_tables.yaml")
     if "gebieden" not in data:
-        raise InputError(f"{path}: key 'gebieden' missing (the gemeente -> provincie table)")
+        raise InputError(f"{path}: sleutel 'gebieden' ontbreekt (de tabel gemeente -> provincie)")
     return validate_gebieden(data["gebieden"], path)
 
 

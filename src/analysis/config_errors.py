@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from analysis.errors import technisch
+
 
 def _known_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
     """The keys allowed at ``loc[:-1]`` of ``model`` (for an unknown key), as far as they can be
@@ -73,31 +75,38 @@ def dutch(err: dict, model: type[BaseModel] | None = None) -> str:
     }
     if kind in simple:
         return simple[kind]
-    if kind == "greater_than":
-        return f"moet groter zijn dan {_n(ctx.get('gt'))}"
-    if kind == "greater_than_equal":
-        return f"moet minstens {_n(ctx.get('ge'))} zijn"
-    if kind == "less_than":
-        return f"moet kleiner zijn dan {_n(ctx.get('lt'))}"
-    if kind == "less_than_equal":
-        return f"mag hoogstens {_n(ctx.get('le'))} zijn"
-    if kind == "string_too_short":
-        return (
-            "mag niet leeg zijn"
-            if ctx.get("min_length") == 1
-            else f"te kort (minstens {ctx.get('min_length')})"
-        )
-    if kind == "too_short":
-        return f"te weinig elementen (minstens {ctx.get('min_length')})"
-    if kind == "too_long":
-        return f"te veel elementen (hoogstens {ctx.get('max_length')})"
+    if kind in _BOUNDS:  # a number's bound: gt, ge, lt, le
+        key, text = _BOUNDS[kind]
+        return text.format(_n(ctx.get(key)))
+    if kind in _LENGTHS:  # a length bound of a text or a list
+        key, text = _LENGTHS[kind]
+        if kind == "string_too_short" and ctx.get(key) == 1:
+            return "mag niet leeg zijn"
+        return text.format(ctx.get(key))
     if kind == "string_pattern_mismatch":
         return f"heeft niet de juiste vorm (patroon {ctx.get('pattern')})"
     if kind in ("literal_error", "enum"):
-        return f"moet een van deze zijn: {ctx.get('expected')}"
-    if kind == "value_error":
+        # pydantic joins the choices in English: "'a', 'b' or 'c'"
+        choices = " of ".join(str(ctx.get("expected", "")).rsplit(" or ", 1))
+        return f"moet een van deze zijn: {choices}"
+    if kind == "value_error":  # our own validators, worded in Dutch
         return str(err.get("msg", "")).removeprefix("Value error, ")
-    return str(err.get("msg", kind))
+    # any other check of pydantic: said in Dutch, pydantic's own English text kept as the detail
+    return f"ongeldige waarde ({technisch(err.get('msg', kind))})"
+
+
+_BOUNDS = {
+    "greater_than": ("gt", "moet groter zijn dan {}"),
+    "greater_than_equal": ("ge", "moet minstens {} zijn"),
+    "less_than": ("lt", "moet kleiner zijn dan {}"),
+    "less_than_equal": ("le", "mag hoogstens {} zijn"),
+}
+_LENGTHS = {
+    "string_too_short": ("min_length", "te kort (minstens {} tekens)"),
+    "string_too_long": ("max_length", "te lang (hoogstens {} tekens)"),
+    "too_short": ("min_length", "te weinig elementen (minstens {})"),
+    "too_long": ("max_length", "te veel elementen (hoogstens {})"),
+}
 
 
 def where(err: dict, prefix: str = "") -> str:
@@ -109,7 +118,8 @@ def message(
     path: Path | str, exc: ValidationError, model: type[BaseModel] | None = None, prefix: str = ""
 ) -> str:
     """``<path>: sleutel '<loc>': <Dutch reason> (gevonden: <value>)[; nog N probleem/problemen]``."""
-    errs = exc.errors()
+    # an unknown key first: a misspelt key also makes its correct name 'missing'
+    errs = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
     first = errs[0]
     value = first.get("input")
     shown = (

@@ -100,7 +100,7 @@ class Colofon(_Strict):
     @model_validator(mode="after")
     def _reachable(self) -> Colofon:
         if self.ingevuld and not (self.email or self.telefoon or self.url):
-            raise ValueError("ingevuld: true vraagt minstens een van email, telefoon of url")
+            raise ValueError("`ingevuld: true` vraagt minstens een van 'email', 'telefoon' of 'url'")
         return self
 
 
@@ -129,6 +129,7 @@ class CbsSection(_Section):
     backoff_s: float = Field(default=0.5, ge=0, le=60)
     probe_timeout_s: float = Field(default=2.0, gt=0)
     budget_s: float = Field(default=900.0, gt=0)
+    max_failures: StrictInt = Field(default=3, ge=1, le=100)
 
 
 class PdokSection(_Section):
@@ -184,15 +185,19 @@ class PartnerSource(_Strict):
     @classmethod
     def _inside(cls, v: str) -> str:
         if v.startswith(("/", "\\")) or ".." in Path(v).parts or ":" in v:
-            raise ValueError("must be a file name or glob inside data/raw/local/ (no absolute path, no '..')")
+            raise ValueError(
+                "moet een bestandsnaam of patroon binnen data/raw/local/ zijn (geen absoluut pad, geen '..')"
+            )
         if not v.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".parquet", "*")):
-            raise ValueError("must name a .csv, .txt, .xlsx or .parquet file")
+            raise ValueError("moet een bestand noemen dat eindigt op .csv, .txt, .xlsx of .parquet")
         return v
 
     @model_validator(mode="after")
     def _factor(self) -> PartnerSource:
         if self.factor is not None and self.per is None:
-            raise ValueError("factor needs per (the count indicator the value is divided by)")
+            raise ValueError(
+                "'factor' vraagt ook 'per' (de indicator van soort 'count' waardoor de waarde gedeeld wordt)"
+            )
         return self
 
 
@@ -209,10 +214,10 @@ class Indicator(_Strict):
     def _weight(self) -> Indicator:
         if self.source is not None and self.source.per is not None:
             if self.kind != "rate":
-                raise ValueError("source.per makes the value a rate: kind must be rate")
+                raise ValueError("'source.per' maakt de waarde een verhouding: 'kind' moet 'rate' zijn")
             self.weight = self.weight or self.source.per
         if self.kind in ("rate", "score", "mean") and not self.weight:
-            raise ValueError(f"soort {self.kind!r} vraagt een weight (een count-indicator)")
+            raise ValueError(f"soort {self.kind!r} vraagt een 'weight' (een indicator van soort 'count')")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"range {list(self.range)}: het minimum moet kleiner zijn dan het maximum")
         return self
@@ -250,16 +255,19 @@ def validate_indicators(data: dict[str, Any], path: Path) -> dict[str, dict[str,
     out: dict[str, dict[str, Any]] = {}
     for name, spec in data.items():
         if not isinstance(spec, dict):
-            raise InputError(f"{path}: sleutel '{name}': verwacht een mapping met label, unit en kind")
+            raise InputError(f"{path}: sleutel '{name}': verwacht een mapping met 'label', 'unit' en 'kind'")
         out[str(name)] = _validated(Indicator, spec, path, str(name)).model_dump(exclude_none=True)
     for name, spec in out.items():
         w = spec.get("weight")
         if w is not None and (w not in out or out[w]["kind"] != "count"):
-            raise InputError(f"{path}: sleutel '{name}.weight': {w!r} is geen count-indicator in dit bestand")
+            raise InputError(
+                f"{path}: sleutel '{name}.weight': {w!r} is geen indicator van soort 'count' in dit bestand"
+            )
         per = (spec.get("source") or {}).get("per")
         if per is not None and (per not in out or out[per]["kind"] != "count"):
             raise InputError(
-                f"{path}: sleutel '{name}.source.per': {per!r} is geen count-indicator in dit bestand"
+                f"{path}: sleutel '{name}.source.per': {per!r} is geen indicator van soort 'count' in "
+                "dit bestand"
             )
     if not out:
         raise InputError(f"{path}: geen indicatoren")
@@ -294,20 +302,22 @@ class GebiedenTabel(_Strict):
 
         bad = [t for t in v if not re.match(TABLE_ID, str(t))]
         if bad:
-            raise ValueError(f"not a CBS table id (e.g. 85755NED): {bad}")
+            raise ValueError(f"geen CBS-tabelnummer (zoals 85755NED): {bad}")
         return v
 
     @model_validator(mode="after")
     def _code(self) -> GebiedenTabel:
         if "PV_CODE" not in self.indicators:
-            raise ValueError("indicators.PV_CODE (the provincie code topic) is required")
+            raise ValueError("indicators.PV_CODE (het onderwerp met de provinciecode) is verplicht")
         return self
 
 
 def validate_gebieden(data: Any, path: Path) -> dict[str, Any]:
     """The ``gebieden`` entry, validated; one InputError naming file and key otherwise."""
     if not isinstance(data, dict):
-        raise InputError(f"{path}: key 'gebieden': expected a mapping (title, catalog, editions, ...)")
+        raise InputError(
+            f"{path}: sleutel 'gebieden': verwacht een mapping ('title', 'catalog', 'editions', ...)"
+        )
     return _validated(GebiedenTabel, data, path, "gebieden").model_dump()
 
 
@@ -333,7 +343,7 @@ class CbsMarginPick(_Strict):
     @model_validator(mode="after")
     def _one(self) -> CbsMarginPick:
         if (self.key is None) == (self.title_contains is None):
-            raise ValueError("precies een van key of title_contains is nodig")
+            raise ValueError("precies een van 'key' of 'title_contains' is nodig")
         return self
 
 
@@ -367,12 +377,12 @@ class CbsGroup(_Strict):
     @model_validator(mode="after")
     def _plan(self) -> CbsGroup:
         if (self.years is None) == (self.editions is None):
-            raise ValueError("precies een van years of editions is nodig")
+            raise ValueError("precies een van 'years' of 'editions' is nodig")
         if self.odata == "v4" and not self.v4_measures:
-            raise ValueError("odata: v4 heeft v4_measures nodig ({tabel: {indicator: maatcode}})")
+            raise ValueError("`odata: v4` heeft 'v4_measures' nodig ({tabel: {indicator: maatcode}})")
         missing = [i for i in self.required if i not in self.indicators]
         if missing:
-            raise ValueError(f"required noemt indicator(en) die niet onder indicators staan: {missing}")
+            raise ValueError(f"'required' noemt indicator(en) die niet onder 'indicators' staan: {missing}")
         return self
 
 
@@ -381,7 +391,7 @@ def validate_cbs_groups(groups: dict[str, Any], path: Path) -> dict[str, Any]:
     for key, spec in groups.items():
         if not isinstance(spec, dict):
             raise InputError(
-                f"{path}: sleutel '{key}': verwacht een tabelgroep (title, catalog, indicators, ...)"
+                f"{path}: sleutel '{key}': verwacht een tabelgroep ('title', 'catalog', 'indicators', ...)"
             )
         _validated(CbsGroup, spec, path, str(key))
     return groups

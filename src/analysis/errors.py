@@ -7,3 +7,10 @@ class InputError(Exception):
 
 class SourceUnavailable(Exception):
     """A remote source (CBS) could not be reached in time."""
+
+
+def technisch(detail: object, limit: int = 200) -> str:
+    """A library's own (English) message, marked as such and put last in a Dutch error line:
+    ``technische melding: <text>``. Users read the Dutch part; the original stays for debugging."""
+    text = " ".join(str(detail).split())
+    return f"technische melding: {text[:limit]}"

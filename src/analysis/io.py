@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 
 TEMP_SUFFIX = ".tmp"
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
@@ -57,10 +57,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def write_error(target: Path, exc: OSError) -> InputError:
-    reason = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded"}.get(
-        exc.errno, exc.strerror or str(exc)
+    reason = {errno.ENOSPC: "schijf vol", errno.EDQUOT: "schijfquotum overschreden"}.get(
+        exc.errno, technisch(exc.strerror or exc)
     )
-    return InputError(f"{target}: cannot write ({reason}); the previous version is kept")
+    return InputError(f"{target}: niet te schrijven, de vorige versie blijft staan ({reason})")
 
 
 def clean_stale_temps(folder: Path, recursive: bool = True) -> list[Path]:
@@ -117,11 +117,11 @@ def read_parquet(path: Path, **kwargs: Any) -> pd.DataFrame:
     """``pd.read_parquet`` with one clear error for a missing, truncated or corrupt file."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: missing; run the stage that writes it first")
+        raise InputError(f"{path}: ontbreekt; draai eerst de stap die dit bestand schrijft")
     try:
         return pd.read_parquet(path, **kwargs)
     except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError, ArrowIOError an OSError
-        raise InputError(f"{path}: not a readable parquet file ({_first_line(exc)})") from exc
+        raise InputError(f"{path}: geen leesbaar Parquet-bestand ({technisch(_first_line(exc))})") from exc
 
 
 def read_gpkg(path: Path, layer: str):
@@ -130,12 +130,12 @@ def read_gpkg(path: Path, layer: str):
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: missing; run the stage that writes it first")
+        raise InputError(f"{path}: ontbreekt; draai eerst de stap die dit bestand schrijft")
     try:
         return gpd.read_file(path, layer=layer)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError/DataLayerError/OSError
         raise InputError(
-            f"{path}: not a readable GeoPackage with layer {layer!r} ({_first_line(exc)})"
+            f"{path}: geen leesbaar GeoPackage met laag {layer!r} ({technisch(_first_line(exc))})"
         ) from exc
 
 
@@ -167,28 +167,30 @@ def verify_cbs_cache(cache_dir: Path, registry_keys: set[str] | None = None) -> 
         mpath = folder / "manifest.json"
         if not mpath.exists():
             raise InputError(
-                f"{folder}: cached CBS table without manifest.json (incomplete or not written by "
-                "`veerkracht fetch`); remove the folder or fetch again"
+                f"{folder}: CBS-tabel in de cache zonder manifest.json (onvolledig of niet geschreven door "
+                "`veerkracht fetch`); verwijder de map of haal de tabel opnieuw op"
             )
         manifest = _read_json(mpath)
         if not isinstance(manifest, dict):
-            raise InputError(f"{mpath}: expected a JSON object")
+            raise InputError(f"{mpath}: verwacht een JSON-object")
         for key in ("table_id", "registry_key", "sha256"):
             if not manifest.get(key):
-                raise InputError(f"{mpath}: field '{key}' missing")
+                raise InputError(f"{mpath}: veld '{key}' ontbreekt")
         if registry_keys is not None and manifest["registry_key"] not in registry_keys:
             raise InputError(
-                f"{mpath}: registry_key {manifest['registry_key']!r} is not in config/cbs_tables.yaml"
+                f"{mpath}: registry_key {manifest['registry_key']!r} staat niet in config/cbs_tables.yaml"
             )
         data = next(
             (folder / n for n in ("TypedDataSet.json", "UntypedDataSet.json") if (folder / n).exists()), None
         )
         if data is None:
-            raise InputError(f"{folder}: cached CBS table without TypedDataSet.json or UntypedDataSet.json")
+            raise InputError(
+                f"{folder}: CBS-tabel in de cache zonder TypedDataSet.json of UntypedDataSet.json"
+            )
         if sha256_file(data) != manifest["sha256"]:
             raise InputError(
-                f"{data}: sha256 does not match the one recorded in manifest.json (file edited or "
-                "corrupt); fetch the table again"
+                f"{data}: sha256 klopt niet met die in manifest.json (bestand bewerkt of "
+                "beschadigd); haal de tabel opnieuw op"
             )
         for part in sorted(folder.glob("*.json")):
             if part != mpath:
@@ -201,8 +203,8 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (binary or corrupt file)") from exc
+        raise InputError(f"{path}: geen UTF-8-tekst (binair of beschadigd bestand)") from exc
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            f"{path}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}; {technisch(exc.msg)})"
         ) from exc

@@ -12,8 +12,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     res = run_bench(_paths(args), n_areas=args.n_areas)
     print(
-        f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/sheet, floor "
-        f"{res['floor_s_per_sheet']:.3f} s/sheet, ratio {res['ratio']:.2f} -> {res['path']}"
+        f"bench: papermill {res['papermill_s_per_sheet']:.3f} s/blad, vloer "
+        f"{res['floor_s_per_sheet']:.3f} s/blad, verhouding {res['ratio']:.2f} -> {res['path']}"
     )
     return 0
 
@@ -25,7 +25,7 @@ def cmd_bench_national(args: argparse.Namespace) -> int:
     d2, fp = res["runs"]["dask_2"], res["runs"]["forkpool_2"]
     print(
         f"bench-national: {res['n_wijk_sheets']} wijkbladen; dask 2 workers {d2['sheets_per_s']} bladen/s, "
-        f"efficientie 1->2 {res['scaling_efficiency_1_to_2']} (per herhaling "
+        f"efficiëntie 1->2 {res['scaling_efficiency_1_to_2']} (per herhaling "
         f"{res['scaling_efficiency_per_repeat']}; plafond op deze machine "
         f"{res['scaling_efficiency_cpu_bound']}), fork-pool/dask doorvoer (bladen/s, wand) "
         f"{res['forkpool_vs_dask_wall_throughput']} (fork-pool {fp['sheets_per_s']} bladen/s), piek "

@@ -43,9 +43,9 @@ def _resolve_gemeente(code: str | None) -> Paths:
     if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
         where = "--gemeente" if code else f"{CONFIG_DIR / 'settings.yaml'} gemeente.code"
         raise InputError(
-            f"{where} {paths.gemeente}: not found in the buurt polygons we hold ({bundled}, column "
-            f"gemeentecode) and no PDOK pull in {paths.pdok_cache}; run `veerkracht --gemeente "
-            f"{paths.gemeente} kaart` online"
+            f"{where} {paths.gemeente}: niet gevonden in de buurtpolygonen die we hebben ({bundled}, kolom "
+            f"gemeentecode) en geen PDOK-download in {paths.pdok_cache}; draai `veerkracht --gemeente "
+            f"{paths.gemeente} kaart` met netwerk"
         )
     return paths
 
@@ -75,6 +75,6 @@ def _check_build_matches_settings(paths: Paths) -> None:
     built_for = load_manifest(paths).get("gemeente")
     if built_for and built_for != paths.gemeente:
         raise InputError(
-            f"gemeente {paths.gemeente} differs from the build in {paths.processed} ({built_for}); "
-            f"run `veerkracht --gemeente {paths.gemeente} build` first"
+            f"gemeente {paths.gemeente} verschilt van de build in {paths.processed} ({built_for}); "
+            f"draai eerst `veerkracht --gemeente {paths.gemeente} build`"
         )

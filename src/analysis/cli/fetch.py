@@ -27,7 +27,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     if args.table:
         registry = {k: v for k, v in registry.items() if k in args.table}
         if not registry:
-            raise InputError(f"config/cbs_tables.yaml: unknown table group(s) {args.table}")
+            raise InputError(
+                f"--table {' '.join(args.table)}: onbekende tabelgroep(en) (niet in config/cbs_tables.yaml)"
+            )
     if args.budget is not None and not (math.isfinite(args.budget) and args.budget > 0):
         raise InputError(f"--budget: moet een positief aantal seconden zijn, niet {args.budget}")
     scope = "gemeente"
@@ -37,13 +39,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         scope, _ = parse_scope(args.scope)
     if scope == "provincie":
         raise InputError(
-            "fetch --scope provincie: CBS tables are pulled for the whole country; use "
-            "`veerkracht fetch --scope nederland` and choose the provincie in report/factsheets"
+            "fetch --scope provincie: CBS-tabellen worden voor heel Nederland opgehaald; gebruik "
+            "`veerkracht fetch --scope nederland` en kies de provincie bij report/factsheets"
         )
     if args.niveau is not None and args.niveau not in ("gemeente", "wijk", "buurt"):
-        raise InputError(f"--niveau {args.niveau}: expected one of gemeente, wijk, buurt")
+        raise InputError(f"--niveau {args.niveau}: verwacht een van gemeente, wijk, buurt")
     if args.niveau is not None and scope == "gemeente" and not args.gebieden:
-        raise InputError("fetch --niveau: only with --scope nederland (a municipal pull takes every level)")
+        raise InputError(
+            "fetch --niveau: alleen met --scope nederland (een gemeentelijke download haalt elk niveau op)"
+        )
     if scope == "nederland" or args.gebieden:
         return _fetch_national(args, client, registry, years, cfg, scope == "nederland")
     paths = _paths(args)

@@ -79,23 +79,49 @@ def unchecked_options(parser: argparse.ArgumentParser) -> list[str]:
     return sorted({a.option_strings[0] for a in _numeric_actions(parser) if a.dest not in known})
 
 
+# argparse's own (English) messages, said in Dutch: (regular expression, replacement), applied in order
 ARGPARSE_NL = (
-    ("invalid int value", "geen geheel getal"),
-    ("invalid float value", "geen getal"),
-    ("invalid choice", "ongeldige keuze"),
-    ("expected one argument", "verwacht een waarde"),
-    ("expected at least one argument", "verwacht minstens een waarde"),
-    ("unrecognized arguments", "onbekende argumenten"),
-    ("the following arguments are required", "deze argumenten ontbreken"),
-    ("argument ", "optie "),
-    ("choose from", "kies uit"),
+    (r"invalid int value: ", "geen geheel getal: "),
+    (r"invalid float value: ", "geen getal: "),
+    (r"invalid (\S+) value: ", r"ongeldige waarde (\1): "),
+    (r"invalid choice: (.*) \(choose from (.*)\)$", r"ongeldige keuze: \1 (kies uit \2)"),
+    (r"expected one argument", "verwacht een waarde"),
+    (r"expected at least one argument", "verwacht minstens een waarde"),
+    (r"expected at most one argument", "verwacht hoogstens een waarde"),
+    (r"expected (\d+) arguments?", r"verwacht \1 waarden"),
+    (r"unrecognized arguments: ", "onbekende argumenten: "),
+    (r"the following arguments are required: ", "deze argumenten ontbreken: "),
+    (r"one of the arguments (.*) is required", r"een van de argumenten \1 is verplicht"),
+    (r"not allowed with argument ", "niet toegestaan samen met "),
+    (r"ignored explicit argument ", "genegeerd expliciet argument "),
+    (r"ambiguous option: (\S+) could match ", r"dubbelzinnige optie: \1 kan passen bij "),
+    (r"^argument ", "optie "),
 )
 
 
+class DutchHelp(argparse.HelpFormatter):
+    """Help text with a Dutch usage line (the section titles are set by DutchParser)."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+        super().add_usage(usage, actions, groups, "gebruik: " if prefix is None else prefix)
+
+
 class DutchParser(argparse.ArgumentParser):
-    """argparse with its errors as one Dutch ``fout:`` line (exit 2); help stays as it is."""
+    """argparse in Dutch: errors as one ``fout:`` line (exit 2), help with Dutch headings and -h."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DutchHelp)
+        add_help = kwargs.pop("add_help", True)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "argumenten"
+        self._optionals.title = "opties"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="toon deze hulp en stop")
 
     def error(self, message: str):  # type: ignore[override]
+        import re
+
+        message = " ".join(message.split())
         for en, nl in ARGPARSE_NL:
-            message = message.replace(en, nl)
-        self.exit(2, f"fout: {self.prog}: {' '.join(message.split())}\n")
+            message = re.sub(en, nl, message)
+        self.exit(2, f"fout: {self.prog}: {message}\n")

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="CBS-gemeentecode (standaard config/settings.yaml, GM0642); uitvoer in "
         "data/processed/<GM>/ en outputs/<GM>/",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDO", required=True, title="commando's")
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
     p.add_argument("--no-cache", action="store_true", help="negeer de CBS-cache in data/raw/cbs")
     p.set_defaults(func=cmd_build)
@@ -132,10 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
     p.set_defaults(func=cmd_kaart)
-    p = sub.add_parser("bench", help="meet factsheet-batch tegen plain-Python-vloer")
+    p = sub.add_parser("bench", help="meet de factsheet-batch tegen een vloer in puur Python")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
     p.set_defaults(func=cmd_bench)
-    p = sub.add_parser("bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) vs fork-pool")
+    p = sub.add_parser(
+        "bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) tegenover een fork-pool"
+    )
     p.add_argument("--n", type=int, default=500, help="minimaal aantal wijkbladen in de steekproef")
     p.add_argument(
         "--repeat",

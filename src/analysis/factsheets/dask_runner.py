@@ -4,8 +4,9 @@ The same sheets as the fork-pool runner (:mod:`analysis.factsheets.runner`), byt
 task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_area` in a Dask worker.
 
 * **one warmed kernel per worker**: :class:`KernelPlugin` (a Dask ``WorkerPlugin``) registers the
-  reusing papermill engine and starts and warms the worker's kernel before its first task; sheets
-  run one at a time per worker process (a lock, also when a worker has several threads);
+  reusing papermill engine and starts and warms the worker's kernel before its first task; all
+  kernel work of a worker process (start, warm-up, sheets, shutdown) runs in one thread of its own
+  (:func:`kernel_thread`), so sheets run one at a time, also when a worker has several threads;
 * **sharded by municipality**: a task is a short run of sheets of ONE municipality, so the worker
   reads that municipality's tables once and keeps them hot for the run;
 * **finished work is released at once**: the client takes each result as it arrives and drops
@@ -15,9 +16,9 @@ task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_are
   scheduler (:mod:`analysis.factsheets.worker_inputs`), the worker returns the finished HTML and
   the client writes it (atomically); planning, fingerprints and the manifest stay in the client;
 * **several clients may share one cluster**: each run registers its kernel plugin under a name of
-  its own; the worker's kernel is shared, started once (idempotent), shut down under the sheet
-  lock only when the last run's plugin is gone; a failed warm-up is retried and its error cleared
-  after a good one.
+  its own; the worker's kernel is shared, started once (idempotent), shut down in the kernel thread
+  only when the last run's plugin is gone; a failed warm-up is retried and its error cleared after
+  a good one.
 
 Without an address a ``LocalCluster`` is started (worker processes, one thread each, as many as
 the runner's worker cap allows). With ``--scheduler`` / ``--scheduler-file``
@@ -44,13 +45,33 @@ __all__ = ["KernelPlugin", "render_shard", "run_batch_dask", "shards", "start_cl
 
 # --- worker side ---------------------------------------------------------------------------------
 
-_SHEET_LOCK = threading.Lock()  # one kernel per worker process: its sheets run one at a time
-_RUNS: set[str] = set()  # the runs (plugin names) registered on this worker; guarded by _SHEET_LOCK
+_RUNS: set[str] = set()  # the runs (plugin names) registered on this worker; only the kernel thread
+_KERNEL_THREAD: list = []  # this worker process's one kernel thread (a single-thread executor)
+_KERNEL_THREAD_LOCK = threading.Lock()
+
+
+def kernel_thread():
+    """The one thread of this worker process that talks to its kernel: every start, warm-up, sheet
+    and shutdown runs here, one at a time (it replaces a lock around the kernel).
+
+    One thread, hence one asyncio event loop for the kernel's ZMQ channels for the life of the
+    process. Dask runs each task in a copy of the worker's context, where jupyter_core's
+    ``run_sync`` (papermill, nbclient and :mod:`~analysis.factsheets.engine` use it) makes a new
+    event loop per task; the channels of a kernel started under one loop and closed under another
+    left a stale entry for their file descriptor in the first loop's selector, so when the next run's
+    plugin started a kernel on that loop and the descriptor number came back, its replies were never
+    seen and the warm-up waited out its whole start timeout (60 s) before it read them."""
+    with _KERNEL_THREAD_LOCK:
+        if not _KERNEL_THREAD:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _KERNEL_THREAD.append(ThreadPoolExecutor(1, thread_name_prefix="veerkracht-kernel"))
+        return _KERNEL_THREAD[0]
 
 
 def _start_kernel() -> None:
-    """Start this worker's kernel if it is not running (idempotent; call under ``_SHEET_LOCK``) and
-    clear an earlier warm-up error once a kernel is up; a failure is remembered per sheet."""
+    """Start this worker's kernel if it is not running (idempotent; kernel thread only) and clear an
+    earlier warm-up error once a kernel is up; a failure is remembered per sheet."""
     from analysis.factsheets import engine
 
     try:
@@ -65,9 +86,16 @@ def _warm(run: str) -> None:
 
     execution._preload()
     engine.register()
-    with _SHEET_LOCK:
-        _RUNS.add(run)
-        _start_kernel()
+    _RUNS.add(run)
+    _start_kernel()
+
+
+def _leave(run: str) -> None:
+    from analysis.factsheets import engine
+
+    _RUNS.discard(run)
+    if not _RUNS:
+        engine.shutdown_worker_kernel()
 
 
 def _dask_plugin_base():
@@ -77,9 +105,10 @@ def _dask_plugin_base():
 
 
 class KernelPlugin(_dask_plugin_base()):
-    """Start this worker's kernel (imports only; the tables load with the first sheet) in the thread
-    that runs the sheets. ``name`` is per run, so a second client does not replace (and tear down)
-    the first one's plugin; the kernel is shut down only when the last run's plugin leaves."""
+    """Start this worker's kernel (imports only; the tables load with the first sheet) in its kernel
+    thread. ``name`` is per run, so a second client does not replace (and tear down) the first
+    one's plugin; the kernel is shut down only when the last run's plugin leaves, in the kernel
+    thread, so never while a sheet of another run uses it."""
 
     def __init__(self, run: str):
         self.name = f"veerkracht-kernel-{run}"
@@ -87,16 +116,12 @@ class KernelPlugin(_dask_plugin_base()):
     async def setup(self, worker) -> None:
         import asyncio
 
-        executor = worker.executors.get("default")
-        await asyncio.get_running_loop().run_in_executor(executor, _warm, self.name)
+        await asyncio.get_running_loop().run_in_executor(kernel_thread(), _warm, self.name)
 
-    def teardown(self, worker) -> None:
-        from analysis.factsheets import engine
+    async def teardown(self, worker) -> None:
+        import asyncio
 
-        with _SHEET_LOCK:  # never while a sheet of another run uses the kernel
-            _RUNS.discard(self.name)
-            if not _RUNS:
-                engine.shutdown_worker_kernel()
+        await asyncio.get_running_loop().run_in_executor(kernel_thread(), _leave, self.name)
 
 
 def render_shard(
@@ -120,30 +145,36 @@ def render_shard(
 
     engine.register()  # a worker that joined without the plugin still gets the reusing engine
     paden, tpl = unpack_inputs(inputs), unpack_template(template)
-    out = []
-    with _SHEET_LOCK:
+    worker = None
+    if kill_area:
+        from distributed import get_worker
+
+        worker = get_worker()  # only in the task's own thread
+
+    def run() -> list[tuple[str, dict]]:
+        out = []
         if execution._WORKER.get("warm_error"):  # try again: the cause may be gone
             _start_kernel()
         for code, slug, name in items:
             if kill_area and code == kill_area and kill_marker and not os.path.exists(kill_marker):
-                _kill_when_results_are_collected(kill_marker)
+                _kill_when_results_are_collected(worker, kill_marker)
             res = execution.execute_area(code, slug, name, None, tpl, code == fail_area, paden, timeout)
             if kill_marker:
                 with open(f"{kill_marker}.renders", "a", encoding="utf-8") as fh:
                     fh.write(f"{os.getpid()} {items[0][0]} {code}\n")
             out.append((code, res))
-    return out
+        return out
+
+    return kernel_thread().submit(run).result()
 
 
-def _kill_when_results_are_collected(marker: str, wait: float = 30.0) -> None:
+def _kill_when_results_are_collected(worker, marker: str, wait: float = 30.0) -> None:
     """Test hook: SIGKILL this worker once the client has collected (and released) the results of its
     earlier shards, i.e. when no shard result is left in its memory (at most ``wait`` seconds): what
     is then recomputed elsewhere is the in-flight shard only, unless released results are kept."""
     import signal
 
-    from distributed import get_worker
-
-    worker, deadline = get_worker(), time.monotonic() + wait
+    deadline = time.monotonic() + wait
 
     def held() -> bool:
         return any(
@@ -231,7 +262,7 @@ def run_batch_dask(
     if timeout is None:
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: must be 1 or more")
+        raise InputError(f"--workers {workers}: moet 1 of meer zijn")
     plans = [
         planning.plan(
             p,

@@ -54,7 +54,7 @@ def _kernel_preexec() -> None:
 async def _run_warm(kc: AsyncKernelClient, warm: str, timeout: float) -> None:
     reply = await kc.execute_interactive(warm, timeout=timeout, output_hook=lambda msg: None)
     if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+        raise RuntimeError(f"opwarmen van de kernel mislukt: {reply['content'].get('evalue')}")
 
 
 async def _start_client(km: KernelManager, startup_timeout: float, warm: str | None) -> AsyncKernelClient:

@@ -21,8 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from analysis import config_errors
 from analysis.config import CONFIG_DIR, SNAPSHOT_DIR, indicator_catalog, load_yaml
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 
 UITLEG_FILE = CONFIG_DIR / "indicators_uitleg.yaml"
 DATAPROPERTIES = SNAPSHOT_DIR / "kwb_2024_85984NED" / "DataProperties.json"
@@ -89,15 +90,15 @@ def uitleg_catalog(path: str | None = None) -> dict[str, dict]:
     out = {}
     for name, spec in data.items():
         if name not in known:
-            raise InputError(f"{p}: key '{name}': not an indicator of config/indicators.yaml")
+            raise InputError(f"{p}: sleutel '{name}': geen indicator van config/indicators.yaml")
         try:
             m = _Uitleg.model_validate(spec)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            raise InputError(f"{p}: key '{name}.{loc}': {err['msg']}") from exc
+            raise InputError(config_errors.message(p, exc, _Uitleg, prefix=str(name))) from exc
         if m.cbs is None and not m.eigen:
-            raise InputError(f"{p}: key '{name}': needs `cbs` (CBS text) or `eigen` (own definition)")
+            raise InputError(
+                f"{p}: sleutel '{name}': vraagt `cbs` (tekst van het CBS) of `eigen` (eigen definitie)"
+            )
         out[str(name)] = m.model_dump()
     return out
 
@@ -109,7 +110,7 @@ def data_properties(path: str | None = None) -> dict[str, dict]:
     try:
         items = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"{p}: cannot read the CBS DataProperties ({exc})") from exc
+        raise InputError(f"{p}: de DataProperties van het CBS zijn niet te lezen ({technisch(exc)})") from exc
     out = {}
     for it in items:
         if it.get("Key"):
@@ -135,12 +136,14 @@ def paragraphs(description: str) -> list[str]:
 def _fragment(description: str, f: dict, where: str) -> str:
     paras = paragraphs(description)
     if f["alinea"] >= len(paras):
-        raise InputError(f"{UITLEG_FILE}: {where}: the CBS description has only {len(paras)} paragraph(s)")
+        raise InputError(
+            f"{UITLEG_FILE}: {where}: de beschrijving van het CBS heeft maar {len(paras)} alinea('s)"
+        )
     sentences = _SENTENCE.split(paras[f["alinea"]])
     n = f["zinnen"] or len(sentences)
     chosen = sentences[f["vanaf"] : f["vanaf"] + n]
     if not chosen:
-        raise InputError(f"{UITLEG_FILE}: {where}: no sentence {f['vanaf']} in paragraph {f['alinea']}")
+        raise InputError(f"{UITLEG_FILE}: {where}: geen zin {f['vanaf']} in alinea {f['alinea']}")
     return " ".join(chosen)
 
 
@@ -148,13 +151,15 @@ def cbs_description(key: str, deel: str = "onderwerp") -> tuple[str, str]:
     """(title, description) of DataProperties ``key``, or of its parent TopicGroup (``deel='groep'``)."""
     props = data_properties()
     if key not in props:
-        raise InputError(f"{DATAPROPERTIES}: no topic with Key {key!r} (named in {UITLEG_FILE.name})")
+        raise InputError(
+            f"{DATAPROPERTIES}: geen onderwerp met 'Key' {key!r} (genoemd in {UITLEG_FILE.name})"
+        )
     item = props[key]
     if deel == "groep":
         item = props.get(f"#{item.get('ParentID')}", {})
     desc = item.get("Description")
     if not desc:
-        raise InputError(f"{DATAPROPERTIES}: {key} ({deel}) has no description")
+        raise InputError(f"{DATAPROPERTIES}: {key} ({deel}) heeft geen beschrijving")
     return str(item.get("Title", key)), str(desc)
 
 
@@ -168,11 +173,11 @@ def _eenheid(unit: str) -> str:
 def _explain(indicator: str) -> Explanation:
     cat = indicator_catalog()
     if indicator not in cat:
-        raise InputError(f"config/indicators.yaml: unknown indicator {indicator!r}")
+        raise InputError(f"config/indicators.yaml: onbekende indicator {indicator!r}")
     spec = cat[indicator]
     u = uitleg_catalog().get(indicator)
     if u is None:
-        raise InputError(f"{UITLEG_FILE}: no explanation for indicator {indicator!r}")
+        raise InputError(f"{UITLEG_FILE}: geen uitleg voor indicator {indicator!r}")
     eigen = (u.get("eigen") or "").strip()
     if u.get("cbs"):
         c = u["cbs"]

@@ -229,7 +229,12 @@ def csv_download(df, filename: str, label: str, decimals: dict[str, int | str] |
     return f'<a class="download" download="{esc(filename)}" href="{href}">{esc(label)}</a>'
 
 
-ORIGIN_NL = {"snapshot": "meegeleverde echte publicatie", "synthetic": "synthetische invulling", "cbs": "CBS"}
+ORIGIN_NL = {
+    "snapshot": "meegeleverde echte publicatie",
+    "synthetic": "synthetische invulling",
+    "cbs": "CBS",
+    "local": "lokaal aangeleverd bestand",
+}
 _MODULE = re.compile(r"\s*\(analysis\.[\w.]+(?:,\s*seed\s+\d+)?\)")
 _HERKOMST = re.compile(r"herkomst:?\s+([a-z_]+(?:\s*,\s*[a-z_]+)*)")
 MAANDEN = (

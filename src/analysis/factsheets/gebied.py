@@ -112,7 +112,7 @@ class Gebied:
     def __init__(self, ctx: Context, code: str, year: int | None = None):
         reg = ctx.regions.set_index("region_code")
         if code not in reg.index:
-            raise InputError(f"unknown area code {code!r} (not in {ctx.paths.regions})")
+            raise InputError(f"onbekende gebiedscode {code!r} (niet in {ctx.paths.regions})")
         self.ctx, self.code = ctx, code
         self.info = reg.loc[code]
         self.reg = reg

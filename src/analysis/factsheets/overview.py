@@ -202,7 +202,10 @@ def write_index(paths: Paths, areas: pd.DataFrame, manifest: dict, regions) -> N
         kans, kans_v = (txt, v) if is_buurt else ("", "")
         aandeel, aandeel_v = ("", "") if is_buurt else (txt, v)
         kl = ""
-        if s is not None and isinstance(s.get("signaal"), str):
+        only_synth = s is not None and pd.notna(s.get("alleen_synthetisch")) and bool(s["alleen_synthetisch"])
+        if only_synth:  # national, every input synthetic: no signal shown (analysis.national.index)
+            kl = esc("vraagt echte cijfers: veerkracht fetch --scope nederland")
+        elif s is not None and isinstance(s.get("signaal"), str):
             kl = badge(s["signaal"], SIGNAAL_BADGE.get(s["signaal"], "grijs"))
         elif s is not None and isinstance(s.get("samenstelling"), str):
             n = s.get("n_buurten_signaal")  # NaN: no finding from synthetic inputs alone (national)

@@ -210,10 +210,12 @@ def select_areas(paths: Paths, min_inw: int, only=None) -> tuple[pd.DataFrame, p
     if only:
         unknown = sorted(set(only) - set(by_code.index))
         if unknown:
-            raise InputError(f"unknown area code(s) for --only: {unknown} (see {paths.regions})")
+            raise InputError(f"--only {' '.join(unknown)}: onbekende gebiedscode(s) (zie {paths.regions})")
         small = [c for c in only if not by_code.loc[c, "sheet"]]
         if small:
-            raise InputError(f"no fact sheet for {small}: {by_code.loc[small[0], 'reden']}")
+            raise InputError(
+                f"--only {' '.join(small)}: geen factsheet voor dit gebied: {by_code.loc[small[0], 'reden']}"
+            )
     return regions, areas
 
 

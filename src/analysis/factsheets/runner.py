@@ -40,7 +40,7 @@ def resolve_workers(workers: int | None, force_workers: bool = False, todo: int 
     ``force_workers`` lifts the cap; 0 or a negative number is refused."""
     cores = os.cpu_count() or 1
     if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: must be 1 or more")
+        raise InputError(f"--workers {workers}: moet 1 of meer zijn")
     n = workers or cores
     if n > cores and not force_workers:
         print(
@@ -148,7 +148,7 @@ def _run_batch(  # noqa: PLR0913 - the arguments of run_batch
     if timeout is None:
         timeout = float((cfg.get("factsheets") or {}).get("timeout_s", 300))
     if workers is not None and workers < 1:
-        raise InputError(f"--workers {workers}: must be 1 or more")
+        raise InputError(f"--workers {workers}: moet 1 of meer zijn")
     n_sets = len(paths_list)
     plans = [
         plan(p, only=only_for(p, only, n_sets), force=force, template=template, niveaus=niveaus)

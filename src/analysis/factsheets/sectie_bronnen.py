@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analysis.factsheets import echt as E
 from analysis.factsheets import sections as S
 from analysis.factsheets.fmt import dutch_date, origin_nl, plain
 from analysis.factsheets.gebied import Gebied, package_version
@@ -23,7 +24,10 @@ def build(area: Gebied) -> S.Colofon:
         for table, span, origin in source_entries(area.used)
     )
     extra = []
-    if area.score is not None:
+    if area.score is not None and E.alleen_synthetisch(area):  # national: no signal shown
+        jaar = int(area.score["year"])
+        extra.append(f"Veerkrachtsignaal {jaar}: niet getoond, al zijn invoer is synthetisch")
+    elif area.score is not None:
         extra.append(
             f"Veerkrachtsignaal {int(area.score['year'])}: berekend uit indicatoren "
             f"({origin_nl(area.score['input_origins'])})"

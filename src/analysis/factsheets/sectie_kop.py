@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.factsheets import echt as E
 from analysis.factsheets import sectie_oordeel
 from analysis.factsheets import sections as S
 from analysis.factsheets.fmt import samenstelling_nl
@@ -167,6 +168,8 @@ def build(area: Gebied) -> S.Kop:
         geen = "Voor dit gebied is geen veerkrachtsignaal berekend (te weinig inwoners of gegevens)."
     if s is None and area.ctx.scores is not None:
         geen = "Voor dit gebied is geen veerkrachtsignaal berekend (te weinig inwoners of gegevens)."
+    if E.alleen_synthetisch(area):  # national, every input synthetic: no finding (the verdict says why)
+        sig, samenstelling, share, geen = None, None, None, E.NIET_GETOOND
     bijdragen = contributions_of(area)
     return S.Kop(
         naam=area.name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.factsheets import echt as E
 from analysis.factsheets import oordeel as R
 from analysis.factsheets import sections as S
 from analysis.factsheets.fmt import fmt_value, origin_nl, plain, samenstelling_nl
@@ -84,6 +85,21 @@ def build(area: Gebied) -> S.Oordeel | None:
     if s is None:
         return None
     t = drempels()
+    echt = E.echte_regels(area)  # national sheet: the real figures first
+    vraagt = E.vraagt_echte_cijfers(area)
+    if vraagt:  # national, every input synthetic: no level, trend, signal or composition as a finding
+        return S.Oordeel(
+            niveau=(),
+            ontwikkeling=None,
+            signalen=(),
+            signaal_zin=None,
+            regel="",
+            punten=(),
+            bevindingen=real_goal_findings(area.ctx.goals, area.goal_regions[:1], area.catalog),
+            synthetisch=None,
+            echt=echt,
+            vraagt=vraagt,
+        )
     niveau, signalen = [], []
     for ref in R.REFERENTIES:
         naam = R.referentie_naam(ref, area.gemeente_naam, area.level)
@@ -119,4 +135,5 @@ def build(area: Gebied) -> S.Oordeel | None:
         punten=bullets(area, int(s["year"])),
         bevindingen=real_goal_findings(area.ctx.goals, area.goal_regions[:1], area.catalog),
         synthetisch=R.synthetisch_zin(area.name) if synth else None,
+        echt=echt,
     )

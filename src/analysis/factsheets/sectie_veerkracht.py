@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.factsheets import echt as E
 from analysis.factsheets import sections as S
-from analysis.factsheets.fmt import nl_number, samenstelling_nl
+from analysis.factsheets.fmt import samenstelling_nl
 from analysis.factsheets.gebied import Gebied, drempels
 from analysis.factsheets.oordeel import klasse_getal
 from analysis.factsheets.render import SIGNAAL_BADGE
@@ -91,20 +92,7 @@ def build(area: Gebied) -> S.Veerkracht:
         if area.level == area.eenheid
         else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
     )
-    lbm2 = None
-    nat = area.ctx.national
-    if nat is not None and area.level in ("wijk", "gemeente"):
-        k = nat[(nat["region_code"] == area.code) & (nat["maat"] == "klasse (1-9)")].sort_values("year")
-        if len(k):
-            first, last = k.iloc[0], k.iloc[-1]
-            what = "wijken" if area.level == "wijk" else "gemeenten"
-            lbm2 = (
-                f"Leefbaarometer 2.0 (echte cijfers, Ministerie van BZK, meting 2016): klasse "
-                f"{int(last['value'])} in {int(last['year'])}, percentiel "
-                f"{nl_number(last['percentiel_nl'], 0)} onder alle Nederlandse {what} (hoger = beter; "
-                f"{int(first['year'])}: klasse {int(first['value'])}, percentiel "
-                f"{nl_number(first['percentiel_nl'], 0)})"
-            )
+    vraagt = E.vraagt_echte_cijfers(area)  # all inputs synthetic (national): no finding shown
     return S.Veerkracht(
         beschikbaar=True,
         signaal=signal_of(area),
@@ -115,13 +103,14 @@ def build(area: Gebied) -> S.Veerkracht:
         vergelijking_noot=note,
         peiljaar=int(s["year"]),
         jaren=str(s.get("jaren", "") or ""),
-        lbm2=lbm2,
+        lbm2=E.lbm2_zin(area),
         p_signaal=None if area.sens is None else float(area.sens["p_signaal"]),
         robuustheid=None if area.sens is None else str(area.sens["robuustheid"]),
         focus=focus,
         focusbuurten=fb,
         buurten=buurten_of(area),
-        synthetisch=bool(s["synthetic_inputs"]),
+        synthetisch=bool(s["synthetic_inputs"]) and vraagt is None,
         drempels=drempels(),
         eenheid=area.eenheid,
+        vraagt=vraagt,
     )

@@ -47,6 +47,8 @@ class Oordeel:
     punten: tuple[str, ...]  # 2-3 bullets: driving indicators with year and source
     synthetisch: str | None  # the warning when the verdict rests on synthetic data
     bevindingen: tuple[str, ...] = ()  # real-data goal results, shown first
+    echt: tuple[str, ...] = ()  # national sheet: the real figures it leads with (LBM 2.0, demographics)
+    vraagt: str | None = None  # national sheet, all inputs synthetic: the one sentence instead of a signal
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class Veerkracht:
     synthetisch: bool
     drempels: Drempels
     eenheid: str = "buurt"  # the compared unit: buurt, or wijk in the national wijk run
+    vraagt: str | None = None  # national sheet, all inputs synthetic: the one sentence instead of a signal
 
 
 @dataclass(frozen=True)

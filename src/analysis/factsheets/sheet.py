@@ -136,7 +136,7 @@ class Sheet(Gebied):
     def data(self, section: str):
         """The typed content of ``section`` (one of :attr:`SECTIONS`)."""
         if section not in self.SECTIONS:
-            raise ValueError(f"unknown section {section!r}; one of {self.SECTIONS}")
+            raise ValueError(f"onbekende sectie {section!r}; kies uit {self.SECTIONS}")
         return getattr(self, f"data_{section}")()
 
     def html(self, section: str) -> str:

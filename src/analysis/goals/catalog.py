@@ -181,13 +181,13 @@ def parse_goal(entry: Any, path: str, pijlers: dict, partners: dict) -> Doel:
                 )
         if m.indicator is not None:
             raise InputError(
-                f"{where}: sleutel 'indicator' bij meetbaar: false; zet meetbaar: true als het doel met "
+                f"{where}: sleutel 'indicator' bij `meetbaar: false`; zet `meetbaar: true` als het doel met "
                 f"'{m.indicator}' gemeten wordt"
             )
         return Doel(**common, meetbaar=False)
     for key in MEASURED_KEYS:
         if getattr(m, key) is None:
-            raise InputError(f"{where}: sleutel '{key}' ontbreekt (nodig bij meetbaar: true)")
+            raise InputError(f"{where}: sleutel '{key}' ontbreekt (nodig bij `meetbaar: true`)")
     if m.indicator not in indicator_catalog():
         raise InputError(
             f"{where}: sleutel 'indicator': onbekende indicator '{m.indicator}' (config/indicators.yaml)"

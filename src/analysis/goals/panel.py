@@ -40,19 +40,26 @@ def check_forecast_config(fcfg: dict) -> None:
     """Every key the forecasts need, with a sane value, or one clear error naming it."""
     missing = [k for k in FORECAST_KEYS if k not in fcfg]
     if missing:
-        raise InputError(f"config/doelen.yaml: forecast.{missing[0]} missing")
+        raise InputError(f"config/doelen.yaml: sleutel 'forecast.{missing[0]}' ontbreekt")
     from analysis.goals.forecast import POINT_MODELS
 
     bad = [m for m in fcfg["candidates"] if m not in POINT_MODELS]
     if bad or "naief" not in fcfg["candidates"]:
         raise InputError(
-            f"config/doelen.yaml: forecast.candidates must be from {POINT_MODELS} and include naief"
+            f"config/doelen.yaml: sleutel 'forecast.candidates': alleen modellen uit {POINT_MODELS}, "
+            f"en 'naief' moet erbij zijn (gevonden: {fcfg['candidates']})"
         )
     lo, hi = (float(x) for x in fcfg["groeiwet_b"])
     if not 0 <= lo <= hi:
-        raise InputError("config/doelen.yaml: forecast.groeiwet_b must be [low, high] with 0 <= low <= high")
+        raise InputError(
+            f"config/doelen.yaml: sleutel 'forecast.groeiwet_b': moet [laag, hoog] zijn met "
+            f"0 <= laag <= hoog (gevonden: {fcfg['groeiwet_b']})"
+        )
     if int(fcfg["min_train"]) < 3:
-        raise InputError("config/doelen.yaml: forecast.min_train must be >= 3 (a scale needs 2 differences)")
+        raise InputError(
+            f"config/doelen.yaml: sleutel 'forecast.min_train': moet minstens 3 zijn (een schaal vraagt 2 "
+            f"verschillen; gevonden: {fcfg['min_train']})"
+        )
 
 
 def panel_specs(fcfg: dict) -> list[PanelSpec]:
@@ -69,9 +76,13 @@ def panel_specs(fcfg: dict) -> list[PanelSpec]:
                 )
             )
         except KeyError as exc:
-            raise InputError(f"config/doelen.yaml: forecast.paneel entry misses {exc}") from exc
+            raise InputError(
+                f"config/doelen.yaml: sleutel 'forecast.paneel': een element mist {exc}"
+            ) from exc
     if not any(p.gebruik for p in out):
-        raise InputError("config/doelen.yaml: forecast.paneel has no data set with gebruik: true")
+        raise InputError(
+            "config/doelen.yaml: sleutel 'forecast.paneel': geen gegevensset met `gebruik: true`"
+        )
     return out
 
 

@@ -56,7 +56,9 @@ def default_evidence() -> Evidence:
 
 def _check(series, until) -> pd.Series:
     if not isinstance(series, pd.Series):
-        raise InputError(f"forecast_series: series moet een pandas Series zijn, niet {type(series).__name__}")
+        raise InputError(
+            f"forecast_series: 'series' moet een pandas.Series zijn, niet {type(series).__name__}"
+        )
     s = pd.to_numeric(series, errors="coerce").dropna()
     try:
         idx = np.asarray(s.index, dtype=float)
@@ -72,7 +74,9 @@ def _check(series, until) -> pd.Series:
     if len(s) < 3:
         raise InputError(f"forecast_series: minstens 3 waarnemingen nodig, gevonden: {len(s)}")
     if int(until) <= int(s.index[-1]):
-        raise InputError(f"forecast_series: until ({until}) moet na het laatste jaar ({s.index[-1]}) liggen")
+        raise InputError(
+            f"forecast_series: 'until' ({until}) moet na het laatste jaar ({s.index[-1]}) liggen"
+        )
     return s
 
 

@@ -146,7 +146,7 @@ def run_bench_national(
     from analysis.national.store import has_store, load_regions, national_root
 
     if repeats < 1:
-        raise InputError(f"--repeat {repeats}: must be 1 or more")
+        raise InputError(f"--repeat {repeats}: moet 1 of meer zijn")
     raw, processed_root, outputs_root = national.roots()
     root = national_root(processed_root)
     if not has_store(root):

@@ -97,6 +97,8 @@ def score_wijken(
     scores = pd.concat([out, comp], ignore_index=True)
     describe_scores(scores, meta, year, years, cfg)
     scores["synthetic_inputs"] = scores["input_origins"].str.contains("synthetic")
+    # every input synthetic (a wijk's own rows; a municipality's: the union over its wijken): no finding
+    scores["alleen_synthetisch"] = scores["input_origins"].eq("synthetic")
     lead = ["region_code", "name", "level", "focusgebied", "inwoners", "year", "jaren"]
     return scores[lead + [c for c in scores.columns if c not in lead]]
 
@@ -105,6 +107,34 @@ NEEDS_REAL_DATA = (
     "het signaal vraagt echte cijfers die offline niet landelijk beschikbaar zijn; "
     "haal ze op met `veerkracht fetch --scope nederland`"
 )
+# the one sentence a national sheet gives instead of a signal computed from synthetic inputs alone
+NEEDS_REAL_DATA_SENTENCE = (
+    f"Het veerkrachtsignaal staat hier niet, want al zijn invoer is synthetisch: {NEEDS_REAL_DATA}."
+)
+# what a score row says about the area: blanked where every input is synthetic (:func:`findings_only`)
+FINDING_COLUMNS = ("samenstelling", "n_buurten_signaal", "inwoners_signaal", "aandeel_inwoners_signaal")
+
+
+def finding_columns(scores: pd.DataFrame) -> list[str]:
+    """Axis levels, trends, classes, coverage, signals and reasons, and the composition figures."""
+    return [c for c in scores.columns if c.startswith(("A_", "B_", "signaal")) or c in FINDING_COLUMNS]
+
+
+def findings_only(scores: pd.DataFrame) -> pd.DataFrame:
+    """The scores as the sheets see them: on a row whose inputs are all synthetic
+    (``alleen_synthetisch``) every finding column is empty, so no sheet, overview or download can
+    show a signal, class, score or share of inhabitants computed from synthetic inputs alone. Rows with
+    some real input keep everything (labelled synthetic on the sheet, as in the municipal run)."""
+    if "alleen_synthetisch" not in scores.columns:
+        return scores
+    out = scores.copy()
+    only = out["alleen_synthetisch"].fillna(False).astype(bool).to_numpy()
+    for c in finding_columns(out):
+        if pd.api.types.is_numeric_dtype(out[c].dtype):
+            out[c] = out[c].astype(float).mask(only)
+        else:
+            out[c] = out[c].astype(object).mask(only, None)
+    return out
 
 
 def _composition(wijk_scores: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:

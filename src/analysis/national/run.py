@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import OUTPUTS_DIR, PROCESSED_DIR, RAW_DIR, Paths, settings
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.io import read_parquet, write_parquet
 from analysis.national.build import build_national, nederland_check
 from analysis.national.store import (
@@ -58,13 +58,15 @@ def parse_scope(values: list[str] | None) -> tuple[str, str | None]:
         return "gemeente", None
     kind = values[0].lower()
     if kind not in SCOPES:
-        raise InputError(f"--scope {values[0]}: expected one of {', '.join(SCOPES)}")
+        raise InputError(f"--scope {values[0]}: verwacht een van {', '.join(SCOPES)}")
     if kind == "provincie":
         if len(values) != 2 or not PROVINCIE_PATTERN.match(values[1].upper()):
-            raise InputError("--scope provincie: give a CBS province code, e.g. `--scope provincie PV28`")
+            raise InputError(
+                "--scope provincie: geef een CBS-provinciecode, bijvoorbeeld `--scope provincie PV28`"
+            )
         return kind, values[1].upper()
     if len(values) != 1:
-        raise InputError(f"--scope {kind}: takes no further value (got {' '.join(values[1:])})")
+        raise InputError(f"--scope {kind}: neemt geen verdere waarde (gevonden: {' '.join(values[1:])})")
     return kind, None
 
 
@@ -74,16 +76,16 @@ def check_niveau(niveau: str | None, scope: str, raw: Path | None = None) -> lis
     if niveau is None:
         return None
     if niveau not in NIVEAUS:
-        raise InputError(f"--niveau {niveau}: expected one of {', '.join(NIVEAUS)}")
+        raise InputError(f"--niveau {niveau}: verwacht een van {', '.join(NIVEAUS)}")
     if niveau == "buurt" and scope != "gemeente":
         from analysis.sources.cbs_national import pulled_niveaus
 
         store = national_cache(raw if raw is not None else roots()[0])
         if "buurt" not in pulled_niveaus(store):
             raise InputError(
-                f"--niveau buurt --scope {scope}: no national buurt list held (the bundled all-NL files "
-                f"go down to wijken; no buurt pull in {store}); pull it with "
-                "`veerkracht fetch --scope nederland --niveau buurt`, or use --niveau wijk"
+                f"--niveau buurt --scope {scope}: geen landelijke buurtlijst aanwezig (de meegeleverde "
+                f"landelijke bestanden gaan tot wijken; geen buurtdownload in {store}); haal die op met "
+                "`veerkracht fetch --scope nederland --niveau buurt`, of gebruik --niveau wijk"
             )
     return [niveau]
 
@@ -110,18 +112,20 @@ def gemeenten_in_scope(regions: pd.DataFrame, scope: str, provincie: str | None,
 
         first = gebieden_spec()["editions"][0]
         raise InputError(
-            f"--scope provincie {provincie}: gemeente->provincie table missing ({provincie_path(raw)}); "
-            f"get it online with `veerkracht fetch --gebieden` (CBS {first} Gebieden in "
-            "Nederland 2024), or use --scope nederland"
+            f"--scope provincie {provincie}: tabel gemeente->provincie ontbreekt ({provincie_path(raw)}); "
+            f"haal die met netwerk op met `veerkracht fetch --gebieden` (CBS {first} Gebieden in "
+            "Nederland 2024), of gebruik --scope nederland"
         )
     try:
         table = pd.read_csv(path, dtype=str)
         sel = set(table.loc[table["PV_CODE"].str.strip() == provincie, "GM_CODE"].str.strip())
     except (KeyError, ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: expected columns GM_CODE, PV_CODE ({type(exc).__name__})") from exc
+        raise InputError(
+            f"{path}: verwacht de kolommen GM_CODE en PV_CODE ({technisch(type(exc).__name__)})"
+        ) from exc
     found = [g for g in gms if g in sel]
     if not found:
-        raise InputError(f"--scope provincie {provincie}: no municipality of the national set in {path}")
+        raise InputError(f"--scope provincie {provincie}: geen gemeente van de landelijke gegevens in {path}")
     return found
 
 
@@ -188,8 +192,8 @@ def views(
         regions = load_regions(root)
         if not (regions["level"] == "buurt").any():
             raise InputError(
-                f"--niveau buurt: the national buurt pull in {national_cache(raw)} holds no buurt of a "
-                "2024 wijk; fetch again with `veerkracht fetch --scope nederland --niveau buurt`"
+                f"--niveau buurt: de landelijke buurtdownload in {national_cache(raw)} heeft geen buurt van "
+                "een wijk van 2024; haal opnieuw op met `veerkracht fetch --scope nederland --niveau buurt`"
             )
     gms = gemeenten_in_scope(regions, scope, provincie, raw)
     if only:
@@ -198,7 +202,9 @@ def views(
         wanted = set(gemeente_of(pd.Series(list(only))))
         unknown = sorted(set(only) - set(regions["region_code"]))
         if unknown:
-            raise InputError(f"unknown area code(s) for --only: {unknown} (see {root / 'regions.parquet'})")
+            raise InputError(
+                f"--only {' '.join(unknown)}: onbekende gebiedscode(s) (zie {root / 'regions.parquet'})"
+            )
         gms = [g for g in gms if g in wanted]
     ind = read_partitioned(root / "indicators", gms + ["NL00"])
     scores = read_parquet(root / "resilience_scores.parquet")

@@ -70,7 +70,7 @@ def read_partitioned(target: Path, gemeenten: list[str] | None = None) -> pd.Dat
     """Rows of ``gemeenten`` (all when None) from the store, in the indicators schema."""
     path = store_path(target)
     if not path.exists():
-        raise InputError(f"{path}: missing; run `veerkracht report --scope nederland` (or build) first")
+        raise InputError(f"{path}: ontbreekt; draai eerst `veerkracht report --scope nederland` (of build)")
     flt = [("gemeente", "in", list(gemeenten))] if gemeenten is not None else None
     df = pq.read_table(path, filters=flt).to_pandas()
     df["year"] = df["year"].astype(int)

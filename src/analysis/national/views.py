@@ -31,13 +31,21 @@ def write_views(
     scores: pd.DataFrame | None,
     gemeenten: list[str],
     built_at: str,
+    lbm2: pd.DataFrame | None = None,
 ) -> list[Paths]:
     """One processed folder per municipality: its regions (empty geometries), its rows plus NL00,
-    and its resilience scores in ``outputs/<GM>/resilience``. Rewritten only when changed, so an
-    unchanged municipality keeps its files (and its sheets are skipped on the next run)."""
+    and in ``outputs/<GM>/resilience`` its resilience scores as the sheets may show them
+    (:func:`analysis.national.index.findings_only`: nothing computed from synthetic inputs alone) and
+    its Leefbaarometer 2.0 classes among all NL areas (``lbm2``, :mod:`analysis.national.lbm2`).
+    Rewritten only when changed, so an unchanged municipality keeps its files (and its sheets are
+    skipped on the next run)."""
     from analysis.io import write_table
+    from analysis.national import lbm2 as L
+    from analysis.national.index import findings_only
     from analysis.processed.build import BuildResult, write
 
+    if lbm2 is None:
+        lbm2 = L.lbm2_classes(Path(raw) / "snapshot")  # one ranked pass, well under a second
     nl = indicators[indicators["region_code"] == "NL00"]
     by_gm = dict(tuple(indicators.groupby(gemeente_of(indicators["region_code"]))))
     reg_gm = dict(tuple(regions.groupby("gemeente_code")))
@@ -61,10 +69,16 @@ def write_views(
             write_json(p.processed / "build_manifest.json", {**m, "built_at": built_at, "scope": NATIONAL})
             write_json(stamp, {"digest": str(digest)})
         if gm in sc_gm:
-            s = sc_gm[gm].reset_index(drop=True)
-            target = p.outputs / "resilience" / "scores.parquet"
-            old = pd.read_parquet(target) if target.exists() else None
-            if old is None or not old.equals(s):
-                write_table(p.outputs / "resilience" / "scores", s)
+            _write_if_changed(p.outputs / "resilience" / "scores", findings_only(sc_gm[gm]), write_table)
+        _write_if_changed(p.outputs / "resilience" / L.SHEET_FILE, L.of_gemeente(lbm2, gm), write_table)
         out.append(p)
     return out
+
+
+def _write_if_changed(base: Path, df: pd.DataFrame, write_table) -> None:
+    """``<base>.parquet`` (and its CSV twin) only when the frame differs, so unchanged sheets are skipped."""
+    df = df.reset_index(drop=True)
+    target = base.with_suffix(".parquet")
+    old = pd.read_parquet(target) if target.exists() else None
+    if old is None or not old.equals(df):
+        write_table(base, df)

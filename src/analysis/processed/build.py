@@ -28,7 +28,7 @@ from analysis.config import (
     settings,
     vergelijking,
 )
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed import partner_build
 from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate  # noqa: F401
@@ -95,15 +95,16 @@ def load_buurten(paths: Paths) -> BuurtSource:
         gdf = snapshot.read_buurten_file(pulled.path)
         ours = gdf[gdf["gemeentecode"] == code].copy()
         if ours.empty:
-            raise InputError(f"{pulled.path}: no buurten with gemeentecode {code} (column gemeentecode)")
+            raise InputError(f"{pulled.path}: geen buurten met gemeentecode {code} (kolom gemeentecode)")
         rows = snapshot.buurt_2023_indicators(ours, source_table=pulled.source_table, origin="cbs")
         return BuurtSource(ours, set(gdf["buurtcode"]), rows, pulled.path)
     gdf = snapshot.read_buurten_2023(paths.snapshot)
     ours = gdf[gdf["gemeentecode"] == code].copy()
     if ours.empty:
         raise InputError(
-            f"gemeente {code}: no buurt polygons held (not in {bundled}, column gemeentecode; "
-            f"no PDOK pull in {paths.pdok_cache}); run `veerkracht --gemeente {code} kaart` online"
+            f"gemeente {code}: geen buurtpolygonen aanwezig (niet in {bundled}, kolom gemeentecode; "
+            f"geen PDOK-download in {paths.pdok_cache}); draai met netwerk "
+            f"`veerkracht --gemeente {code} kaart`"
         )
     return BuurtSource(ours, set(gdf["buurtcode"]), snapshot.buurt_2023_indicators(ours), bundled)
 
@@ -128,7 +129,7 @@ def _check_codes(
     df = df[ours | df["region_code"].isin(["NL00", *others])]
     unknown = sorted(set(df["region_code"]) - known - {"NL00", *others})
     if unknown:
-        raise InputError(f"{what}: unknown region code(s) for {code}: {unknown[:5]}")
+        raise InputError(f"{what}: onbekende gebiedscode(s) voor {code}: {unknown[:5]}")
     return df
 
 
@@ -243,7 +244,9 @@ def write(result: BuildResult, paths: Paths) -> dict:
         except OSError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL write errors (disk full, ...) are not OSErrors
-            raise InputError(f"{paths.regions}: cannot write ({str(exc).splitlines()[0][:200]})") from exc
+            raise InputError(
+                f"{paths.regions}: niet te schrijven ({technisch(str(exc).splitlines()[0])})"
+            ) from exc
         os.replace(gpkg_tmp, tmp_regions)
         result.indicators.to_parquet(tmp_ind, index=False)
         result.truth.to_parquet(tmp_truth, index=False)
@@ -268,13 +271,13 @@ def write(result: BuildResult, paths: Paths) -> dict:
 
 def load_indicators(paths: Paths) -> pd.DataFrame:
     if not paths.indicators.exists():
-        raise InputError(f"{paths.indicators}: missing; run `veerkracht build` first")
+        raise InputError(f"{paths.indicators}: ontbreekt; draai eerst `veerkracht build`")
     return read_parquet(paths.indicators)
 
 
 def load_regions(paths: Paths) -> gpd.GeoDataFrame:
     if not paths.regions.exists():
-        raise InputError(f"{paths.regions}: missing; run `veerkracht build` first")
+        raise InputError(f"{paths.regions}: ontbreekt; draai eerst `veerkracht build`")
     return read_gpkg(paths.regions, "regions")
 
 
@@ -285,4 +288,4 @@ def load_manifest(paths: Paths) -> dict:
     try:
         return json.loads(p.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: not valid JSON; run `veerkracht build` again") from exc
+        raise InputError(f"{p}: geen geldige JSON; draai `veerkracht build` opnieuw") from exc

@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.config import indicator_catalog
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.processed.aggregate import MIN_COVERAGE
 from analysis.records import LEVELS, ORIGINS
 
@@ -70,14 +70,14 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.Data
         dup = df.duplicated(keys, keep=False)
         if dup.any():
             first = df.loc[dup, keys].iloc[0].to_dict()
-            raise InputError(f"{what}: duplicate rows for {keys}, e.g. {first}")
+            raise InputError(f"{what}: dubbele rijen voor {keys}, bijvoorbeeld {first}")
     try:
         return schema.validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         cases = getattr(exc, "failure_cases", None)
         if cases is not None and len(cases):
             first = cases.head(5)[["column", "check", "failure_case"]].to_dict("records")
-            detail = "; ".join(f"column {c['column']}: {c['check']} ({c['failure_case']})" for c in first)
+            detail = "; ".join(f"kolom {c['column']}: {c['check']} ({c['failure_case']})" for c in first)
         else:
-            detail = str(exc).splitlines()[0]
-        raise InputError(f"{what}: schema check failed: {detail}") from exc
+            detail = technisch(str(exc).splitlines()[0])
+        raise InputError(f"{what}: schemacontrole mislukt: {detail}") from exc

@@ -205,10 +205,10 @@ def compute(
     (wijken, focus areas) standardised against areas of their own level."""
     reg = pd.DataFrame(regions.drop(columns="geometry", errors="ignore"))
     if gemeente is not None and gemeente not in set(reg.loc[reg["level"] == "gemeente", "region_code"]):
-        raise InputError(f"municipality code {gemeente}: not in the processed regions table")
+        raise InputError(f"gemeentecode {gemeente}: niet in de tabel met gebieden (regions.gpkg)")
     buurten = reg[reg["level"] == "buurt"]
     if buurten.empty:
-        raise InputError("regions.gpkg: no buurten to score")
+        raise InputError("regions.gpkg: geen buurten om te scoren")
     pop = buurten.set_index("region_code")["inwoners"].fillna(0)
     excluded = pop[pop < min_inwoners]
     excluded_df = pd.DataFrame(
@@ -221,17 +221,24 @@ def compute(
     )
     scored = sorted(set(pop.index) - set(excluded.index))
     if not scored:
-        raise InputError(f"no buurt has at least {min_inwoners} inhabitants: nothing to score")
+        raise InputError(
+            f"min_inwoners {min_inwoners}: geen buurt heeft zoveel inwoners; er is niets te scoren"
+        )
 
     b_rows = ind[ind["region_code"].isin(scored) & ind["indicator"].isin(cfg.scored)]
     used = [i for i in cfg.scored if i in set(b_rows["indicator"])]
     missing = [i for i in cfg.scored if i not in used]
     data_years = sorted(b_rows["year"].unique().tolist())
     if not data_years:
-        raise InputError("indicators.parquet: none of the axis indicators has buurt values")
+        raise InputError(
+            "indicators.parquet: geen van de indicatoren van de assen heeft waarden voor buurten"
+        )
     year = cfg.ref_year if cfg.ref_year is not None else max(data_years)
     if year not in data_years:
-        raise InputError(f"config/resilience.yaml: year: {year} has no buurt data (available {data_years})")
+        raise InputError(
+            f"config/resilience.yaml: sleutel 'year': {year} heeft geen gegevens voor buurten "
+            f"(beschikbaar: {data_years})"
+        )
     years = list(range(year - cfg.change_years + 1, year + 1))
 
     hh = _latest_weight(ind, scored, "huishoudens").reindex(scored)

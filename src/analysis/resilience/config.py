@@ -12,6 +12,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis import config_errors
 from analysis.config import CONFIG_DIR, indicator_catalog, load_yaml
 from analysis.errors import InputError
 
@@ -36,9 +37,9 @@ class AxisSpec(_Strict):
     @classmethod
     def _weights(cls, v: dict[str, IndicatorSpec]) -> dict[str, IndicatorSpec]:
         if not v:
-            raise ValueError("an axis needs at least one indicator")
+            raise ValueError("een as heeft minstens een indicator nodig")
         if sum(s.weight for s in v.values()) <= 0:
-            raise ValueError("weights sum to 0: the axis cannot be scored")
+            raise ValueError("de gewichten tellen op tot 0: de as is niet te scoren")
         return v
 
 
@@ -50,7 +51,7 @@ class Thresholds(_Strict):
     @model_validator(mode="after")
     def _step_smaller(self) -> Thresholds:
         if self.step >= min(self.level, self.change):
-            raise ValueError("step must be smaller than both thresholds")
+            raise ValueError("'step' moet kleiner zijn dan beide drempels ('level' en 'change')")
         return self
 
 
@@ -69,7 +70,7 @@ class SensitivitySpec(_Strict):
     @model_validator(mode="after")
     def _order(self) -> SensitivitySpec:
         if self.robust_below >= self.robust_above:
-            raise ValueError("robust_below must be smaller than robust_above")
+            raise ValueError("robust_below moet kleiner zijn dan robust_above")
         return self
 
 
@@ -87,24 +88,24 @@ class ResilienceConfig(_Strict):
     @model_validator(mode="after")
     def _names(self) -> ResilienceConfig:
         if set(self.axes) != set(AXES):
-            raise ValueError(f"axes: both A and B are required, got {sorted(self.axes)}")
+            raise ValueError(f"'axes': A en B zijn allebei verplicht, gevonden: {sorted(self.axes)}")
         known = set(indicator_catalog())
         scored = [i for a in AXES for i in self.axes[a].indicators]
         names = scored + list(self.context) + list(self.bounds) + [b for p in self.bounds.values() for b in p]
         unknown = sorted({i for i in names if i not in known})
         if unknown:
-            raise ValueError(f"unknown indicator name(s) (not in config/indicators.yaml): {unknown}")
+            raise ValueError(f"onbekende indicator(en) (niet in config/indicators.yaml): {unknown}")
         twice = sorted({i for i in scored if scored.count(i) > 1})
         if twice:
-            raise ValueError(f"indicator(s) on both axes: {twice}")
+            raise ValueError(f"indicator(en) op beide assen: {twice}")
         both = sorted(set(scored) & set(self.context))
         if both:
-            raise ValueError(f"indicator(s) both scored and context-only: {both}")
+            raise ValueError(f"indicator(en) zowel gescoord als alleen context: {both}")
         stray = sorted(set(self.bounds) - set(scored))
         if stray:
-            raise ValueError(f"bounds for indicator(s) that are not scored: {stray}")
+            raise ValueError(f"'bounds' voor indicator(en) die niet gescoord worden: {stray}")
         if "herkomst_buiten_europa_pct" in names:
-            raise ValueError("migration background is not used in any score or context")
+            raise ValueError("migratieachtergrond wordt in geen score of context gebruikt")
         return self
 
     # --- convenience -----------------------------------------------------------------------------
@@ -136,10 +137,6 @@ class ResilienceConfig(_Strict):
         return self.model_copy(update={"thresholds": t})
 
 
-def _location(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"]) or "(top level)"
-
-
 def load_config(path: str | Path = "resilience.yaml") -> ResilienceConfig:
     """Read and validate; any problem is one InputError naming the file and the key."""
     p = Path(path) if Path(path).is_absolute() else CONFIG_DIR / path
@@ -148,7 +145,4 @@ def load_config(path: str | Path = "resilience.yaml") -> ResilienceConfig:
     try:
         return ResilienceConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise InputError(f"{shown}: {_location(err)}: {msg}{more}") from None
+        raise InputError(config_errors.message(shown, exc, ResilienceConfig)) from None

@@ -54,16 +54,16 @@ def gebieden_table(raw_parts: dict[str, Any], table_id: str) -> pd.DataFrame:
     found, _ = resolve_topics(raw_parts, table_id, {**spec, "required": []})
     if "PV_CODE" not in found:
         raise InputError(
-            f"CBS table {table_id}: expected column 'Code_*' below TopicGroup 'Provincies' missing"
+            f"CBS-tabel {table_id}: verwachte kolom 'Code_*' onder TopicGroup 'Provincies' ontbreekt"
         )
     region_dim = region_dim_of(raw_parts, spec)
     rows = _dataset(raw_parts, table_id)
     if not rows:
-        raise InputError(f"CBS table {table_id}: empty result for the gemeenten")
+        raise InputError(f"CBS-tabel {table_id}: leeg antwoord voor de gemeenten")
     df = pd.DataFrame(rows)
     for col in (region_dim, *found.values()):
         if col not in df.columns:
-            raise InputError(f"CBS table {table_id}: expected column '{col}' missing from the answer")
+            raise InputError(f"CBS-tabel {table_id}: verwachte kolom '{col}' ontbreekt in het antwoord")
     out = pd.DataFrame(
         {
             "GM_CODE": df[region_dim].astype(str).str.strip(),
@@ -75,14 +75,16 @@ def gebieden_table(raw_parts: dict[str, Any], table_id: str) -> pd.DataFrame:
     bad = out[~out["PV_CODE"].str.match(_PV)]
     if len(bad):
         raise InputError(
-            f"CBS table {table_id}: column '{found['PV_CODE']}' holds {len(bad)} value(s) that are not a "
-            f"provincie code PVnn (e.g. {bad['PV_CODE'].iloc[0]!r} for {bad['GM_CODE'].iloc[0]})"
+            f"CBS-tabel {table_id}: kolom '{found['PV_CODE']}' heeft {len(bad)} waarde(n) die geen "
+            f"provinciecode PVnn zijn (bijvoorbeeld {bad['PV_CODE'].iloc[0]!r} voor {bad['GM_CODE'].iloc[0]})"
         )
     dup = out[out.duplicated("GM_CODE", keep=False)]
     if len(dup):
-        raise InputError(f"CBS table {table_id}: gemeente {dup['GM_CODE'].iloc[0]} appears more than once")
+        raise InputError(
+            f"CBS-tabel {table_id}: gemeente {dup['GM_CODE'].iloc[0]} staat er meer dan een keer in"
+        )
     if out.empty:
-        raise InputError(f"CBS table {table_id}: no gemeente rows (GMxxxx) in the answer")
+        raise InputError(f"CBS-tabel {table_id}: geen gemeenterijen (GMxxxx) in het antwoord")
     return out.sort_values("GM_CODE").reset_index(drop=True)
 
 

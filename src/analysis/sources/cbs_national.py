@@ -88,7 +88,7 @@ def level_filter(region_dim: str, niveau: str = "wijk", national: str = "NL00") 
     """OData v3 ``$filter``: every region of the levels down to ``niveau`` (gemeente < wijk < buurt)
     and the national row. CBS pads region keys to 10 characters; ``startswith`` does not mind."""
     if niveau not in NIVEAUS:
-        raise InputError(f"--niveau {niveau}: expected one of {', '.join(NIVEAUS)}")
+        raise InputError(f"--niveau {niveau}: verwacht een van {', '.join(NIVEAUS)}")
     prefixes = [LEVEL_PREFIX[n] for n in NIVEAUS[: NIVEAUS.index(niveau) + 1]]
     aliases = [a for a, code in NATIONAL_ALIASES.items() if code == national]
     parts = [f"startswith({region_dim},'{p}')" for p in prefixes]
@@ -105,7 +105,7 @@ class NationalSelection:
 
     def __post_init__(self):
         if self.niveau not in NIVEAUS:
-            raise InputError(f"--niveau {self.niveau}: expected one of {', '.join(NIVEAUS)}")
+            raise InputError(f"--niveau {self.niveau}: verwacht een van {', '.join(NIVEAUS)}")
 
     @property
     def key(self) -> str:
@@ -141,7 +141,7 @@ class NationalTablePull(TablePull):
             if col not in present:
                 what = f" (indicator {indicator[col]})" if col in indicator else ""
                 raise InputError(
-                    f"CBS table {table_id}: expected column '{col}' missing from the answer{what}"
+                    f"CBS-tabel {table_id}: verwachte kolom '{col}' ontbreekt in het antwoord{what}"
                 )
 
     def _store(self, table_id: str, raw: dict[str, Any], long: pd.DataFrame, meta: dict[str, Any]) -> None:

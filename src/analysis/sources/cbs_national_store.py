@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.io import sha256_file
 from analysis.records import COLUMNS
 from analysis.sources.cbs import (
@@ -152,13 +152,13 @@ def _manifest(folder: Path) -> dict[str, Any]:
         m = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(
-            f"{path}: national CBS pull without a readable manifest ({type(exc).__name__})"
+            f"{path}: landelijke CBS-download zonder leesbaar manifest ({technisch(type(exc).__name__)})"
         ) from exc
     if not isinstance(m, dict):
-        raise InputError(f"{path}: expected a JSON object")
+        raise InputError(f"{path}: verwacht een JSON-object")
     for key in ("table_id", "registry_key", "fetched_at", "files", "niveau"):
         if key not in m:
-            raise InputError(f"{path}: field '{key}' missing")
+            raise InputError(f"{path}: veld '{key}' ontbreekt")
     return m
 
 
@@ -168,8 +168,8 @@ def _pick(table_dir: Path) -> Path | None:
     for f in folders:
         if not (f / "manifest.json").exists():
             raise InputError(
-                f"{f}: national CBS pull without manifest.json (not written by `veerkracht fetch --scope "
-                "nederland`); remove the folder or fetch again"
+                f"{f}: landelijke CBS-download zonder manifest.json (niet geschreven door `veerkracht fetch "
+                "--scope nederland`); verwijder de map of haal opnieuw op"
             )
     if not folders:
         return None
@@ -188,12 +188,13 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if on_disk != set(m["files"]):
         extra = sorted(on_disk ^ set(m["files"]))[:3]
         raise InputError(
-            f"{folder}: Parquet files differ from manifest.json ({', '.join(extra)}); fetch again"
+            f"{folder}: Parquet-bestanden wijken af van manifest.json ({', '.join(extra)}); haal opnieuw op"
         )
     for rel, digest in m["files"].items():
         if sha256_file(folder / rel) != digest:
             raise InputError(
-                f"{folder / rel}: sha256 does not match manifest.json (edited or corrupt); fetch again"
+                f"{folder / rel}: sha256 klopt niet met manifest.json (bewerkt of beschadigd); "
+                "haal opnieuw op"
             )
     stored = [c for c in STORE_COLUMNS if c != "year"]  # year (and gemeente) are the partition keys
     try:
@@ -202,8 +203,8 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
             missing = [c for c in stored if c not in names]
             if missing:
                 raise InputError(
-                    f"{folder / rel}: expected column '{missing[0]}' missing in the stored CBS pull "
-                    f"{m['table_id']}; fetch again"
+                    f"{folder / rel}: verwachte kolom '{missing[0]}' ontbreekt in de opgeslagen CBS-download "
+                    f"{m['table_id']}; haal opnieuw op"
                 )
         d = ds.dataset(
             [str(folder / rel) for rel in sorted(m["files"])],
@@ -214,12 +215,13 @@ def read_store(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
         df = d.to_table().to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise InputError(
-            f"{folder}: national CBS pull unreadable ({str(exc).splitlines()[0][:160]})"
+            f"{folder}: landelijke CBS-download onleesbaar ({technisch(str(exc).splitlines()[0], 160)})"
         ) from exc
     missing = [c for c in STORE_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
-            f"{folder}: expected column '{missing[0]}' missing in the stored CBS pull {m['table_id']}"
+            f"{folder}: verwachte kolom '{missing[0]}' ontbreekt in de opgeslagen CBS-download "
+            f"{m['table_id']}"
         )
     df["year"] = df["year"].astype(int)
     return m, df[STORE_COLUMNS]
@@ -244,7 +246,7 @@ def national_indicators(root: Path, registry: dict[str, Any]) -> pd.DataFrame:
         key = m["registry_key"]
         if key not in registry:
             raise InputError(
-                f"{folder / 'manifest.json'}: registry_key {key!r} is not in config/cbs_tables.yaml"
+                f"{folder / 'manifest.json'}: registry_key {key!r} staat niet in config/cbs_tables.yaml"
             )
         spec = registry[key]
         editions = list(spec.get("editions", []))
@@ -267,13 +269,16 @@ def read_titles(folder: Path, m: dict[str, Any] | None = None) -> dict[str, str]
     path = folder / info["file"]
     if not path.exists() or sha256_file(path) != info["sha256"]:
         raise InputError(
-            f"{path}: missing or sha256 does not match manifest.json (edited or corrupt); fetch again"
+            f"{path}: ontbreekt of sha256 klopt niet met manifest.json (bewerkt of beschadigd); "
+            "haal opnieuw op"
         )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         titles = doc["titles"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: expected a JSON object with 'titles' ({type(exc).__name__})") from exc
+        raise InputError(
+            f"{path}: verwacht een JSON-object met 'titles' ({technisch(type(exc).__name__)})"
+        ) from exc
     return {str(k): str(v) for k, v in titles.items()}
 
 

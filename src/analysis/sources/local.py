@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.records import COLUMNS, to_long
 from analysis.sources import partner_read as pr
 
@@ -23,57 +23,59 @@ def read_focusgebieden(local: Path, known_buurten: set[str] | None = None) -> pd
     name per focus area, no empty required cell, and every buurt code known."""
     path = local / "focusgebieden.csv"
     if not path.exists():
-        raise InputError(f"{path}: file missing (the programme's focus areas)")
+        raise InputError(f"{path}: bestand ontbreekt (de focusgebieden van het programma)")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot be parsed as CSV ({_first_line(exc)})") from exc
+        raise InputError(f"{path}: niet te lezen als CSV ({technisch(_first_line(exc))})") from exc
     missing = [c for c in FOCUS_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+        raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(missing)}")
     if df.empty:
-        raise InputError(f"{path}: no rows (only a header); at least one focus area is needed")
+        raise InputError(f"{path}: geen rijen (alleen een kopregel); minstens een focusgebied is nodig")
     for col in ("focusgebied_code", "focusgebied_naam", "buurtcode", "mapping"):
         df[col] = df[col].str.strip()
         empty = df[col] == ""
         if empty.any():
-            raise InputError(f"{path}: column '{col}' is empty on line {int(empty.idxmax()) + 2}")
+            raise InputError(f"{path}: kolom '{col}' is leeg op regel {int(empty.idxmax()) + 2}")
     df["buurtcode"] = df["buurtcode"].str.upper()
     df["focusgebied_code"] = df["focusgebied_code"].str.upper()
     bad_code = ~df["focusgebied_code"].str.match(FOCUS_CODE)
     if bad_code.any():
         raise InputError(
-            f"{path}: column 'focusgebied_code' must be FG01-FG99, "
-            f"found {df.loc[bad_code, 'focusgebied_code'].iloc[0]!r}"
+            f"{path}: kolom 'focusgebied_code' moet FG01-FG99 zijn, "
+            f"gevonden: {df.loc[bad_code, 'focusgebied_code'].iloc[0]!r}"
         )
     bad_mapping = sorted(set(df["mapping"]) - {"exact", "approximate"})
     if bad_mapping:
-        raise InputError(f"{path}: column 'mapping' must be exact/approximate, found {bad_mapping}")
+        raise InputError(
+            f"{path}: kolom 'mapping' moet 'exact' of 'approximate' zijn, gevonden: {bad_mapping}"
+        )
     dup = df.duplicated(["focusgebied_code", "buurtcode"])
     if dup.any():
         r = df[dup].iloc[0]
         raise InputError(
-            f"{path}: column 'buurtcode': {r['buurtcode']} is listed twice for {r['focusgebied_code']} "
-            f"(line {int(dup.idxmax()) + 2})"
+            f"{path}: kolom 'buurtcode': {r['buurtcode']} staat twee keer bij {r['focusgebied_code']} "
+            f"(regel {int(dup.idxmax()) + 2})"
         )
     areas_per_buurt = df.groupby("buurtcode")["focusgebied_code"].unique()
     twice = areas_per_buurt[areas_per_buurt.map(len) > 1]
     if len(twice):
         raise InputError(
-            f"{path}: column 'buurtcode': {twice.index[0]} is in more than one focus area "
-            f"({', '.join(sorted(twice.iloc[0]))}); a buurt can belong to one focus area only"
+            f"{path}: kolom 'buurtcode': {twice.index[0]} hoort bij meer dan een focusgebied "
+            f"({', '.join(sorted(twice.iloc[0]))}); een buurt hoort bij hoogstens een focusgebied"
         )
     names = df.groupby("focusgebied_code")["focusgebied_naam"].unique()
     two_names = names[names.map(len) > 1]
     if len(two_names):
         raise InputError(
-            f"{path}: column 'focusgebied_naam': {two_names.index[0]} has more than one name "
+            f"{path}: kolom 'focusgebied_naam': {two_names.index[0]} heeft meer dan een naam "
             f"({' / '.join(two_names.iloc[0])})"
         )
     if known_buurten is not None:
         unknown = sorted(set(df["buurtcode"]) - known_buurten)
         if unknown:
-            raise InputError(f"{path}: column 'buurtcode' has unknown region code(s): {unknown}")
+            raise InputError(f"{path}: kolom 'buurtcode' heeft onbekende gebiedscode(s): {unknown}")
     return df
 
 

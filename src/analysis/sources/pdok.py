@@ -6,47 +6,51 @@ and caches the result atomically in ``data/raw/pdok/<GM>/buurten.geojson`` (+ ``
 uses that cache when present, before the bundled Drechtsteden file.
 
 Every request has a connect and a read timeout; transient failures (connection errors, read
-timeouts, 429/5xx) are retried a bounded number of times with backoff by urllib3's ``Retry``; the
-number of pages is capped, and there is an overall time budget. A failed pull leaves an earlier
-cache untouched.
+timeouts, a connection cut mid-answer, 429/5xx) are retried a bounded number of times with backoff
+by the retry helper shared with the CBS client (:mod:`analysis.sources.http_retry`); the number of
+pages is capped, and there is an overall time budget. A failed pull leaves an earlier cache untouched.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from analysis.errors import InputError, SourceUnavailable
+from analysis.errors import InputError, SourceUnavailable, technisch
 from analysis.io import write_json, write_text
+from analysis.sources.http_retry import (
+    TRANSIENT_STATUS,
+    BudgetExhausted,
+    Deadline,
+    Transient,
+    TransportSettings,
+    with_retries,
+)
 
 BUURTEN_FILE = "buurten.geojson"
 META_FILE = "bron.json"
 REQUIRED = ("buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "gemeentenaam", "aantalInwoners")
 
 
-@dataclass(frozen=True)
-class PdokSettings:
+@dataclass(frozen=True, kw_only=True)
+class PdokSettings(TransportSettings):
+    """Timeouts, retries and budget (shared with CBS: analysis.sources.http_retry), PDOK's defaults."""
+
     buurten_url: str
     page_size: int = 1000
     max_pages: int = 20
     connect_timeout_s: float = 3.0
-    read_timeout_s: float = 30.0
-    retries: int = 2
-    backoff_s: float = 0.5
     budget_s: float = 300.0
 
     @classmethod
     def from_settings(cls, cfg: dict[str, Any]) -> PdokSettings:
         if not cfg or not cfg.get("buurten_url"):
-            raise InputError("config/settings.yaml: pdok.buurten_url missing")
+            raise InputError("config/settings.yaml: sleutel 'pdok.buurten_url' ontbreekt")
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in cfg.items() if k in known})
 
@@ -68,27 +72,12 @@ def cached_buurten(cache_dir: Path) -> CachedBuurten | None:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputError(f"{meta_path}: not valid JSON ({exc})") from exc
+            raise InputError(
+                f"{meta_path}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}; "
+                f"{technisch(exc.msg)})"
+            ) from exc
     when = str(meta.get("opgehaald", "onbekend"))[:10]
     return CachedBuurten(path, f"85618NED (Wijk- en buurtkaart 2023, PDOK, opgehaald {when})")
-
-
-def session(cfg: PdokSettings) -> requests.Session:
-    s = requests.Session()
-    retry = Retry(
-        total=cfg.retries,
-        connect=cfg.retries,
-        read=cfg.retries,
-        status=cfg.retries,
-        backoff_factor=cfg.backoff_s,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry)
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
-    return s
 
 
 def _first_request(cfg: PdokSettings, gemeente: str) -> tuple[str, dict[str, Any]]:
@@ -106,28 +95,18 @@ def _next_link(page: dict[str, Any]) -> str | None:
     return None
 
 
-def _get(http: requests.Session, url: str, params: dict, timeout: tuple, cfg: PdokSettings):
-    """One page. Connection errors, read timeouts and 429/5xx are retried inside urllib3 (``Retry``);
-    a connection cut while the body is read happens after urllib3 is done, so that one case is
-    retried here, with the same bound and backoff."""
-    for attempt in range(cfg.retries + 1):
-        try:
-            resp = http.get(url, params=params, timeout=timeout)
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            if attempt == cfg.retries:
-                raise SourceUnavailable(
-                    f"PDOK {cfg.buurten_url}: connection cut mid-answer ({cfg.retries + 1} attempts)"
-                ) from exc
-            time.sleep(cfg.backoff_s * 2**attempt)
-            continue
-        except requests.RequestException as exc:
-            raise SourceUnavailable(
-                f"PDOK {cfg.buurten_url}: {type(exc).__name__} (after {cfg.retries} retries)"
-            ) from exc
+def _get(http: requests.Session, url: str, params: dict, cfg: PdokSettings, deadline: Deadline):
+    """One page, retried on connection errors, timeouts, a cut answer and 429/5xx (shared helper)."""
+
+    def once() -> requests.Response:
+        resp = http.get(url, params=params, timeout=cfg.timeout())
+        if resp.status_code in TRANSIENT_STATUS:
+            raise Transient(f"server tijdelijk niet beschikbaar (HTTP {resp.status_code})")
         if resp.status_code != 200:
-            raise SourceUnavailable(f"PDOK {resp.url}: HTTP {resp.status_code} (after {cfg.retries} retries)")
+            raise SourceUnavailable(f"PDOK {resp.url}: antwoord met HTTP-status {resp.status_code}")
         return resp
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    return with_retries(once, cfg, deadline, what=f"PDOK {cfg.buurten_url}: ")
 
 
 def fetch_buurten(
@@ -142,27 +121,26 @@ def fetch_buurten(
     Raises SourceUnavailable when the service cannot be reached or keeps failing, InputError when it
     answers with something that is not a usable buurt layer. The cache is replaced only on success.
     """
-    http = http or session(cfg)
+    http = http or requests.Session()
     url, params = _first_request(cfg, gemeente)
-    timeout = (cfg.connect_timeout_s, cfg.read_timeout_s)
-    deadline = time.monotonic() + cfg.budget_s
+    deadline = Deadline(cfg.budget_s)
     features: list[dict[str, Any]] = []
     crs = None
     pages = 0
     while url:
         if pages >= cfg.max_pages:
             raise InputError(
-                f"{cfg.buurten_url}: more than {cfg.max_pages} pages for {gemeente} (pdok.max_pages)"
+                f"{cfg.buurten_url}: meer dan {cfg.max_pages} pagina's voor {gemeente} (pdok.max_pages)"
             )
-        if time.monotonic() > deadline:
-            raise SourceUnavailable(f"PDOK {cfg.buurten_url}: time budget of {cfg.budget_s:.0f} s used up")
-        resp = _get(http, url, params, timeout, cfg)
+        if deadline.remaining() <= 0:
+            raise BudgetExhausted(f"PDOK {cfg.buurten_url}: tijdsbudget van {cfg.budget_s:.0f} s op")
+        resp = _get(http, url, params, cfg, deadline)
         try:
             page = resp.json()
         except ValueError as exc:
-            raise InputError(f"PDOK {resp.url}: answer is not JSON") from exc
+            raise InputError(f"PDOK {resp.url}: antwoord is geen JSON") from exc
         if not isinstance(page, dict) or page.get("type") != "FeatureCollection":
-            raise InputError(f"PDOK {resp.url}: answer is not a GeoJSON FeatureCollection")
+            raise InputError(f"PDOK {resp.url}: antwoord is geen GeoJSON-FeatureCollection")
         features += page.get("features") or []
         crs = crs or page.get("crs")
         pages += 1
@@ -171,10 +149,10 @@ def fetch_buurten(
         f for f in features if str((f.get("properties") or {}).get("gemeentecode", "")).strip() == gemeente
     ]
     if not ours:
-        raise InputError(f"PDOK {cfg.buurten_url}: no buurten with gemeentecode {gemeente}")
+        raise InputError(f"PDOK {cfg.buurten_url}: geen buurten met gemeentecode {gemeente}")
     missing = [k for k in REQUIRED if k not in ours[0].get("properties", {})]
     if missing:
-        raise InputError(f"PDOK {cfg.buurten_url}: expected attribute(s) missing: {', '.join(missing)}")
+        raise InputError(f"PDOK {cfg.buurten_url}: verwachte attributen ontbreken: {', '.join(missing)}")
     collection: dict[str, Any] = {"type": "FeatureCollection", "features": ours}
     if crs:
         collection["crs"] = crs

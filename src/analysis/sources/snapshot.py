@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.records import COLUMNS, to_long
 from analysis.sources.snapshot_files import (  # noqa: F401 - re-exported
     CBS_SUPPRESSED,
@@ -69,22 +69,22 @@ BUURT_2023_SOURCE = f"{KWB_2023_TABLE} (Wijk- en buurtkaart 2023, PDOK)"
 def read_buurten_file(path: Path) -> gpd.GeoDataFrame:
     """Buurt polygons of the Wijk- en buurtkaart 2023 (PDOK layer ``buurten``) in EPSG:28992."""
     if not path.exists():
-        raise InputError(f"{path}: file missing")
+        raise InputError(f"{path}: bestand ontbreekt")
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for a broken file
-        raise InputError(f"{path}: cannot be read as GeoJSON ({exc})") from exc
+        raise InputError(f"{path}: niet te lezen als GeoJSON ({technisch(exc)})") from exc
     required = ["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "gemeentenaam", *BUURT_2023_COLUMNS]
     missing = [c for c in required if c not in gdf.columns]
     if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+        raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(missing)}")
     for c in ("buurtcode", "wijkcode", "gemeentecode"):
         gdf[c] = gdf[c].astype(str).str.strip()
     gdf = _suppressed_to_nan(
         gdf, [*BUURT_2023_COLUMNS, *(c for c in BUURT_2023_OPTIONAL if c in gdf.columns)]
     )
     if gdf.crs is None:
-        raise InputError(f"{path}: no coordinate reference system")
+        raise InputError(f"{path}: geen coördinatenstelsel")
     return gdf.to_crs(28992)
 
 
@@ -110,11 +110,11 @@ def buurt_2023_indicators(
 def read_gemeente_2023(snapshot: Path, code: str) -> gpd.GeoDataFrame:
     path = snapshot / "kwb_2023_pdok" / "gemeenten_drechtsteden_pdok_bestuurlijkegebieden.geojson"
     if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
+        raise InputError(f"{path}: snapshotbestand ontbreekt")
     gdf = gpd.read_file(path)
     code_col = next((c for c in ("code", "gemeentecode", "identificatie") if c in gdf.columns), None)
     if code_col is None:
-        raise InputError(f"{path}: no municipality code column (code/gemeentecode)")
+        raise InputError(f"{path}: geen kolom met de gemeentecode (code of gemeentecode)")
     codes = gdf[code_col].astype(str).str.strip()
     codes = codes.where(codes.str.startswith("GM"), "GM" + codes.str.zfill(4))
     gdf = gdf.assign(gemeentecode=codes)
@@ -133,7 +133,7 @@ def kwb_2024_indicators(snapshot: Path) -> pd.DataFrame:
     cols = {c: base_key(c) for c in wide.columns if c != "code"}
     wide = wide.rename(columns=cols)
     if "AantalInwoners" not in wide.columns:
-        raise InputError(f"{path}: expected column AantalInwoners_* missing")
+        raise InputError(f"{path}: verwachte kolom AantalInwoners_* ontbreekt")
     return to_long(
         wide,
         region_col="code",
@@ -218,12 +218,12 @@ def kwb_2025_wijkwarm_indicators(snapshot: Path) -> pd.DataFrame:
     path = snapshot / "kwb_2025_wijkwarm" / "zwijndrecht.json"
     data = _read_json(path)
     if "gemeente" not in data or "wijken" not in data:
-        raise InputError(f"{path}: expected keys 'gemeente' and 'wijken'")
+        raise InputError(f"{path}: verwacht de sleutels 'gemeente' en 'wijken'")
     rows = [data["gemeente"], *data["wijken"]]
     wide = pd.DataFrame(rows)
     missing = [c for c in ("code", "corporatie_pct", "woz") if c not in wide.columns]
     if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+        raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(missing)}")
     return to_long(
         wide,
         region_col="code",
@@ -263,11 +263,11 @@ def read_pc4(snapshot: Path) -> pd.DataFrame:
         path = snapshot / "pc4_2022" / fname
         data = _read_json(path)
         if "pc4" not in data or not isinstance(data["pc4"], dict):
-            raise InputError(f"{path}: expected key 'pc4' with one entry per postcode")
+            raise InputError(f"{path}: verwacht de sleutel 'pc4' met een element per postcode")
         wide = pd.DataFrame.from_dict(data["pc4"], orient="index").rename_axis("pc4").reset_index()
         missing = [c for c in mapping if c not in wide.columns]
         if missing:
-            raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+            raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(missing)}")
         long = wide.melt(id_vars="pc4", value_vars=list(mapping), var_name="kolom", value_name="value")
         long["indicator"] = long["kolom"].map(mapping)
         long["value"] = pd.to_numeric(long["value"], errors="coerce")
@@ -292,7 +292,7 @@ def read_timeseries(snapshot: Path, name: str) -> pd.DataFrame:
     df["year"] = pd.to_numeric(df["year"], errors="coerce")
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     if df["year"].isna().any():
-        raise InputError(f"{path}: column 'year' has non-numeric values")
+        raise InputError(f"{path}: kolom 'year' heeft waarden die geen getal zijn")
     df["year"] = df["year"].astype(int)
     return df
 
@@ -309,7 +309,7 @@ def poverty_indicators(snapshot: Path, code: str, required: bool = True) -> pd.D
     if df.empty:
         if not required:
             return pd.DataFrame(columns=COLUMNS)
-        raise InputError(f"{snapshot / 'timeseries' / POVERTY_FILE}: no rows for region {code}")
+        raise InputError(f"{snapshot / 'timeseries' / POVERTY_FILE}: geen rijen voor gebied {code}")
     long = to_long(
         df,
         region_col="region_code",

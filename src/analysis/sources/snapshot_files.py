@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 
 CBS_SUPPRESSED = (-99999999, -99999997, -99997, -99995)
 
@@ -34,24 +34,26 @@ WIJK_KWB_COLUMNS = {
 
 def _read_csv(path: Path, required: list[str], **kw) -> pd.DataFrame:
     if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
+        raise InputError(f"{path}: snapshotbestand ontbreekt")
     try:
         df = pd.read_csv(path, **kw)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot be parsed as CSV ({exc})") from exc
+        raise InputError(f"{path}: niet te lezen als CSV ({technisch(exc)})") from exc
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(missing)}")
+        raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(missing)}")
     return df
 
 
 def _read_json(path: Path):
     if not path.exists():
-        raise InputError(f"{path}: snapshot file missing")
+        raise InputError(f"{path}: snapshotbestand ontbreekt")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc})") from exc
+        raise InputError(
+            f"{path}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}; {technisch(exc.msg)})"
+        ) from exc
 
 
 def _suppressed_to_nan(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def kwb_2024_national(snapshot: Path) -> pd.DataFrame:
     wide = wide.rename(columns={c: base_key(c) for c in wide.columns if c != "code"})
     missing = [c for c in KWB_2024_COLUMNS if c not in wide.columns]
     if missing:
-        raise InputError(f"{path}: expected column(s) missing: {', '.join(k + '_*' for k in missing)}")
+        raise InputError(f"{path}: verwachte kolom(men) ontbreken: {', '.join(k + '_*' for k in missing)}")
     return to_long(
         wide,
         region_col="code",

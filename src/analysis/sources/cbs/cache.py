@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.errors import InputError
+from analysis.errors import InputError, technisch
 from analysis.io import sha256_file
 from analysis.records import COLUMNS
 from analysis.sources.cbs.protocol import derive_rates, harmonise, v4_spec
@@ -92,7 +92,7 @@ def _read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             if p.name != "manifest.json"
         }
     except json.JSONDecodeError as exc:
-        raise InputError(f"{folder}: cached CBS table is not valid JSON ({exc})") from exc
+        raise InputError(f"{folder}: CBS-tabel in de cache is geen geldige JSON ({technisch(exc)})") from exc
     return manifest, raw
 
 
@@ -114,8 +114,8 @@ def read_cache(
     ):
         if (table_dir / "manifest.json").exists():
             warnings.warn(
-                f"{table_dir}: CBS cache in the old layout (one selection per table) is not read; "
-                "run `veerkracht fetch` again",
+                f"{table_dir}: CBS-cache in de oude indeling (een selectie per tabel) wordt niet gelezen; "
+                "draai `veerkracht fetch` opnieuw",
                 stacklevel=2,
             )
         folders = [p for p in table_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
@@ -163,7 +163,8 @@ def cached_indicators(cache_dir: Path, registry: dict[str, Any], selection: Sele
         key = manifest.get("registry_key")
         if key not in registry:
             warnings.warn(
-                f"{cache_dir}/{manifest.get('table_id')}: registry group '{key}' unknown; skipped",
+                f"{cache_dir}/{manifest.get('table_id')}: tabelgroep '{key}' onbekend in "
+                "config/cbs_tables.yaml; overgeslagen",
                 stacklevel=2,
             )
             continue

@@ -43,7 +43,7 @@ def _dims(raw: dict[str, Any]) -> dict[str, str]:
 def region_dim_of(raw: dict[str, Any], spec: dict[str, Any]) -> str:
     geo = [k for k, t in _dims(raw).items() if t in ("GeoDimension", "GeoDetail")]
     if len(geo) > 1:
-        raise InputError(f"more than one region dimension in DataProperties: {geo}")
+        raise InputError(f"meer dan een gebiedsdimensie in de DataProperties: {geo}")
     return geo[0] if geo else spec.get("region_dim", "WijkenEnBuurten")
 
 
@@ -75,7 +75,7 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
     for dim in extra_dims_of(raw, spec):
         if dim not in select and dim != margins:
             raise InputError(
-                f"CBS table {table_id}: dimension '{dim}' needs a selection under 'select' in "
+                f"CBS-tabel {table_id}: dimensie '{dim}' vraagt een keuze onder 'select' in "
                 "config/cbs_tables.yaml"
             )
     for dim, want in select.items():
@@ -83,7 +83,9 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
         by_title = isinstance(want, dict) and "title" in want
         if cats is None:
             if by_title:
-                raise InputError(f"CBS table {table_id}: dimension '{dim}' not available to resolve a title")
+                raise InputError(
+                    f"CBS-tabel {table_id}: dimensie '{dim}' ontbreekt; een titel is niet op te zoeken"
+                )
             out[dim] = str(want.get("key") if isinstance(want, dict) else want)
             continue
         if by_title:
@@ -92,14 +94,16 @@ def resolve_select(raw: dict[str, Any], table_id: str, spec: dict[str, Any]) -> 
             if len(hits) != 1:
                 avail = "; ".join(str(c.get("Title")) for c in cats[:12])
                 raise InputError(
-                    f"CBS table {table_id}: dimension '{dim}' has {len(hits)} categories titled "
-                    f"'{want['title']}' (available: {avail})"
+                    f"CBS-tabel {table_id}: dimensie '{dim}' heeft {len(hits)} categorieën met titel "
+                    f"'{want['title']}' (beschikbaar: {avail})"
                 )
         else:
             key = str(want.get("key") if isinstance(want, dict) else want).strip()
             hits = [c["Key"] for c in cats if str(c["Key"]).strip() == key]
             if len(hits) != 1:
-                raise InputError(f"CBS table {table_id}: dimension '{dim}' has no category key '{key}'")
+                raise InputError(
+                    f"CBS-tabel {table_id}: dimensie '{dim}' heeft geen categorie met sleutel '{key}'"
+                )
         out[dim] = hits[0]
     return out
 
@@ -151,7 +155,7 @@ def resolve_topics(
         if ind in per_edition:
             full = per_edition[ind]
             if full not in keys:
-                raise InputError(f"CBS table {table_id}: expected column '{full}' missing (for {ind})")
+                raise InputError(f"CBS-tabel {table_id}: verwachte kolom '{full}' ontbreekt (voor {ind})")
             found[ind] = full
             continue
         names = rule.get("keys", [])
@@ -167,8 +171,8 @@ def resolve_topics(
         ]
         if len(hits) > 1:
             raise InputError(
-                f"CBS table {table_id}: indicator '{ind}' matches several columns {hits}; "
-                "give the full key per edition (editions_keys) or a TopicGroup (group) in "
+                f"CBS-tabel {table_id}: indicator '{ind}' past bij meerdere kolommen {hits}; "
+                "geef de volledige sleutel per editie ('editions_keys') of een TopicGroup ('group') in "
                 "config/cbs_tables.yaml"
             )
         if hits:
@@ -178,13 +182,14 @@ def resolve_topics(
     dup = pd.Series(found).duplicated(keep=False)
     if dup.any():
         raise InputError(
-            f"CBS table {table_id}: one column for several indicators: {sorted(pd.Series(found)[dup].index)}"
+            f"CBS-tabel {table_id}: een kolom voor meerdere indicatoren: "
+            f"{sorted(pd.Series(found)[dup].index)}"
         )
     for ind in spec.get("required", []):
         if ind not in found:
             rule = spec["indicators"][ind]
             names = rule.get("keys", [ind]) if isinstance(rule, dict) else [rule]
-            raise InputError(f"CBS table {table_id}: expected column '{names[0]}_*' missing ({ind})")
+            raise InputError(f"CBS-tabel {table_id}: verwachte kolom '{names[0]}_*' ontbreekt ({ind})")
     return found, absent
 
 
@@ -195,7 +200,7 @@ def _dataset(raw: dict[str, Any], table_id: str) -> list[dict[str, Any]]:
     for name in ("TypedDataSet", "UntypedDataSet"):
         if name in raw:
             return raw[name]
-    raise InputError(f"CBS table {table_id}: response has no TypedDataSet/UntypedDataSet")
+    raise InputError(f"CBS-tabel {table_id}: antwoord zonder TypedDataSet/UntypedDataSet")
 
 
 def provisional_keys(raw: dict[str, Any]) -> set[str]:
@@ -218,16 +223,16 @@ def harmonise(
     """
     rows = _dataset(raw, table_id)
     if not rows:
-        raise InputError(f"CBS table {table_id}: empty result for the requested regions")
+        raise InputError(f"CBS-tabel {table_id}: leeg antwoord voor de gevraagde gebieden")
     df = pd.DataFrame(rows)
     region_dim = region_dim_of(raw, spec)
     if region_dim not in df.columns:
-        raise InputError(f"CBS table {table_id}: expected column '{region_dim}' missing")
+        raise InputError(f"CBS-tabel {table_id}: verwachte kolom '{region_dim}' ontbreekt")
     df[region_dim] = df[region_dim].astype(str).str.strip().replace(NATIONAL_ALIASES)
     found, _ = resolve_topics(raw, table_id, spec)
     for dim, code in resolve_select(raw, table_id, spec).items():
         if dim not in df.columns:
-            raise InputError(f"CBS table {table_id}: expected dimension column '{dim}' missing")
+            raise InputError(f"CBS-tabel {table_id}: verwachte dimensiekolom '{dim}' ontbreekt")
         df = df[df[dim].astype(str).str.strip() == str(code).strip()]
     bounds: dict[str, str] = {}
     if spec.get("margins"):
@@ -248,7 +253,7 @@ def harmonise(
     prov_keys = provisional_keys(raw)
     if period_dim:
         if period_dim not in df.columns:
-            raise InputError(f"CBS table {table_id}: expected column '{period_dim}' missing")
+            raise InputError(f"CBS-tabel {table_id}: verwachte kolom '{period_dim}' ontbreekt")
         periods = df[period_dim].astype(str).str.strip()
         df = df[periods.str.endswith("JJ00")].copy()
         df["_year"] = periods[df.index].str[:4].astype(int)
@@ -256,15 +261,15 @@ def harmonise(
         prov_years = {int(k[:4]) for k, t in titles.items() if "*" in t and k.endswith("JJ00")}
     else:
         if year is None:
-            raise InputError(f"CBS table {table_id}: no period dimension and no report year given")
+            raise InputError(f"CBS-tabel {table_id}: geen periodedimensie en geen verslagjaar opgegeven")
         df["_year"] = year
         prov_years = set()
     if df.empty:
-        raise InputError(f"CBS table {table_id}: no yearly rows after selection")
+        raise InputError(f"CBS-tabel {table_id}: geen jaarrijen over na de selectie")
     if df.duplicated([region_dim, "_year"]).any():
         raise InputError(
-            f"CBS table {table_id}: several rows per region and year; set 'select' for the extra "
-            "dimension(s) in config/cbs_tables.yaml"
+            f"CBS-tabel {table_id}: meerdere rijen per gebied en jaar; zet 'select' voor de extra "
+            "dimensie(s) in config/cbs_tables.yaml"
         )
     long = to_long(
         df,

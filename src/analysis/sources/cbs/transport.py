@@ -15,18 +15,36 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from analysis.errors import InputError, SourceUnavailable
+from analysis.errors import InputError
+from analysis.sources.http_retry import (
+    TRANSIENT_STATUS,
+    BudgetExhausted,
+    Deadline,
+    TransportSettings,
+    with_retries,
+)
+from analysis.sources.http_retry import Transient as _Transient
+from analysis.sources.http_retry import describe as _describe
+from analysis.sources.http_retry import is_transient as _is_transient
 
-TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+__all__ = [  # the shared transport names stay importable from here (analysis.sources.cbs re-exports them)
+    "TRANSIENT_STATUS",
+    "BudgetExhausted",
+    "CbsClient",
+    "CbsSettings",
+    "Deadline",
+    "NotFound",
+    "_Transient",
+    "_describe",
+    "_is_transient",
+    "host_of",
+    "rebase_link",
+]
+
 FEED = "ODataFeed/odata"
 FEED_V4 = "odata/v1/CBS"  # CBS OData v4 (datasets.cbs.nl): <base>/<table>/Observations, ...
 ENV_CATALOG = "VEERKRACHT_CBS_CATALOG"
-
-
-class BudgetExhausted(SourceUnavailable):
-    """The total time budget of a fetch ran out."""
 
 
 class NotFound(InputError):
@@ -34,17 +52,14 @@ class NotFound(InputError):
 
 
 @dataclass(frozen=True)
-class CbsSettings:
+class CbsSettings(TransportSettings):
+    """Timeouts, retries and budget (shared with PDOK: analysis.sources.http_retry) plus the catalog."""
+
     # None: every table goes to its own catalog (config/cbs_tables.yaml). Set (or VEERKRACHT_CBS_CATALOG):
     # every request of every table goes there instead. "host[:port]" or "http(s)://host[:port][/prefix]".
     catalog_url: str | None = None
     use_https: bool = True
-    connect_timeout_s: float = 2.0
-    read_timeout_s: float = 30.0
-    retries: int = 2
-    backoff_s: float = 0.5
     probe_timeout_s: float = 2.0
-    budget_s: float = 900.0
     # circuit breaker: after this many tables in a row failed on transport errors (per host), the
     # remaining tables of that host are not tried and are named
     max_failures: int = 3
@@ -55,9 +70,9 @@ class CbsSettings:
         a `fout:` naming the key), with VEERKRACHT_CBS_CATALOG overriding `catalog_url`."""
         env = os.environ if env is None else env
         cfg = cfg or {}
-        where = "config/settings.yaml: key 'cbs."
+        where = "config/settings.yaml: sleutel 'cbs."
         if not isinstance(cfg, dict):
-            raise InputError("config/settings.yaml: key 'cbs': expected a mapping")
+            raise InputError("config/settings.yaml: sleutel 'cbs': verwacht een mapping (sleutel: waarde)")
         for k, v in cfg.items():
             if k not in cls.__dataclass_fields__:
                 raise InputError(
@@ -111,53 +126,6 @@ def host_of(base: str) -> str:
     return f"{b.netloc}{prefix}"
 
 
-class Deadline:
-    """Monotonic end time of a fetch; ``None`` budget never expires."""
-
-    def __init__(self, budget_s: float | None, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self.end = None if budget_s is None else clock() + float(budget_s)
-
-    def remaining(self) -> float:
-        return float("inf") if self.end is None else self.end - self._clock()
-
-    def check(self, what: str) -> None:
-        if self.remaining() <= 0:
-            raise BudgetExhausted(f"tijdsbudget op ({what})")
-
-
-class _Transient(Exception):
-    """A retryable failure that is not a requests exception (HTTP 5xx/429, unreadable JSON)."""
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, BudgetExhausted):
-        return False
-    if isinstance(exc, _Transient):
-        return True
-    if isinstance(exc, requests.HTTPError):
-        return False
-    bad_request = (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)
-    bad_request += (requests.exceptions.MissingSchema,)
-    return isinstance(exc, requests.RequestException) and not isinstance(exc, bad_request)
-
-
-def _describe(exc: BaseException) -> str:
-    """A transport failure in plain Dutch, without exception class names or library text."""
-    rx = requests.exceptions
-    if isinstance(exc, _Transient):
-        return str(exc)
-    if isinstance(exc, rx.ConnectTimeout):
-        return "geen verbinding binnen de tijdslimiet"
-    if isinstance(exc, rx.ReadTimeout | rx.Timeout):
-        return "geen antwoord binnen de tijdslimiet"
-    if isinstance(exc, rx.ChunkedEncodingError | rx.ContentDecodingError):
-        return "verbinding verbroken tijdens het antwoord"
-    if isinstance(exc, rx.ConnectionError):
-        return "geen verbinding (geweigerd of verbroken)"
-    return "netwerkfout"
-
-
 def _read_body(r: requests.Response, deadline: Deadline, url: str) -> bytearray:
     """The body as it arrives (at most one socket read per step), checking the budget between reads:
     a server that trickles bytes cannot outlast the budget by more than one read timeout."""
@@ -203,8 +171,7 @@ class CbsClient:
     # --- one JSON document -------------------------------------------------------------------
     def _get_once(self, url: str, params: dict[str, str] | None, deadline: Deadline) -> dict[str, Any]:
         deadline.check(url)
-        rem = max(deadline.remaining(), 0.05)
-        timeout = (min(self.s.connect_timeout_s, rem), min(self.s.read_timeout_s, rem))
+        timeout = self.s.timeout(deadline.remaining())
         with self.session.get(url, params=params, timeout=timeout, stream=True) as r:
             if r.status_code == 404:
                 raise NotFound(f"niet gevonden (HTTP 404): {url}")
@@ -222,26 +189,8 @@ class CbsClient:
 
     def get(self, url: str, params: dict[str, str] | None, deadline: Deadline) -> dict[str, Any]:
         """One OData document, retried on transport errors with backoff, bounded by the budget."""
-
-        def wait(rs: RetryCallState) -> float:
-            return max(0.0, min(self.s.backoff_s * 2 ** (rs.attempt_number - 1), deadline.remaining()))
-
-        def stop(rs: RetryCallState) -> bool:
-            return rs.attempt_number > self.s.retries or deadline.remaining() <= 0
-
-        try:
-            for attempt in Retrying(
-                stop=stop, wait=wait, retry=retry_if_exception(_is_transient), sleep=self._sleep, reraise=True
-            ):
-                with attempt:
-                    return self._get_once(url, params, deadline)
-        except (InputError, BudgetExhausted):
-            raise
-        except (requests.RequestException, _Transient) as exc:
-            if deadline.remaining() <= 0:
-                raise BudgetExhausted(f"tijdsbudget op ({_describe(exc)})") from exc
-            raise SourceUnavailable(f"{_describe(exc)} (na {self.s.retries + 1} pogingen)") from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        once = lambda: self._get_once(url, params, deadline)  # noqa: E731
+        return with_retries(once, self.s, deadline, sleep=self._sleep)
 
     def _follow(self, next_link: str, base: str) -> str:
         """nextLink rebuilt on the base actually used now (scheme, host, port and any path prefix of a
