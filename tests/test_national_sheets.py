@@ -159,6 +159,13 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
     index = pages["GM0642/index.html"]
     rows = index.count("<tr data-niveau=")
     assert rows == 10 and index.count("vraagt echte cijfers: veerkracht fetch --scope nederland") == rows
+    # the national overview: no share of inhabitants from synthetic inputs alone, the one sentence instead
+    from analysis.national.overview import write_national_index
+
+    regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
+    national = write_national_index(out, regions, scores.reset_index()).read_text(encoding="utf-8")
+    assert "Voor 2 gemeenten geven we geen veerkrachtsignaal" in national
+    assert national.count("<td>vraagt echte cijfers </td>") == 2 and "synthetische invulling" not in national
     for html in [*sheet_pages.values(), index]:  # no signal badge (rood, oranje, neutraal) anywhere
         assert not any(f'class="badge badge-{k}"' in html for k in ("rood", "oranje", "neutraal"))
 
