@@ -177,7 +177,8 @@ def test_report_reruns_only_what_changed_and_says_so(planted, monkeypatch, capsy
     calls.clear()
     assert _report(planted) == 0
     out = capsys.readouterr().out
-    assert calls == [("resilience", False), ("factsheets", True)]
+    # the runner's fingerprint covers the thresholds: it re-renders the sheets itself, unforced
+    assert calls == [("resilience", False), ("factsheets", False)]
     assert "resilience: opnieuw (gewijzigd: config/resilience.yaml)" in out
     assert "build: ongewijzigd" in out and "goals: ongewijzigd" in out
 
@@ -236,3 +237,71 @@ def test_a_stage_failing_on_bad_input_leaves_its_record_and_outputs_as_they_were
         cli.stages.cmd_build(argparse.Namespace(paths=planted, no_cache=True))
     assert {p: p.read_bytes() for p in planted.processed.iterdir()} == before
     assert incremental.changes("build", planted) == []
+
+
+# --- the sheet runner's fingerprint (factsheets/planning.py) ------------------------------------
+
+
+@pytest.fixture
+def sheet_config(tmp_path, monkeypatch):
+    from analysis import config
+
+    cfg = tmp_path / "config_sheets"
+    shutil.copytree(CONFIG_DIR, cfg)
+    monkeypatch.setattr(config, "CONFIG_DIR", cfg)
+    return cfg
+
+
+@pytest.mark.parametrize(
+    "name", ["settings.yaml", "resilience.yaml", "indicators.yaml", "indicators_uitleg.yaml", "doelen.yaml"]
+)
+def test_an_edit_of_each_configuration_file_a_sheet_reads_changes_the_fingerprint(built, sheet_config, name):
+    from analysis.factsheets.planning import TEMPLATE, fingerprint_inputs, fingerprint_of
+
+    paths, _ = built
+    before = fingerprint_inputs(paths, TEMPLATE)
+    f = sheet_config / name
+    f.write_text(f.read_text(encoding="utf-8") + "\n# alleen commentaar\n", encoding="utf-8")
+    assert fingerprint_inputs(paths, TEMPLATE) == before  # a comment is no change
+    f.write_text(f.read_text(encoding="utf-8") + "\nnieuwe_sleutel_voor_de_test: 1\n", encoding="utf-8")
+    after = fingerprint_inputs(paths, TEMPLATE)
+    assert [k for k in after if after[k] != before[k]] == [f"config/{name}"]
+    assert fingerprint_of(after) != fingerprint_of(before)
+
+
+def test_the_runner_says_which_input_made_it_render_a_sheet_again(built, sheet_config, tmp_path):
+    from analysis.factsheets.planning import (
+        TEMPLATE,
+        fingerprint_inputs,
+        fingerprint_of,
+        list_areas,
+        plan_sheets,
+        remember_inputs,
+        why_rerendered,
+    )
+    from analysis.processed.build import load_regions
+
+    paths, _ = built
+    out = tmp_path / "sheets"
+    out.mkdir()
+    areas = list_areas(load_regions(paths), 0)
+    areas = areas[areas["sheet"]].head(3)
+    old = fingerprint_inputs(paths, TEMPLATE)
+    fp_old = fingerprint_of(old)
+    remember_inputs(out, fp_old, old)
+    previous = {}
+    for a in areas.itertuples():
+        (out / f"{a.slug}.html").write_text("blad")
+        previous[a.region_code] = {"area": a.region_code, "fingerprint": fp_old, "status": "ok"}
+    todo, kept = plan_sheets(areas, previous, out, fp_old)
+    assert todo == [] and len(kept) == 3  # nothing changed: every sheet kept
+
+    uitleg = sheet_config / "indicators_uitleg.yaml"
+    uitleg.write_text(uitleg.read_text(encoding="utf-8") + "\nnieuwe_sleutel_voor_de_test: 1\n")
+    now = fingerprint_inputs(paths, TEMPLATE)
+    fp = fingerprint_of(now)
+    todo, kept = plan_sheets(areas, previous, out, fp)
+    assert len(todo) == 3 and kept == {}
+    assert why_rerendered(todo, previous, out, fp, now, False) == {
+        "gewijzigd: config/indicators_uitleg.yaml": 3
+    }

@@ -55,9 +55,9 @@ STAGES = {
     ),
     "resilience": Stage("resilience", ("resilience.yaml",), ("resilience", "figures.py"), ("build",)),
     "goals": Stage("goals", ("doelen.yaml",), ("goals", "figures.py"), ("build",)),
-    # The sheet runner skips a sheet whose template, code, settings, thresholds and input tables are
-    # unchanged (factsheets/runner.py inputs_fingerprint); what the sheets also show but that
-    # fingerprint does not cover (labels, explanations, goal texts) makes `report` re-render them all.
+    # Which sheets are re-rendered, and why, the sheet runner decides (factsheets/planning.py
+    # fingerprint_inputs: template, code, every configuration file and table a sheet reads); this
+    # record only tells `report` ahead whether sheet workers are worth starting early.
     "factsheets": Stage(
         "factsheets",
         ("settings.yaml", "indicators.yaml", "indicators_uitleg.yaml", "resilience.yaml", "doelen.yaml"),

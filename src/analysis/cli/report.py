@@ -46,8 +46,9 @@ def _why(stage: str, paths, force: bool, options: dict | None = None) -> list[st
 
 
 def _sheets_stale(paths) -> bool:
-    """Force every sheet when what the sheets show changed beyond the runner's own fingerprint
-    (analysis.incremental, stage factsheets); without an earlier record the runner decides."""
+    """Whether a configuration file or code the sheets read changed since the last batch (only to
+    decide whether to start the sheet workers ahead; which sheets are re-rendered, and why, the
+    runner's fingerprint decides: factsheets.planning)."""
     return incremental.load("factsheets", paths) is not None and bool(
         incremental.changes("factsheets", paths)
     )
@@ -146,13 +147,6 @@ def cmd_report(args: argparse.Namespace) -> int:
                 rc = _run_stage(stage, why[stage], ns, lambda s=stage: getattr(stages, f"cmd_{s}")(ns)) or rc
         t = time.monotonic()
         ns.pool, pool = pool, None  # run_batch owns the workers from here
-        ns.force = sheets_forced
-        if sheets_forced and not force:
-            print(
-                "factsheets: alle bladen opnieuw ("
-                + "; ".join(incremental.changes("factsheets", paths))
-                + ")"
-            )
         rc = stages.cmd_factsheets(ns) or rc
         print(f"  [factsheets: {time.monotonic() - t:.1f} s]")
     finally:

@@ -130,6 +130,8 @@ def cmd_factsheets(args: argparse.Namespace) -> int:
             f"factsheets: {result['ok']} gemaakt, {result['skipped']} ongewijzigd, "
             f"{result['failed']} mislukt -> {result['dir']}"
         )
+        for reason, n in sorted((result.get("why") or {}).items(), key=lambda kv: -kv[1]):
+            print(f"  {n} {'blad' if n == 1 else 'bladen'} opnieuw: {reason}")
     if scope == "gemeente" and not args.only and not niveaus and not result["failed"]:
         from analysis import incremental
 

@@ -189,3 +189,33 @@ def _dutch_axes(ax) -> None:
 
 
 # --- time series -----------------------------------------------------------------------------------
+
+
+# --- reuse between runs --------------------------------------------------------------------------
+# A chart is a pure function of its arguments, the y-axis spans of config/indicators_uitleg.yaml,
+# matplotlib's settings and the code: rendered once, it is reused from outputs/<GM>/.cache/grafieken
+# (analysis.reuse) by every later sheet or run with the same inputs, so a threshold change that
+# re-renders every sheet does not redraw its unchanged charts. No store set (tests, a plain
+# function call): every chart is drawn.
+
+_STORE: list = []
+
+
+def use_store(outputs) -> None:
+    """Reuse charts under ``outputs/.cache/grafieken`` (None: draw every chart)."""
+    from analysis.reuse import Store, cache_root
+
+    _STORE[:] = [Store(None if outputs is None else cache_root(outputs) / "grafieken")]
+
+
+def chart_store():
+    from analysis.reuse import Store
+
+    if not _STORE:
+        _STORE.append(Store(None))
+    return _STORE[0]
+
+
+def rc_state() -> str:
+    """matplotlib's current settings (style, fonts, sizes) as one text: part of every chart's key."""
+    return repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))

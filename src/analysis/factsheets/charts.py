@@ -55,7 +55,9 @@ from analysis.factsheets.chart_base import (  # noqa: E402, F401 (re-exported)
     _min_spans,
     _nl,
     _svg_uri,
+    chart_store,
     decimals_for,
+    rc_state,
     source_caption,
     table_html,
     y_limits,
@@ -229,6 +231,22 @@ def _trend_words(table: pd.DataFrame, ind: str, catalog: Mapping, ylim: tuple[fl
 
 
 def series_chart(
+    rows: pd.DataFrame,
+    areas: Mapping[str, str | None],
+    names: Mapping[str, str],
+    indicators: Sequence[str],
+    catalog: Mapping[str, Mapping],
+    title: str = "Ontwikkeling",
+) -> Chart:
+    """:func:`draw_series_chart`, reused from the chart store when drawn before with the same
+    inputs (chart_base.use_store)."""
+    parts = (rows, dict(areas), dict(names), list(indicators), catalog, title, _min_spans(), rc_state())
+    return chart_store().get_or_make(
+        "reeks", parts, lambda: draw_series_chart(rows, areas, names, indicators, catalog, title)
+    )
+
+
+def draw_series_chart(
     rows: pd.DataFrame,
     areas: Mapping[str, str | None],
     names: Mapping[str, str],

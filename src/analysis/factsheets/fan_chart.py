@@ -15,6 +15,8 @@ from analysis.factsheets.chart_base import (  # noqa: E402
     Chart,
     _figure_html,
     _nl,
+    chart_store,
+    rc_state,
 )
 from analysis.factsheets.fmt import plain, unit_nl  # noqa: E402
 
@@ -80,6 +82,25 @@ def fan_table(goal, row: Mapping, fc: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 
 def fan_chart_html(
+    goal,
+    region: str,
+    name: str,
+    row: Mapping,
+    fc: pd.DataFrame,
+    catalog: Mapping[str, Mapping] | None = None,
+    headline: bool = False,
+) -> Chart:
+    """:func:`draw_fan_chart`, reused from the chart store when drawn before with the same inputs."""
+    from analysis.config import indicator_catalog
+
+    catalog = catalog if catalog is not None else indicator_catalog()
+    parts = (goal, region, name, dict(row), fc, catalog, headline, rc_state())
+    return chart_store().get_or_make(
+        "waaier", parts, lambda: draw_fan_chart(goal, region, name, row, fc, catalog, headline)
+    )
+
+
+def draw_fan_chart(
     goal,
     region: str,
     name: str,

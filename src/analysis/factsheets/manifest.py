@@ -101,6 +101,10 @@ def finish(p: Plan, n_workers: int, wall: float, interrupted: bool, template: Pa
         .to_dict("records"),
     }
     write_json(p.out / "manifest.json", manifest)
+    if p.inputs:  # what this fingerprint stands for: the next batch can say what changed
+        from analysis.factsheets.planning import remember_inputs
+
+        remember_inputs(p.out, p.fingerprint, p.inputs)
     write_index(p.paths, p.areas, manifest, p.regions)
     return manifest
 
@@ -125,11 +129,29 @@ def summarise(plans: list[Plan], n_workers: int, wall: float, interrupted: bool,
         for k in ("ok", "skipped", "failed"):
             total[k] += s[k]
         total["pruned"] += p.pruned
+    if not interrupted and not failed_all:
+        for p in plans:
+            prune_charts(p)
     if interrupted:
         n = sum(len(p.entries) for p in plans)
         raise KeyboardInterrupt(f"factsheets afgebroken; manifest met {n} bladen geschreven")
     for e in failed_all:
         print(f"factsheet {e['area']} mislukt: {e['error']}")
     out_dir = plans[0].out if len(plans) == 1 else plans[0].paths.outputs.parent
-    res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers}
+    why: dict[str, int] = {}  # Dutch reason -> sheets rendered for it (planning.why_rerendered)
+    for p in plans:
+        for reason, n in p.why.items():
+            why[reason] = why.get(reason, 0) + n
+    res = {**total, "dir": out_dir, "wall_seconds": wall, "workers": n_workers, "why": why}
     return res if len(plans) == 1 else {**res, "per_gemeente": per}
+
+
+def prune_charts(p: Plan) -> int:
+    """After a batch that rendered every sheet of the set: drop the stored charts (analysis.reuse)
+    that none of them used, so the store holds one batch's charts, not every batch's. A partial
+    batch (``--only``, unchanged sheets skipped) keeps them: the skipped sheets may need them."""
+    from analysis.reuse import Store, cache_root
+
+    if len(p.todo) != int(p.areas["sheet"].sum()):
+        return 0
+    return Store(cache_root(p.paths.outputs) / "grafieken").prune(used_since=p.started - 2.0)

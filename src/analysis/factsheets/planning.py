@@ -7,12 +7,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import time
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import CONFIG_DIR, NOTEBOOKS_DIR, Paths, settings
+from analysis.config import NOTEBOOKS_DIR, Paths, settings
 from analysis.errors import InputError
 from analysis.factsheets.manifest import _read_previous
 from analysis.io import clean_stale_temps, read_parquet
@@ -40,44 +41,133 @@ def list_areas(regions: pd.DataFrame, min_inwoners: int) -> pd.DataFrame:
     return r.sort_values(["_o", "region_code"]).drop(columns="_o").reset_index(drop=True)
 
 
-def _hash_files(files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for f in files:
-        h.update(str(f.name).encode())
-        if f.exists():
-            h.update(f.read_bytes())
-    return h.hexdigest()
+# Every configuration file a sheet reads (compared by content: a comment-only edit is no change):
+# settings (colophon, population threshold, programme), thresholds and axes, the indicator catalogue
+# (labels, units), its explanations (texts, y-axis spans) and the goals (goal texts and fan charts).
+SHEET_CONFIG = (
+    "settings.yaml",
+    "resilience.yaml",
+    "indicators.yaml",
+    "indicators_uitleg.yaml",
+    "doelen.yaml",
+)
+# snapshot files a sheet reads directly (CBS variable descriptions, 2023 buurt names)
+SHEET_SNAPSHOT = ("kwb_2024_85984NED/DataProperties.json", "kwb_2023_pdok/buurten_2023_drechtsteden.geojson")
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "ontbreekt"
+
+
+def _config_hash(name: str) -> str:
+    import json
+
+    from analysis import config  # read at call time: tests point CONFIG_DIR elsewhere
+
+    if not (config.CONFIG_DIR / name).exists():
+        return "ontbreekt"
+    data = config.load_yaml(name)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def sheet_tables(paths: Paths) -> dict[str, Path]:
+    """Name -> path of every table a sheet reads (analysis.factsheets.context)."""
+    res, goals = paths.outputs / "resilience", paths.outputs / "goals"
+    return {
+        "indicatoren (build)": paths.indicators,
+        "onderdrukte cellen (build)": paths.processed / "suppressed.parquet",
+        "build_manifest.json (build)": paths.processed / "build_manifest.json",
+        "resilience/scores.parquet": res / "scores.parquet",
+        "resilience/gevoeligheid.parquet": res / "gevoeligheid.parquet",
+        "resilience/bijdragen.parquet": res / "bijdragen.parquet",
+        "resilience/nationaal_lbm2_niveau.parquet": res / "nationaal_lbm2_niveau.parquet",
+        "goals/status.parquet": goals / "status.parquet",
+        "goals/prognoses.parquet": goals / "prognoses.parquet",
+    }
+
+
+def fingerprint_inputs(paths: Paths, template: Path) -> dict[str, str]:
+    """{input name: hash} of everything a sheet reads: template, code, configuration, snapshot
+    files, tables and the regions (names, levels, geometry)."""
+    from analysis import config
+    from analysis.processed.build import load_regions
+    from analysis.reuse import code_version
+
+    found = {"sjabloon": _file_hash(template), "programmacode": code_version()}
+    found.update({f"config/{n}": _config_hash(n) for n in SHEET_CONFIG})
+    found.update({f"snapshot/{n}": _file_hash(config.SNAPSHOT_DIR / n) for n in SHEET_SNAPSHOT})
+    found.update({name: _file_hash(p) for name, p in sheet_tables(paths).items()})
+    regions = load_regions(paths)
+    h = hashlib.sha256(
+        pd.util.hash_pandas_object(regions.drop(columns="geometry"), index=False).values.tobytes()
+    )
+    h.update(b"".join(regions.geometry.to_wkb()))
+    found["gebieden (build)"] = h.hexdigest()
+    return found
+
+
+def fingerprint_of(found: dict[str, str]) -> str:
+    import json
+
+    return hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()
 
 
 def inputs_fingerprint(paths: Paths, template: Path) -> str:
-    """Template + package code of the sheet + every table a sheet reads."""
-    from analysis.processed.build import load_regions
+    """One hash over :func:`fingerprint_inputs`: a sheet with another fingerprint is re-rendered."""
+    return fingerprint_of(fingerprint_inputs(paths, template))
 
-    pkg = Path(__file__).resolve().parents[1]
-    code_files = (
-        sorted((pkg / "factsheets").glob("*.py"))
-        + sorted((pkg / "factsheets" / "templates").glob("*.j2"))
-        + [
-            pkg / "figures.py",
-            *sorted((pkg / "goals").glob("*.py")),
-            # the colophon (settings.yaml `colofon:`) and the thresholds on the front page
-            CONFIG_DIR / "settings.yaml",
-            CONFIG_DIR / "resilience.yaml",
-        ]
-    )
-    tables = [
-        paths.indicators,
-        paths.outputs / "resilience" / "scores.parquet",
-        paths.outputs / "resilience" / "gevoeligheid.parquet",
-        paths.outputs / "resilience" / "bijdragen.parquet",
-        paths.outputs / "goals" / "status.parquet",
-        paths.outputs / "goals" / "prognoses.parquet",
-    ]
-    regions = load_regions(paths)
-    h = hashlib.sha256(_hash_files([template, *code_files, *tables]).encode())
-    h.update(pd.util.hash_pandas_object(regions.drop(columns="geometry"), index=False).values.tobytes())
-    h.update(b"".join(regions.geometry.to_wkb()))
-    return h.hexdigest()
+
+INPUTS_RECORD = ".invoer.json"  # fingerprint -> its inputs, so a rerun can say what changed
+KEEP_RECORDS = 8
+
+
+def _load_records(out: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads((out / INPUTS_RECORD).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_inputs(out: Path, fp: str, found: dict[str, str]) -> None:
+    """Keep the inputs behind ``fp`` (and those of the last few other fingerprints)."""
+    from analysis.io import write_json
+
+    records = {k: v for k, v in _load_records(out).items() if k != fp}
+    records = dict(list(records.items())[-(KEEP_RECORDS - 1) :])
+    records[fp] = found
+    write_json(out / INPUTS_RECORD, records)
+
+
+def why_rerendered(
+    todo: list, previous: dict, out: Path, fp: str, found: dict[str, str], force: bool
+) -> dict:
+    """{Dutch reason: number of sheets} for the sheets in ``todo``."""
+    records = _load_records(out)
+    why: dict[str, int] = {}
+    for a in todo:
+        prev = previous.get(a.region_code)
+        if force:
+            reason = "--force"
+        elif prev is None:
+            reason = "nieuw"
+        elif prev.get("status") != "ok":
+            reason = "vorige keer mislukt"
+        elif not (out / f"{a.slug}.html").exists():
+            reason = "bestand ontbrak"
+        elif prev.get("fingerprint") != fp:
+            old = records.get(prev.get("fingerprint") or "")
+            if old is None:
+                reason = "invoer gewijzigd"
+            else:
+                changed = sorted(k for k in found.keys() | old.keys() if found.get(k) != old.get(k))
+                reason = "gewijzigd: " + ", ".join(changed) if changed else "invoer gewijzigd"
+        else:
+            reason = "gevraagd"
+        why[reason] = why.get(reason, 0) + 1
+    return why
 
 
 SLUG_FILE = re.compile(r"^(gm|wk|bu|fg)\d+-[a-z0-9-]*\.html$")
@@ -171,6 +261,9 @@ class Plan:
     todo: list
     entries: dict
     manifest: dict | None = None  # written by complete() as soon as every sheet of the set is in
+    why: dict = dataclasses.field(default_factory=dict)  # Dutch reason -> sheets rendered for it
+    started: float = dataclasses.field(default_factory=time.time)  # wall clock, as file times count
+    inputs: dict = dataclasses.field(default_factory=dict)  # fingerprint_inputs, kept by the manifest
 
 
 def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niveaus=None) -> Plan:
@@ -183,9 +276,11 @@ def plan(paths: Paths, *, only=None, force=False, template: Path = TEMPLATE, niv
     previous = _read_previous(out / "manifest.json", out, areas)
     qualifying = areas[areas["sheet"]]
     pruned = prune_stale(out, set(qualifying["slug"]))
-    fp = inputs_fingerprint(paths, template)
+    found = fingerprint_inputs(paths, template)
+    fp = fingerprint_of(found)
     todo, entries = plan_sheets(qualifying, previous, out, fp, only=only, force=force, niveaus=niveaus)
-    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries)
+    why = why_rerendered(todo, previous, out, fp, found, force)
+    return Plan(paths, areas, regions, out, previous, pruned, fp, todo, entries, why=why, inputs=found)
 
 
 def only_for(paths: Paths, only, n_sets: int):

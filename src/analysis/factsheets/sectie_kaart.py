@@ -76,13 +76,6 @@ def build(area: Gebied) -> S.Kaart:
                 "voor dit gebied."
             ),
         )
-    fig, ax, pin = _locator_axes(area.ctx)
-    me = reg[reg["region_code"] == area.code]
-    if area.level != "gemeente":
-        me.plot(ax=ax, color="#08519c", alpha=0.85)
-    else:
-        me.boundary.plot(ax=ax, color="#08519c", linewidth=2)
-    pin()
     alt = (
         f"Kaart van de gemeente {area.gemeente_naam} met {area.name} in donkerblauw gemarkeerd; "
         "wijkgrenzen in grijs" + (", focusgebieden met een zwarte stippellijn." if area.programme else ".")
@@ -90,4 +83,29 @@ def build(area: Gebied) -> S.Kaart:
     cap = "Bron: CBS/Kadaster Wijk- en buurtkaart 2023 (PDOK), CC BY 4.0" + (
         "; focusgebieden: afbakening van het programma door de gemeente" if area.programme else ""
     )
-    return S.Kaart(figuur=Markup(figure_html(fig, alt, cap, fmt="png")), melding=None)
+    from analysis.factsheets.chart_base import chart_store, rc_state
+
+    def draw() -> str:
+        fig, ax, pin = _locator_axes(area.ctx)
+        me = reg[reg["region_code"] == area.code]
+        if area.level != "gemeente":
+            me.plot(ax=ax, color="#08519c", alpha=0.85)
+        else:
+            me.boundary.plot(ax=ax, color="#08519c", linewidth=2)
+        pin()
+        return figure_html(fig, alt, cap, fmt="png")
+
+    # reused between runs: the map depends only on the regions, the area and the texts
+    parts = (_regions_key(reg), area.code, area.level, alt, cap, MAP_SIZE, MAP_DPI, rc_state())
+    return S.Kaart(figuur=Markup(chart_store().get_or_make("kaart", parts, draw)), melding=None)
+
+
+_REGIONS_KEY: list = []  # (regions table, its digest): hashed once per loaded table
+
+
+def _regions_key(reg: gpd.GeoDataFrame) -> str:
+    from analysis.reuse import digest
+
+    if not _REGIONS_KEY or _REGIONS_KEY[0][0] is not reg:
+        _REGIONS_KEY[:] = [(reg, digest(reg))]
+    return _REGIONS_KEY[0][1]

@@ -21,6 +21,7 @@ from analysis.factsheets import sectie_kop as kop
 from analysis.factsheets import sectie_tijdreeksen as tijdreeksen
 from analysis.factsheets import sectie_veerkracht as veerkracht
 from analysis.factsheets import sections as S
+from analysis.factsheets.chart_base import use_store
 from analysis.factsheets.context import Context, load_context
 from analysis.factsheets.gebied import (
     COMPARE_REGIONS,
@@ -103,7 +104,9 @@ class Sheet(Gebied):
         if forceer_fout:  # test hook: `veerkracht factsheets` uses it to prove a failing sheet is contained
             raise RuntimeError(f"geforceerde fout voor {code} (test)")
         reset_plotting()
-        return cls(load_context(_paths(paden)), code, year)
+        ctx = load_context(_paths(paden))
+        use_store(ctx.paths.outputs)  # charts drawn before with the same inputs are reused
+        return cls(ctx, code, year)
 
     # --- section data ------------------------------------------------------------------------
 

@@ -87,30 +87,18 @@ def _bound_extreme(panel: AxisPanel, ref: str, worse: bool) -> np.ndarray:
     return np.where(has, ext, z)
 
 
-def sensitivity(
-    res: ResilienceResult, cfg: ResilienceConfig, n_sim: int | None = None
-) -> tuple[pd.DataFrame, dict]:
-    """Seeded Monte Carlo of the headline signal per buurt.
-
-    Each draw multiplies every indicator weight by a log-normal factor, leaves each indicator out
-    with a fixed probability (at least one kept per axis), shifts both thresholds by -step, 0 or
-    +step, and draws every value that has published reliability bounds uniformly between them.
-    'robuust' also requires the class to hold with all bounded values at their worse and at their
-    better bound.
-    """
+def _draws(pa: AxisPanel, pb: AxisPanel, cfg: ResilienceConfig, n_sim: int) -> dict[str, np.ndarray]:
+    """The perturbed axis scores of every draw (weights, indicator set, values within their
+    reliability bounds) and each draw's threshold shift in steps (-1, 0, +1), plus the axis scores
+    with every bounded value at its worse and at its better bound. None of it depends on the
+    thresholds: a threshold change reuses it (analysis.reuse, see :func:`sensitivity`)."""
     s = cfg.sensitivity
-    n_sim = int(n_sim or s.n_sim)
     rng = np.random.default_rng(s.seed)
     ref = cfg.signal.reference
-    t = cfg.thresholds
-    pa, pb = res.panels["A"], res.panels["B"]
     n_r = len(pa.regions)
-    hits = np.zeros(n_r)
-    hits_fixed = np.zeros(n_r)
-    valid = np.zeros(n_r)
-    a_draws = np.full((n_sim, n_r), np.nan)
+    out = {k: np.full((n_sim, n_r), np.nan) for k in ("A_niveau", "A_trend", "B_niveau", "B_trend")}
+    out["shift"] = np.zeros((n_sim, 2), dtype=np.int64)
     for k in range(n_sim):
-        out = {}
         for p in (pa, pb):
             n_i = len(p.indicators)
             w = p.weights * rng.lognormal(0.0, s.weight_sd, n_i)
@@ -120,25 +108,72 @@ def sensitivity(
             lo, hi = p.z_lo[ref], p.z_hi[ref]
             u = rng.random(lo.shape)
             z = np.where(np.isnan(lo) | np.isnan(hi), p.z[ref], lo + u * (hi - lo))
-            out[p.axis] = _perturbed_scores(p, ref, cfg, w, mask, z)
-        shift = rng.integers(-1, 2, size=2) * t.step
-        args = [out["A"]["niveau"], out["A"]["trend"], out["B"]["niveau"], out["B"]["trend"]]
+            sc = _perturbed_scores(p, ref, cfg, w, mask, z)
+            out[f"{p.axis}_niveau"][k], out[f"{p.axis}_trend"][k] = sc["niveau"], sc["trend"]
+        out["shift"][k] = rng.integers(-1, 2, size=2)
+    for name, worse in (("slechtste", True), ("gunstigste", False)):
+        sa = axis_scores(pa, ref, cfg.min_coverage, z=_bound_extreme(pa, ref, worse))
+        sb = axis_scores(pb, ref, cfg.min_coverage, z=_bound_extreme(pb, ref, worse))
+        for axis, sc in (("A", sa), ("B", sb)):
+            out[f"{name}_{axis}_niveau"], out[f"{name}_{axis}_trend"] = sc["niveau"], sc["trend"]
+    return out
+
+
+def sensitivity(
+    res: ResilienceResult, cfg: ResilienceConfig, n_sim: int | None = None, store=None
+) -> tuple[pd.DataFrame, dict]:
+    """Seeded Monte Carlo of the headline signal per buurt.
+
+    Each draw multiplies every indicator weight by a log-normal factor, leaves each indicator out
+    with a fixed probability (at least one kept per axis), shifts both thresholds by -step, 0 or
+    +step, and draws every value that has published reliability bounds uniformly between them.
+    'robuust' also requires the class to hold with all bounded values at their worse and at their
+    better bound.
+
+    ``store`` (an :class:`analysis.reuse.Store`): the draws are reused from it when the panels,
+    the reference, the coverage rule, the perturbation settings, the seed and ``n_sim`` are those of
+    an earlier run (only the thresholds, the robustness cut-offs or the classes differ).
+    """
+    from analysis.reuse import Store
+
+    s = cfg.sensitivity
+    n_sim = int(n_sim or s.n_sim)
+    ref = cfg.signal.reference
+    t = cfg.thresholds
+    pa, pb = res.panels["A"], res.panels["B"]
+    n_r = len(pa.regions)
+    parts = (pa, pb, ref, cfg.min_coverage, s.seed, s.weight_sd, s.drop_probability, n_sim)
+    d = (store or Store(None)).get_or_make(
+        "gevoeligheid_trekkingen", parts, lambda: _draws(pa, pb, cfg, n_sim)
+    )
+    hits = np.zeros(n_r)
+    hits_fixed = np.zeros(n_r)
+    valid = np.zeros(n_r)
+    for k in range(n_sim):
+        shift = d["shift"][k] * t.step
+        args = [d["A_niveau"][k], d["A_trend"][k], d["B_niveau"][k], d["B_trend"][k]]
         sig = signal(*args, t.level + shift[0], t.change + shift[1])
         sig_fixed = signal(*args, t.level, t.change)
         ok = sig != "onvoldoende data"
         valid += ok
         hits += ok & (sig == "signaal")
         hits_fixed += (sig_fixed != "onvoldoende data") & (sig_fixed == "signaal")
-        a_draws[k] = out["A"]["niveau"]
+    a_draws = d["A_niveau"]
     with np.errstate(invalid="ignore", divide="ignore"):
         p_sig = np.where(valid > 0, hits / valid, np.nan)
         p_fixed = np.where(valid > 0, hits_fixed / valid, np.nan)
 
-    extremes = {}
-    for name, worse in (("slechtste", True), ("gunstigste", False)):
-        sa = axis_scores(pa, ref, cfg.min_coverage, z=_bound_extreme(pa, ref, worse))
-        sb = axis_scores(pb, ref, cfg.min_coverage, z=_bound_extreme(pb, ref, worse))
-        extremes[name] = signal(sa["niveau"], sa["trend"], sb["niveau"], sb["trend"], t.level, t.change)
+    extremes = {
+        name: signal(
+            d[f"{name}_A_niveau"],
+            d[f"{name}_A_trend"],
+            d[f"{name}_B_niveau"],
+            d[f"{name}_B_trend"],
+            t.level,
+            t.change,
+        )
+        for name in ("slechtste", "gunstigste")
+    }
     has_bounds = (~np.isnan(pa.z_lo[ref][-1]).all(axis=1)) | (~np.isnan(pb.z_lo[ref][-1]).all(axis=1))
     hi_p, lo_p = s.robust_above, s.robust_below
     both_sig = (extremes["slechtste"] == "signaal") & (extremes["gunstigste"] == "signaal")

@@ -16,6 +16,7 @@ from analysis.resilience.analysis import ResilienceResult, compute
 from analysis.resilience.config import load_config
 from analysis.resilience.national import kwb_placement, lbm2_placement
 from analysis.resilience.robustness import sensitivity, validate_against_focus
+from analysis.reuse import Store, cache_root, now
 
 
 def _caption(ind: pd.DataFrame, res: ResilienceResult) -> str:
@@ -153,6 +154,39 @@ def national_figure(levels: pd.DataFrame) -> plt.Figure:
     return finish(fig, caption, synthetic=False)
 
 
+def _tree_digest(root) -> str:
+    """Names and contents of every file under ``root``."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256()
+    for f in sorted(Path(root).rglob("*")):
+        if f.is_file():
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def rc_state() -> str:
+    """matplotlib's current settings: part of every figure's key."""
+    import matplotlib
+
+    return repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items()))
+
+
+def _figure(store: Store, path, parts: tuple, make) -> None:
+    """Write the PNG that ``make()`` draws to ``path``, or the same bytes stored from a run with
+    the same ``parts`` (everything the figure shows) and code."""
+    from analysis.io import write_with
+
+    def draw() -> bytes:
+        save(make(), path)
+        return path.read_bytes()
+
+    data = store.get_or_make("figuur", parts, draw)
+    if not path.exists() or path.read_bytes() != data:
+        write_with(path, lambda p: p.write_bytes(data))
+
+
 def check_n_sim(n_sim: int | None) -> int | None:
     """``n_sim`` (None: sensitivity.n_sim of config/resilience.yaml) within the same range as that
     setting: 0 or a negative number is an error, never the default in disguise."""
@@ -191,12 +225,15 @@ def run(paths: Paths, n_sim: int | None = None) -> dict:
             "status": "geen focusgebieden/programmadoelen voor deze gemeente: geen validatie",
         }
         disagreements = disagreements.iloc[0:0]
-    sens, sens_summary = sensitivity(res, cfg, n_sim)
+    store, started = Store(cache_root(paths.outputs) / "veerkracht"), now()
+    sens, sens_summary = sensitivity(res, cfg, n_sim, store=store)
     scores = res.scores.merge(
         sens[["region_code", "p_signaal", "robuustheid", "onzekerheid_door"]], on="region_code", how="left"
     )
-    lv, tr = lbm2_placement(paths.snapshot, gemeente)
-    kwb = kwb_placement(paths.snapshot, gemeente)
+    # the national placement reads only the bundled snapshot: reused while that and the code stay
+    snap = _tree_digest(paths.snapshot)
+    lv, tr = store.get_or_make("lbm2", (snap, gemeente), lambda: lbm2_placement(paths.snapshot, gemeente))
+    kwb = store.get_or_make("kwb", (snap, gemeente), lambda: kwb_placement(paths.snapshot, gemeente))
 
     out = paths.outputs / "resilience"
     out.mkdir(parents=True, exist_ok=True)
@@ -228,9 +265,24 @@ def run(paths: Paths, n_sim: int | None = None) -> dict:
         },
     )
     caption = _caption(ind, res)
-    save(map_figure(regions, res, caption), out / "kaart_signaal.png")
-    save(quadrant_figure(res, caption, cfg.thresholds.level), out / "assen_buurten.png")
-    save(national_figure(lv), out / "nationaal_lbm2.png")
+    shown = res.scores[["level", "region_code", "signaal", "A_niveau_gemeente", "B_niveau_gemeente"]]
+    focus = res.scores["focusgebied"]
+    common = (shown, focus, res.year, caption, res.synthetic, rc_state())
+    _figure(
+        store,
+        out / "kaart_signaal.png",
+        ("kaart", regions, *common),
+        lambda: map_figure(regions, res, caption),
+    )
+    t_level = cfg.thresholds.level
+    _figure(
+        store,
+        out / "assen_buurten.png",
+        ("assen", t_level, *common),
+        lambda: quadrant_figure(res, caption, t_level),
+    )
+    _figure(store, out / "nationaal_lbm2.png", ("nationaal", lv, rc_state()), lambda: national_figure(lv))
+    store.prune(used_since=started - 2.0)  # keep what this run used: one run's parts, not every run's
     n_scored = int((res.scores.loc[res.scores["level"] == "buurt", "signaal"] != "onvoldoende data").sum())
     return {
         "dir": out,
