@@ -25,11 +25,15 @@ def sheets(national_store, tmp_path_factory):
     res = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
     assert res["ok"] == len(ONLY) and res["failed"] == 0
     out = outputs / "nederland"
-    return {
-        f"{gm}/{f.name}": f.read_text(encoding="utf-8")
-        for gm in ("GM0642", "GM0363")
-        for f in sorted((out / gm / "factsheets").glob("*.html"))
-    }, processed, out
+    return (
+        {
+            f"{gm}/{f.name}": f.read_text(encoding="utf-8")
+            for gm in ("GM0642", "GM0363")
+            for f in sorted((out / gm / "factsheets").glob("*.html"))
+        },
+        processed,
+        out,
+    )
 
 
 def _one(sheets, prefix):
@@ -108,7 +112,7 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
     from analysis.resilience.national import percentile
     from analysis.sources.snapshot import lbm2_national_classes
 
-    pages, processed, _ = sheets
+    pages, processed, out = sheets
     scores = pd.read_parquet(processed / "nederland" / "resilience_scores.parquet").set_index("region_code")
     ind = read_partitioned(processed / "nederland" / "indicators", ["GM0642", "GM0363"])
     classes = lbm2_national_classes(RAW / "snapshot")
@@ -150,11 +154,18 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
     assert any("geen cijfer voor" in _oordeel(visible_text(h)) for h in sheet_pages.values())
     assert any("klasse" in _oordeel(visible_text(h)) for h in sheet_pages.values())
     # the scores the sheets and the municipality's overview read hold no finding on those rows
-    view = pd.read_parquet(sheets[2] / "GM0642" / "resilience" / "scores.parquet")
+    view = pd.read_parquet(out / "GM0642" / "resilience" / "scores.parquet")
     assert view["alleen_synthetisch"].all() and view[finding_columns(view)].isna().all().all()
     index = pages["GM0642/index.html"]
     rows = index.count("<tr data-niveau=")
     assert rows == 10 and index.count("vraagt echte cijfers: veerkracht fetch --scope nederland") == rows
+    # the national overview: no share of inhabitants from synthetic inputs alone, the one sentence instead
+    from analysis.national.overview import write_national_index
+
+    regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
+    national = write_national_index(out, regions, scores.reset_index()).read_text(encoding="utf-8")
+    assert "Voor 2 gemeenten geven we geen veerkrachtsignaal" in national
+    assert national.count("<td>vraagt echte cijfers </td>") == 2 and "synthetische invulling" not in national
     for html in [*sheet_pages.values(), index]:  # no signal badge (rood, oranje, neutraal) anywhere
         assert not any(f'class="badge badge-{k}"' in html for k in ("rood", "oranje", "neutraal"))
 

@@ -31,8 +31,8 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
             else (nl_number(100 * s["aandeel_inwoners_signaal"], 0) + "%")
         )
         synth = s is not None and bool(s.get("synthetic_inputs"))
-        only = None if s is None else s.get("alleen_synthetisch")
-        if only is not None and pd.notna(only) and bool(only):  # numpy or Python bool
+        only = None if s is None else s.get("alleen_synthetisch")  # a numpy bool: never `is True`
+        if only is not None and pd.notna(only) and bool(only):
             share, synth = "vraagt echte cijfers", False
             n_only += 1
         n_synth += synth
