@@ -295,11 +295,11 @@ def test_sheets_with_stored_charts_are_the_sheets_drawn_afresh(analysed, tmp_pat
         monkeypatch.setattr(sheet_mod, "store_at", counting)
         again = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}
         assert sum(h for h, _ in seen) >= 2 * len(codes) and sum(m for _, m in seen) == 0
+        assert chart_base.chart_store().root is None  # the store is the sheet's only while it draws
         fresh = {c: sheet_mod.Sheet(sheet_mod.load_context(p), c).render_all() for c in codes}  # no store
     finally:
         chart_base.use_store(None)
     assert again == first == fresh
-    assert chart_base.chart_store().root is None  # the store is the sheet's only while it draws
 
 
 def test_a_full_batch_prunes_the_charts_it_did_not_use_a_partial_one_keeps_them(tmp_path):
