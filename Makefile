@@ -87,8 +87,11 @@ data: install
 kaart: install
 	$(VK) kaart
 
+# The suite on TEST_WORKERS pytest-xdist workers (0: one process); tests that share an expensive
+# fixture stay on one worker (tests/conftest.py: XDIST_GROUPS).
+TEST_WORKERS ?= 2
 test: install $(if $(VEERKRACHT_AXE_JS),,$(AXE))
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 lint: install
 	$(BIN)/ruff check src tests

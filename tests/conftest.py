@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -129,3 +130,39 @@ def rendered(analysed, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     res = run_batch(p, only=RENDERED_AREAS, force=True, workers=2, progress=False)
     assert res["ok"] == len(RENDERED_AREAS) and res["failed"] == 0, res
     return p
+
+
+# pytest-xdist (`make test`: `-n 2 --dist loadscope`): one work unit per module, so a module's tests run
+# in their order on one worker and its module fixtures are made once; modules that share an expensive
+# session fixture form one unit, so that fixture is made once per run, not once per worker.
+XDIST_GROUPS = {
+    "test_accessibility": "rendered",  # conftest.rendered
+    "test_spelling": "rendered",
+    "test_factsheets": "two_sheets",  # conftest.two_sheets
+    "test_speed": "two_sheets",
+    "test_national": "national_store",  # the national build of the whole country
+    "test_national_sheets": "national_store",
+}
+
+
+def xdist_unit(nodeid: str) -> str:
+    """The work unit of a test: its module's name, or the shared group of XDIST_GROUPS."""
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+    return XDIST_GROUPS.get(module, module)
+
+
+if importlib.util.find_spec("xdist") is not None:  # a dev dependency; plain pytest runs without it
+
+    def pytest_xdist_make_scheduler(config: pytest.Config, log):
+        """``--dist loadscope`` with the units of :func:`xdist_unit`. (Not ``loadgroup`` with
+        ``xdist_group`` marks: pytest 9.2 ignores the node-id suffix that scheduler relies on,
+        pytest-xdist issue 1386, and would spread the tests one by one.)"""
+        if config.getvalue("dist") != "loadscope":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        class ModuleUnits(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return xdist_unit(nodeid)
+
+        return ModuleUnits(config, log)

@@ -234,6 +234,45 @@ def _written_once_and_early(calls, views):
     assert calls[0][1] < len(ONLY), calls
 
 
+def _shard_states(client) -> Counter:
+    """Scheduler states of the sheet tasks it still knows (not the input and template bundles)."""
+
+    def states(dask_scheduler):
+        bundles = ("factsheets-inputs-", "factsheets-template-")
+        return [
+            ts.state
+            for k, ts in dask_scheduler.tasks.items()
+            if str(k).startswith("factsheets-") and not str(k).startswith(bundles)
+        ]
+
+    return Counter(client.run_on_scheduler(states))
+
+
+def _hold_first_finish(monkeypatch, client) -> list[Counter]:
+    """The first manifest.finish of the run (a municipality's manifest and overview) waits until no
+    sheet task is left to run or held on a worker, and notes the scheduler's sheet task states then:
+    the client must take each result off its worker while it writes, not after."""
+    import time
+
+    from analysis.factsheets import manifest
+
+    seen, real = [], manifest.finish
+
+    def finish(p, *a, **k):
+        if not seen:
+            deadline = time.monotonic() + 300  # against a hang only, never asserted on
+            while time.monotonic() < deadline:
+                st = _shard_states(client)
+                if not {"waiting", "queued", "processing", "no-worker", "memory"} & set(st):
+                    break
+                time.sleep(0.2)
+            seen.append(_shard_states(client))
+        return real(p, *a, **k)
+
+    monkeypatch.setattr(manifest, "finish", finish)
+    return seen
+
+
 @pytest.fixture(scope="module")
 def fork_pool(national):
     """The fork pool's sheets, rendered once per module: all municipalities in ONE pool, each sheet
@@ -260,12 +299,16 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
     assert len(ref) == len(ONLY)
     calls, _ = _spy_on_finish(monkeypatch)
+    held = _hold_first_finish(monkeypatch, cluster)
     for p in views:  # the Dask run must write every sheet itself
         for f in (p.outputs / "factsheets").glob("*.html"):
             if f.name != "index.html":
                 f.unlink()
     res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
     assert res["ok"] == len(ONLY) and res["failed"] == 0
+    # while the first municipality's overview was written, every finished result was already at the
+    # client: none left on a worker (where a worker loss would have it rendered again)
+    assert len(held) == 1 and held[0]["memory"] == 0 and held[0]["processing"] == 0, held
     _written_once_and_early(calls, views)
     new = _sheets(views)
     assert new.keys() == ref.keys()

@@ -9,9 +9,11 @@ task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_are
   (:func:`kernel_thread`), so sheets run one at a time, also when a worker has several threads;
 * **sharded by municipality**: a task is a short run of sheets of ONE municipality, so the worker
   reads that municipality's tables once and keeps them hot for the run;
-* **finished work is released at once**: the client takes each result as it arrives and drops
-  it, so a worker lost mid-batch loses only its in-flight shard; the scheduler hands that shard to
-  another worker (Dask's own rescheduling, plus ``retries`` for errors raised by the task);
+* **finished work is released at once**: the client takes each result off its worker as it
+  arrives and drops it, while a thread of its own writes the pages, manifests and overviews
+  (:mod:`analysis.factsheets.dask_results`), so a worker lost mid-batch loses only its in-flight
+  shard; the scheduler hands that shard to another worker (Dask's own rescheduling, plus
+  ``retries`` for errors raised by the task);
 * **no shared file system**: the inputs of each municipality and the template travel through the
   scheduler (:mod:`analysis.factsheets.worker_inputs`), the worker returns the finished HTML and
   the client writes it (atomically); planning, fingerprints and the manifest stay in the client;
@@ -39,7 +41,7 @@ from analysis.config import Paths, settings
 from analysis.errors import InputError
 from analysis.factsheets import execution, manifest, planning, runner
 from analysis.factsheets.dask_client import start_client
-from analysis.io import write_text
+from analysis.factsheets.dask_results import ResultWriter
 
 __all__ = ["KernelPlugin", "render_shard", "run_batch_dask", "shards", "start_client"]
 
@@ -197,14 +199,6 @@ def _bundle(data: dict) -> dict:
     return data
 
 
-def _record(p, a, res: dict) -> None:
-    """Write a returned page (atomically, in the client) and record the sheet's manifest entry."""
-    html = res.pop("html", None)
-    if res["status"] == "ok" and html is not None:
-        write_text(p.out / f"{a.slug}.html", html)
-    p.entries[a.region_code] = manifest.manifest_entry(a, res, p.fingerprint)
-
-
 def shard_size(n_sheets: int, n_workers: int, cap: int = 8) -> int:
     """Sheets per task for ``n_sheets`` still to hand out: small enough that a lost worker loses
     little and the load balances (about four tasks per worker of what is left, so the last tasks
@@ -352,8 +346,9 @@ def _render(
         futs[f] = (p, chunk)
     del inputs  # the shard tasks hold them; released with the last shard that needs them
     del tpl
+    writer = ResultWriter(n_workers, t0, template, bar)
     for p in plans:  # sets with nothing to render: written while the workers render
-        manifest.complete(p, n_workers, t0, template)
+        writer.put(p, [], {})
     pending = as_completed(list(futs))
     try:
         for fut in pending:
@@ -363,13 +358,12 @@ def _render(
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after the retries
                 err = execution._one_line(f"worker gestopt: {type(exc).__name__}: {exc}")
                 results = {a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk}
-            fut.release()  # finished: a later worker loss must not recompute it
+            fut.release()  # at the client now: a later worker loss must not recompute it
             del fut
-            for a in chunk:
-                _record(p, a, results[a.region_code])
-            manifest.complete(p, n_workers, t0, template)
-            bar.update(len(chunk))
+            writer.put(p, chunk, results)
     except KeyboardInterrupt:
         client.cancel(list(futs))
+        writer.close()
         return True
+    writer.close()
     return False

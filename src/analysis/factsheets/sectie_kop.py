@@ -23,7 +23,7 @@ AS_NAAM = {"A": "zelfredzaamheid (A)", "B": "leefbaarheid en veiligheid (B)"}
 
 def signal_of(area: Gebied) -> S.Signaal | None:
     s = area.score
-    if s is None:
+    if s is None or E.alleen_synthetisch(area):  # national, every input synthetic: no finding
         return None
     if isinstance(s.get("signaal"), str):
         word, reason = s["signaal"], s.get("signaal_reden")

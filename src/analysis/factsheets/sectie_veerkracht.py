@@ -67,12 +67,13 @@ def build(area: Gebied) -> S.Veerkracht:
             drempels=drempels(),
             eenheid=area.eenheid,
         )
+    vraagt = E.vraagt_echte_cijfers(area)  # all inputs synthetic (national): no finding shown
     assen = []
     for axis, naam in (
         ("A", "A: concentratie lage zelfredzaamheid (hoger = meer)"),
         ("B", "B: uitkomst leefbaarheid en veiligheid (hoger = beter)"),
     ):
-        if not any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
+        if vraagt or not any(pd.notna(s.get(f"{axis}_niveau_{r}")) for r in ("gemeente", "nederland")):
             continue
         cells = []
         for ref in ("gemeente", "nederland"):
@@ -92,12 +93,11 @@ def build(area: Gebied) -> S.Veerkracht:
         if area.level == area.eenheid
         else "t.o.v. gebieden van hetzelfde niveau (geen verdunde buurtschaal)"
     )
-    vraagt = E.vraagt_echte_cijfers(area)  # all inputs synthetic (national): no finding shown
     return S.Veerkracht(
         beschikbaar=True,
         signaal=signal_of(area),
         samenstelling=samenstelling_nl(str(s["samenstelling"]))
-        if isinstance(s.get("samenstelling"), str)
+        if isinstance(s.get("samenstelling"), str) and not vraagt
         else None,
         assen=tuple(assen),
         vergelijking_noot=note,
