@@ -4,6 +4,7 @@ whole resilience outputs after a threshold change)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import filecmp
 import io
@@ -282,12 +283,20 @@ def test_sheets_with_stored_charts_are_the_sheets_drawn_afresh(analysed, tmp_pat
         first = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}  # fills the store
         stored = sorted((out / ".cache" / "grafieken").rglob("*.pkl"))
         assert len(stored) >= 2 * len(codes)  # at least the series chart and the map of each
-        again = {}
-        for c in codes:
-            again[c] = sheet_mod.Sheet.load(c, paden=paden).render_all()
-            assert chart_base.chart_store().misses == 0 and chart_base.chart_store().hits >= 2
-        monkeypatch.setattr(sheet_mod, "use_store", lambda outputs: chart_base.use_store(None))
-        fresh = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}
+        seen = []
+        real = chart_base.store_at
+
+        @contextlib.contextmanager
+        def counting(outputs):
+            with real(outputs):
+                yield
+                seen.append((chart_base.chart_store().hits, chart_base.chart_store().misses))
+
+        monkeypatch.setattr(sheet_mod, "store_at", counting)
+        again = {c: sheet_mod.Sheet.load(c, paden=paden).render_all() for c in codes}
+        assert sum(h for h, _ in seen) >= 2 * len(codes) and sum(m for _, m in seen) == 0
+        assert chart_base.chart_store().root is None  # the store is the sheet's only while it draws
+        fresh = {c: sheet_mod.Sheet(sheet_mod.load_context(p), c).render_all() for c in codes}  # no store
     finally:
         chart_base.use_store(None)
     assert again == first == fresh

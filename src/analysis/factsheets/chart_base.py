@@ -4,6 +4,7 @@ record, area roles and styles, Dutch number and axis rules, the SVG/table figure
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import math
 import re
@@ -206,6 +207,18 @@ def use_store(outputs) -> None:
     from analysis.reuse import Store, cache_root
 
     _STORE[:] = [Store(None if outputs is None else cache_root(outputs) / "grafieken")]
+
+
+@contextlib.contextmanager
+def store_at(outputs):
+    """Charts drawn inside this block are reused from (and stored in) ``outputs``' chart store;
+    outside it the store is as before (None: no store)."""
+    before = _STORE[:]
+    use_store(outputs)
+    try:
+        yield
+    finally:
+        _STORE[:] = before
 
 
 def chart_store():

@@ -21,7 +21,7 @@ from analysis.factsheets import sectie_kop as kop
 from analysis.factsheets import sectie_tijdreeksen as tijdreeksen
 from analysis.factsheets import sectie_veerkracht as veerkracht
 from analysis.factsheets import sections as S
-from analysis.factsheets.chart_base import use_store
+from analysis.factsheets.chart_base import store_at
 from analysis.factsheets.context import Context, load_context
 from analysis.factsheets.gebied import (
     COMPARE_REGIONS,
@@ -90,6 +90,7 @@ def warm_up(paden: dict[str, str] | None = None) -> None:
 
 
 class Sheet(Gebied):
+    reuse_charts = None  # outputs folder whose chart store this sheet uses (set by Sheet.load)
     SECTIONS = ("kop", "kerncijfers", "tijdreeksen", "veerkracht", "doelen", "kaart", "bronnen")
     TEMPLATES = {s: f"{s}.html.j2" for s in SECTIONS}
 
@@ -104,9 +105,9 @@ class Sheet(Gebied):
         if forceer_fout:  # test hook: `veerkracht factsheets` uses it to prove a failing sheet is contained
             raise RuntimeError(f"geforceerde fout voor {code} (test)")
         reset_plotting()
-        ctx = load_context(_paths(paden))
-        use_store(ctx.paths.outputs)  # charts drawn before with the same inputs are reused
-        return cls(ctx, code, year)
+        sheet = cls(load_context(_paths(paden)), code, year)
+        sheet.reuse_charts = sheet.ctx.paths.outputs  # charts drawn before with the same inputs
+        return sheet
 
     # --- section data ------------------------------------------------------------------------
 
@@ -137,7 +138,8 @@ class Sheet(Gebied):
         """The typed content of ``section`` (one of :attr:`SECTIONS`)."""
         if section not in self.SECTIONS:
             raise ValueError(f"onbekende sectie {section!r}; kies uit {self.SECTIONS}")
-        return getattr(self, f"data_{section}")()
+        with store_at(self.reuse_charts):  # a sheet made by Sheet.load reuses its stored charts
+            return getattr(self, f"data_{section}")()
 
     def html(self, section: str) -> str:
         return render(self.TEMPLATES[section], d=self.data(section), sheet=self._meta())
