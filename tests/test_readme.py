@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from analysis import config, config_models, incremental
+from analysis import config, config_models, incremental, reuse
 from analysis.cli.parser import build_parser
 from analysis.factsheets.worker_inputs import SHEET_INPUTS
 from analysis.goals import progress
@@ -317,6 +317,7 @@ def code_outputs() -> set[str]:
     found = {p.processed, p.outputs, p.regions, p.indicators, p.cbs_cache, p.pdok_cache}
     found |= {incremental.output_dir(stage, p) for stage in incremental.STAGES}
     found |= {getattr(p, root) / rel for root, rel in SHEET_INPUTS}
+    found.add(reuse.cache_root(p.outputs))
     outside = incremental.OUTSIDE_OUTPUTS.get("goals", ())
     for name in (progress.HTML, progress.CSV, progress.META):
         if any(fnmatch.fnmatch(name, g) for g in outside):
