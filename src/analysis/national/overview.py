@@ -31,7 +31,8 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
             else (nl_number(100 * s["aandeel_inwoners_signaal"], 0) + "%")
         )
         synth = s is not None and bool(s.get("synthetic_inputs"))
-        if s is not None and s.get("alleen_synthetisch") is True:
+        only_synth = None if s is None else s.get("alleen_synthetisch")
+        if only_synth is not None and pd.notna(only_synth) and bool(only_synth):  # numpy bool too
             share, synth = "vraagt echte cijfers", False
             n_only += 1
         n_synth += synth
