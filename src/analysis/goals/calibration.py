@@ -20,6 +20,7 @@ to the extrapolated 80% and 95% half-widths), not from a count of panel errors.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ TREND_R = 2.0  # trend/noise above this: the trend class, calibrated on its own 
 Z80, Z95 = stats.norm.ppf(0.9), stats.norm.ppf(0.975)
 
 
+@functools.lru_cache(maxsize=4096)  # pure in (q80, q95); goals share their calibrated widths
 def t_model(q80: float, q95: float) -> tuple[float, float]:
     """(df, scale) of the symmetric scaled Student t whose 80% and 95% central half-widths are q80 and
     q95. The ratio q95 / q80 sets the tail weight: at or below the normal's (1.53) the normal is used
