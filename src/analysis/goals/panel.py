@@ -122,7 +122,8 @@ def mixedlm_crosscheck(panel: pd.DataFrame, h_max: int) -> pd.DataFrame:
     model-implied 80% / 95% half-widths are z * sqrt(h (var_u + var_eps)). The share var_u / (var_u +
     var_eps) says how much of the year-to-year change is common to all municipalities.
     """
-    import statsmodels.api as sm
+    # the class itself, not statsmodels.api (which also imports formula, graphics, ...: ~0.2 CPU-s)
+    from statsmodels.regression.mixed_linear_model import MixedLM
 
     rows = []
     for (ds, sid), g in panel.groupby(["dataset", "series"]):
@@ -133,7 +134,7 @@ def mixedlm_crosscheck(panel: pd.DataFrame, h_max: int) -> pd.DataFrame:
         d = np.diff(g["value"].to_numpy()) / np.diff(g["year"].to_numpy()) / s
         rows += [(ds, sid, int(y), v) for y, v in zip(g["year"].to_numpy()[1:], d, strict=True)]
     df = pd.DataFrame(rows, columns=["dataset", "series", "year", "d"])
-    res = sm.MixedLM(df["d"], np.ones((len(df), 1)), groups=df["year"]).fit(reml=True)
+    res = MixedLM(df["d"], np.ones((len(df), 1)), groups=df["year"]).fit(reml=True)
     var_u, var_e = float(res.cov_re.iloc[0, 0]), float(res.scale)
     out = []
     for h in range(1, h_max + 1):
