@@ -142,16 +142,18 @@ def render_shard(
     ``kill_area``/``kill_marker`` are a test hook: the first worker that reaches ``kill_area`` kills
     its own process (``SIGKILL``, as the out-of-memory killer would); the marker file makes the
     retried shard pass, and ``<kill_marker>.renders`` gets a line per sheet rendered."""
-    from analysis.factsheets import engine
-    from analysis.factsheets.worker_inputs import unpack_inputs, unpack_template
+    from distributed import get_worker
 
+    from analysis.factsheets import engine
+    from analysis.factsheets.worker_inputs import differing, unpack_inputs, unpack_template
+
+    worker = get_worker()  # only in the task's own thread
+    # what the sheet reads from this worker's own folder must be the client's: else no sheet at all
+    problem = differing(template.get("lokaal") or {}, worker.address)
+    if problem:
+        return [(None, {"status": "afwijkend", "error": problem})]
     engine.register()  # a worker that joined without the plugin still gets the reusing engine
     paden, tpl = unpack_inputs(inputs), unpack_template(template)
-    worker = None
-    if kill_area:
-        from distributed import get_worker
-
-        worker = get_worker()  # only in the task's own thread
 
     def run() -> list[tuple[str, dict]]:
         out = []
@@ -316,12 +318,14 @@ def _render(
     """Submit the shards, take each result as it arrives (and let it go); True if interrupted."""
     from distributed import as_completed
 
-    from analysis.factsheets.worker_inputs import pack_inputs, pack_template
+    from analysis.factsheets.worker_inputs import local_digests, pack_inputs, pack_template
 
     run = uuid.uuid4().hex[:8]
     # inputs as tasks (not scattered data): the scheduler keeps their spec, so the copy on a lost
-    # worker is made again instead of failing every shard that needs it
-    tpl = client.submit(_bundle, pack_template(template), key=f"factsheets-template-{run}", pure=False)
+    # worker is made again instead of failing every shard that needs it; with the template go the
+    # digests of what a worker reads from its own folder (checked there before any sheet)
+    tpl_bundle = {**pack_template(template), "lokaal": local_digests()}
+    tpl = client.submit(_bundle, tpl_bundle, key=f"factsheets-template-{run}", pure=False)
     futs, inputs = {}, {}
     for p, chunk, i in shards(plans, n_workers):
         gm = p.paths.gemeente
@@ -360,6 +364,10 @@ def _render(
                 results = {a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk}
             fut.release()  # at the client now: a later worker loss must not recompute it
             del fut
+            if None in results:  # a worker whose own config/snapshot/code differs: stop the run
+                client.cancel(list(futs))
+                writer.close()
+                raise InputError(results[None]["error"])
             writer.put(p, chunk, results)
     except KeyboardInterrupt:
         client.cancel(list(futs))

@@ -6,6 +6,11 @@ client's paths. The client packs every file a sheet reads for one processed set 
 plain bytes; they travel through the scheduler (``client.scatter``) and each worker unpacks them once
 into its own temporary folder, keyed by their content hash, and renders from there. The finished
 HTML goes back to the client, which writes it (:mod:`analysis.factsheets.dask_runner`).
+
+What a sheet still reads from the worker's OWN project folder (``config/*.yaml``, two snapshot files,
+see :data:`analysis.factsheets.planning.SHEET_CONFIG`/``SHEET_SNAPSHOT``) and the installed code are
+checked instead: the client sends their digests (:func:`local_digests`) and a worker whose own differ,
+or lack, fails the run with one error naming the file (:func:`differing`), never a different sheet.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from analysis.config import Paths
+from analysis.errors import InputError
 from analysis.factsheets.execution import paths_to_params
 
 # every file a sheet reads, relative to its processed set's (processed, outputs) folders
@@ -48,6 +54,45 @@ def pack_inputs(paths: Paths) -> dict:
 def pack_template(template: Path) -> dict:
     data = Path(template).read_bytes()
     return {"name": Path(template).name, "digest": hashlib.sha256(data).hexdigest()[:32], "data": data}
+
+
+def local_digests() -> dict[str, str]:
+    """{name: hash} of what a sheet reads outside its bundle, in THIS process's project folder
+    (``analysis.config``, read at call time): the configuration files (by content, as the sheet
+    fingerprints compare them), the snapshot files and the package code (``programmacode``)."""
+    from analysis import config
+    from analysis.factsheets.planning import SHEET_CONFIG, SHEET_SNAPSHOT, _config_hash, _file_hash
+    from analysis.reuse import code_version
+
+    out = {"programmacode": code_version()}
+    for name in SHEET_CONFIG:
+        try:
+            out[f"config/{name}"] = _config_hash(name)
+        except InputError:  # malformed here: it differs from the client's (which the client read)
+            out[f"config/{name}"] = "onleesbaar"
+    out.update({f"snapshot/{n}": _file_hash(config.SNAPSHOT_DIR / n) for n in SHEET_SNAPSHOT})
+    return out
+
+
+def differing(expected: dict[str, str], where: str) -> str | None:
+    """One Dutch line naming the first file (or the code) of this process that differs from the
+    client's ``expected`` digests, or None when all match. ``where`` names the worker."""
+    from analysis import config
+
+    mine = local_digests()
+    for name, digest in expected.items():
+        if mine.get(name) == digest:
+            continue
+        if name == "programmacode":
+            return (
+                f"worker {where}: de programmacode (pakket analysis of een bibliotheekversie) "
+                "verschilt van die van de client"
+            )
+        folder = config.CONFIG_DIR.parent if name.startswith("config/") else config.RAW_DIR
+        if mine.get(name) == "ontbreekt":
+            return f"worker {where}: {name} ontbreekt (in {folder}; zet VEERKRACHT_ROOT op de projectmap)"
+        return f"worker {where}: {name} verschilt van die van de client (in {folder})"
+    return None
 
 
 def _cache_root() -> Path:
