@@ -446,38 +446,24 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
     assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
 
 
-def _project_copy(dest: Path) -> Path:
-    """A project folder for a worker (its VEERKRACHT_ROOT): config/ and the snapshot files a sheet
-    reads from the worker's own folder, copied."""
-    import shutil
-
-    from analysis.factsheets.planning import SHEET_SNAPSHOT
-
-    shutil.copytree(PROJ_ROOT / "config", dest / "config")
-    for name in SHEET_SNAPSHOT:
-        (dest / "data" / "raw" / "snapshot" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(RAW / "snapshot" / name, dest / "data" / "raw" / "snapshot" / name)
-    return dest
-
-
-def test_a_worker_whose_own_config_or_snapshot_differs_fails_the_run_naming_the_file(
-    national, fork_pool, tmp_path
+def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run(
+    national, fork_pool, tmp_path, monkeypatch
 ):
-    """A worker started in another folder reads config/*.yaml and two snapshot files from its own
-    project folder (VEERKRACHT_ROOT). The same content (a comment apart): the client's sheets, byte
-    for byte. An edited value, or a missing file: the run stops with ONE error naming the worker and
-    the file, and writes no sheet; never a sheet rendered with another configuration."""
+    """A worker whose project folder (VEERKRACHT_ROOT) is EMPTY: no config/, no snapshot. The
+    configuration and snapshot files a sheet reads come with the run, so its sheets are the fork
+    pool's, byte for byte (a sheet reading the worker's own files fails or differs). The code cannot
+    come with the run: a worker whose code differs from the client's stops the run with ONE error
+    naming the worker, and no sheet is written."""
     import shutil
 
     from distributed import Client, LocalCluster
 
     from analysis.config import Paths
+    from analysis.factsheets import worker_inputs
     from analysis.factsheets.dask_runner import run_batch_dask
 
-    root = _project_copy(tmp_path / "elders")
-    settings = root / "config" / "settings.yaml"
-    original = settings.read_text(encoding="utf-8")
-    settings.write_text(original + "# een opmerking van deze worker\n", encoding="utf-8")
+    empty = tmp_path / "leeg"
+    empty.mkdir()
     gm = next(p for p in national[2] if p.gemeente == "GM0088")
     proc, out = tmp_path / "p", tmp_path / "o"
     shutil.copytree(gm.processed, proc)
@@ -486,39 +472,32 @@ def test_a_worker_whose_own_config_or_snapshot_differs_fails_the_run_naming_the_
         f.unlink()
     paths = Paths(raw=gm.raw, processed=proc, outputs=out, gemeente="GM0088")
     only = ["GM0088", "WK008800"]
-    env = {"VEERKRACHT_ROOT": str(root)}
+
+    def sheets() -> dict[str, bytes]:
+        return {f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"}
+
+    env = {"VEERKRACHT_ROOT": str(empty)}
     with (
         LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env) as c,
         Client(c) as client,
     ):
-        assert client.run(lambda: __import__("analysis.config").config.PROJ_ROOT) == {
-            w: root.resolve() for w in client.scheduler_info()["workers"]
+        (worker,) = client.scheduler_info()["workers"]
+        assert client.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
+            worker: str(empty.resolve() / "config")
         }
         res = run_batch_dask([paths], only=only, force=True, client=client, progress=False)
         assert res["ok"] == 2 and res["failed"] == 0, res
-        written = {
-            f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"
-        }
-        ref = fork_pool[2]
-        assert written == {k.split("/", 1)[1]: v for k, v in ref.items() if k.startswith("GM0088/")}
-        (worker,) = client.scheduler_info()["workers"]
-        settings.write_text(original.replace("  afdeling: null", "  afdeling: Elders"), encoding="utf-8")
+        written = sheets()
+        assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
+        assert not any(empty.iterdir())  # nothing was written into the worker's project folder
+        monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
         with pytest.raises(InputError) as err:
             run_batch_dask([paths], only=only, force=True, client=client, progress=False)
-        assert str(err.value) == (
-            f"worker {worker}: config/settings.yaml verschilt van die van de client (in {root.resolve()})"
-        )
-        settings.write_text(original, encoding="utf-8")
-        (root / "data" / "raw" / "snapshot" / "kwb_2024_85984NED" / "DataProperties.json").unlink()
-        with pytest.raises(InputError) as err:
-            run_batch_dask([paths], only=only, force=True, client=client, progress=False)
-        assert str(err.value).startswith(
-            f"worker {worker}: snapshot/kwb_2024_85984NED/DataProperties.json ontbreekt (in "
-        ), err.value
-    # the failed runs wrote no sheet: the pages of the good run are as they were
-    assert {
-        f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"
-    } == written
+    assert str(err.value) == (
+        f"worker {worker}: de programmacode (pakket analysis of een bibliotheekversie) "
+        "verschilt van die van de client"
+    )
+    assert sheets() == written  # the failed run wrote no sheet: the good run's pages are as they were
 
 
 def _kernel_pid():

@@ -7,10 +7,13 @@ plain bytes; they travel through the scheduler (``client.scatter``) and each wor
 into its own temporary folder, keyed by their content hash, and renders from there. The finished
 HTML goes back to the client, which writes it (:mod:`analysis.factsheets.dask_runner`).
 
-What a sheet still reads from the worker's OWN project folder (``config/*.yaml``, two snapshot files,
-see :data:`analysis.factsheets.planning.SHEET_CONFIG`/``SHEET_SNAPSHOT``) and the installed code are
-checked instead: the client sends their digests (:func:`local_digests`) and a worker whose own differ,
-or lack, fails the run with one error naming the file (:func:`differing`), never a different sheet.
+The configuration files and the two snapshot files a sheet reads outside its processed set
+(:data:`analysis.factsheets.planning.SHEET_CONFIG`/``SHEET_SNAPSHOT``, ~2 MB) travel too
+(:func:`pack_project`): the worker unpacks them into a project folder of their own and runs its kernel
+with ``VEERKRACHT_ROOT`` pointing there, so a worker needs the installed package and nothing of the
+project's folder. The code cannot travel: the client sends its digest (:func:`local_digests`) and a
+worker whose installed code differs fails the run with one error (:func:`differing`), never a
+different sheet.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 from analysis.config import Paths
-from analysis.errors import InputError
 from analysis.factsheets.execution import paths_to_params
 
 # every file a sheet reads, relative to its processed set's (processed, outputs) folders
@@ -57,42 +59,51 @@ def pack_template(template: Path) -> dict:
 
 
 def local_digests() -> dict[str, str]:
-    """{name: hash} of what a sheet reads outside its bundle, in THIS process's project folder
-    (``analysis.config``, read at call time): the configuration files (by content, as the sheet
-    fingerprints compare them), the snapshot files and the package code (``programmacode``)."""
-    from analysis import config
-    from analysis.factsheets.planning import SHEET_CONFIG, SHEET_SNAPSHOT, _config_hash, _file_hash
+    """{name: hash} of what a sheet reads in THIS process and cannot come with the bundle: the
+    package code and library versions (``programmacode``, as the sheet fingerprints hash it)."""
     from analysis.reuse import code_version
 
-    out = {"programmacode": code_version()}
-    for name in SHEET_CONFIG:
-        try:
-            out[f"config/{name}"] = _config_hash(name)
-        except InputError:  # malformed here: it differs from the client's (which the client read)
-            out[f"config/{name}"] = "onleesbaar"
-    out.update({f"snapshot/{n}": _file_hash(config.SNAPSHOT_DIR / n) for n in SHEET_SNAPSHOT})
-    return out
+    return {"programmacode": code_version()}
 
 
 def differing(expected: dict[str, str], where: str) -> str | None:
-    """One Dutch line naming the first file (or the code) of this process that differs from the
-    client's ``expected`` digests, or None when all match. ``where`` names the worker."""
-    from analysis import config
-
+    """One Dutch line naming what of this process differs from the client's ``expected`` digests,
+    or None when all match. ``where`` names the worker."""
     mine = local_digests()
     for name, digest in expected.items():
-        if mine.get(name) == digest:
-            continue
-        if name == "programmacode":
-            return (
-                f"worker {where}: de programmacode (pakket analysis of een bibliotheekversie) "
-                "verschilt van die van de client"
+        if mine.get(name) != digest:
+            what = (
+                "de programmacode (pakket analysis of een bibliotheekversie)"
+                if name == "programmacode"
+                else name
             )
-        folder = config.CONFIG_DIR.parent if name.startswith("config/") else config.RAW_DIR
-        if mine.get(name) == "ontbreekt":
-            return f"worker {where}: {name} ontbreekt (in {folder}; zet VEERKRACHT_ROOT op de projectmap)"
-        return f"worker {where}: {name} verschilt van die van de client (in {folder})"
+            return f"worker {where}: {what} verschilt van die van de client"
     return None
+
+
+def pack_project() -> dict:
+    """config/*.yaml and the snapshot files a sheet reads (those the client has), as bytes, keyed by
+    their place in a project folder, with their hash."""
+    from analysis import config
+    from analysis.factsheets.planning import SHEET_CONFIG, SHEET_SNAPSHOT
+
+    places = {f"config/{n}": config.CONFIG_DIR / n for n in SHEET_CONFIG}
+    places.update({f"data/raw/snapshot/{n}": config.SNAPSHOT_DIR / n for n in SHEET_SNAPSHOT})
+    files = {name: f.read_bytes() for name, f in places.items() if f.exists()}
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return {"digest": h.hexdigest()[:32], "files": files}
+
+
+def unpack_project(bundle: dict) -> str:
+    """Write the project files into this worker's cache (once per content); the folder to use as
+    the kernel's ``VEERKRACHT_ROOT``."""
+    root = _cache_root() / "project" / bundle["digest"]
+    for name, data in bundle["files"].items():
+        _write_once(root / name, data)
+    (root / "config").mkdir(parents=True, exist_ok=True)
+    return str(root)
 
 
 def _cache_root() -> Path:
