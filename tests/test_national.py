@@ -546,11 +546,13 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
     registered in the first loop, and the next run's warm-up on that loop missed the new kernel's
     replies and waited out its 60 s start timeout on every worker."""
     from analysis.factsheets.dask_runner import KernelPlugin, run_batch_dask
+    from analysis.factsheets.worker_inputs import pack_project
 
     _, _, views = national
     cluster.run(_count_event_loops)
     try:
-        a, b, c = KernelPlugin("test-a"), KernelPlugin("test-b"), KernelPlugin("test-c")
+        # the runs' kernels read the configuration and snapshot files the runs bring (the same here)
+        a, b, c = (KernelPlugin(f"test-{x}", pack_project()) for x in "abc")
         cluster.register_plugin(a)
         first = cluster.run(_kernel_pid)
         assert all(first.values()), first
@@ -568,6 +570,20 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
         again = cluster.run(_kernel_pid)
         assert all(again.values()) and not set(again.values()) & set(first.values()), (first, again)
         assert not any(cluster.run(_warm_error).values())
+        # a run that brings other configuration files gets a kernel started on them: a warm kernel
+        # keeps the settings it read (module caches), so it is not reused for other files
+        other = pack_project()
+        other["files"]["config/settings.yaml"] += b"# een andere run\n"
+        other["digest"] = "test-andere-run"
+        d = KernelPlugin("test-d", other)
+        cluster.register_plugin(d)
+        on_other = cluster.run(_kernel_pid)
+        assert all(on_other.values()) and not set(on_other.values()) & set(again.values())
+        roots = cluster.run(
+            lambda: __import__("analysis.factsheets.engine").factsheets.engine._KERNEL["root"]
+        )
+        assert all(r.endswith("/project/test-andere-run") for r in roots.values()), roots
+        cluster.unregister_worker_plugin(d.name)
         cluster.unregister_worker_plugin(c.name)
     finally:
         made = cluster.run(_stop_counting_event_loops)
