@@ -145,6 +145,23 @@ XDIST_GROUPS = {
 }
 
 
+# the units that take longest (from `--durations` of a quiet run): started
+# first, so that no long unit is left to run alone at the end
+XDIST_LONG_FIRST = (
+    "national_store",
+    "two_sheets",
+    "test_bad_input",
+    "test_progress",
+    "rendered",
+    "test_gemeente",
+    "test_notebooks",
+)
+
+
+def _long_rank(unit: str) -> int:
+    return XDIST_LONG_FIRST.index(unit) if unit in XDIST_LONG_FIRST else len(XDIST_LONG_FIRST)
+
+
 def xdist_unit(nodeid: str) -> str:
     """The work unit of a test: its module's name, or the shared group of XDIST_GROUPS."""
     module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
@@ -162,7 +179,17 @@ if importlib.util.find_spec("xdist") is not None:  # a dev dependency; plain pyt
         from xdist.scheduler import LoadScopeScheduling
 
         class ModuleUnits(LoadScopeScheduling):
+            ordered = False
+
             def _split_scope(self, nodeid: str) -> str:
                 return xdist_unit(nodeid)
+
+            def _assign_work_unit(self, node) -> None:
+                if not self.ordered:  # the longest units first, the rest by test count (xdist's order)
+                    self.ordered = True
+                    units = sorted(self.workqueue.items(), key=lambda u: _long_rank(u[0]))
+                    self.workqueue.clear()
+                    self.workqueue.update(units)
+                super()._assign_work_unit(node)
 
         return ModuleUnits(config, log)
