@@ -14,9 +14,12 @@ task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_are
   (:mod:`analysis.factsheets.dask_results`), so a worker lost mid-batch loses only its in-flight
   shard; the scheduler hands that shard to another worker (Dask's own rescheduling, plus
   ``retries`` for errors raised by the task);
-* **no shared file system**: the inputs of each municipality and the template travel through the
-  scheduler (:mod:`analysis.factsheets.worker_inputs`), the worker returns the finished HTML and
-  the client writes it (atomically); planning, fingerprints and the manifest stay in the client;
+* **no shared file system, no project folder**: the inputs of each municipality, the template and
+  the config/snapshot files a sheet reads travel through the scheduler
+  (:mod:`analysis.factsheets.worker_inputs`; the kernel runs with ``VEERKRACHT_ROOT`` on the
+  unpacked copy), the worker returns the finished HTML and the client writes it (atomically); a
+  worker on other code fails the run with one error; planning, fingerprints and the manifest stay
+  in the client;
 * **several clients may share one cluster**: each run registers its kernel plugin under a name of
   its own; the worker's kernel is shared, started once (idempotent), shut down in the kernel thread
   only when the last run's plugin is gone; a failed warm-up is retried and its error cleared after
