@@ -446,6 +446,60 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
     assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
 
 
+def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run(
+    national, fork_pool, tmp_path, monkeypatch
+):
+    """A worker whose project folder (VEERKRACHT_ROOT) is EMPTY: no config/, no snapshot. The
+    configuration and snapshot files a sheet reads come with the run, so its sheets are the fork
+    pool's, byte for byte (a sheet reading the worker's own files fails or differs). The code cannot
+    come with the run: a worker whose code differs from the client's stops the run with ONE error
+    naming the worker, and no sheet is written."""
+    import shutil
+
+    from distributed import Client, LocalCluster
+
+    from analysis.config import Paths
+    from analysis.factsheets import worker_inputs
+    from analysis.factsheets.dask_runner import run_batch_dask
+
+    empty = tmp_path / "leeg"
+    empty.mkdir()
+    gm = next(p for p in national[2] if p.gemeente == "GM0088")
+    proc, out = tmp_path / "p", tmp_path / "o"
+    shutil.copytree(gm.processed, proc)
+    shutil.copytree(gm.outputs, out)
+    for f in (out / "factsheets").glob("*.html"):
+        f.unlink()
+    paths = Paths(raw=gm.raw, processed=proc, outputs=out, gemeente="GM0088")
+    only = ["GM0088", "WK008800"]
+
+    def sheets() -> dict[str, bytes]:
+        return {f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"}
+
+    env = {"VEERKRACHT_ROOT": str(empty)}
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env) as c,
+        Client(c) as client,
+    ):
+        (worker,) = client.scheduler_info()["workers"]
+        assert client.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
+            worker: str(empty.resolve() / "config")
+        }
+        res = run_batch_dask([paths], only=only, force=True, client=client, progress=False)
+        assert res["ok"] == 2 and res["failed"] == 0, res
+        written = sheets()
+        assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
+        assert not any(empty.iterdir())  # nothing was written into the worker's project folder
+        monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
+        with pytest.raises(InputError) as err:
+            run_batch_dask([paths], only=only, force=True, client=client, progress=False)
+    assert str(err.value) == (
+        f"worker {worker}: de programmacode (pakket analysis of een bibliotheekversie) "
+        "verschilt van die van de client"
+    )
+    assert sheets() == written  # the failed run wrote no sheet: the good run's pages are as they were
+
+
 def _kernel_pid():
     from analysis.factsheets import engine
 
@@ -492,11 +546,13 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
     registered in the first loop, and the next run's warm-up on that loop missed the new kernel's
     replies and waited out its 60 s start timeout on every worker."""
     from analysis.factsheets.dask_runner import KernelPlugin, run_batch_dask
+    from analysis.factsheets.worker_inputs import pack_project
 
     _, _, views = national
     cluster.run(_count_event_loops)
     try:
-        a, b, c = KernelPlugin("test-a"), KernelPlugin("test-b"), KernelPlugin("test-c")
+        # the runs' kernels read the configuration and snapshot files the runs bring (the same here)
+        a, b, c = (KernelPlugin(f"test-{x}", pack_project()) for x in "abc")
         cluster.register_plugin(a)
         first = cluster.run(_kernel_pid)
         assert all(first.values()), first
@@ -514,6 +570,20 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
         again = cluster.run(_kernel_pid)
         assert all(again.values()) and not set(again.values()) & set(first.values()), (first, again)
         assert not any(cluster.run(_warm_error).values())
+        # a run that brings other configuration files gets a kernel started on them: a warm kernel
+        # keeps the settings it read (module caches), so it is not reused for other files
+        other = pack_project()
+        other["files"]["config/settings.yaml"] += b"# een andere run\n"
+        other["digest"] = "test-andere-run"
+        d = KernelPlugin("test-d", other)
+        cluster.register_plugin(d)
+        on_other = cluster.run(_kernel_pid)
+        assert all(on_other.values()) and not set(on_other.values()) & set(again.values())
+        roots = cluster.run(
+            lambda: __import__("analysis.factsheets.engine").factsheets.engine._KERNEL["root"]
+        )
+        assert all(r.endswith("/project/test-andere-run") for r in roots.values()), roots
+        cluster.unregister_worker_plugin(d.name)
         cluster.unregister_worker_plugin(c.name)
     finally:
         made = cluster.run(_stop_counting_event_loops)

@@ -107,8 +107,11 @@ def _oordeel(text: str) -> str:
 def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_leads_with_what_is_real(sheets):
     import pandas as pd
 
+    from analysis.factsheets.fmt import SYNTH_BADGE
     from analysis.national.build import read_partitioned
     from analysis.national.index import NEEDS_REAL_DATA_SENTENCE, finding_columns
+
+    sentence = NEEDS_REAL_DATA_SENTENCE.replace("`", "")  # as read: the command is <code> on the page
     from analysis.resilience.national import percentile
     from analysis.sources.snapshot import lbm2_national_classes
 
@@ -129,11 +132,16 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
             assert word not in text.lower(), (name, word)
         # the one sentence: leading the verdict and in the Veerkracht section, nowhere else
         verdict = _oordeel(text)
-        assert NEEDS_REAL_DATA_SENTENCE in verdict and "veerkracht fetch --scope nederland" in verdict
-        assert text.count(NEEDS_REAL_DATA_SENTENCE) == 2
+        assert sentence in verdict and "veerkracht fetch --scope nederland" in verdict
+        assert text.count(sentence) == 2
         assert "Veerkrachtsignaal Niet getoond: al zijn invoer is synthetisch" in text  # no empty cell
+        # the command as code, never with the terminal's back quotes; the summary of real figures alone
+        # carries no synthetic badge (real numbers are never labelled synthetic)
+        assert "`" not in text and html.count("<code>veerkracht fetch --scope nederland</code>") == 2
+        summary = html[html.index('<p class="summary">') :]
+        assert SYNTH_BADGE not in summary[: summary.index("</p>")], name
         # real first: the verdict opens with Leefbaarometer 2.0 and the area's real figures with their year
-        assert verdict.index("Leefbaarometer 2.0 (echte cijfers") < verdict.index(NEEDS_REAL_DATA_SENTENCE)
+        assert verdict.index("Leefbaarometer 2.0 (echte cijfers") < verdict.index(sentence)
         inw = ind[(ind.region_code == code) & (ind.indicator == "inwoners") & (ind.origin != "synthetic")]
         newest = inw.sort_values("year").iloc[-1]
         assert f"inwoners {int(newest.value):,} ({int(newest.year)};".replace(",", ".") in verdict
@@ -206,7 +214,7 @@ def test_after_a_live_pull_a_wijk_with_real_inputs_shows_its_signal(tmp_path):
     assert row["signaal"] in ("signaal", "aandacht", "geen signaal")
     (sheet,) = (outputs / "nederland" / "GM0642" / "factsheets").glob("wk064201-*.html")
     text = visible_text(sheet.read_text(encoding="utf-8"))
-    assert NEEDS_REAL_DATA_SENTENCE not in text and "Niet getoond" not in text
+    assert NEEDS_REAL_DATA_SENTENCE.replace("`", "") not in text and "Niet getoond" not in text
     assert f"Uitkomst van de signaalregel ten opzichte van de gemeente Zwijndrecht: {row['signaal']}." in text
     assert "gemiddelde van de wijken van de gemeente" in text  # the rule in wijken
     verdict = _oordeel(text)

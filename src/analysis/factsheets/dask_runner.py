@@ -14,9 +14,12 @@ task calls the fork pool's own :func:`~analysis.factsheets.execution.execute_are
   (:mod:`analysis.factsheets.dask_results`), so a worker lost mid-batch loses only its in-flight
   shard; the scheduler hands that shard to another worker (Dask's own rescheduling, plus
   ``retries`` for errors raised by the task);
-* **no shared file system**: the inputs of each municipality and the template travel through the
-  scheduler (:mod:`analysis.factsheets.worker_inputs`), the worker returns the finished HTML and
-  the client writes it (atomically); planning, fingerprints and the manifest stay in the client;
+* **no shared file system, no project folder**: the inputs of each municipality, the template and
+  the config/snapshot files a sheet reads travel through the scheduler
+  (:mod:`analysis.factsheets.worker_inputs`; the kernel runs with ``VEERKRACHT_ROOT`` on the
+  unpacked copy), the worker returns the finished HTML and the client writes it (atomically); a
+  worker on other code fails the run with one error; planning, fingerprints and the manifest stay
+  in the client;
 * **several clients may share one cluster**: each run registers its kernel plugin under a name of
   its own; the worker's kernel is shared, started once (idempotent), shut down in the kernel thread
   only when the last run's plugin is gone; a failed warm-up is retried and its error cleared after
@@ -83,11 +86,12 @@ def _start_kernel() -> None:
         execution._WORKER["warm_error"] = execution._one_line(f"{type(exc).__name__}: {exc}")
 
 
-def _warm(run: str) -> None:
+def _warm(run: str, root: str | None = None) -> None:
     from analysis.factsheets import engine
 
     execution._preload()
     engine.register()
+    engine.set_root(root)
     _RUNS.add(run)
     _start_kernel()
 
@@ -112,13 +116,17 @@ class KernelPlugin(_dask_plugin_base()):
     one's plugin; the kernel is shut down only when the last run's plugin leaves, in the kernel
     thread, so never while a sheet of another run uses it."""
 
-    def __init__(self, run: str):
+    def __init__(self, run: str, project: dict | None = None):
         self.name = f"veerkracht-kernel-{run}"
+        self.project = project  # worker_inputs.pack_project(): the kernel starts on these files
 
     async def setup(self, worker) -> None:
         import asyncio
 
-        await asyncio.get_running_loop().run_in_executor(kernel_thread(), _warm, self.name)
+        from analysis.factsheets.worker_inputs import unpack_project
+
+        root = unpack_project(self.project) if self.project else None
+        await asyncio.get_running_loop().run_in_executor(kernel_thread(), _warm, self.name, root)
 
     async def teardown(self, worker) -> None:
         import asyncio
@@ -142,19 +150,23 @@ def render_shard(
     ``kill_area``/``kill_marker`` are a test hook: the first worker that reaches ``kill_area`` kills
     its own process (``SIGKILL``, as the out-of-memory killer would); the marker file makes the
     retried shard pass, and ``<kill_marker>.renders`` gets a line per sheet rendered."""
-    from analysis.factsheets import engine
-    from analysis.factsheets.worker_inputs import unpack_inputs, unpack_template
+    from distributed import get_worker
 
+    from analysis.factsheets import engine
+    from analysis.factsheets.worker_inputs import differing, unpack_inputs, unpack_project, unpack_template
+
+    worker = get_worker()  # only in the task's own thread
+    # the code this worker runs must be the client's: else no sheet at all
+    problem = differing(template.get("lokaal") or {}, worker.address)
+    if problem:
+        return [(None, {"status": "afwijkend", "error": problem})]
     engine.register()  # a worker that joined without the plugin still gets the reusing engine
     paden, tpl = unpack_inputs(inputs), unpack_template(template)
-    worker = None
-    if kill_area:
-        from distributed import get_worker
-
-        worker = get_worker()  # only in the task's own thread
+    root = unpack_project(template["project"])  # config and snapshot files: the client's
 
     def run() -> list[tuple[str, dict]]:
         out = []
+        engine.set_root(root)  # a kernel on other files (another run's, the worker's) is replaced
         if execution._WORKER.get("warm_error"):  # try again: the cause may be gone
             _start_kernel()
         for code, slug, name in items:
@@ -277,7 +289,10 @@ def run_batch_dask(
         cluster = None
         if own_client:
             client, cluster = start_client(scheduler, n_workers, scheduler_file=scheduler_file)
-        plugin = KernelPlugin(uuid.uuid4().hex[:12])
+        from analysis.factsheets.worker_inputs import pack_project
+
+        project = pack_project()
+        plugin = KernelPlugin(uuid.uuid4().hex[:12], project)
         bar = tqdm(total=n_todo, desc="factsheets (dask)", unit="blad", disable=None if progress else True)
         try:
             n_workers = len(client.scheduler_info()["workers"]) or n_workers
@@ -294,6 +309,7 @@ def run_batch_dask(
                 fail_area,
                 kill_area,
                 kill_marker,
+                project,
             )
         finally:
             bar.close()
@@ -311,17 +327,19 @@ def run_batch_dask(
 
 
 def _render(
-    client, plans, n_workers, t0, template, bar, timeout, retries, fail_area, kill_area, kill_marker
+    client, plans, n_workers, t0, template, bar, timeout, retries, fail_area, kill_area, kill_marker, project
 ) -> bool:
     """Submit the shards, take each result as it arrives (and let it go); True if interrupted."""
     from distributed import as_completed
 
-    from analysis.factsheets.worker_inputs import pack_inputs, pack_template
+    from analysis.factsheets.worker_inputs import local_digests, pack_inputs, pack_template
 
     run = uuid.uuid4().hex[:8]
     # inputs as tasks (not scattered data): the scheduler keeps their spec, so the copy on a lost
-    # worker is made again instead of failing every shard that needs it
-    tpl = client.submit(_bundle, pack_template(template), key=f"factsheets-template-{run}", pure=False)
+    # worker is made again instead of failing every shard that needs it; with the template go the
+    # digests of what a worker reads from its own folder (checked there before any sheet)
+    tpl_bundle = {**pack_template(template), "lokaal": local_digests(), "project": project}
+    tpl = client.submit(_bundle, tpl_bundle, key=f"factsheets-template-{run}", pure=False)
     futs, inputs = {}, {}
     for p, chunk, i in shards(plans, n_workers):
         gm = p.paths.gemeente
@@ -360,6 +378,10 @@ def _render(
                 results = {a.region_code: {"status": "failed", "seconds": None, "error": err} for a in chunk}
             fut.release()  # at the client now: a later worker loss must not recompute it
             del fut
+            if None in results:  # a worker whose own config/snapshot/code differs: stop the run
+                client.cancel(list(futs))
+                writer.close()
+                raise InputError(results[None]["error"])
             writer.put(p, chunk, results)
     except KeyboardInterrupt:
         client.cancel(list(futs))

@@ -76,19 +76,32 @@ def set_warm_code(warm: str | None) -> None:
     _KERNEL["warm"] = warm
 
 
+def set_root(root: str | None) -> None:
+    """The project folder (``VEERKRACHT_ROOT``) the kernel reads its configuration and snapshot files
+    from; None: this process's own. A kernel running with another root is replaced at its next use
+    (its imported settings and caches belong to the files it was started on)."""
+    _KERNEL["want_root"] = root
+
+
 def worker_kernel(kernel_name: str, startup_timeout: float = 60, warm: str | None = None):
-    """The kernel (manager, async client) of this process, started on first use or after a death."""
+    """The kernel (manager, async client) of this process, started on first use, after a death or
+    when :func:`set_root` asks for another project folder."""
     if warm is not None:
         set_warm_code(warm)
     km = _KERNEL.get("km")
-    if km is None or not km.is_alive():
+    root = _KERNEL.get("want_root")
+    if km is None or not km.is_alive() or _KERNEL.get("root") != root:
         discard_worker_kernel()
         # IPC sockets under a per-process prefix: no TCP ports, and no collision between workers
         sock_dir = tempfile.mkdtemp(prefix="veerkracht-kernel-")
         km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sock_dir, "k"))
         _KERNEL.update(km=km, sock_dir=sock_dir)
         # no SQLite input history in a batch kernel: it costs a write per cell
-        km.start_kernel(extra_arguments=["--HistoryManager.enabled=False"], preexec_fn=_kernel_preexec)
+        env = {**os.environ, "VEERKRACHT_ROOT": root} if root else dict(os.environ)
+        km.start_kernel(
+            extra_arguments=["--HistoryManager.enabled=False"], preexec_fn=_kernel_preexec, env=env
+        )
+        _KERNEL["root"] = root
         try:
             kc = run_sync(_start_client)(km, startup_timeout, _KERNEL.get("warm"))
         except BaseException:
@@ -127,6 +140,7 @@ def discard_worker_kernel() -> None:
             km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a dead kernel cannot be shut down twice
             pass
+    _KERNEL.pop("root", None)
     sock_dir = _KERNEL.pop("sock_dir", None)
     if sock_dir is not None:
         shutil.rmtree(sock_dir, ignore_errors=True)

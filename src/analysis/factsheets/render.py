@@ -50,6 +50,15 @@ def _dekking(value: float) -> str:
     return _pct(value, 1 if value >= 0.995 else 0)
 
 
+def _code(text: str) -> Markup:
+    """Plain text with `command` spans (also written so in terminal messages) as HTML: escaped,
+    each back-quoted span as <code> (a page never shows the back quotes themselves)."""
+    parts = str(Markup.escape(text)).split("`")
+    if len(parts) % 2 == 0:  # an unpaired back quote: text as it is
+        return Markup.escape(text)
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -60,7 +69,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(nl=nl_number, waarde=fmt_value, met_eenheid=with_unit, pct=_pct, dekking=_dekking)
+    env.filters.update(
+        nl=nl_number, waarde=fmt_value, met_eenheid=with_unit, pct=_pct, dekking=_dekking, code=_code
+    )
     from analysis.figures import SYNTHETIC_STAMP
 
     env.globals.update(
