@@ -26,11 +26,16 @@ def is_national(area: Gebied) -> bool:
     return (area.ctx.manifest or {}).get("scope") == NATIONAL
 
 
+def row_alleen_synthetisch(score) -> bool:
+    """A score row's flag "every input of the signal is synthetic" (numpy or Python bool; a missing
+    row or value is False). Never test it with ``is True``: a numpy bool is not ``True``."""
+    v = None if score is None else score.get("alleen_synthetisch")
+    return bool(v) if v is not None and not pd.isna(v) else False
+
+
 def alleen_synthetisch(area: Gebied) -> bool:
     """Every input of the area's signal is synthetic (a national score row's flag)."""
-    s = area.score
-    v = None if s is None else s.get("alleen_synthetisch")
-    return bool(v) if v is not None and not pd.isna(v) else False
+    return row_alleen_synthetisch(area.score)
 
 
 def vraagt_echte_cijfers(area: Gebied) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.factsheets.echt import row_alleen_synthetisch
 from analysis.factsheets.fmt import SYNTH_BADGE, esc, nl_number
 from analysis.factsheets.page import page
 from analysis.io import write_text
@@ -31,8 +32,7 @@ def write_national_index(outputs_root: Path, regions: pd.DataFrame, scores: pd.D
             else (nl_number(100 * s["aandeel_inwoners_signaal"], 0) + "%")
         )
         synth = s is not None and bool(s.get("synthetic_inputs"))
-        only = None if s is None else s.get("alleen_synthetisch")  # a numpy bool: never `is True`
-        if only is not None and pd.notna(only) and bool(only):
+        if row_alleen_synthetisch(s):
             share, synth = "vraagt echte cijfers", False
             n_only += 1
         n_synth += synth
