@@ -286,47 +286,18 @@ def evaluate(
         notes.append("reeks zonder spreiding: interval alleen uit de puntprognose, geen kans")
     if row["laatste_jaar_voorlopig"]:
         notes.append("laatste jaar voorlopig")
+    common = {"doel_id": goal.id, "region_code": region}
     frames = [
-        pd.DataFrame(
-            {
-                "doel_id": goal.id,
-                "region_code": region,
-                "year": years,
-                "soort": "waarneming",
-                "waarde": values,
-                "model": None,
-                "synthetic": row["synthetic"],
-                "provisional": s["provisional"].to_numpy(),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "doel_id": goal.id,
-                "region_code": region,
-                "year": future,
-                "soort": "prognose",
-                "waarde": point,
-                **band,
-                "interval_soort": soort,
-                "model": model,
-                "synthetic": row["synthetic"],
-            }
-        ),
-    ]
+        {**common, "year": years, "soort": "waarneming", "waarde": values, "model": None,
+         "synthetic": row["synthetic"], "provisional": s["provisional"].to_numpy()},
+        {**common, "year": future, "soort": "prognose", "waarde": point, **band, "interval_soort": soort,
+         "model": model, "synthetic": row["synthetic"]},
+    ]  # fmt: skip
     if drift is not None:  # the drift forecast beside the naive point (docs: why)
         frames.append(
-            pd.DataFrame(
-                {
-                    "doel_id": goal.id,
-                    "region_code": region,
-                    "year": future,
-                    "soort": "vergelijking",
-                    "waarde": drift.to_numpy(),
-                    "model": "drift",
-                    "synthetic": row["synthetic"],
-                }
-            )
-        )
+            {**common, "year": future, "soort": "vergelijking", "waarde": drift.to_numpy(), "model": "drift",
+             "synthetic": row["synthetic"]}
+        )  # fmt: skip
     if h[-1] > int(fcfg["scenario_na_jaren"]):
         scen = scenario_paths(years, values, future, lower, pace, relative)
         met = []
@@ -335,18 +306,42 @@ def evaluate(
             if is_met(float(path[-1]), target, lower):
                 met.append(name)
             frames.append(
-                pd.DataFrame(
-                    {
-                        "doel_id": goal.id,
-                        "region_code": region,
-                        "year": future,
-                        "soort": "scenario",
-                        "waarde": path,
-                        "scenario": name,
-                        "synthetic": row["synthetic"],
-                    }
-                )
-            )
+                {**common, "year": future, "soort": "scenario", "waarde": path, "scenario": name,
+                 "synthetic": row["synthetic"]}
+            )  # fmt: skip
         row["scenarios_gehaald"] = ",".join(met) if met else "geen"
     row["toelichting_status"] = "; ".join(notes)
-    return row, pd.concat(frames, ignore_index=True)
+    return row, forecast_frame(frames)
+
+
+# the column types pd.concat gives the parts of a goal's forecast frame (a column missing from a part
+# is missing there: NaN; so the booleans of the observations become objects)
+FRAME_TYPES = {
+    "doel_id": "str", "region_code": "str", "year": "int64", "soort": "str", "waarde": "float64",
+    "model": "object", "synthetic": "bool", "provisional": "object", "lo80": "float64", "hi80": "float64",
+    "lo95": "float64", "hi95": "float64", "interval_soort": "str", "scenario": "str",
+}  # fmt: skip
+
+
+def forecast_frame(parts: list[dict]) -> pd.DataFrame:
+    """One goal's forecast rows from its parts (observations, forecast, comparison, scenarios; each a
+    mapping of column to array or scalar): the frame ``pd.concat`` of one DataFrame per part gives,
+    built at once. Columns in order of first appearance; a column a part lacks is NaN there."""
+    sizes = [len(p["year"]) for p in parts]
+    cols = list(dict.fromkeys(c for p in parts for c in p))
+    out = {}
+    for c in cols:
+        kind = FRAME_TYPES[c]
+        if kind == "bool" and not all(c in p for p in parts):
+            kind = "object"
+        chunks = []
+        for p, n in zip(parts, sizes, strict=True):
+            v = p.get(c, np.nan)
+            if np.ndim(v) == 0:
+                chunks.append(np.full(n, v, dtype=object if kind in ("str", "object") else kind))
+            else:
+                chunks.append(np.asarray(v).astype(object if kind in ("str", "object") else kind))
+        col = np.concatenate(chunks) if chunks else np.array([], dtype=object)
+        # explicit Series: pandas would read an object array of strings and None as text
+        out[c] = pd.Series(col, dtype="str" if kind == "str" else col.dtype, copy=False)
+    return pd.DataFrame(out)
