@@ -10,7 +10,6 @@ are written only at coverage >= 0.95 (:mod:`analysis.processed.aggregate`).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from analysis.errors import InputError, technisch
 from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
 from analysis.processed import partner_build
 from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate  # noqa: F401
+from analysis.processed.build_manifest import load_manifest  # noqa: F401 (re-exported)
 from analysis.processed.checks import check_focus, check_plausible
 from analysis.processed.comparison import comparison_regions
 from analysis.processed.regions import REGION_ATTRIBUTES, build_regions  # noqa: F401 (re-exported)
@@ -279,13 +279,3 @@ def load_regions(paths: Paths) -> gpd.GeoDataFrame:
     if not paths.regions.exists():
         raise InputError(f"{paths.regions}: ontbreekt; draai eerst `veerkracht build`")
     return read_gpkg(paths.regions, "regions")
-
-
-def load_manifest(paths: Paths) -> dict:
-    p = paths.processed / "build_manifest.json"
-    if not p.exists():
-        return {}
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: geen geldige JSON; draai `veerkracht build` opnieuw") from exc
