@@ -1,6 +1,6 @@
 """National scope (issue 13): the all-NL processed set, the grouped resilience pass, and fact sheets
-rendered on a 2-worker Dask LocalCluster — byte-identical to the fork-pool runner, a killed worker's
-shard retried, alphanumeric codes (Amsterdam's WK0363AA) handled."""
+rendered on a Dask LocalCluster (one worker process) — byte-identical to the fork-pool runner, a
+killed worker's shard retried, alphanumeric codes (Amsterdam's WK0363AA) handled."""
 
 from __future__ import annotations
 
@@ -34,10 +34,26 @@ def national(national_store, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def worker_root(tmp_path_factory) -> Path:
+    """The cluster's workers' project folder (VEERKRACHT_ROOT): EMPTY, no config/, no snapshot, and it
+    stays empty (test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run)."""
+    return tmp_path_factory.mktemp("leeg")
+
+
+@pytest.fixture(scope="module")
+def cluster(worker_root):
+    """ONE Dask worker process (one thread) for every cluster test of this module, started with an
+    empty project folder: each run's configuration and snapshot files must come with the run. One
+    worker proves what these tests ask (a worker process and its kernel; a run's shards; a killed
+    worker replaced by its nanny; two clients on one worker); a second worker would start a second
+    process and kernel per run and prove nothing more (shard sizes per worker count: the pure
+    test_dask_shards_keep_municipalities_apart_and_shrink_to_single_sheets_at_the_end)."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+    env = {"VEERKRACHT_ROOT": str(worker_root)}
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env
+    ) as c:
         with Client(c) as client:
             yield client
 
@@ -275,15 +291,15 @@ def _hold_first_finish(monkeypatch, client) -> list[Counter]:
 
 @pytest.fixture(scope="module")
 def fork_pool(national):
-    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool, each sheet
-    into its own municipality's folder. Returns (summary, manifest.finish calls, sheets by name);
-    the Dask tests compare their pages with these bytes."""
+    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool (one worker:
+    its sheets in one kernel), each sheet into its own municipality's folder. Returns (summary,
+    manifest.finish calls, sheets by name); the Dask tests compare their pages with these bytes."""
     from analysis.factsheets.runner import run_batch
 
     _, _, views = national
     with pytest.MonkeyPatch.context() as mp:
         calls, _ = _spy_on_finish(mp)
-        r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+        r = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
     return r, list(calls), _sheets(views)
 
 
@@ -447,23 +463,19 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
 
 
 def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run(
-    national, fork_pool, tmp_path, monkeypatch
+    national, cluster, worker_root, fork_pool, tmp_path, monkeypatch
 ):
-    """A worker whose project folder (VEERKRACHT_ROOT) is EMPTY: no config/, no snapshot. The
+    """The module's worker has an EMPTY project folder (VEERKRACHT_ROOT): no config/, no snapshot. The
     configuration and snapshot files a sheet reads come with the run, so its sheets are the fork
     pool's, byte for byte (a sheet reading the worker's own files fails or differs). The code cannot
     come with the run: a worker whose code differs from the client's stops the run with ONE error
     naming the worker, and no sheet is written."""
     import shutil
 
-    from distributed import Client, LocalCluster
-
     from analysis.config import Paths
     from analysis.factsheets import worker_inputs
     from analysis.factsheets.dask_runner import run_batch_dask
 
-    empty = tmp_path / "leeg"
-    empty.mkdir()
     gm = next(p for p in national[2] if p.gemeente == "GM0088")
     proc, out = tmp_path / "p", tmp_path / "o"
     shutil.copytree(gm.processed, proc)
@@ -476,23 +488,18 @@ def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run
     def sheets() -> dict[str, bytes]:
         return {f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"}
 
-    env = {"VEERKRACHT_ROOT": str(empty)}
-    with (
-        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env) as c,
-        Client(c) as client,
-    ):
-        (worker,) = client.scheduler_info()["workers"]
-        assert client.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
-            worker: str(empty.resolve() / "config")
-        }
-        res = run_batch_dask([paths], only=only, force=True, client=client, progress=False)
-        assert res["ok"] == 2 and res["failed"] == 0, res
-        written = sheets()
-        assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
-        assert not any(empty.iterdir())  # nothing was written into the worker's project folder
-        monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
-        with pytest.raises(InputError) as err:
-            run_batch_dask([paths], only=only, force=True, client=client, progress=False)
+    (worker,) = cluster.scheduler_info()["workers"]
+    assert cluster.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
+        worker: str(worker_root.resolve() / "config")
+    }
+    res = run_batch_dask([paths], only=only, force=True, client=cluster, progress=False)
+    assert res["ok"] == 2 and res["failed"] == 0, res
+    written = sheets()
+    assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
+    assert not any(worker_root.iterdir())  # nothing was written into the worker's project folder
+    monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
+    with pytest.raises(InputError) as err:
+        run_batch_dask([paths], only=only, force=True, client=cluster, progress=False)
     assert str(err.value) == (
         f"worker {worker}: de programmacode (pakket analysis of een bibliotheekversie) "
         "verschilt van die van de client"
@@ -560,9 +567,11 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
         assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
         cluster.unregister_worker_plugin(a.name)
         assert cluster.run(_kernel_pid) == first  # run b still uses them
-        # a run while b is registered (4 single-sheet tasks on 2 workers): the same kernels
-        res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
-        assert res["ok"] == len(ONLY) and res["failed"] == 0
+        # a run while b is registered (2 single-sheet tasks on the one worker thread: a second task
+        # in that thread is what made a second event loop): the same kernels
+        gm0088 = [p for p in views if p.gemeente == "GM0088"]  # its two sheets, ONLY[:2]
+        res = run_batch_dask(gm0088, only=ONLY[:2], force=True, client=cluster, progress=False)
+        assert res["ok"] == 2 and res["failed"] == 0
         assert cluster.run(_kernel_pid) == first
         cluster.unregister_worker_plugin(b.name)
         assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
@@ -631,6 +640,7 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     import threading
 
     import dask
+    import distributed
     from distributed import LocalCluster
 
     from analysis.cli import main
@@ -642,10 +652,15 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     sfile = tmp_path / "scheduler.json"
     sfile.write_text(json.dumps({"type": "Scheduler", "address": address}))
     argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
+    started = []  # LocalClusters made by the CLI: none, the sheets go to the existing scheduler
+    monkeypatch.setattr(
+        distributed, "LocalCluster", lambda *a, **k: started.append(k) or LocalCluster(*a, **k)
+    )
     rc = main([*argv, "--scheduler-file", str(sfile)])
     out = capsys.readouterr().out
     assert rc == 0 and "1 gemaakt" in out, out
-    assert "dask: 2 workers" in out  # the existing cluster's workers, not a new LocalCluster
+    assert not started, "a new LocalCluster was started instead of using the scheduler's workers"
+    assert f"dask: {len(cluster.scheduler_info()['workers'])} workers" in out
     keys = cluster.run_on_scheduler(
         lambda dask_scheduler: [str(t.key) for t in dask_scheduler.transition_log]
     )
