@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from analysis.goals.labels import TREND_LABEL  # noqa: F401  (re-exported)
+
 POINT_MODELS = ("naief", "drift", "lineair", "loglineair", "naief_drift")
 LOG_MODELS = frozenset({"loglineair"})
 BENCHMARKS = ("naief", "drift")
@@ -382,7 +384,6 @@ def observed_pace_pct(years, values) -> float:
 
 # --- probability and status ---------------------------------------------------------------------
 
-TREND_LABEL = "bij voortzetting van de trend, zonder programma-effect"
 P_BANDS = ((0.05, "< 5%"), (0.30, "5–30%"), (0.70, "30–70%"), (np.inf, "> 70%"))
 
 
