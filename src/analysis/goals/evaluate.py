@@ -85,6 +85,9 @@ def goal_series(ind: pd.DataFrame | IndicatorRows, goal: Doel, region: str, geme
     if goal.doeltype != "pariteit":
         return own.sort_values("year").reset_index(drop=True)
     ref = rows.rows(goal.indicator, gemeente)
+    fast = _gap_series(own, ref)
+    if fast is not None:
+        return fast
     m = own.merge(ref, on="year", suffixes=("", "_ref"))
     worst = np.maximum(m["origin"].map(ORIGIN_PRIORITY), m["origin_ref"].map(ORIGIN_PRIORITY))
     return (
@@ -99,6 +102,36 @@ def goal_series(ind: pd.DataFrame | IndicatorRows, goal: Doel, region: str, geme
         )
         .sort_values("year")
         .reset_index(drop=True)
+    )
+
+
+def _gap_series(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame | None:
+    """The parity gap of :func:`goal_series` without a merge, for the usual case (each year once on
+    either side, known origins); None otherwise (then the merge decides). Same rows, order and types:
+    the years both sides hold, in year order."""
+    oy, ry = own["year"].to_numpy(), ref["year"].to_numpy()
+    if len(set(oy.tolist())) < len(oy) or len(set(ry.tolist())) < len(ry):
+        return None
+    oo, ro = own["origin"].tolist(), ref["origin"].tolist()
+    if not all(o in ORIGIN_PRIORITY for o in (*oo, *ro)):
+        return None
+    at = {y: j for j, y in enumerate(ry.tolist())}
+    li = np.array([i for i, y in enumerate(oy.tolist()) if y in at], dtype=np.intp)
+    if not len(li):
+        return None
+    ri = np.array([at[y] for y in oy[li].tolist()], dtype=np.intp)
+    order = np.argsort(oy[li], kind="quicksort")
+    li, ri = li[order], ri[order]
+    prov = own["provisional"].to_numpy()[li] | ref["provisional"].to_numpy()[ri]
+    worst = [max(ORIGIN_PRIORITY[oo[i]], ORIGIN_PRIORITY[ro[j]]) for i, j in zip(li, ri, strict=True)]
+    return pd.DataFrame(
+        {
+            "year": oy[li],
+            "value": own["value"].to_numpy()[li] - ref["value"].to_numpy()[ri],
+            "provisional": prov,
+            "origin": pd.Series([ORIGINS[w] for w in worst], dtype="str"),
+            "source_table": own["source_table"].array.take(li),
+        }
     )
 
 
@@ -119,7 +152,7 @@ def _base_row(goal: Doel, region: str, s: pd.DataFrame) -> dict:
         "laatste_jaar_voorlopig": bool(s["provisional"].iloc[-1]) if len(s) else False,
         "voorlopige_jaren": ",".join(str(y) for y in s.loc[s["provisional"], "year"]),
         "origin": ",".join(sorted(set(s["origin"]))) if len(s) else "",
-        "bron": sources_of(s.assign(year=s["year"])) if len(s) else "",
+        "bron": sources_of(s) if len(s) else "",
         "basiswaarde": None,
         "doelwaarde_berekend": None,
         "doelwaarde_gladde_basis": None,
