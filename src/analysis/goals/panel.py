@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import InputError
-from analysis.goals.forecast import backtest, series_scale
+from analysis.goals.forecast import series_scale
 from analysis.sources import snapshot
 
 ALPHAS = (0.2, 0.05)
@@ -103,12 +103,19 @@ def load_panel(snapshot_dir: Path, specs: list[PanelSpec]) -> pd.DataFrame:
 
 
 def panel_backtest(panel: pd.DataFrame, models, min_train: int) -> pd.DataFrame:
-    frames = []
+    """:func:`backtest` of every panel series, with its data set; one frame built at once (the
+    concatenation of one backtest frame per series, ``dataset`` last)."""
+    from analysis.goals.forecast import BACKTEST_COLUMNS, _backtest_cases
+
+    parts: dict[str, list] = {c: [] for c in (*BACKTEST_COLUMNS, "dataset")}
     for (ds, sid), g in panel.groupby(["dataset", "series"], sort=True):
-        bt = backtest(g["year"].to_numpy(), g["value"].to_numpy(), models, min_train, series_id=sid)
-        if len(bt):
-            frames.append(bt.assign(dataset=ds))
-    return pd.concat(frames, ignore_index=True)
+        years, values = g["year"].to_numpy(), g["value"].to_numpy()
+        for cols in _backtest_cases(years, values, models, min_train, None, False, True):
+            n = len(cols["actual"])
+            cols |= {"series": [sid] * n, "model": [cols["model"]] * n, "dataset": [ds] * n}
+            for c, v in parts.items():
+                v.append(cols[c])
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
 
 # --- model-based cross-check ---------------------------------------------------------------------
