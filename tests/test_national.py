@@ -16,6 +16,7 @@ import pytest
 
 from analysis.config import PROJ_ROOT
 from analysis.errors import InputError
+from tests.national_fixtures import NATIONAL_SHEETS, spy_on_finish
 
 RAW = PROJ_ROOT / "data" / "raw"
 # two municipalities: Schiermonnikoog (one wijk) and two of Amsterdam's alphanumeric wijken
@@ -256,31 +257,11 @@ def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
         assert scores.loc[gm, "samenstelling"].count("wijk") >= 1
 
 
-def _spy_on_finish(monkeypatch):
-    """Per call of manifest.finish: (municipality, sheets recorded in the whole batch so far)."""
-    from analysis.factsheets import manifest
-
-    calls, recorded = [], []
-    real_finish, real_entry = manifest.finish, manifest.manifest_entry
-
-    def finish(p, *a, **k):
-        calls.append((p.paths.gemeente, len(recorded)))
-        return real_finish(p, *a, **k)
-
-    def entry(a, *args, **kwargs):
-        recorded.append(a.region_code)
-        return real_entry(a, *args, **kwargs)
-
-    monkeypatch.setattr(manifest, "finish", finish)
-    monkeypatch.setattr(manifest, "manifest_entry", entry)
-    return calls, recorded
-
-
-def _written_once_and_early(calls, views):
-    """Each municipality's manifest and overview are written once, the first one while the other
+def _written_once_and_early(calls, views, n_sheets: int):
+    """Each municipality's manifest and overview are written once, the first one while another
     municipality's sheets were still rendering (not in a serial pass after the last sheet)."""
     assert sorted(g for g, _ in calls) == sorted(p.gemeente for p in views), calls
-    assert calls[0][1] < len(ONLY), calls
+    assert calls[0][1] < n_sheets, calls
 
 
 def _shard_states(client) -> Counter:
@@ -323,17 +304,20 @@ def _hold_first_finish(monkeypatch, client) -> list[Counter]:
 
 
 @pytest.fixture(scope="module")
-def fork_pool(national):
-    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool (one worker:
-    its sheets in one kernel), each sheet into its own municipality's folder. Returns (summary,
-    manifest.finish calls, sheets by name); the Dask tests compare their pages with these bytes."""
-    from analysis.factsheets.runner import run_batch
-
-    _, _, views = national
-    with pytest.MonkeyPatch.context() as mp:
-        calls, _ = _spy_on_finish(mp)
-        r = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
-    return r, list(calls), _sheets(views)
+def fork_pool(national_pages):
+    """The fork pool's sheets of ONLY: from ONE fork-pool run of one worker for both national modules
+    (tests/national_fixtures.py ``national_pages``, NATIONAL_SHEETS: ONLY and Zwijndrecht's), each
+    sheet in its own municipality's folder. Returns (summary, manifest.finish calls, ONLY's sheets by
+    name, the run's views); the Dask tests compare their pages with these bytes (a page holds no path
+    of the folder it was rendered in: test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_
+    paths)."""
+    gms = {"GM" + c[2:6] for c in ONLY}
+    ref = {
+        k: v
+        for k, v in national_pages.pages.items()
+        if k.split("/")[0] in gms and not k.endswith("/index.html")
+    }
+    return national_pages.summary, national_pages.calls, ref, national_pages.views
 
 
 def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
@@ -342,12 +326,12 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     from analysis.factsheets.dask_runner import run_batch_dask
 
     _, _, views = national
-    r, fork_calls, ref = fork_pool
-    assert r["ok"] == len(ONLY) and r["failed"] == 0
-    _written_once_and_early(fork_calls, views)
-    assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
+    r, fork_calls, ref, fork_views = fork_pool
+    assert r["ok"] == len(NATIONAL_SHEETS) and r["failed"] == 0
+    _written_once_and_early(fork_calls, fork_views, len(NATIONAL_SHEETS))
+    assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in fork_views)
     assert len(ref) == len(ONLY)
-    calls, _ = _spy_on_finish(monkeypatch)
+    calls, _ = spy_on_finish(monkeypatch)
     held = _hold_first_finish(monkeypatch, warm)
     for p in views:  # the Dask run must write every sheet itself
         for f in (p.outputs / "factsheets").glob("*.html"):
@@ -358,7 +342,7 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     # while the first municipality's overview was written, every finished result was already at the
     # client: none left on a worker (where a worker loss would have it rendered again)
     assert len(held) == 1 and held[0]["memory"] == 0 and held[0]["processing"] == 0, held
-    _written_once_and_early(calls, views)
+    _written_once_and_early(calls, views, len(ONLY))
     new = _sheets(views)
     assert new.keys() == ref.keys()
     assert all(new[k] == ref[k] for k in ref), [k for k in ref if new[k] != ref[k]]
@@ -594,7 +578,7 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
         moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
     # the reference: the fork pool's pages of the same areas (module fixture; the pages hold no
     # path of the folder they were rendered in, so the copy elsewhere must come out the same)
-    ref, _, ref_sheets = fork_pool
+    ref, _, ref_sheets, _ = fork_pool
     assert ref["failed"] == 0 and len(ref_sheets) == len(ONLY)
     for f in elsewhere.rglob("*.html"):
         if f.name != "index.html":
