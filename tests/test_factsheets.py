@@ -181,17 +181,16 @@ def test_sheet_renders_in_headless_chromium(two_sheets, tmp_path):
     ]
     url = files[A].resolve().as_uri()
     shot = tmp_path / "sheet.png"
-    subprocess.run(
-        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+    # one browser run: the screenshot of the rendered page and its DOM (on stdout)
+    dom = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", "--dump-dom", url],
         check=True,
         capture_output=True,
         timeout=120,
-    )
+        text=True,
+    ).stdout
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-    dom = subprocess.run(
-        [*flags, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True
-    ).stdout
     assert "<h1>Planetenbuurt</h1>" in dom
 
 
