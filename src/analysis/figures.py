@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+from analysis.theme import apply_theme  # noqa: E402
 
 SYNTHETIC_STAMP = "SYNTHETISCHE INVOER: methodedemonstratie, geen echte cijfers"
 # Resilience v2 signal classes, Okabe-Ito based (vermillion / orange stay distinguishable under
@@ -38,7 +39,7 @@ SIGNAAL_MARKER = {
     "onvoldoende data": "s",
 }
 
-sns.set_theme(style="whitegrid", context="notebook")
+apply_theme()  # seaborn's whitegrid/notebook theme, without importing seaborn (analysis.theme)
 
 
 class DutchFormatter(mticker.Formatter):
