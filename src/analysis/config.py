@@ -145,7 +145,7 @@ def load_yaml(name: str | Path) -> dict[str, Any]:
     path = Path(name) if Path(name).is_absolute() else CONFIG_DIR / name
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = _safe_load(fh.read())
     except FileNotFoundError as exc:
         raise InputError(f"{path}: configuratiebestand niet gevonden") from exc
     except yaml.YAMLError as exc:
@@ -153,6 +153,21 @@ def load_yaml(name: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: verwacht een mapping (sleutel: waarde) op het bovenste niveau")
     return data
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # PyYAML built with libyaml
+
+
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load``, by libyaml when PyYAML has it (about 9x faster: every process reads the
+    configuration). A text libyaml refuses is read again by PyYAML's own loader, so that the error
+    and its line are PyYAML's, as before."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
