@@ -152,9 +152,15 @@ def _lbm(text: str | bytes):
     return _w("local/leefbaarometer3_buurt.csv", text)
 
 
+def _private_config_dir() -> Path:
+    """config.CONFIG_DIR, which must be a case's private copy (never the project's config/)."""
+    assert config.CONFIG_DIR != config.PROJ_ROOT / "config", "a config case without private_config"
+    return config.CONFIG_DIR
+
+
 def _cfg(name: str, old: str, new: str):
     def f(p: Paths):
-        path = config.CONFIG_DIR / name
+        path = _private_config_dir() / name
         text = path.read_text()
         assert old in text, f"{old!r} not in {name}"
         path.write_text(text.replace(old, new, 1))
@@ -165,7 +171,7 @@ def _cfg(name: str, old: str, new: str):
 
 def _cfg_text(name: str, text: str):
     def f(p: Paths):
-        (config.CONFIG_DIR / name).write_text(text)
+        (_private_config_dir() / name).write_text(text)
 
     f.config = True
     return f

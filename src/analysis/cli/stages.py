@@ -57,9 +57,8 @@ def _resilience_inputs(paths) -> None:
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:
-    from analysis import incremental
-
     _resilience_inputs(_paths(args))
+    from analysis import incremental
     from analysis.resilience.run import run
 
     out = run(_paths(args), n_sim=args.n_sim)
