@@ -36,6 +36,9 @@ def test_committed_without_outputs_and_paired(name):
     assert (NOTEBOOKS_DIR / name.replace(".ipynb", ".py")).exists()
 
 
+# smaller runs through the same cells: notebook 02's sensitivity analysis with 50 draws, not 500
+PARAMETERS = {"02_veerkracht_analyse.ipynb": {"TREKKINGEN": 50}}
+
 # Notebook 03 without outputs computes the goals in a temporary folder (`run(tijdelijk)`). In the test
 # that call is this double: it records where it was asked to write and copies in the goals the
 # session's real `goals.run` made on this same build (conftest.analysed), so every later cell reads
@@ -61,6 +64,12 @@ def test_notebook_runs_top_to_bottom(name, built, analysed, tmp_path, monkeypatc
     monkeypatch.setenv("VEERKRACHT_PROCESSED", str(paths.processed))
     monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(tmp_path / "outputs"))
     nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    if name in PARAMETERS:  # papermill's injected cell after the cell tagged "parameters"
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS_DIR / name)), PARAMETERS[name])
+        assert [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     goals_double = name.startswith("03")
     if goals_double:
         src = GOALS_RUN_DOUBLE.format(goals=str(analysed.outputs / "goals"))
