@@ -14,6 +14,8 @@ from analysis.config import Paths
 from analysis.factsheets.execution import IMPORT_WARM, paths_to_params
 
 CODES = "bgrmyck"
+# packages a fact-sheet kernel does not need (~1.2 CPU-s of imports together at df1cdd7)
+HEAVY = {"seaborn", "scipy", "statsmodels", "sklearn", "pandera", "requests", "tenacity"}
 
 
 def _theme_state() -> tuple[dict, dict]:
@@ -70,6 +72,32 @@ def test_sheet_path_imports_neither_seaborn_nor_scipy(analysed, tmp_path):
     )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["len"] > 10_000  # a whole sheet was made
-    assert {"seaborn", "scipy", "statsmodels", "sklearn", "pandera", "requests", "tenacity"} & set(
-        res["mods"]
-    ) == set()
+    assert HEAVY & set(res["mods"]) == set()
+
+
+def test_config_yaml_reads_as_the_pure_python_parser_does(tmp_path):
+    """load_yaml parses with libyaml (analysis.config._parse_yaml): every config file gives exactly
+    what yaml.safe_load gives (types included), and a malformed file the same `fout:` text as the
+    pure-Python parser (line, column, problem). Fails when the fast path changes a value or when
+    its own error text replaces the pure parser's (fallback removed)."""
+    import pickle
+
+    import pytest
+    import yaml
+
+    from analysis.config import CONFIG_DIR, _yaml_reason, load_yaml
+    from analysis.errors import InputError
+
+    assert getattr(yaml, "CSafeLoader", None) is not None  # the fast path is what runs here
+    files = sorted(CONFIG_DIR.glob("*.yaml"))
+    assert len(files) >= 6
+    for f in files:
+        assert pickle.dumps(load_yaml(f)) == pickle.dumps(yaml.safe_load(f.read_text(encoding="utf-8"))), f
+    bad = tmp_path / "kapot.yaml"
+    bad.write_text("a: [1, 2\nb: 3\n", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError) as pure:
+        with open(bad, encoding="utf-8") as fh:
+            yaml.safe_load(fh)
+    with pytest.raises(InputError) as ours:
+        load_yaml(bad)
+    assert str(ours.value) == f"{bad}: geen geldige YAML ({_yaml_reason(pure.value)})"
