@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 POPULATION = ("inwoners", "huishoudens")
@@ -107,19 +108,36 @@ def row_year(
     * otherwise the area's own latest REAL figure (any year: a real 2025 WOZ beats a synthetic 2024),
       else its latest synthetic figure up to the reference year;
     * an area without any figure: the latest year (up to the reference year) some comparator has."""
+    return _row_year(_Cols(rows), indicator, code, compare, peiljaar, pop_year)
+
+
+class _Cols:
+    """The columns a key-figure row looks at, as numpy arrays (a sheet selects ~60 cells: plain
+    array masks instead of ~50 small pandas selections per row; the rows returned are the same)."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.region = rows["region_code"].to_numpy()
+        self.year = rows["year"].to_numpy()
+        self.real = is_real(rows).to_numpy(dtype=bool)
+
+
+def _row_year(
+    cols: _Cols, indicator: str, code: str, compare: list[str], peiljaar: int, pop_year: int | None
+) -> int | None:
     if indicator in POPULATION and pop_year is not None:
         return pop_year
-    own = rows[rows["region_code"] == code]
-    real = own[is_real(own)]
-    if len(real):
-        return int(real["year"].max())
-    synth = own[own["year"] <= peiljaar]
-    if len(synth):
-        return int(synth["year"].max())
-    other = rows[rows["region_code"].isin(compare) & (rows["year"] <= peiljaar)]
-    if len(other):
-        real_other = other[is_real(other)]
-        return int((real_other if len(real_other) else other)["year"].max())
+    own = cols.region == code
+    if (real := own & cols.real).any():
+        return int(cols.year[real].max())
+    if (synth := own & (cols.year <= peiljaar)).any():
+        return int(cols.year[synth].max())
+    other = np.zeros(len(cols.region), dtype=bool)
+    for c in compare:  # (not np.isin: it sorts object arrays, which fails on a missing code)
+        other |= cols.region == c
+    other &= cols.year <= peiljaar
+    if other.any():
+        real_other = other & cols.real
+        return int(cols.year[real_other if real_other.any() else other].max())
     return None
 
 
@@ -128,20 +146,20 @@ def kern_rij(
 ) -> tuple[int | None, dict[str, pd.Series | None]]:
     """(year, {area: its row for that indicator and year, real before synthetic, or None})."""
     rows = rows[rows["indicator"] == indicator]
-    year = row_year(rows, indicator, code, compare, peiljaar, pop_year)
+    cols = _Cols(rows)
+    year = _row_year(cols, indicator, code, compare, peiljaar, pop_year)
     out: dict[str, pd.Series | None] = {c: None for c in compare}
     if year is None:
         return None, out
-    at = rows[rows["year"] == year]
+    at = cols.year == year
     for c in compare:
-        r = at[at["region_code"] == c]
-        real = r[is_real(r)]
-        if len(real):
-            out[c] = real.iloc[-1]
-        elif (near := nearest_real(rows[rows["region_code"] == c], year)) is not None:
-            out[c] = near  # shown with its own year: "17.942.942 (2024)"
-        elif len(r):
-            out[c] = r.iloc[-1]
+        mine = cols.region == c
+        if len(pos := np.flatnonzero(mine & at & cols.real)):
+            out[c] = rows.iloc[pos[-1]]
+        elif (near := _nearest_real_pos(cols.year, mine & cols.real, year)) is not None:
+            out[c] = rows.iloc[near]  # shown with its own year: "17.942.942 (2024)"
+        elif len(pos := np.flatnonzero(mine & at)):
+            out[c] = rows.iloc[pos[-1]]
     return year, out
 
 
@@ -150,9 +168,15 @@ def nearest_real(rows: pd.DataFrame, year: int) -> pd.Series | None:
 
     A comparison cell without a real figure in the row's year shows this value with its own year
     rather than "n.b." or a synthetic stand-in: real data we hold beat synthetic data."""
-    real = rows[is_real(rows)]
-    if real.empty:
+    cols = _Cols(rows)
+    pos = _nearest_real_pos(cols.year, cols.real, year)
+    return None if pos is None else rows.iloc[pos]
+
+
+def _nearest_real_pos(years: np.ndarray, real: np.ndarray, year: int) -> int | None:
+    """Position of the real row closest to ``year``: smallest distance, then the later year, then
+    the first in table order."""
+    cand = np.flatnonzero(real)
+    if not len(cand):
         return None
-    dist = (real["year"] - year).abs()
-    best = real.assign(_d=dist, _later=-real["year"]).sort_values(["_d", "_later"], kind="stable")
-    return best.drop(columns=["_d", "_later"]).iloc[0]
+    return int(min(cand, key=lambda k: (abs(int(years[k]) - year), -int(years[k]), k)))
