@@ -12,7 +12,8 @@ from analysis.config import PROJ_ROOT, Paths
 
 TEST_DATA = Path(__file__).parent / "data"
 
-pytest_plugins = ["tests.national_fixtures"]  # national_store, small_snapshot
+# national_store, small_snapshot; reversed_sheets
+pytest_plugins = ["tests.national_fixtures", "tests.sheet_fixtures"]
 
 
 @pytest.fixture

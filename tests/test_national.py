@@ -1,6 +1,6 @@
 """National scope (issue 13): the all-NL processed set, the grouped resilience pass, and fact sheets
-rendered on a 2-worker Dask LocalCluster — byte-identical to the fork-pool runner, a killed worker's
-shard retried, alphanumeric codes (Amsterdam's WK0363AA) handled."""
+rendered on a Dask LocalCluster (one worker process) — byte-identical to the fork-pool runner, a
+killed worker's shard retried, alphanumeric codes (Amsterdam's WK0363AA) handled."""
 
 from __future__ import annotations
 
@@ -34,12 +34,61 @@ def national(national_store, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def worker_root(tmp_path_factory) -> Path:
+    """The cluster's workers' project folder (VEERKRACHT_ROOT): EMPTY, no config/, no snapshot, and it
+    stays empty (test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run)."""
+    return tmp_path_factory.mktemp("leeg")
+
+
+@pytest.fixture(scope="module")
+def cluster(worker_root):
+    """ONE Dask worker process (one thread) for every cluster test of this module, started with an
+    empty project folder: each run's configuration and snapshot files must come with the run. One
+    worker proves what these tests ask (a worker process and its kernel; a run's shards; a killed
+    worker replaced by its nanny; two clients on one worker); a second worker would start a second
+    process and kernel per run and prove nothing more (shard sizes per worker count: the pure
+    test_dask_shards_keep_municipalities_apart_and_shrink_to_single_sheets_at_the_end)."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+    env = {"VEERKRACHT_ROOT": str(worker_root)}
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env
+    ) as c:
         with Client(c) as client:
             yield client
+
+
+KEEPER = "veerkracht-kernel-test-keeper"  # the plugin name of KernelPlugin("test-keeper")
+
+
+def _plugins(client) -> set[str]:
+    """The kernel plugins registered on the scheduler (Dask's own, e.g. 'shuffle', left out)."""
+    names = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+    return {n for n in names if n.startswith("veerkracht-kernel-")}
+
+
+@pytest.fixture
+def warm(cluster):
+    """The cluster with its worker's kernel kept between runs by a plugin of no run (as a second
+    client's run on the same workers keeps it): a run's own plugin then starts no kernel, and its
+    leaving shuts none down. For the tests whose property is not the kernel's life; the kernel's
+    start, sharing and shutdown per run are test_runs_share_the_workers_kernel_and_the_last_to_leave_
+    shuts_it_down and test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths (`cold`)."""
+    from analysis.factsheets.dask_runner import KernelPlugin
+    from analysis.factsheets.worker_inputs import pack_project
+
+    if KEEPER not in _plugins(cluster):
+        cluster.register_plugin(KernelPlugin("test-keeper", pack_project()))
+    return cluster
+
+
+@pytest.fixture
+def cold(cluster):
+    """The cluster with no kernel kept: each run starts its worker's kernel, the last to leave stops it."""
+    if KEEPER in _plugins(cluster):
+        cluster.unregister_worker_plugin(KEEPER)
+    assert not _plugins(cluster), _plugins(cluster)
+    return cluster
 
 
 def _sheets(views) -> dict[str, bytes]:
@@ -275,20 +324,20 @@ def _hold_first_finish(monkeypatch, client) -> list[Counter]:
 
 @pytest.fixture(scope="module")
 def fork_pool(national):
-    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool, each sheet
-    into its own municipality's folder. Returns (summary, manifest.finish calls, sheets by name);
-    the Dask tests compare their pages with these bytes."""
+    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool (one worker:
+    its sheets in one kernel), each sheet into its own municipality's folder. Returns (summary,
+    manifest.finish calls, sheets by name); the Dask tests compare their pages with these bytes."""
     from analysis.factsheets.runner import run_batch
 
     _, _, views = national
     with pytest.MonkeyPatch.context() as mp:
         calls, _ = _spy_on_finish(mp)
-        r = run_batch(views, only=ONLY, force=True, workers=2, force_workers=True, progress=False)
+        r = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
     return r, list(calls), _sheets(views)
 
 
 def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
-    national, cluster, fork_pool, monkeypatch
+    national, warm, fork_pool, monkeypatch
 ):
     from analysis.factsheets.dask_runner import run_batch_dask
 
@@ -299,12 +348,12 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
     assert len(ref) == len(ONLY)
     calls, _ = _spy_on_finish(monkeypatch)
-    held = _hold_first_finish(monkeypatch, cluster)
+    held = _hold_first_finish(monkeypatch, warm)
     for p in views:  # the Dask run must write every sheet itself
         for f in (p.outputs / "factsheets").glob("*.html"):
             if f.name != "index.html":
                 f.unlink()
-    res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
+    res = run_batch_dask(views, only=ONLY, force=True, client=warm, progress=False)
     assert res["ok"] == len(ONLY) and res["failed"] == 0
     # while the first municipality's overview was written, every finished result was already at the
     # client: none left on a worker (where a worker loss would have it rendered again)
@@ -340,21 +389,21 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
         assert "PDOK" not in html and "85618NED" not in html  # the municipal map's and table's sources
         assert "Bronnen: inwoners CBS 85984NED;" in html  # the figures shown: KWB 2024, the newest year
     # an unchanged rerun skips every sheet (fingerprints), the manifest keeps them
-    again = run_batch_dask(views, only=ONLY, client=cluster, progress=False)
+    again = run_batch_dask(views, only=ONLY, client=warm, progress=False)
     assert again["ok"] == 0 and again["skipped"] >= len(ONLY)
 
 
-def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(national, cluster, tmp_path):
+def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(national, warm, tmp_path):
     from analysis.factsheets.dask_runner import run_batch_dask
 
     _, _, views = national
     marker = tmp_path / "killed"
-    before = set(cluster.scheduler_info()["workers"])
+    before = set(warm.scheduler_info()["workers"])
     res = run_batch_dask(
         views,
         only=ONLY,
         force=True,
-        client=cluster,
+        client=warm,
         progress=False,
         kill_area="WK0363AB",
         kill_marker=str(marker),
@@ -367,7 +416,7 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
         assert all(
             e["status"] == "ok" and (p.outputs / "factsheets" / e["file"]).exists() for e in m["areas"]
         )
-    pids = set(cluster.run(lambda: __import__("os").getpid()).values())
+    pids = set(warm.run(lambda: __import__("os").getpid()).values())
     assert killed_pid not in pids  # that worker process is gone; a new one took its place
     assert before  # the cluster had workers before the kill
     # renders per sheet: finished results were released as they arrived, so the lost worker cost only
@@ -379,91 +428,20 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
     assert sorted(counts) == sorted(c for c in ONLY if c != "WK0363AB") and set(counts.values()) == {1}, lines
 
 
-def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
-    national, cluster, fork_pool, tmp_path, monkeypatch
-):
-    """A second client's run on the same cluster while the first renders: both finish with 0 failed
-    sheets (per-run plugins, teardown under the sheet lock). The client runs in another folder with
-    RELATIVE paths, which the workers (started in the repository folder) cannot resolve: the inputs
-    must travel through the scheduler and the HTML come back, byte-identical to the fork pool's."""
-    import os
-    import shutil
-    import threading
-
-    from distributed import Client
-
-    from analysis.config import Paths
-    from analysis.factsheets.dask_runner import run_batch_dask
-
-    _, _, views = national
-    elsewhere = tmp_path / "client"
-    moved = []
-    for p in views:  # a private copy: this test writes its own sheets
-        proc, out = elsewhere / "p" / p.gemeente, elsewhere / "o" / p.gemeente
-        shutil.copytree(p.processed, proc)
-        shutil.copytree(p.outputs, out)
-        moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
-    # the reference: the fork pool's pages of the same areas (module fixture; the pages hold no
-    # path of the folder they were rendered in, so the copy elsewhere must come out the same)
-    ref, _, ref_sheets = fork_pool
-    assert ref["failed"] == 0 and len(ref_sheets) == len(ONLY)
-    for f in elsewhere.rglob("*.html"):
-        if f.name != "index.html":
-            f.unlink()
-    monkeypatch.chdir(elsewhere)
-    rel = [
-        Paths(
-            raw=p.raw,
-            processed=Path(os.path.relpath(p.processed)),
-            outputs=Path(os.path.relpath(p.outputs)),
-            gemeente=p.gemeente,
-        )
-        for p in moved
-    ]
-    assert not any(p.processed.is_absolute() for p in rel)
-    by_gm = {p.gemeente: p for p in rel}
-    results = {}
-
-    def second():
-        with Client(cluster.scheduler.address) as other:
-            results["second"] = run_batch_dask(
-                [by_gm["GM0363"]], only=["WK0363AA", "WK0363AB"], force=True, client=other, progress=False
-            )
-
-    t = threading.Thread(target=second)
-    t.start()
-    results["first"] = run_batch_dask(
-        [by_gm["GM0088"]], only=["GM0088", "WK008800"], force=True, client=cluster, progress=False
-    )
-    t.join(600)
-    assert results["first"]["failed"] == 0 and results["first"]["ok"] == 2, results
-    assert results["second"]["failed"] == 0 and results["second"]["ok"] == 2, results
-    new = _sheets(moved)
-    assert new.keys() == ref_sheets.keys()
-    assert all(new[k] == ref_sheets[k] for k in new), [k for k in new if new[k] != ref_sheets[k]]
-    # the workers keep a live kernel and no leftover plugin of these runs
-    plugins = cluster.run(lambda dask_worker: sorted(dask_worker.plugins))
-    assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
-
-
 def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run(
-    national, fork_pool, tmp_path, monkeypatch
+    national, warm, worker_root, fork_pool, tmp_path, monkeypatch
 ):
-    """A worker whose project folder (VEERKRACHT_ROOT) is EMPTY: no config/, no snapshot. The
+    """The module's worker has an EMPTY project folder (VEERKRACHT_ROOT): no config/, no snapshot. The
     configuration and snapshot files a sheet reads come with the run, so its sheets are the fork
     pool's, byte for byte (a sheet reading the worker's own files fails or differs). The code cannot
     come with the run: a worker whose code differs from the client's stops the run with ONE error
     naming the worker, and no sheet is written."""
     import shutil
 
-    from distributed import Client, LocalCluster
-
     from analysis.config import Paths
     from analysis.factsheets import worker_inputs
     from analysis.factsheets.dask_runner import run_batch_dask
 
-    empty = tmp_path / "leeg"
-    empty.mkdir()
     gm = next(p for p in national[2] if p.gemeente == "GM0088")
     proc, out = tmp_path / "p", tmp_path / "o"
     shutil.copytree(gm.processed, proc)
@@ -476,23 +454,18 @@ def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run
     def sheets() -> dict[str, bytes]:
         return {f.name: f.read_bytes() for f in (out / "factsheets").glob("*.html") if f.name != "index.html"}
 
-    env = {"VEERKRACHT_ROOT": str(empty)}
-    with (
-        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0", env=env) as c,
-        Client(c) as client,
-    ):
-        (worker,) = client.scheduler_info()["workers"]
-        assert client.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
-            worker: str(empty.resolve() / "config")
-        }
-        res = run_batch_dask([paths], only=only, force=True, client=client, progress=False)
-        assert res["ok"] == 2 and res["failed"] == 0, res
-        written = sheets()
-        assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
-        assert not any(empty.iterdir())  # nothing was written into the worker's project folder
-        monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
-        with pytest.raises(InputError) as err:
-            run_batch_dask([paths], only=only, force=True, client=client, progress=False)
+    (worker,) = warm.scheduler_info()["workers"]
+    assert warm.run(lambda: str(__import__("analysis.config").config.CONFIG_DIR)) == {
+        worker: str(worker_root.resolve() / "config")
+    }
+    res = run_batch_dask([paths], only=only, force=True, client=warm, progress=False)
+    assert res["ok"] == 2 and res["failed"] == 0, res
+    written = sheets()
+    assert written == {k.split("/", 1)[1]: v for k, v in fork_pool[2].items() if k.startswith("GM0088/")}
+    assert not any(worker_root.iterdir())  # nothing was written into the worker's project folder
+    monkeypatch.setattr(worker_inputs, "local_digests", lambda: {"programmacode": "andere code"})
+    with pytest.raises(InputError) as err:
+        run_batch_dask([paths], only=only, force=True, client=warm, progress=False)
     assert str(err.value) == (
         f"worker {worker}: de programmacode (pakket analysis of een bibliotheekversie) "
         "verschilt van die van de client"
@@ -500,130 +473,8 @@ def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run
     assert sheets() == written  # the failed run wrote no sheet: the good run's pages are as they were
 
 
-def _kernel_pid():
-    from analysis.factsheets import engine
-
-    km = engine._KERNEL.get("km")
-    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
-
-
-def _count_event_loops() -> None:
-    """Worker side: from now on, note the thread of every asyncio event loop made in this process."""
-    import asyncio
-    import threading
-
-    real = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
-
-    def counting():
-        counting.made.append(threading.current_thread().name)
-        return real()
-
-    counting.real, counting.made = real, []
-    asyncio.new_event_loop = counting
-
-
-def _stop_counting_event_loops() -> list[str]:
-    import asyncio
-
-    made = list(getattr(asyncio.new_event_loop, "made", []))
-    asyncio.new_event_loop = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
-    return made
-
-
-def _warm_error():
-    from analysis.factsheets import execution
-
-    return execution._WORKER.get("warm_error")
-
-
-def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(national, cluster):
-    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
-    (idempotent setup); a run in between uses the same kernels; leaving runs tear down in the
-    kernel thread, the kernel goes with the last; the next run starts a fresh one.
-
-    All kernel work of a worker process runs in ONE thread, so on one asyncio event loop: a thread
-    that made a second loop (each Dask task used to get its own) left the closed kernel's channels
-    registered in the first loop, and the next run's warm-up on that loop missed the new kernel's
-    replies and waited out its 60 s start timeout on every worker."""
-    from analysis.factsheets.dask_runner import KernelPlugin, run_batch_dask
-    from analysis.factsheets.worker_inputs import pack_project
-
-    _, _, views = national
-    cluster.run(_count_event_loops)
-    try:
-        # the runs' kernels read the configuration and snapshot files the runs bring (the same here)
-        a, b, c = (KernelPlugin(f"test-{x}", pack_project()) for x in "abc")
-        cluster.register_plugin(a)
-        first = cluster.run(_kernel_pid)
-        assert all(first.values()), first
-        cluster.register_plugin(b)
-        assert cluster.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
-        cluster.unregister_worker_plugin(a.name)
-        assert cluster.run(_kernel_pid) == first  # run b still uses them
-        # a run while b is registered (4 single-sheet tasks on 2 workers): the same kernels
-        res = run_batch_dask(views, only=ONLY, force=True, client=cluster, progress=False)
-        assert res["ok"] == len(ONLY) and res["failed"] == 0
-        assert cluster.run(_kernel_pid) == first
-        cluster.unregister_worker_plugin(b.name)
-        assert not any(cluster.run(_kernel_pid).values())  # the last run left: kernels shut down
-        cluster.register_plugin(c)  # the next run on these workers starts fresh kernels
-        again = cluster.run(_kernel_pid)
-        assert all(again.values()) and not set(again.values()) & set(first.values()), (first, again)
-        assert not any(cluster.run(_warm_error).values())
-        # a run that brings other configuration files gets a kernel started on them: a warm kernel
-        # keeps the settings it read (module caches), so it is not reused for other files
-        other = pack_project()
-        other["files"]["config/settings.yaml"] += b"# een andere run\n"
-        other["digest"] = "test-andere-run"
-        d = KernelPlugin("test-d", other)
-        cluster.register_plugin(d)
-        on_other = cluster.run(_kernel_pid)
-        assert all(on_other.values()) and not set(on_other.values()) & set(again.values())
-        roots = cluster.run(
-            lambda: __import__("analysis.factsheets.engine").factsheets.engine._KERNEL["root"]
-        )
-        assert all(r.endswith("/project/test-andere-run") for r in roots.values()), roots
-        cluster.unregister_worker_plugin(d.name)
-        cluster.unregister_worker_plugin(c.name)
-    finally:
-        made = cluster.run(_stop_counting_event_loops)
-    for worker, threads in made.items():  # no thread of a worker made a second event loop
-        assert all(n == 1 for n in Counter(threads).values()), (worker, threads)
-
-
-def test_scope_and_niveau_flags(national, tmp_path, capsys):
-    from analysis.cli import main
-    from analysis.national.build import read_partitioned
-    from analysis.national.run import check_niveau, gemeenten_in_scope, parse_scope
-
-    processed, _, _ = national
-    regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
-    assert parse_scope(["provincie", "pv28"]) == ("provincie", "PV28")
-    assert parse_scope(["nederland"]) == ("nederland", None)
-    with pytest.raises(InputError, match="--scope"):
-        parse_scope(["land"])
-    with pytest.raises(InputError, match="provincie"):
-        parse_scope(["provincie"])
-    assert check_niveau("wijk", "nederland") == ["wijk"]
-    with pytest.raises(InputError, match="buurt"):
-        check_niveau("buurt", "nederland")
-    # a province from a gemeente -> provincie table, when one is held
-    raw = tmp_path / "raw"
-    (raw / "snapshot" / "national").mkdir(parents=True)
-    with pytest.raises(InputError, match="gemeente_provincie.csv"):
-        gemeenten_in_scope(regions, "provincie", "PV99", raw)
-    (raw / "snapshot" / "national" / "gemeente_provincie.csv").write_text(
-        "GM_CODE,PV_CODE\nGM0088,PV99\nGM0363,PV27\n"
-    )
-    assert gemeenten_in_scope(regions, "provincie", "PV99", raw) == ["GM0088"]
-    assert len(gemeenten_in_scope(regions, "nederland", None, raw)) == 342
-    assert len(read_partitioned(processed / "nederland" / "indicators", ["GM0088"])) > 0
-    rc = main(["report", "--scope", "nederland", "--niveau", "buurt"])
-    assert rc == 2 and capsys.readouterr().err.startswith("fout: --niveau buurt")
-
-
 def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
-    national, cluster, monkeypatch, capsys, tmp_path
+    national, warm, monkeypatch, capsys, tmp_path
 ):
     """`--scheduler ADDRESS`: the sheets are rendered by that cluster's workers (its scheduler saw the
     tasks); an address where no scheduler listens, or a scheduler without workers, is one `fout:`
@@ -631,6 +482,7 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     import threading
 
     import dask
+    import distributed
     from distributed import LocalCluster
 
     from analysis.cli import main
@@ -638,17 +490,20 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     processed, outputs, _ = national
     monkeypatch.setenv("VEERKRACHT_PROCESSED", str(processed))
     monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(outputs))
-    address = cluster.scheduler.address
+    address = warm.scheduler.address
     sfile = tmp_path / "scheduler.json"
     sfile.write_text(json.dumps({"type": "Scheduler", "address": address}))
     argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
+    started = []  # LocalClusters made by the CLI: none, the sheets go to the existing scheduler
+    monkeypatch.setattr(
+        distributed, "LocalCluster", lambda *a, **k: started.append(k) or LocalCluster(*a, **k)
+    )
     rc = main([*argv, "--scheduler-file", str(sfile)])
     out = capsys.readouterr().out
     assert rc == 0 and "1 gemaakt" in out, out
-    assert "dask: 2 workers" in out  # the existing cluster's workers, not a new LocalCluster
-    keys = cluster.run_on_scheduler(
-        lambda dask_scheduler: [str(t.key) for t in dask_scheduler.transition_log]
-    )
+    assert not started, "a new LocalCluster was started instead of using the scheduler's workers"
+    assert f"dask: {len(warm.scheduler_info()['workers'])} workers" in out
+    keys = warm.run_on_scheduler(lambda dask_scheduler: [str(t.key) for t in dask_scheduler.transition_log])
     assert any(k.startswith("factsheets-GM0088-WK008800") for k in keys)
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
         rc = main(
@@ -711,6 +566,195 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
             rc = result["rc"]
         err = capsys.readouterr().err
         assert rc == 2 and "geen workers" in err, err
+
+
+def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
+    national, cold, fork_pool, tmp_path, monkeypatch
+):
+    """A second client's run on the same cluster while the first renders: both finish with 0 failed
+    sheets (per-run plugins, teardown under the sheet lock). The client runs in another folder with
+    RELATIVE paths, which the workers (started in the repository folder) cannot resolve: the inputs
+    must travel through the scheduler and the HTML come back, byte-identical to the fork pool's."""
+    import os
+    import shutil
+    import threading
+
+    from distributed import Client
+
+    from analysis.config import Paths
+    from analysis.factsheets.dask_runner import run_batch_dask
+
+    _, _, views = national
+    elsewhere = tmp_path / "client"
+    moved = []
+    for p in views:  # a private copy: this test writes its own sheets
+        proc, out = elsewhere / "p" / p.gemeente, elsewhere / "o" / p.gemeente
+        shutil.copytree(p.processed, proc)
+        shutil.copytree(p.outputs, out)
+        moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
+    # the reference: the fork pool's pages of the same areas (module fixture; the pages hold no
+    # path of the folder they were rendered in, so the copy elsewhere must come out the same)
+    ref, _, ref_sheets = fork_pool
+    assert ref["failed"] == 0 and len(ref_sheets) == len(ONLY)
+    for f in elsewhere.rglob("*.html"):
+        if f.name != "index.html":
+            f.unlink()
+    monkeypatch.chdir(elsewhere)
+    rel = [
+        Paths(
+            raw=p.raw,
+            processed=Path(os.path.relpath(p.processed)),
+            outputs=Path(os.path.relpath(p.outputs)),
+            gemeente=p.gemeente,
+        )
+        for p in moved
+    ]
+    assert not any(p.processed.is_absolute() for p in rel)
+    by_gm = {p.gemeente: p for p in rel}
+    results = {}
+
+    def second():
+        with Client(cold.scheduler.address) as other:
+            results["second"] = run_batch_dask(
+                [by_gm["GM0363"]], only=["WK0363AA", "WK0363AB"], force=True, client=other, progress=False
+            )
+
+    t = threading.Thread(target=second)
+    t.start()
+    results["first"] = run_batch_dask(
+        [by_gm["GM0088"]], only=["GM0088", "WK008800"], force=True, client=cold, progress=False
+    )
+    t.join(600)
+    assert results["first"]["failed"] == 0 and results["first"]["ok"] == 2, results
+    assert results["second"]["failed"] == 0 and results["second"]["ok"] == 2, results
+    new = _sheets(moved)
+    assert new.keys() == ref_sheets.keys()
+    assert all(new[k] == ref_sheets[k] for k in new), [k for k in new if new[k] != ref_sheets[k]]
+    # the workers keep a live kernel and no leftover plugin of these runs
+    plugins = cold.run(lambda dask_worker: sorted(dask_worker.plugins))
+    assert not any(n.startswith("veerkracht-kernel-") for names in plugins.values() for n in names), plugins
+
+
+def _kernel_pid():
+    from analysis.factsheets import engine
+
+    km = engine._KERNEL.get("km")
+    return getattr(km.provisioner, "pid", None) if km is not None and km.is_alive() else None
+
+
+def _count_event_loops() -> None:
+    """Worker side: from now on, note the thread of every asyncio event loop made in this process."""
+    import asyncio
+    import threading
+
+    real = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
+
+    def counting():
+        counting.made.append(threading.current_thread().name)
+        return real()
+
+    counting.real, counting.made = real, []
+    asyncio.new_event_loop = counting
+
+
+def _stop_counting_event_loops() -> list[str]:
+    import asyncio
+
+    made = list(getattr(asyncio.new_event_loop, "made", []))
+    asyncio.new_event_loop = getattr(asyncio.new_event_loop, "real", asyncio.new_event_loop)
+    return made
+
+
+def _warm_error():
+    from analysis.factsheets import execution
+
+    return execution._WORKER.get("warm_error")
+
+
+def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(national, cold):
+    """Per-run plugin names: a second run's plugin neither replaces nor restarts the first's kernel
+    (idempotent setup); a run in between uses the same kernels; leaving runs tear down in the
+    kernel thread, the kernel goes with the last; the next run starts a fresh one.
+
+    All kernel work of a worker process runs in ONE thread, so on one asyncio event loop: a thread
+    that made a second loop (each Dask task used to get its own) left the closed kernel's channels
+    registered in the first loop, and the next run's warm-up on that loop missed the new kernel's
+    replies and waited out its 60 s start timeout on every worker."""
+    from analysis.factsheets.dask_runner import KernelPlugin, run_batch_dask
+    from analysis.factsheets.worker_inputs import pack_project
+
+    _, _, views = national
+    cold.run(_count_event_loops)
+    try:
+        # the runs' kernels read the configuration and snapshot files the runs bring (the same here)
+        a, b, c = (KernelPlugin(f"test-{x}", pack_project()) for x in "abc")
+        cold.register_plugin(a)
+        first = cold.run(_kernel_pid)
+        assert all(first.values()), first
+        cold.register_plugin(b)
+        assert cold.run(_kernel_pid) == first  # the same kernels: not torn down and restarted
+        cold.unregister_worker_plugin(a.name)
+        assert cold.run(_kernel_pid) == first  # run b still uses them
+        # a run while b is registered (2 single-sheet tasks on the one worker thread: a second task
+        # in that thread is what made a second event loop): the same kernels
+        gm0088 = [p for p in views if p.gemeente == "GM0088"]  # its two sheets, ONLY[:2]
+        res = run_batch_dask(gm0088, only=ONLY[:2], force=True, client=cold, progress=False)
+        assert res["ok"] == 2 and res["failed"] == 0
+        assert cold.run(_kernel_pid) == first
+        cold.unregister_worker_plugin(b.name)
+        assert not any(cold.run(_kernel_pid).values())  # the last run left: kernels shut down
+        cold.register_plugin(c)  # the next run on these workers starts fresh kernels
+        again = cold.run(_kernel_pid)
+        assert all(again.values()) and not set(again.values()) & set(first.values()), (first, again)
+        assert not any(cold.run(_warm_error).values())
+        # a run that brings other configuration files gets a kernel started on them: a warm kernel
+        # keeps the settings it read (module caches), so it is not reused for other files
+        other = pack_project()
+        other["files"]["config/settings.yaml"] += b"# een andere run\n"
+        other["digest"] = "test-andere-run"
+        d = KernelPlugin("test-d", other)
+        cold.register_plugin(d)
+        on_other = cold.run(_kernel_pid)
+        assert all(on_other.values()) and not set(on_other.values()) & set(again.values())
+        roots = cold.run(lambda: __import__("analysis.factsheets.engine").factsheets.engine._KERNEL["root"])
+        assert all(r.endswith("/project/test-andere-run") for r in roots.values()), roots
+        cold.unregister_worker_plugin(d.name)
+        cold.unregister_worker_plugin(c.name)
+    finally:
+        made = cold.run(_stop_counting_event_loops)
+    for worker, threads in made.items():  # no thread of a worker made a second event loop
+        assert all(n == 1 for n in Counter(threads).values()), (worker, threads)
+
+
+def test_scope_and_niveau_flags(national, tmp_path, capsys):
+    from analysis.cli import main
+    from analysis.national.build import read_partitioned
+    from analysis.national.run import check_niveau, gemeenten_in_scope, parse_scope
+
+    processed, _, _ = national
+    regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
+    assert parse_scope(["provincie", "pv28"]) == ("provincie", "PV28")
+    assert parse_scope(["nederland"]) == ("nederland", None)
+    with pytest.raises(InputError, match="--scope"):
+        parse_scope(["land"])
+    with pytest.raises(InputError, match="provincie"):
+        parse_scope(["provincie"])
+    assert check_niveau("wijk", "nederland") == ["wijk"]
+    with pytest.raises(InputError, match="buurt"):
+        check_niveau("buurt", "nederland")
+    # a province from a gemeente -> provincie table, when one is held
+    raw = tmp_path / "raw"
+    (raw / "snapshot" / "national").mkdir(parents=True)
+    with pytest.raises(InputError, match="gemeente_provincie.csv"):
+        gemeenten_in_scope(regions, "provincie", "PV99", raw)
+    (raw / "snapshot" / "national" / "gemeente_provincie.csv").write_text(
+        "GM_CODE,PV_CODE\nGM0088,PV99\nGM0363,PV27\n"
+    )
+    assert gemeenten_in_scope(regions, "provincie", "PV99", raw) == ["GM0088"]
+    assert len(gemeenten_in_scope(regions, "nederland", None, raw)) == 342
+    assert len(read_partitioned(processed / "nederland" / "indicators", ["GM0088"])) > 0
+    rc = main(["report", "--scope", "nederland", "--niveau", "buurt"])
+    assert rc == 2 and capsys.readouterr().err.startswith("fout: --niveau buurt")
 
 
 def test_bench_counts_the_cpu_of_child_processes_and_takes_the_median_run():

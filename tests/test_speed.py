@@ -24,33 +24,32 @@ def _scratch(analysed, root) -> Paths:
     return p
 
 
-def _sheets(p: Paths) -> dict[str, bytes]:
-    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
-    return {e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes() for e in manifest["areas"]}
-
-
-def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(analysed, two_sheets, tmp_path):
+def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(two_sheets, reversed_sheets):
+    """sheet_fixtures.reversed_sheets: the two sheets by a batch on prestarted workers; conftest.two_sheets:
+    the same two by a batch that started its own worker (force, 1 worker). Byte for byte equal (breakage
+    caught: a prestarted kernel that misses the tables or the import warm-up makes other pages), and the
+    batch shut the prestarted workers down (breakage caught: run_batch not killing a pool it was handed)."""
     import os
 
-    # conftest.two_sheets: the same two sheets by a batch that started its own worker (force, 1 worker)
     _, _, own = two_sheets
     assert sorted(own) == sorted(TWO_SHEETS)
-    pre = _scratch(analysed, tmp_path / "pre")
-    pool = prestart_workers(1)  # started before it knows the tables: imports only, tables per sheet
-    workers = set((pool._processes or {}).keys())
-    assert workers
-    res = run_batch(pre, only=list(TWO_SHEETS), force=True, progress=False, pool=pool)
-    assert res["ok"] == 2 and res["failed"] == 0
-    assert _sheets(pre) == {code: path.read_bytes() for code, path in own.items()}  # byte for byte
+    res, _, pre, workers = reversed_sheets
+    assert workers  # prestart_workers forked them before run_batch knew the tables
+    assert res["ok"] == 2
+    assert {code: pre[code] for code in TWO_SHEETS} == {code: path.read_bytes() for code, path in own.items()}
     assert not (descendants(os.getpid()) & workers)  # the batch shut the prestarted workers down
 
 
-def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path):
+def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path, monkeypatch):
     import os
+
+    from analysis.factsheets import execution
 
     p = _scratch(analysed, tmp_path)
     # an earlier complete batch (conftest.two_sheets) in which A is up to date
     shutil.copytree(analysed.outputs / "factsheets", p.outputs / "factsheets")
+    # the kernel is stopped before it renders anything: no need for it to import the sheet's modules
+    monkeypatch.setattr(execution, "IMPORT_WARM", "pass")
     pool = prestart_workers(1)
     workers = set((pool._processes or {}).keys())
     res = run_batch(p, only=[A], progress=False, pool=pool)  # unchanged: skipped

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 POPULATION = ("inwoners", "huishoudens")
@@ -108,59 +107,57 @@ def row_year(
     * otherwise the area's own latest REAL figure (any year: a real 2025 WOZ beats a synthetic 2024),
       else its latest synthetic figure up to the reference year;
     * an area without any figure: the latest year (up to the reference year) some comparator has."""
-    return _row_year(_Cols(rows), indicator, code, compare, peiljaar, pop_year)
-
-
-class _Cols:
-    """The columns a key-figure row looks at, as numpy arrays (a sheet selects ~60 cells: plain
-    array masks instead of ~50 small pandas selections per row; the rows returned are the same)."""
-
-    def __init__(self, rows: pd.DataFrame):
-        self.region = rows["region_code"].to_numpy()
-        self.year = rows["year"].to_numpy()
-        self.real = is_real(rows).to_numpy(dtype=bool)
-
-
-def _row_year(
-    cols: _Cols, indicator: str, code: str, compare: list[str], peiljaar: int, pop_year: int | None
-) -> int | None:
     if indicator in POPULATION and pop_year is not None:
         return pop_year
-    own = cols.region == code
-    if (real := own & cols.real).any():
-        return int(cols.year[real].max())
-    if (synth := own & (cols.year <= peiljaar)).any():
-        return int(cols.year[synth].max())
-    other = np.zeros(len(cols.region), dtype=bool)
-    for c in compare:  # (not np.isin: it sorts object arrays, which fails on a missing code)
-        other |= cols.region == c
-    other &= cols.year <= peiljaar
+    region = rows["region_code"].to_numpy()
+    years = rows["year"].to_numpy()
+    real = is_real(rows).to_numpy()
+    own = region == code
+    if (own & real).any():
+        return int(years[own & real].max())
+    if (synth := own & (years <= peiljaar)).any():
+        return int(years[synth].max())
+    other = rows["region_code"].isin(compare).to_numpy() & (years <= peiljaar)
     if other.any():
-        real_other = other & cols.real
-        return int(cols.year[real_other if real_other.any() else other].max())
+        real_other = other & real
+        return int(years[real_other if real_other.any() else other].max())
     return None
 
 
 def kern_rij(
     rows: pd.DataFrame, indicator: str, code: str, compare: list[str], peiljaar: int, pop_year: int | None
 ) -> tuple[int | None, dict[str, pd.Series | None]]:
-    """(year, {area: its row for that indicator and year, real before synthetic, or None})."""
+    """(year, {area: its row for that indicator and year, real before synthetic, or None}).
+
+    The rows are chosen on plain arrays (a sheet asks this for every key figure and comparison
+    area); each cell is the frame's own row, as :func:`nearest_real` and ``.iloc`` give it."""
     rows = rows[rows["indicator"] == indicator]
-    cols = _Cols(rows)
-    year = _row_year(cols, indicator, code, compare, peiljaar, pop_year)
+    year = row_year(rows, indicator, code, compare, peiljaar, pop_year)
     out: dict[str, pd.Series | None] = {c: None for c in compare}
     if year is None:
         return None, out
-    at = cols.year == year
+    region = rows["region_code"].to_numpy()
+    years = rows["year"].to_numpy()
+    real = is_real(rows).to_numpy()
     for c in compare:
-        mine = cols.region == c
-        if len(pos := np.flatnonzero(mine & at & cols.real)):
-            out[c] = rows.iloc[pos[-1]]
-        elif (near := _nearest_real_pos(cols.year, mine & cols.real, year)) is not None:
+        own = (region == c).nonzero()[0]
+        at = own[years[own] == year]
+        at_real = at[real[at]]
+        if len(at_real):
+            out[c] = rows.iloc[at_real[-1]]
+        elif (near := _nearest_real_pos(own[real[own]], years, year)) is not None:
             out[c] = rows.iloc[near]  # shown with its own year: "17.942.942 (2024)"
-        elif len(pos := np.flatnonzero(mine & at)):
-            out[c] = rows.iloc[pos[-1]]
+        elif len(at):
+            out[c] = rows.iloc[at[-1]]
     return year, out
+
+
+def _nearest_real_pos(positions, years, year: int) -> int | None:
+    """:func:`nearest_real` on positions: the closest year, the later one on a tie, the first row
+    of that year (the stable sort of :func:`nearest_real`)."""
+    if not len(positions):
+        return None
+    return min(positions, key=lambda k: (abs(years[k] - year), -years[k]))
 
 
 def nearest_real(rows: pd.DataFrame, year: int) -> pd.Series | None:
@@ -168,15 +165,9 @@ def nearest_real(rows: pd.DataFrame, year: int) -> pd.Series | None:
 
     A comparison cell without a real figure in the row's year shows this value with its own year
     rather than "n.b." or a synthetic stand-in: real data we hold beat synthetic data."""
-    cols = _Cols(rows)
-    pos = _nearest_real_pos(cols.year, cols.real, year)
-    return None if pos is None else rows.iloc[pos]
-
-
-def _nearest_real_pos(years: np.ndarray, real: np.ndarray, year: int) -> int | None:
-    """Position of the real row closest to ``year``: smallest distance, then the later year, then
-    the first in table order."""
-    cand = np.flatnonzero(real)
-    if not len(cand):
+    real = rows[is_real(rows)]
+    if real.empty:
         return None
-    return int(min(cand, key=lambda k: (abs(int(years[k]) - year), -int(years[k]), k)))
+    dist = (real["year"] - year).abs()
+    best = real.assign(_d=dist, _later=-real["year"]).sort_values(["_d", "_later"], kind="stable")
+    return best.drop(columns=["_d", "_later"]).iloc[0]

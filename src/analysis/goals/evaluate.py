@@ -61,13 +61,30 @@ def regions_for(goal: Doel, gemeente: str) -> list[str]:
     return out
 
 
-def goal_series(ind: pd.DataFrame, goal: Doel, region: str, gemeente: str) -> pd.DataFrame:
+SERIES_COLUMNS = ["year", "value", "provisional", "origin", "source_table"]
+
+
+class IndicatorRows:
+    """The indicator table split once by (indicator, area): a goal's rows without a scan of the whole
+    table (rows in table order, as a boolean selection gives them)."""
+
+    def __init__(self, ind: pd.DataFrame):
+        self._table = ind[SERIES_COLUMNS]
+        self._pos: dict[tuple, list[int]] = {}
+        for i, key in enumerate(zip(ind["indicator"].tolist(), ind["region_code"].tolist(), strict=True)):
+            self._pos.setdefault(key, []).append(i)
+
+    def rows(self, indicator: str, region: str) -> pd.DataFrame:
+        return self._table.take(np.asarray(self._pos.get((indicator, region), []), dtype=np.intp))
+
+
+def goal_series(ind: pd.DataFrame | IndicatorRows, goal: Doel, region: str, gemeente: str) -> pd.DataFrame:
     """Observed series for a goal: the indicator, or for parity the gap area - municipality."""
-    cols = ["year", "value", "provisional", "origin", "source_table"]
-    own = ind[(ind["region_code"] == region) & (ind["indicator"] == goal.indicator)][cols]
+    rows = ind if isinstance(ind, IndicatorRows) else IndicatorRows(ind)
+    own = rows.rows(goal.indicator, region)
     if goal.doeltype != "pariteit":
         return own.sort_values("year").reset_index(drop=True)
-    ref = ind[(ind["region_code"] == gemeente) & (ind["indicator"] == goal.indicator)][cols]
+    ref = rows.rows(goal.indicator, gemeente)
     m = own.merge(ref, on="year", suffixes=("", "_ref"))
     worst = np.maximum(m["origin"].map(ORIGIN_PRIORITY), m["origin_ref"].map(ORIGIN_PRIORITY))
     return (

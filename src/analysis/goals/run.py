@@ -13,7 +13,7 @@ from analysis.config import Paths, programma_gemeente
 from analysis.figures import save
 from analysis.goals.calibration import Calibration, bootstrap_by_target_year, calibrate, calibration_table
 from analysis.goals.catalog import load_catalog, partner_names
-from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
+from analysis.goals.evaluate import IndicatorRows, PanelPace, evaluate, goal_series, regions_for
 from analysis.goals.figures import fan_chart
 from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
 from analysis.goals.panel import (
@@ -202,6 +202,7 @@ def run(paths: Paths) -> dict:
     out = paths.outputs / "goals"
     (out / "figuren").mkdir(parents=True, exist_ok=True)
     ev = panel_evidence(paths, fcfg)
+    ind_rows = IndicatorRows(ind)
     rows, fcs = [], []
     for goal in goals:
         if not goal.meetbaar:
@@ -219,9 +220,8 @@ def run(paths: Paths) -> dict:
                 }
             )
             continue
-        ind_goal = ind[ind["indicator"] == goal.indicator]
         for region in regions_for(goal, gemeente):
-            s = goal_series(ind_goal, goal, region, gemeente)
+            s = goal_series(ind_rows, goal, region, gemeente)
             row, fc = evaluate(goal, region, s, fcfg, scfg, ev.calibration, ev.ranking, ev.pace)
             rows.append(row)
             if len(fc):

@@ -52,10 +52,14 @@ def write_store(df: pd.DataFrame, target: Path) -> Path:
     d = df[OUT_COLUMNS].assign(gemeente=gemeente_of(df["region_code"]))
     d = d.sort_values(SORT, kind="stable").reset_index(drop=True)
     schema = pa.Schema.from_pandas(d, preserve_index=False)
+    table = pa.Table.from_pandas(d, schema=schema, preserve_index=False)
+    # sorted by municipality: each one's rows are one slice of the table (zero-copy; taking the rows
+    # of each group from the frame cost ~1 s for the country, the file is the same byte for byte)
+    bounds = [*d["gemeente"].ne(d["gemeente"].shift()).to_numpy().nonzero()[0].tolist(), len(d)]
     with atomic_path(path) as tmp:
         with pq.ParquetWriter(tmp, schema) as w:
-            for _gm, part in d.groupby("gemeente", sort=True):
-                w.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+            for a, b in zip(bounds, bounds[1:], strict=False):
+                w.write_table(table.slice(a, b - a))
     legacy = path.with_suffix("")  # the hive-partitioned folder of earlier builds
     if legacy.is_dir():
         shutil.rmtree(legacy, ignore_errors=True)

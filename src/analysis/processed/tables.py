@@ -6,13 +6,12 @@ resilience and goals stages) do not import the build's sources, schemas and vali
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from analysis.config import Paths
 from analysis.errors import InputError
 from analysis.io import read_gpkg, read_parquet
+from analysis.processed.build_manifest import load_manifest  # noqa: F401 (one reader, light for the CLI)
 
 
 def load_indicators(paths: Paths) -> pd.DataFrame:
@@ -26,13 +25,3 @@ def load_regions(paths: Paths):
     if not paths.regions.exists():
         raise InputError(f"{paths.regions}: ontbreekt; draai eerst `veerkracht build`")
     return read_gpkg(paths.regions, "regions")
-
-
-def load_manifest(paths: Paths) -> dict:
-    p = paths.processed / "build_manifest.json"
-    if not p.exists():
-        return {}
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: geen geldige JSON; draai `veerkracht build` opnieuw") from exc
