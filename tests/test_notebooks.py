@@ -40,25 +40,22 @@ def test_committed_without_outputs_and_paired(name):
 PARAMETERS = {"02_veerkracht_analyse.ipynb": {"TREKKINGEN": 50}}
 
 # Notebook 03 without outputs computes the goals in a temporary folder (`run(tijdelijk)`). In the test
-# that call is this double: it records where it was asked to write and copies in the goals the
-# session's real `goals.run` made on this same build (conftest.analysed), so every later cell reads
-# real goal outputs without a second run of the goals stage (~7 CPU-s) in the kernel.
-GOALS_RUN_DOUBLE = """
-import shutil as _shutil
+# that call goes through this spy: it records where the notebook asked the real goals stage to write.
+GOALS_RUN_SPY = """
 import analysis.goals.run as _goals_run
 _goals_run_calls = []
+_goals_run_real = _goals_run.run
 
-def _goals_run_from_session(paths):
+def _goals_run_recorded(paths, *args, **kwargs):
     _goals_run_calls.append(str(paths.outputs))
-    _shutil.copytree({goals!r}, paths.outputs / "goals")
-    return {{"dir": paths.outputs / "goals"}}
+    return _goals_run_real(paths, *args, **kwargs)
 
-_goals_run.run = _goals_run_from_session
+_goals_run.run = _goals_run_recorded
 """
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS[:3])
-def test_notebook_runs_top_to_bottom(name, built, analysed, tmp_path, monkeypatch):
+def test_notebook_runs_top_to_bottom(name, built, tmp_path, monkeypatch):
     paths, _ = built
     monkeypatch.setenv("VEERKRACHT_RAW", str(paths.raw))
     monkeypatch.setenv("VEERKRACHT_PROCESSED", str(paths.processed))
@@ -70,17 +67,16 @@ def test_notebook_runs_top_to_bottom(name, built, analysed, tmp_path, monkeypatc
 
         nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS_DIR / name)), PARAMETERS[name])
         assert [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    goals_double = name.startswith("03")
-    if goals_double:
-        src = GOALS_RUN_DOUBLE.format(goals=str(analysed.outputs / "goals"))
-        nb.cells.insert(0, nbformat.v4.new_code_cell(src))
+    goals_spy = name.startswith("03")
+    if goals_spy:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(GOALS_RUN_SPY))
         nb.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(_goals_run_calls))"))
     NotebookClient(
         nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
     ).execute()
     text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert EXPECTED[name] in text
-    if goals_double:
+    if goals_spy:
         # without outputs the notebook asks for one goals run, in a temporary folder (not outputs/)
         calls = json.loads(nb.cells[-1].outputs[0]["text"])
         assert len(calls) == 1 and not Path(calls[0]).is_relative_to(tmp_path / "outputs"), calls
