@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -35,18 +36,55 @@ def test_committed_without_outputs_and_paired(name):
     assert (NOTEBOOKS_DIR / name.replace(".ipynb", ".py")).exists()
 
 
+# smaller runs through the same cells: notebook 02's sensitivity analysis with 50 draws, not 500
+PARAMETERS = {"02_veerkracht_analyse.ipynb": {"TREKKINGEN": 50}}
+
+# Notebook 03 without outputs computes the goals in a temporary folder (`run(tijdelijk)`). In the test
+# that call is this double: it records where it was asked to write and copies in the goals the
+# session's real `goals.run` made on this same build (conftest.analysed), so every later cell reads
+# real goal outputs without a second run of the goals stage (~7 CPU-s) in the kernel.
+GOALS_RUN_DOUBLE = """
+import shutil as _shutil
+import analysis.goals.run as _goals_run
+_goals_run_calls = []
+
+def _goals_run_from_session(paths):
+    _goals_run_calls.append(str(paths.outputs))
+    _shutil.copytree({goals!r}, paths.outputs / "goals")
+    return {{"dir": paths.outputs / "goals"}}
+
+_goals_run.run = _goals_run_from_session
+"""
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS[:3])
-def test_notebook_runs_top_to_bottom(name, built, tmp_path, monkeypatch):
+def test_notebook_runs_top_to_bottom(name, built, analysed, tmp_path, monkeypatch):
     paths, _ = built
     monkeypatch.setenv("VEERKRACHT_RAW", str(paths.raw))
     monkeypatch.setenv("VEERKRACHT_PROCESSED", str(paths.processed))
     monkeypatch.setenv("VEERKRACHT_OUTPUTS", str(tmp_path / "outputs"))
     nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    if name in PARAMETERS:  # papermill's injected cell after the cell tagged "parameters"
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS_DIR / name)), PARAMETERS[name])
+        assert [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    goals_double = name.startswith("03")
+    if goals_double:
+        src = GOALS_RUN_DOUBLE.format(goals=str(analysed.outputs / "goals"))
+        nb.cells.insert(0, nbformat.v4.new_code_cell(src))
+        nb.cells.append(nbformat.v4.new_code_cell("import json; print(json.dumps(_goals_run_calls))"))
     NotebookClient(
         nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
     ).execute()
     text = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert EXPECTED[name] in text
+    if goals_double:
+        # without outputs the notebook asks for one goals run, in a temporary folder (not outputs/)
+        calls = json.loads(nb.cells[-1].outputs[0]["text"])
+        assert len(calls) == 1 and not Path(calls[0]).is_relative_to(tmp_path / "outputs"), calls
+        assert f"uitvoer gelezen uit: {Path(calls[0]) / 'goals'}" in text
     if name.startswith("03"):
         # issue 24 item 3: notebook 03 writes nothing into outputs/ unless asked (SCHRIJF_UITVOER)
         out = tmp_path / "outputs"
