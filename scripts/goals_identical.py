@@ -15,8 +15,8 @@ a first one (which compiles the copy's bytecode). Both sides run equally often, 
 outputs are those of the same rerun (the progress report compares with the previous run).
 
 Run: ``.venv/bin/python scripts/goals_identical.py [--rev main] [--revert A..B] [GM0642 GM0505 ...]``;
-exit 1 on a difference. ``--revert`` undoes a span of commits to ``src/`` in the baseline: the
-baseline of a branch that main already merged is main without the branch's own changes.
+exit 1 on a difference. ``--revert`` (repeatable) undoes a span of commits to ``src/`` in the
+baseline: the baseline of a branch that main already merged is main without the branch's own changes.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def main() -> int:
     ap.add_argument("--rev", default="main", help="baseline commit (default: main)")
     ap.add_argument(
         "--revert",
+        action="append",
+        default=[],
         metavar="A..B",
         help="baseline = --rev with the changes A..B to src/ undone (e.g. this branch's own commits, "
         "when --rev already holds some of them)",
@@ -114,8 +116,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="goals_identical_"))
     base, new = tmp / "base", tmp / "new"
     _copy_rev(args.rev, base)
-    if args.revert:
-        _revert(base, args.revert)
+    for span in reversed(args.revert):  # later changes first
+        _revert(base, span)
     new.mkdir()
     _copy_tree(new)
     failed = False

@@ -280,14 +280,17 @@ def choose_model(
     )
     if len(y) < min_points:
         return default, why + f"; reeks te kort voor eigen backtest (< {min_points})", {}
-    own: dict[str, list[np.ndarray]] = {}
+    # backtest(...).dropna(subset=["abs_scaled"]).groupby("model")["abs_scaled"].mean(), without
+    # the backtest frame: the same values in the same order into the same groupby mean
+    labels, vals = [], []
     for case in _backtest_cases(years, y, cands, 4, None, gap, full=False):
         a = case["abs_scaled"]
-        own.setdefault(case["model"], []).append(a[~np.isnan(a)])
-    score = {m: _kahan_mean(np.concatenate(own[m])) for m in sorted(own)}
-    score = {m: v for m, v in score.items() if v is not None}
-    if not score:
+        a = a[~np.isnan(a)]
+        labels += [case["model"]] * len(a)
+        vals.append(a)
+    if not labels:
         return default, why, {}
+    score = pd.Series(np.concatenate(vals)).groupby(np.array(labels, dtype=object)).mean().to_dict()
     best = min(score, key=lambda m: (score[m], cands.index(m)))
     if default in score and score[best] < (1 - margin) * score[default]:
         return (
@@ -299,21 +302,6 @@ def choose_model(
             score,
         )
     return default, why + f"; eigen backtest niet duidelijk beter (marge {margin:.0%})", score
-
-
-def _kahan_mean(a: np.ndarray) -> float | None:
-    """Mean as pandas' groupby mean computes it (compensated summation in row order, then / n), so
-    a series' own MASE is bit for bit the one of ``backtest(...).groupby("model").mean()``; None
-    when empty."""
-    total = comp = 0.0
-    for v in a.tolist():
-        yv = v - comp
-        t = total + yv
-        comp = t - total - yv
-        if comp != comp:  # an infinite value: pandas resets the compensation (GH#50367)
-            comp = 0.0
-        total = t
-    return total / len(a) if len(a) else None
 
 
 # --- target arithmetic and pace ----------------------------------------------------------------
