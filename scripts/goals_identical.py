@@ -7,14 +7,16 @@ baseline copy and its tables are copied to the other, then ``veerkracht goals`` 
 ``outputs/<GM>/`` is then compared byte for byte, with two exceptions: of the stage record
 ``.stage_goals.json``, which names the code's hash (different by design), only the ``outputs`` part
 (the hash of every output) is compared; ``voortgangsrapportage.json`` carries the time of the run
-(``datum``) and is compared without that field (the page shows only the date).
+and of the one before (``datum``, ``vorige_datum``) and is compared without those two fields (the
+page shows only the dates).
 
 Also prints the CPU seconds (user + sys) of the goals process: the least of ``--repeat`` runs after
 a first one (which compiles the copy's bytecode). Both sides run equally often, so the compared
 outputs are those of the same rerun (the progress report compares with the previous run).
 
-Run: ``.venv/bin/python scripts/goals_identical.py [--rev main] [GM0642 GM0505 ...]``; exit 1 on a
-difference.
+Run: ``.venv/bin/python scripts/goals_identical.py [--rev main] [--revert A..B] [GM0642 GM0505 ...]``;
+exit 1 on a difference. ``--revert`` undoes a span of commits to ``src/`` in the baseline: the
+baseline of a branch that main already merged is main without the branch's own changes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def _copy_rev(rev: str, dest: Path) -> None:
     dest.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+
+
+def _revert(dest: Path, span: str) -> None:
+    """Undo the changes of ``span`` (``A..B``) to ``src/`` in the copy ``dest``."""
+    diff = subprocess.run(
+        ["git", "-C", str(REPO), "diff", "--binary", span, "--", "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["git", "apply", "-R", "-"], cwd=dest, input=diff, check=True)
 
 
 def _copy_tree(dest: Path) -> None:
@@ -80,8 +90,9 @@ def _compare(a: Path, b: Path) -> tuple[list[str], int]:
                 bad.append(f"verschilt (outputs in record): {p}")
         elif p.name == PROGRESS:
             ja, jb = (json.loads((x / p).read_text()) for x in (a, b))
-            if {**ja, "datum": None} != {**jb, "datum": None}:
-                bad.append(f"verschilt (buiten 'datum'): {p}")
+            times = {"datum": None, "vorige_datum": None}
+            if {**ja, **times} != {**jb, **times}:
+                bad.append(f"verschilt (buiten 'datum', 'vorige_datum'): {p}")
         elif not filecmp.cmp(a / p, b / p, shallow=False):
             bad.append(f"verschilt: {p}")
     return bad, len(fa & fb)
@@ -90,6 +101,12 @@ def _compare(a: Path, b: Path) -> tuple[list[str], int]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rev", default="main", help="baseline commit (default: main)")
+    ap.add_argument(
+        "--revert",
+        metavar="A..B",
+        help="baseline = --rev with the changes A..B to src/ undone (e.g. this branch's own commits, "
+        "when --rev already holds some of them)",
+    )
     ap.add_argument("--repeat", type=int, default=2, help="timed runs after the first (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
     ap.add_argument("gemeenten", nargs="*", default=["GM0642"])
@@ -97,6 +114,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="goals_identical_"))
     base, new = tmp / "base", tmp / "new"
     _copy_rev(args.rev, base)
+    if args.revert:
+        _revert(base, args.revert)
     new.mkdir()
     _copy_tree(new)
     failed = False

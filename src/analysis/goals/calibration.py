@@ -176,8 +176,10 @@ class Calibration:
             met = e <= z if lower_is_better else e >= z
             return float(met.mean())
         df, tau = t_model(self.quantile(model, h, 0.2, r)[0], self.quantile(model, h, 0.05, r)[0])
-        dist = stats.norm(scale=tau) if math.isinf(df) else stats.t(df, scale=tau)
-        return float(dist.cdf(z) if lower_is_better else dist.sf(z))
+        # the unfrozen calls (freezing a distribution per goal costs more than the cdf itself)
+        if math.isinf(df):
+            return float(stats.norm.cdf(z, scale=tau) if lower_is_better else stats.norm.sf(z, scale=tau))
+        return float(stats.t.cdf(z, df, scale=tau) if lower_is_better else stats.t.sf(z, df, scale=tau))
 
 
 def _groups(bt: pd.DataFrame, models) -> tuple[dict, np.ndarray]:
