@@ -45,17 +45,30 @@ def tree(analysed, tmp_path_factory) -> Path:
     (fs / "manifest.json").write_text('{"areas": []}\n')
     (fs / "index.html").write_text("<!DOCTYPE html><p>vorige versie</p>\n")
     (fs / "fg03-dichtersbuurt-midden.html").write_text("<!DOCTYPE html><p>vorig blad</p>\n")
+    _TREE_HASH[root] = tree_hash(_shared(root))
     return root
+
+
+_TREE_HASH: dict[Path, dict[str, str]] = {}  # the tree's hashes when it was made
+
+
+def _shared(root: Path) -> Paths:
+    return Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
 
 
 @pytest.fixture
 def case(tree, tmp_path, monkeypatch) -> Paths:
-    """A private copy (hard links) of the tree, with the CLI pointed at it."""
+    """A private copy (hard links) of the tree, with the CLI pointed at it. Before and after, the
+    tree's own files must be as they were made: a write into a shared file in place fails the case
+    that made it and every later case (none runs on a changed tree)."""
+    shared = _shared(tree)
+    assert tree_hash(shared) == _TREE_HASH[tree], "a file the cases share was changed in place"
     root = tmp_path / "t"
     shutil.copytree(tree, root, copy_function=os.link)
     paths = Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
     use_paths(monkeypatch, paths)
-    return paths
+    yield paths
+    assert tree_hash(shared) == _TREE_HASH[tree], "a file the cases share was changed in place"
 
 
 @pytest.fixture
