@@ -181,17 +181,16 @@ def test_sheet_renders_in_headless_chromium(two_sheets, tmp_path):
     ]
     url = files[A].resolve().as_uri()
     shot = tmp_path / "sheet.png"
-    subprocess.run(
-        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+    # one browser run: the screenshot of the rendered page and its DOM (on stdout)
+    dom = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", "--dump-dom", url],
         check=True,
         capture_output=True,
         timeout=120,
-    )
+        text=True,
+    ).stdout
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-    dom = subprocess.run(
-        [*flags, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True
-    ).stdout
     assert "<h1>Planetenbuurt</h1>" in dom
 
 
@@ -291,6 +290,22 @@ class _Batch:
         self.proc.join(5)
 
 
+@pytest.fixture
+def start_batch(tmp_path):
+    """``start_batch(fn, *args)``: a :class:`_Batch`. One still running when the test ends (a failed
+    test) is killed with its workers and kernels: a forked child is joined when pytest exits."""
+    made: list[_Batch] = []
+
+    def start(fn, *args) -> _Batch:
+        made.append(_Batch(tmp_path, fn, *args))
+        return made[-1]
+
+    yield start
+    for batch in made:
+        if batch.proc.is_alive():
+            batch.kill_all()
+
+
 def _batch_main(out: str, err: str, fn, args) -> None:
     import signal
     import sys
@@ -359,7 +374,9 @@ def _gone_or_kill(pids, limit: float = 30) -> list[int]:
     return alive
 
 
-def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(analysed, tmp_path, monkeypatch):
+def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(
+    analysed, tmp_path, monkeypatch, start_batch
+):
     """A kernel killed mid-sheet and a cell sleeping past the timeout: both sheets fail with the
     reason, the worker's kernel is restarted and warmed again, the next sheet is made in it. A hang
     fails the test."""
@@ -375,7 +392,7 @@ def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(anal
     _cheap_warm_up(monkeypatch, log)
     p = _scratch(analysed, tmp_path)
     # per cell: the stand-in template's cells are trivial; short because FG05 waits it out
-    batch = _Batch(tmp_path, _run_batch_ok, p, codes, tpl, 2)
+    batch = start_batch(_run_batch_ok, p, codes, tpl, 2)
     if batch.wait(300) is None:  # hang guard: without the fix this never returns
         batch.kill_all()
         pytest.fail("batch hung on a dead kernel or an endless cell")
@@ -392,13 +409,13 @@ def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(anal
     assert f'<p class="kernel">{A} {warmed[-1]}</p>' in page  # A: in the third, warmed kernel
 
 
-def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_path, monkeypatch):
+def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_path, monkeypatch, start_batch):
     import signal
 
     tpl = _runner_template(tmp_path, {"*": "import time; time.sleep(600)"})
     _cheap_warm_up(monkeypatch, tmp_path / "warm.log")
     p = _scratch(analysed, tmp_path)
-    batch = _Batch(tmp_path, _run_batch_ok, p, ["GM0642", "FG03"], tpl, 900)
+    batch = start_batch(_run_batch_ok, p, ["GM0642", "FG03"], tpl, 900)
     kids = _wait_for_kernels(batch, 1)
     assert len(kids) >= 2  # the worker and its kernel
     os.kill(batch.pid, signal.SIGKILL)
@@ -406,7 +423,9 @@ def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_pat
     assert _gone_or_kill(kids) == []  # bounded wait; survivors are killed and fail the test
 
 
-def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_path, monkeypatch):
+def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(
+    analysed, tmp_path, monkeypatch, start_batch
+):
     import functools
     import signal
 
@@ -420,7 +439,7 @@ def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_
     p = _scratch(analysed, tmp_path)
     use_paths(monkeypatch, p)  # the CLI's folders (the batch inherits the environment)
     args = ["factsheets", "--only", "GM0642", "FG03", "--workers", "1", "--force"]
-    batch = _Batch(tmp_path, cli.main, args)
+    batch = start_batch(cli.main, args)
     kids = _wait_for_kernels(batch, 1)
     os.killpg(batch.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
     if batch.wait(1800) is None:  # hang guard: half the sheets' sleep

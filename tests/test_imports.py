@@ -101,3 +101,22 @@ def test_config_yaml_reads_as_the_pure_python_parser_does(tmp_path):
     with pytest.raises(InputError) as ours:
         load_yaml(bad)
     assert str(ours.value) == f"{bad}: geen geldige YAML ({_yaml_reason(pure.value)})"
+
+
+def test_a_batch_worker_wraps_pages_without_pandas_or_matplotlib():
+    """The process that runs the kernel and wraps each executed notebook into a page (a fork-pool or
+    Dask worker: execution.export_html -> factsheets.page) imports neither pandas nor matplotlib for
+    that (~0.7 CPU-s per worker when its parent had not loaded them). Fails when page.py imports
+    fmt (pandas, matplotlib) again, e.g. for `esc`."""
+    code = (
+        "import sys, json\n"
+        "from analysis.factsheets import execution, page\n"
+        "html = page.page('Factsheet <test>', '<p>x</p>')\n"
+        "print(json.dumps({'esc': '&lt;test&gt;' in html, 'mods': sorted(sys.modules)}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["esc"]
+    assert {"pandas", "matplotlib", "numpy"} & set(res["mods"]) == set()

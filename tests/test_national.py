@@ -16,6 +16,7 @@ import pytest
 
 from analysis.config import PROJ_ROOT
 from analysis.errors import InputError
+from tests.national_fixtures import NATIONAL_SHEETS, spy_on_finish
 
 RAW = PROJ_ROOT / "data" / "raw"
 # two municipalities: Schiermonnikoog (one wijk) and two of Amsterdam's alphanumeric wijken
@@ -256,31 +257,11 @@ def test_grouped_resilience_pass_equals_the_per_municipality_method(national):
         assert scores.loc[gm, "samenstelling"].count("wijk") >= 1
 
 
-def _spy_on_finish(monkeypatch):
-    """Per call of manifest.finish: (municipality, sheets recorded in the whole batch so far)."""
-    from analysis.factsheets import manifest
-
-    calls, recorded = [], []
-    real_finish, real_entry = manifest.finish, manifest.manifest_entry
-
-    def finish(p, *a, **k):
-        calls.append((p.paths.gemeente, len(recorded)))
-        return real_finish(p, *a, **k)
-
-    def entry(a, *args, **kwargs):
-        recorded.append(a.region_code)
-        return real_entry(a, *args, **kwargs)
-
-    monkeypatch.setattr(manifest, "finish", finish)
-    monkeypatch.setattr(manifest, "manifest_entry", entry)
-    return calls, recorded
-
-
-def _written_once_and_early(calls, views):
-    """Each municipality's manifest and overview are written once, the first one while the other
+def _written_once_and_early(calls, views, n_sheets: int):
+    """Each municipality's manifest and overview are written once, the first one while another
     municipality's sheets were still rendering (not in a serial pass after the last sheet)."""
     assert sorted(g for g, _ in calls) == sorted(p.gemeente for p in views), calls
-    assert calls[0][1] < len(ONLY), calls
+    assert calls[0][1] < n_sheets, calls
 
 
 def _shard_states(client) -> Counter:
@@ -323,17 +304,20 @@ def _hold_first_finish(monkeypatch, client) -> list[Counter]:
 
 
 @pytest.fixture(scope="module")
-def fork_pool(national):
-    """The fork pool's sheets, rendered once per module: all municipalities in ONE pool (one worker:
-    its sheets in one kernel), each sheet into its own municipality's folder. Returns (summary,
-    manifest.finish calls, sheets by name); the Dask tests compare their pages with these bytes."""
-    from analysis.factsheets.runner import run_batch
-
-    _, _, views = national
-    with pytest.MonkeyPatch.context() as mp:
-        calls, _ = _spy_on_finish(mp)
-        r = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
-    return r, list(calls), _sheets(views)
+def fork_pool(national_pages):
+    """The fork pool's sheets of ONLY: from ONE fork-pool run of one worker for both national modules
+    (tests/national_fixtures.py ``national_pages``, NATIONAL_SHEETS: ONLY and Zwijndrecht's), each
+    sheet in its own municipality's folder. Returns (summary, manifest.finish calls, ONLY's sheets by
+    name, the run's views); the Dask tests compare their pages with these bytes (a page holds no path
+    of the folder it was rendered in: test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_
+    paths)."""
+    gms = {"GM" + c[2:6] for c in ONLY}
+    ref = {
+        k: v
+        for k, v in national_pages.pages.items()
+        if k.split("/")[0] in gms and not k.endswith("/index.html")
+    }
+    return national_pages.summary, national_pages.calls, ref, national_pages.views
 
 
 def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
@@ -342,12 +326,12 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     from analysis.factsheets.dask_runner import run_batch_dask
 
     _, _, views = national
-    r, fork_calls, ref = fork_pool
-    assert r["ok"] == len(ONLY) and r["failed"] == 0
-    _written_once_and_early(fork_calls, views)
-    assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in views)
+    r, fork_calls, ref, fork_views = fork_pool
+    assert r["ok"] == len(NATIONAL_SHEETS) and r["failed"] == 0
+    _written_once_and_early(fork_calls, fork_views, len(NATIONAL_SHEETS))
+    assert sorted(r["per_gemeente"]) == sorted(p.gemeente for p in fork_views)
     assert len(ref) == len(ONLY)
-    calls, _ = _spy_on_finish(monkeypatch)
+    calls, _ = spy_on_finish(monkeypatch)
     held = _hold_first_finish(monkeypatch, warm)
     for p in views:  # the Dask run must write every sheet itself
         for f in (p.outputs / "factsheets").glob("*.html"):
@@ -358,7 +342,7 @@ def test_dask_sheets_are_byte_identical_to_the_fork_pool_and_have_no_map(
     # while the first municipality's overview was written, every finished result was already at the
     # client: none left on a worker (where a worker loss would have it rendered again)
     assert len(held) == 1 and held[0]["memory"] == 0 and held[0]["processing"] == 0, held
-    _written_once_and_early(calls, views)
+    _written_once_and_early(calls, views, len(ONLY))
     new = _sheets(views)
     assert new.keys() == ref.keys()
     assert all(new[k] == ref[k] for k in ref), [k for k in ref if new[k] != ref[k]]
@@ -399,18 +383,22 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
     _, _, views = national
     marker = tmp_path / "killed"
     before = set(warm.scheduler_info()["workers"])
+    # Schiermonnikoog's two sheets, two single-sheet shards: the first finished and collected, the
+    # worker killed on the second (a shard before the killed one is all the property needs)
+    views = [p for p in views if p.gemeente == "GM0088"]
+    only = ["GM0088", "WK008800"]
     res = run_batch_dask(
         views,
-        only=ONLY,
+        only=only,
         force=True,
         client=warm,
         progress=False,
-        kill_area="WK0363AB",
+        kill_area="WK008800",
         kill_marker=str(marker),
     )
     assert marker.exists(), "the test hook did not kill a worker"
     killed_pid = int(marker.read_text())
-    assert res["ok"] == len(ONLY) and res["failed"] == 0
+    assert res["ok"] == len(only) and res["failed"] == 0
     for p in views:
         m = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
         assert all(
@@ -422,10 +410,10 @@ def test_worker_killed_mid_batch_its_shard_is_retried_and_the_batch_completes(na
     # renders per sheet: finished results were released as they arrived, so the lost worker cost only
     # its in-flight shard; every sheet of another shard was rendered exactly once
     lines = [ln.split() for ln in (tmp_path / "killed.renders").read_text().splitlines()]
-    killed_shard = {shard for _, shard, code in lines if code == "WK0363AB"}
+    killed_shard = {shard for _, shard, code in lines if code == "WK008800"}
     assert len(killed_shard) == 1
     counts = Counter(code for _, shard, code in lines if shard not in killed_shard)
-    assert sorted(counts) == sorted(c for c in ONLY if c != "WK0363AB") and set(counts.values()) == {1}, lines
+    assert sorted(counts) == ["GM0088"] and set(counts.values()) == {1}, lines
 
 
 def test_workers_need_no_project_folder_and_a_worker_on_other_code_fails_the_run(
@@ -594,7 +582,7 @@ def test_two_runs_share_one_busy_cluster_and_workers_need_no_shared_paths(
         moved.append(Paths(raw=p.raw, processed=proc, outputs=out, gemeente=p.gemeente))
     # the reference: the fork pool's pages of the same areas (module fixture; the pages hold no
     # path of the folder they were rendered in, so the copy elsewhere must come out the same)
-    ref, _, ref_sheets = fork_pool
+    ref, _, ref_sheets, _ = fork_pool
     assert ref["failed"] == 0 and len(ref_sheets) == len(ONLY)
     for f in elsewhere.rglob("*.html"):
         if f.name != "index.html":
@@ -665,6 +653,17 @@ def _stop_counting_event_loops() -> list[str]:
     return made
 
 
+def _set_import_warm(code: str | None) -> str:
+    """Worker side: the code a kernel plugin warms a new kernel with (None: the product's); returns
+    the code set."""
+    from analysis.factsheets import execution
+
+    real = getattr(execution, "_REAL_IMPORT_WARM", execution.IMPORT_WARM)
+    execution._REAL_IMPORT_WARM = real
+    execution.IMPORT_WARM = real if code is None else code
+    return execution.IMPORT_WARM
+
+
 def _warm_error():
     from analysis.factsheets import execution
 
@@ -685,6 +684,10 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
 
     _, _, views = national
     cold.run(_count_event_loops)
+    # the plugins' kernels are warmed with `pass` instead of the sheet modules' imports (~2 CPU-s a
+    # kernel; c's and d's render no sheet, a's sheets import them in their own warm-up): a warm-up
+    # still runs on each new kernel and must get its reply
+    assert set(cold.run(_set_import_warm, "pass").values()) == {"pass"}
     try:
         # the runs' kernels read the configuration and snapshot files the runs bring (the same here)
         a, b, c = (KernelPlugin(f"test-{x}", pack_project()) for x in "abc")
@@ -722,6 +725,7 @@ def test_runs_share_the_workers_kernel_and_the_last_to_leave_shuts_it_down(natio
         cold.unregister_worker_plugin(c.name)
     finally:
         made = cold.run(_stop_counting_event_loops)
+        cold.run(_set_import_warm, None)
     for worker, threads in made.items():  # no thread of a worker made a second event loop
         assert all(n == 1 for n in Counter(threads).values()), (worker, threads)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.config import PROJ_ROOT
+from tests.national_fixtures import NATIONAL_SHEETS, SMALL_GEMEENTEN
 from tests.test_factsheets import visible_text
 
 RAW = PROJ_ROOT / "data" / "raw"
@@ -14,26 +15,21 @@ ONLY = ["GM0642", "WK064201", "WK0363AA"]
 
 
 @pytest.fixture(scope="module")
-def sheets(national_store, tmp_path_factory):
-    """Sheets of ONLY from the session's offline national build (tests/national_fixtures.py), written
-    to an outputs folder of this module."""
-    from analysis.factsheets.runner import run_batch
-    from analysis.national import run as national
+def sheets(national_pages, national_store):
+    """Pages of ONLY and the overview pages of their municipalities, from the session's fork-pool run
+    over the offline national build (tests/national_fixtures.py ``national_pages``; it renders the
+    sheets of tests/test_national.py too, in the same outputs folder)."""
+    res = national_pages.summary
+    assert res["ok"] == len(NATIONAL_SHEETS) and res["failed"] == 0
+    assert set(ONLY) <= set(NATIONAL_SHEETS)
 
-    processed, outputs = national_store, tmp_path_factory.mktemp("nl_sheets") / "outputs"
-    views = national.views("nederland", None, RAW, processed, outputs, only=ONLY)
-    res = run_batch(views, only=ONLY, force=True, workers=1, force_workers=True, progress=False)
-    assert res["ok"] == len(ONLY) and res["failed"] == 0
-    out = outputs / "nederland"
-    return (
-        {
-            f"{gm}/{f.name}": f.read_text(encoding="utf-8")
-            for gm in ("GM0642", "GM0363")
-            for f in sorted((out / gm / "factsheets").glob("*.html"))
-        },
-        processed,
-        out,
-    )
+    def wanted(name: str) -> bool:
+        gm, file = name.split("/")
+        code = file.split("-")[0].removesuffix(".html").upper()
+        return gm in ("GM0642", "GM0363") and (file == "index.html" or code in ONLY)
+
+    pages = {k: v.decode("utf-8") for k, v in national_pages.pages.items() if wanted(k)}
+    return pages, national_store, national_pages.outputs
 
 
 def _one(sheets, prefix):
@@ -172,16 +168,37 @@ def test_offline_no_sheet_shows_a_signal_from_synthetic_inputs_alone_and_each_le
 
     regions = pd.read_parquet(processed / "nederland" / "regions.parquet")
     national = write_national_index(out, regions, scores.reset_index()).read_text(encoding="utf-8")
-    assert "Voor 2 gemeenten geven we geen veerkrachtsignaal" in national
-    assert national.count("<td>vraagt echte cijfers </td>") == 2 and "synthetische invulling" not in national
+    n = len({"GM" + c[2:6] for c in NATIONAL_SHEETS})  # the municipalities with sheets in `out`
+    assert f"Voor {n} gemeenten geven we geen veerkrachtsignaal" in national
+    assert national.count("<td>vraagt echte cijfers </td>") == n and "synthetische invulling" not in national
     for html in [*sheet_pages.values(), index]:  # no signal badge (rood, oranje, neutraal) anywhere
         assert not any(f'class="badge badge-{k}"' in html for k in ("rood", "oranje", "neutraal"))
 
 
-def test_after_a_live_pull_a_wijk_with_real_inputs_shows_its_signal(tmp_path):
+def _cut_to_small(table: dict) -> dict:
+    """The all-NL 85984NED of tests/fake_cbs.py with only the rows (and region keys) of
+    SMALL_GEMEENTEN's gemeenten and wijken, as tests/national_fixtures.py cuts the snapshot."""
+    numbers = {g[2:6] for g in SMALL_GEMEENTEN}
+
+    def keep(key: str) -> bool:
+        return key[:2] in ("GM", "WK") and key[2:6] in numbers
+
+    cut = {
+        **table,
+        "WijkenEnBuurten": [d for d in table["WijkenEnBuurten"] if keep(d["Key"])],
+        "TypedDataSet": [r for r in table["TypedDataSet"] if keep(r["WijkenEnBuurten"])],
+    }
+    assert {r["WijkenEnBuurten"][2:6] for r in cut["TypedDataSet"]} == numbers
+    return cut
+
+
+def test_after_a_live_pull_a_wijk_with_real_inputs_shows_its_signal(tmp_path, small_snapshot):
     """`veerkracht fetch --scope nederland` against the CBS-shaped server (tests/fake_cbs.py): Walburg's
     inputs are then real (partly; the rest labelled synthetic, the municipal rule) and its sheet shows
-    the signal the analysis computed, with the signal rule in wijken; no 'needs real data' sentence."""
+    the signal the analysis computed, with the signal rule in wijken; no 'needs real data' sentence.
+    The snapshot and the national pull hold five municipalities (tests/national_fixtures.py
+    SMALL_GEMEENTEN, Zwijndrecht among them): what a wijk with real inputs shows does not depend on how
+    many municipalities are built."""
     import pandas as pd
 
     from analysis.config import cbs_registry
@@ -194,9 +211,9 @@ def test_after_a_live_pull_a_wijk_with_real_inputs_shows_its_signal(tmp_path):
 
     raw = tmp_path / "raw"
     raw.mkdir()
-    (raw / "snapshot").symlink_to(RAW / "snapshot", target_is_directory=True)
+    (raw / "snapshot").symlink_to(small_snapshot, target_is_directory=True)
     tables = registry_tables(cbs_registry())
-    tables["85984NED"] = national_kwb_2024(buurten=False)
+    tables["85984NED"] = _cut_to_small(national_kwb_2024(buurten=False))
     with FakeCbs(tables, page_size=2000) as srv:
         client = cbs.CbsClient(cbs.CbsSettings(catalog_url=srv.url, retries=1, backoff_s=0.0))
         s = cn.fetch_national(client, cbs_registry(), raw / "cbs", range(2013, 2026), "wijk", log=lambda _: 0)

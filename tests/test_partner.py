@@ -277,17 +277,23 @@ def test_every_shape_reads_to_the_same_values(tmp_path, name, monkeypatch):
     assert got.missing["reason"].tolist() == ref.missing["reason"].tolist() == ["<5"] * 30
 
 
+@pytest.fixture(scope="module")
+def areas(partner_build):
+    """The municipality's areas as the partner reader knows them (from data/raw, no build)."""
+    from analysis.sources import partner_cli
+
+    return partner_cli.areas_for(partner_build[0])[0]
+
+
 @pytest.mark.parametrize(
     "raw,code",
     [("BU06420101", "BU06420101"), ("bu 0642 0101", "BU06420101"), ("06420101", "BU06420101"),
      ("6420101", "BU06420101"), ("064201", "WK064201"), ("wk064201", "WK064201"), ("642", "GM0642"),
      ("GM0642", "GM0642")],
 )  # fmt: skip
-def test_area_codes_as_partners_write_them(tmp_path, monkeypatch, raw, code):
-    from analysis.sources import partner, partner_cli
+def test_area_codes_as_partners_write_them(areas, raw, code):
+    from analysis.sources import partner
 
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    areas, _ = partner_cli.areas_for(paths)
     assert partner.normalize_code(raw, areas) == (code, None)
     assert partner.normalize_code("BU06429999", areas)[1].startswith("onbekende gebiedscode")
     assert partner.normalize_code("BU05050101", areas) == (None, None)  # Dordrecht: skipped, not an error

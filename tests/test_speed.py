@@ -119,3 +119,29 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
     cap = capsys.readouterr()
     assert cap.err.strip().splitlines()[-1] == "fout: status.parquet: kapot"
     assert "factsheets klaar" not in cap.out  # stopped after the failing stage, as before
+
+
+def test_the_batch_imports_jsonschema_without_the_iri_grammars():
+    """lean_imports: jsonschema (through papermill/nbformat) without rfc3987_syntax, whose import
+    compiles 38 Lark grammars (~1.1 CPU-s per batch process and worker); every other format checker
+    stays, and rfc3987_syntax stays importable. On a fresh jsonschema module, restored afterwards."""
+    import importlib.util
+    import sys
+
+    from analysis.factsheets.lean_imports import jsonschema_without_iri_checker
+
+    def ours(name: str) -> bool:
+        return name == "jsonschema" or name.startswith(("jsonschema.", "rfc3987_syntax"))
+
+    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
+    try:
+        jsonschema_without_iri_checker()
+        assert "rfc3987_syntax" not in sys.modules  # its grammars were not compiled
+        checkers = sys.modules["jsonschema"].FormatChecker.checkers
+        assert "iri" not in checkers and "iri-reference" not in checkers
+        assert {"email", "ipv4", "date", "regex"} <= set(checkers)
+        assert importlib.util.find_spec("rfc3987_syntax") is not None  # not hidden any longer
+    finally:
+        for k in [k for k in sys.modules if ours(k)]:
+            del sys.modules[k]
+        sys.modules.update(saved)

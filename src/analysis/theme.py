@@ -4,7 +4,7 @@ applied without importing seaborn.
 seaborn imports scipy.stats on import (~0.8 CPU-s), and every fact-sheet kernel and every
 ``veerkracht`` subprocess would pay that for nothing but these rcParams: no figure of ours draws
 with seaborn. The values below are the ones seaborn 0.13.2 sets (the version in requirements.lock);
-tests/test_theme.py compares them with ``seaborn.set_theme`` itself, so a seaborn upgrade that
+tests/test_imports.py compares them with ``seaborn.set_theme`` itself, so a seaborn upgrade that
 changes its theme fails that test instead of changing the charts silently.
 
 One deliberate difference: seaborn also sets ``image.cmap`` to its own colormap "rocket", which

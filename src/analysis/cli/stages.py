@@ -18,10 +18,15 @@ def resilience_options(args: argparse.Namespace) -> dict:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    if not args.no_cache:  # build()'s first check, made before the build's libraries load
+        from analysis.config import cbs_registry
+        from analysis.io import verify_cbs_cache
+
+        verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))
     from analysis import incremental
     from analysis.processed.build import build, write
 
-    paths = _paths(args)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
     incremental.record("build", paths, build_options(args))
@@ -52,9 +57,8 @@ def _resilience_inputs(paths) -> None:
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:
-    from analysis import incremental
-
     _resilience_inputs(_paths(args))
+    from analysis import incremental
     from analysis.resilience.run import run
 
     out = run(_paths(args), n_sim=args.n_sim)

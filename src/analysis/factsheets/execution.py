@@ -78,12 +78,12 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _preload() -> None:
-    """Import the heavy modules once in the parent: forked workers inherit them (papermill's import
-    alone costs ~1.5 s through jsonschema)."""
+    """Import the heavy modules once in the parent: forked workers inherit them (the engine first:
+    it imports jsonschema without the format checker a batch never uses, lean_imports)."""
+    from analysis.factsheets import engine  # noqa: F401, I001
+
     import papermill  # noqa: F401
     from papermill.exceptions import PapermillExecutionError  # noqa: F401
-
-    from analysis.factsheets import engine  # noqa: F401
 
     _exporter()
 

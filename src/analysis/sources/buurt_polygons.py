@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +50,21 @@ def in_bundle(path: Path, gemeente: str) -> bool:
         st = Path(path).stat()
     except OSError:
         return False
-    return gemeente in _municipalities(str(path), st.st_mtime_ns, st.st_size, st.st_ino)
+    # one version of one file (a hard link of it too): the 1.7 MB bundle is parsed once per process
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _MUNICIPALITIES:
+        _MUNICIPALITIES.clear()  # only the latest file is kept
+        _MUNICIPALITIES[key] = _municipalities(Path(path))
+    return gemeente in _MUNICIPALITIES[key]
 
 
-@lru_cache(maxsize=8)
-def _municipalities(path: str, mtime_ns: int, size: int, ino: int) -> frozenset[str]:
-    """The gemeentecodes of a polygon file, read once per version of the file (the bundled file is
-    1.7 MB: one parse per process, not one per command)."""
+_MUNICIPALITIES: dict[tuple, frozenset[str]] = {}
+
+
+def _municipalities(path: Path) -> frozenset[str]:
+    """The gemeentecodes of the buurten of a polygon file (empty when it cannot be read)."""
     try:
-        feats = json.loads(Path(path).read_text(encoding="utf-8"))["features"]
+        feats = json.loads(path.read_text(encoding="utf-8"))["features"]
         return frozenset(str((f.get("properties") or {}).get("gemeentecode")) for f in feats)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return frozenset()
