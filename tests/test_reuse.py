@@ -238,12 +238,25 @@ def _level_with_the_same_classes(scores: pd.DataFrame, level: float) -> float:
     return (lo + hi) / 2
 
 
+@pytest.fixture(scope="module")
+def first_run(built, tmp_path_factory):
+    """One resilience run at the shipped level on the shared build (its outputs and its reuse store),
+    the starting point of both threshold reruns below; copied before it is changed."""
+    paths, _ = built
+    base = tmp_path_factory.mktemp("first_run") / "outputs"
+    with pytest.MonkeyPatch.context() as mp:
+        _resilience_run(paths, base, CFG.thresholds.level, mp)
+    return base
+
+
 @pytest.mark.parametrize("classes", ["changed", "same"])
-def test_a_threshold_rerun_with_reuse_writes_what_a_clean_run_writes(built, tmp_path, monkeypatch, classes):
+def test_a_threshold_rerun_with_reuse_writes_what_a_clean_run_writes(
+    built, first_run, tmp_path, monkeypatch, classes
+):
     paths, _ = built
     inc = tmp_path / "incremental"
+    shutil.copytree(first_run, inc)  # the first run's outputs and store (.cache), as a user has them
     level0 = CFG.thresholds.level
-    _resilience_run(paths, inc, level0, monkeypatch)
     first = {f.name: f.read_bytes() for f in (inc / "resilience").iterdir()}
     level = (
         0.7

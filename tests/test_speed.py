@@ -24,33 +24,32 @@ def _scratch(analysed, root) -> Paths:
     return p
 
 
-def _sheets(p: Paths) -> dict[str, bytes]:
-    manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
-    return {e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes() for e in manifest["areas"]}
-
-
-def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(analysed, two_sheets, tmp_path):
+def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(two_sheets, reversed_sheets):
+    """sheet_fixtures.reversed_sheets: the two sheets by a batch on prestarted workers; conftest.two_sheets:
+    the same two by a batch that started its own worker (force, 1 worker). Byte for byte equal (breakage
+    caught: a prestarted kernel that misses the tables or the import warm-up makes other pages), and the
+    batch shut the prestarted workers down (breakage caught: run_batch not killing a pool it was handed)."""
     import os
 
-    # conftest.two_sheets: the same two sheets by a batch that started its own worker (force, 1 worker)
     _, _, own = two_sheets
     assert sorted(own) == sorted(TWO_SHEETS)
-    pre = _scratch(analysed, tmp_path / "pre")
-    pool = prestart_workers(1)  # started before it knows the tables: imports only, tables per sheet
-    workers = set((pool._processes or {}).keys())
-    assert workers
-    res = run_batch(pre, only=list(TWO_SHEETS), force=True, progress=False, pool=pool)
-    assert res["ok"] == 2 and res["failed"] == 0
-    assert _sheets(pre) == {code: path.read_bytes() for code, path in own.items()}  # byte for byte
+    res, _, pre, workers = reversed_sheets
+    assert workers  # prestart_workers forked them before run_batch knew the tables
+    assert res["ok"] == 2
+    assert {code: pre[code] for code in TWO_SHEETS} == {code: path.read_bytes() for code, path in own.items()}
     assert not (descendants(os.getpid()) & workers)  # the batch shut the prestarted workers down
 
 
-def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path):
+def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path, monkeypatch):
     import os
+
+    from analysis.factsheets import execution
 
     p = _scratch(analysed, tmp_path)
     # an earlier complete batch (conftest.two_sheets) in which A is up to date
     shutil.copytree(analysed.outputs / "factsheets", p.outputs / "factsheets")
+    # the kernel is stopped before it renders anything: no need for it to import the sheet's modules
+    monkeypatch.setattr(execution, "IMPORT_WARM", "pass")
     pool = prestart_workers(1)
     workers = set((pool._processes or {}).keys())
     res = run_batch(p, only=[A], progress=False, pool=pool)  # unchanged: skipped
@@ -120,3 +119,29 @@ def test_goals_beside_resilience_keeps_output_order_and_bad_input_exit_code(monk
     cap = capsys.readouterr()
     assert cap.err.strip().splitlines()[-1] == "fout: status.parquet: kapot"
     assert "factsheets klaar" not in cap.out  # stopped after the failing stage, as before
+
+
+def test_the_batch_imports_jsonschema_without_the_iri_grammars():
+    """lean_imports: jsonschema (through papermill/nbformat) without rfc3987_syntax, whose import
+    compiles 38 Lark grammars (~1.1 CPU-s per batch process and worker); every other format checker
+    stays, and rfc3987_syntax stays importable. On a fresh jsonschema module, restored afterwards."""
+    import importlib.util
+    import sys
+
+    from analysis.factsheets.lean_imports import jsonschema_without_iri_checker
+
+    def ours(name: str) -> bool:
+        return name == "jsonschema" or name.startswith(("jsonschema.", "rfc3987_syntax"))
+
+    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
+    try:
+        jsonschema_without_iri_checker()
+        assert "rfc3987_syntax" not in sys.modules  # its grammars were not compiled
+        checkers = sys.modules["jsonschema"].FormatChecker.checkers
+        assert "iri" not in checkers and "iri-reference" not in checkers
+        assert {"email", "ipv4", "date", "regex"} <= set(checkers)
+        assert importlib.util.find_spec("rfc3987_syntax") is not None  # not hidden any longer
+    finally:
+        for k in [k for k in sys.modules if ours(k)]:
+            del sys.modules[k]
+        sys.modules.update(saved)

@@ -13,6 +13,7 @@ import pytest
 
 from analysis.config import settings
 from analysis.factsheets import chart_base
+from analysis.goals import figures as goal_figures
 from tests.conftest import RENDERED_AREAS
 from tests.test_factsheets import visible_text
 
@@ -75,9 +76,7 @@ def teksten(analysed, rendered) -> dict[str, str]:
     reg = ctx.regions
     minimum = float(settings()["min_inwoners"])
     with pytest.MonkeyPatch.context() as mp:
-        # a chart's image is an <img> data URI, no visible text: skip drawing the SVG (the caption and
-        # the "Toon als tabel" table around it are made as usual)
-        mp.setattr(chart_base, "_svg_uri", _no_image)
+        _skip_chart_images(mp)
         for code in reg.loc[reg["inwoners"].fillna(0) >= minimum, "region_code"]:
             if code not in out:
                 s = Sheet(ctx, code)
@@ -92,15 +91,29 @@ def _no_image(fig) -> str:
     return "data:image/svg+xml;base64,"
 
 
+def _blank_fan_chart(*args, **kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure()
+
+
+def _skip_chart_images(mp: pytest.MonkeyPatch) -> None:
+    """A chart's image is an <img> data URI, no visible text: skip writing the SVG, and for a goal's
+    fan chart skip drawing the figure too (the alt text, caption and "Toon als tabel" table around
+    it are made as usual, from the same table)."""
+    mp.setattr(chart_base, "_svg_uri", _no_image)
+    mp.setattr(goal_figures, "fan_chart", _blank_fan_chart)
+
+
 def test_skipping_the_chart_image_leaves_the_visible_text_as_it_was(analysed, monkeypatch):
-    """The shortcut of `teksten`: with and without the SVG, the same visible text (a focus area has
-    fan charts in its goals section)."""
+    """The shortcut of `teksten`: with and without the chart images, the same visible text (a focus
+    area has fan charts in its goals section)."""
     from analysis.factsheets.sheet import Sheet, load_context
 
     s = Sheet(load_context(analysed), "FG03")
     full = "\n".join(s.html(x) for x in TEXT_SECTIONS)
     assert "data:image/svg+xml;base64,PD94" in full  # real charts drawn
-    monkeypatch.setattr(chart_base, "_svg_uri", _no_image)
+    _skip_chart_images(monkeypatch)
     s = Sheet(load_context(analysed), "FG03")
     assert visible_text("\n".join(s.html(x) for x in TEXT_SECTIONS)) == visible_text(full)
 

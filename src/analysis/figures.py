@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+from analysis.theme import apply_theme  # noqa: E402
 
 SYNTHETIC_STAMP = "SYNTHETISCHE INVOER: methodedemonstratie, geen echte cijfers"
 # Resilience v2 signal classes, Okabe-Ito based (vermillion / orange stay distinguishable under
@@ -38,7 +39,7 @@ SIGNAAL_MARKER = {
     "onvoldoende data": "s",
 }
 
-sns.set_theme(style="whitegrid", context="notebook")
+apply_theme()  # seaborn's whitegrid/notebook theme, without importing seaborn (analysis.theme)
 
 
 class DutchFormatter(mticker.Formatter):
@@ -96,6 +97,9 @@ def dutch_ticks(fig: plt.Figure) -> plt.Figure:
 
 def source_entries(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(source table, 'years[, voorlopig: ...]', origin) for each source in long-format ``rows``."""
+    fast = _plain_source_entries(rows)
+    if fast is not None:
+        return fast
     out = []
     for (table, origin), g in rows.groupby(["source_table", "origin"], sort=True):
         years = sorted(g["year"].unique())
@@ -103,6 +107,32 @@ def source_entries(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
         py = sorted(g.loc[g["provisional"].astype(bool), "year"].unique())
         prov = f", voorlopig: {', '.join(str(y) for y in py)}" if py else ""
         out.append((str(table), span + prov, str(origin)))
+    return out
+
+
+def _plain_source_entries(rows: pd.DataFrame) -> list[tuple[str, str, str]] | None:
+    """:func:`source_entries` without a groupby, for the common case (text keys, no missing key,
+    whole years, boolean provisional flags): a goal series asks this ~100 times per run. None for
+    any other input (then the groupby decides)."""
+    year, prov, keys = rows["year"].dtype, rows["provisional"].dtype, (rows["source_table"], rows["origin"])
+    if not (isinstance(year, np.dtype) and year.kind in "iu" and prov == np.dtype(bool)):
+        return None  # e.g. nullable or float years, missing or non-boolean flags
+    if not all(k.dtype == object or isinstance(k.dtype, pd.StringDtype) for k in keys):
+        return None  # e.g. categorical keys: the groupby sorts them by category order
+    tables, origins = rows["source_table"].tolist(), rows["origin"].tolist()
+    if not all(type(v) is str for v in (*tables, *origins)):
+        return None
+    groups: dict[tuple[str, str], tuple[set, set]] = {}
+    for t, o, y, p in zip(tables, origins, rows["year"].tolist(), rows["provisional"].tolist(), strict=True):
+        years, prov = groups.setdefault((t, o), (set(), set()))
+        years.add(y)
+        if p:
+            prov.add(y)
+    out = []
+    for (table, origin), (years, prov) in sorted(groups.items()):
+        ys, py = sorted(years), sorted(prov)
+        span = f"{ys[0]}" if len(ys) == 1 else f"{ys[0]}-{ys[-1]}"
+        out.append((table, span + (f", voorlopig: {', '.join(str(y) for y in py)}" if py else ""), origin))
     return out
 
 

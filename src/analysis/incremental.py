@@ -23,6 +23,7 @@ after the rerun: "12 buurten van klasse veranderd".
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -95,10 +96,18 @@ def _shown(path: Path) -> str:
 
 def _config_sha(name: str, stage: str) -> str:
     """Content of a YAML configuration file (comments and layout do not count)."""
-    data = load_yaml(CONFIG_DIR / name)
+    path = CONFIG_DIR / name
+    data = _yaml_of(str(path), _file_sha(path)) if path.is_file() else load_yaml(path)
     if name == "settings.yaml" and stage != "factsheets":
         data = {k: v for k, v in data.items() if k not in SETTINGS_NOT_FOR_DATA}
     return _sha(json.dumps(data, sort_keys=True, default=str).encode())
+
+
+@functools.lru_cache(maxsize=32)
+def _yaml_of(path: str, file_sha: str) -> dict:
+    """load_yaml of ``path``, remembered by the file's bytes: a file that did not change is parsed
+    once per process, not once per stage asked about (read-only for callers)."""
+    return load_yaml(Path(path))
 
 
 def _code_files(stage: Stage) -> list[Path]:

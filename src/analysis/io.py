@@ -19,9 +19,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read: the CLI's checks stay light
+    import pandas as pd
 
 from analysis.errors import InputError, technisch
 
@@ -118,6 +119,8 @@ def read_parquet(path: Path, **kwargs: Any) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: ontbreekt; draai eerst de stap die dit bestand schrijft")
+    import pandas as pd
+
     try:
         return pd.read_parquet(path, **kwargs)
     except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError, ArrowIOError an OSError

@@ -10,24 +10,16 @@ import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from analysis.cli.bench import cmd_bench, cmd_bench_national  # noqa: E402
+# only light modules here (argparse, yaml, the configuration): each command's module is imported when
+# the command runs (analysis.cli.parser.command), so `--help` and a refused option stay quick
 from analysis.cli.common import (  # noqa: E402
     _check_build_matches_settings,
     _clean_temps,
     _one_line,
     _resolve_gemeente,
 )
-from analysis.cli.fetch import cmd_fetch, cmd_kaart  # noqa: E402
 from analysis.cli.options import check_numbers  # noqa: E402
 from analysis.cli.parser import build_parser  # noqa: E402
-from analysis.cli.report import cmd_report  # noqa: E402
-from analysis.cli.stages import (  # noqa: E402
-    cmd_build,
-    cmd_build_national,
-    cmd_factsheets,
-    cmd_goals,
-    cmd_resilience,
-)
 from analysis.config import cbs_registry, default_paths, indicator_catalog, settings  # noqa: E402
 from analysis.errors import InputError, SourceUnavailable  # noqa: E402
 
@@ -44,6 +36,32 @@ __all__ = [
     "cmd_resilience",
     "main",
 ]
+
+# name -> module of the commands and submodules this package offers (imported on first use)
+_LAZY = {
+    "cmd_bench": "analysis.cli.bench",
+    "cmd_bench_national": "analysis.cli.bench",
+    "cmd_build": "analysis.cli.stages",
+    "cmd_build_national": "analysis.cli.stages",
+    "cmd_factsheets": "analysis.cli.stages",
+    "cmd_goals": "analysis.cli.stages",
+    "cmd_resilience": "analysis.cli.stages",
+    "cmd_fetch": "analysis.cli.fetch",
+    "cmd_kaart": "analysis.cli.fetch",
+    "cmd_report": "analysis.cli.report",
+}
+_SUBMODULES = ("bench", "fetch", "report", "stages")
+
+
+def __getattr__(name: str):
+    """``cli.cmd_report``, ``cli.stages``: imported when first asked for (PEP 562)."""
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             from analysis.goals.catalog import load_catalog
 
             load_catalog()  # config/doelen.yaml
-        if args.func in (cmd_kaart, cmd_fetch):
+        if args.command in ("kaart", "fetch"):
             args.paths = default_paths(args.gemeente)  # pulls need a valid code, not polygons
         else:
             args.paths = _resolve_gemeente(args.gemeente)

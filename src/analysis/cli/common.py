@@ -23,24 +23,14 @@ def _say_synthetic(indicators: list[str]) -> None:
         )
 
 
-def _in_bundle(path, gemeente: str) -> bool:
-    import json
-
-    try:
-        feats = json.loads(path.read_text(encoding="utf-8"))["features"]
-    except (OSError, ValueError, KeyError):
-        return False
-    return any((f.get("properties") or {}).get("gemeentecode") == gemeente for f in feats)
-
-
 def _resolve_gemeente(code: str | None) -> Paths:
     """Check `--gemeente` before any stage runs: a valid code, and buurt polygons we hold for it."""
     from analysis.config import CONFIG_DIR
-    from analysis.sources import pdok, snapshot
+    from analysis.sources.buurt_polygons import BUURTEN_2023_FILE, cached_buurten, in_bundle
 
     paths = default_paths(code)
-    bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
-    if pdok.cached_buurten(paths.pdok_cache) is None and not _in_bundle(bundled, paths.gemeente):
+    bundled = paths.snapshot / BUURTEN_2023_FILE
+    if cached_buurten(paths.pdok_cache) is None and not in_bundle(bundled, paths.gemeente):
         where = "--gemeente" if code else f"{CONFIG_DIR / 'settings.yaml'} gemeente.code"
         raise InputError(
             f"{where} {paths.gemeente}: niet gevonden in de buurtpolygonen die we hebben ({bundled}, kolom "
@@ -70,7 +60,7 @@ def _clean_temps(paths: Paths) -> None:
 
 def _check_build_matches_settings(paths: Paths) -> None:
     """Analysis commands read data/processed/<GM>: it must be built for that municipality."""
-    from analysis.processed.build import load_manifest
+    from analysis.processed.build_manifest import load_manifest
 
     built_for = load_manifest(paths).get("gemeente")
     if built_for and built_for != paths.gemeente:

@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 
-from analysis.cli.common import _in_bundle, _paths
+from analysis.cli.common import _paths
 from analysis.config import settings
 from analysis.errors import InputError, SourceUnavailable
 
@@ -115,15 +115,16 @@ def _fetch_national(
 
 
 def cmd_kaart(args: argparse.Namespace) -> int:
-    from analysis.sources import pdok, snapshot
+    from analysis.sources import pdok
+    from analysis.sources.buurt_polygons import BUURTEN_2023_FILE, in_bundle
 
     paths = _paths(args)
     cfg = pdok.PdokSettings.from_settings(settings().get("pdok", {}))
     try:
         out = pdok.fetch_buurten(paths.gemeente, paths.pdok_cache, cfg)
     except SourceUnavailable as exc:
-        bundled = paths.snapshot / snapshot.BUURTEN_2023_FILE
-        held = pdok.cached_buurten(paths.pdok_cache) is not None or _in_bundle(bundled, paths.gemeente)
+        bundled = paths.snapshot / BUURTEN_2023_FILE
+        held = pdok.cached_buurten(paths.pdok_cache) is not None or in_bundle(bundled, paths.gemeente)
         what = "bestaande polygonen blijven in gebruik" if held else f"geen polygonen voor {paths.gemeente}"
         print(f"kaart: PDOK niet bereikbaar ({exc}); {what}", file=sys.stderr)
         return 0 if held else 3

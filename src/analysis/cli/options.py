@@ -13,32 +13,38 @@ import argparse
 import math
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter, ValidationError
-from pydantic.types import AllowInfNan
-
-from analysis.config_errors import dutch
 from analysis.errors import InputError
 
 
-def _twins() -> dict[str, tuple[Any, str]]:
-    """option dest -> (pydantic field, where its twin lives); loaded when checked."""
-    from analysis.config_models import CbsSection, Factsheets, Jaren
-    from analysis.resilience.config import SensitivitySpec
+def _twin(dest: str) -> tuple[Any, str] | None:
+    """(pydantic field, where the twin lives) of an option with a configuration twin, else None;
+    only that twin's model is loaded (``--workers`` does not load the resilience configuration)."""
+    if dest == "n_sim":
+        from analysis.resilience.config import SensitivitySpec
 
-    return {
-        "jaren": (Jaren.model_fields["eerste"], "jaren.eerste/laatste in config/settings.yaml"),
-        "timeout": (Factsheets.model_fields["timeout_s"], "factsheets.timeout_s in config/settings.yaml"),
-        "budget": (CbsSection.model_fields["budget_s"], "cbs.budget_s in config/settings.yaml"),
-        "n_sim": (SensitivitySpec.model_fields["n_sim"], "sensitivity.n_sim in config/resilience.yaml"),
-    }
+        return SensitivitySpec.model_fields["n_sim"], "sensitivity.n_sim in config/resilience.yaml"
+    if dest not in TWINS:
+        return None
+    from analysis import config_models
+
+    model, key, where = TWINS[dest]
+    return getattr(config_models, model).model_fields[key], where
 
 
-# options without a configuration twin: their own range
-OWN_RULES: dict[str, Any] = {
-    "workers": Field(ge=1, le=512),
-    "n_areas": Field(ge=0),  # 0 = all areas
-    "n": Field(ge=1),
-    "repeat": Field(ge=1, le=100),
+# option dest -> (model in analysis.config_models, field, where its twin lives); n_sim: see _twin
+TWINS = {
+    "jaren": ("Jaren", "eerste", "jaren.eerste/laatste in config/settings.yaml"),
+    "timeout": ("Factsheets", "timeout_s", "factsheets.timeout_s in config/settings.yaml"),
+    "budget": ("CbsSection", "budget_s", "cbs.budget_s in config/settings.yaml"),
+}
+
+
+# options without a configuration twin: their own range (pydantic.Field keywords)
+OWN_RULES: dict[str, dict[str, int]] = {
+    "workers": {"ge": 1, "le": 512},
+    "n_areas": {"ge": 0},  # 0 = all areas
+    "n": {"ge": 1},
+    "repeat": {"ge": 1, "le": 100},
 }
 
 
@@ -54,14 +60,21 @@ def _numeric_actions(parser: argparse.ArgumentParser):
 def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Every numeric option given on the command line within its range; else one InputError."""
     given = [a for a in _numeric_actions(parser) if getattr(args, a.dest, None) is not None]
-    twins = _twins() if given else {}  # loaded only when a number was given (a plain start stays fast)
+    if not given:  # pydantic and the twins are loaded only when a number was given
+        return
+    from pydantic import Field, TypeAdapter, ValidationError
+    from pydantic.types import AllowInfNan
+
+    from analysis.config_errors import dutch
+
     for action in given:
         value = getattr(args, action.dest)
-        if action.dest in twins:
-            field, twin = twins[action.dest]
+        twin_of = _twin(action.dest)
+        if twin_of is not None:
+            field, twin = twin_of
             metadata = field.metadata
         else:  # no rule (tests/test_bad_input.py asserts there is one): at least a finite number
-            twin, metadata = None, OWN_RULES.get(action.dest, Field()).metadata
+            twin, metadata = None, Field(**OWN_RULES.get(action.dest, {})).metadata
         adapter = TypeAdapter(Annotated[action.type, *metadata, AllowInfNan(False)])
         for v in value if isinstance(value, list) else [value]:  # nargs: every value
             try:
@@ -75,7 +88,7 @@ def check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def unchecked_options(parser: argparse.ArgumentParser) -> list[str]:
     """Numeric options without a range rule here (should be none)."""
-    known = set(OWN_RULES) | {"jaren", "timeout", "budget", "n_sim"}
+    known = set(OWN_RULES) | set(TWINS) | {"n_sim"}
     return sorted({a.option_strings[0] for a in _numeric_actions(parser) if a.dest not in known})
 
 

@@ -1,18 +1,35 @@
 """The argument parser of `veerkracht`: global options and one subparser per command.
 
-A new command registers here: ``p = sub.add_parser(...)`` and ``p.set_defaults(func=cmd_x)``."""
+A new command registers here: ``p = sub.add_parser(...)`` and
+``p.set_defaults(func=command("analysis.cli.stages", "cmd_x"))``. The command's module is imported
+only when the command runs: `--help`, `--version` and a bad option answer without loading pandas,
+geopandas or papermill."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 
 from analysis import __version__
-from analysis.cli.bench import cmd_bench, cmd_bench_national
 from analysis.cli.common import area_code
-from analysis.cli.fetch import cmd_fetch, cmd_kaart
 from analysis.cli.options import DutchParser
-from analysis.cli.report import cmd_report
-from analysis.cli.stages import cmd_build, cmd_factsheets, cmd_goals, cmd_resilience
+
+
+class command:  # noqa: N801 - used like a function reference in set_defaults(func=...)
+    """A command function named by module and attribute, imported when it is called (looked up at
+    each call, so a test that replaces ``analysis.cli.stages.cmd_goals`` is obeyed)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.__name__ = module, name
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(self.module), self.__name__)(args)
+
+    def __repr__(self) -> str:
+        return f"{self.module}.{self.__name__}"
+
+
+STAGES = "analysis.cli.stages"
 
 
 def _workers_args(p: argparse.ArgumentParser) -> None:
@@ -71,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMANDO", required=True, title="commando's")
     p = sub.add_parser("build", help="bouw data/processed (regions.gpkg, indicators.parquet)")
     p.add_argument("--no-cache", action="store_true", help="negeer de CBS-cache in data/raw/cbs")
-    p.set_defaults(func=cmd_build)
+    p.set_defaults(func=command(STAGES, "cmd_build"))
     p = sub.add_parser("fetch", help="haal CBS-tabellen live op naar data/raw/cbs (netwerk)")
     p.add_argument("--table", nargs="*", help="alleen deze tabelgroepen uit config/cbs_tables.yaml")
     p.add_argument(
@@ -96,12 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="alleen de tabel gemeente->provincie (CBS Gebieden in Nederland) voor --scope provincie",
     )
-    p.set_defaults(func=cmd_fetch)
+    p.set_defaults(func=command("analysis.cli.fetch", "cmd_fetch"))
     p = sub.add_parser("resilience", help="veerkrachtindex, signaalklassen, validatie, gevoeligheid")
     p.add_argument("--n-sim", type=int, default=None, help="aantal Monte-Carlo-trekkingen")
-    p.set_defaults(func=cmd_resilience)
+    p.set_defaults(func=command(STAGES, "cmd_resilience"))
     p = sub.add_parser("goals", help="doelencatalogus, trends en prognoses")
-    p.set_defaults(func=cmd_goals)
+    p.set_defaults(func=command(STAGES, "cmd_goals"))
     p = sub.add_parser("factsheets", help="HTML-factsheets per gebied (papermill)")
     p.add_argument(
         "--only", nargs="+", metavar="CODE", type=area_code, help="alleen deze gebieden (code of bladnaam)"
@@ -113,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--fail-area", default=None, help=argparse.SUPPRESS)  # test hook: one sheet fails
     _scope_args(p)
-    p.set_defaults(func=cmd_factsheets)
+    p.set_defaults(func=command(STAGES, "cmd_factsheets"))
     p = sub.add_parser(
         "report", help="alles: build, resilience, goals, factsheets (offline); draait alleen wat veranderde"
     )
@@ -129,12 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _workers_args(p)
     _scope_args(p)
-    p.set_defaults(func=cmd_report)
+    p.set_defaults(func=command("analysis.cli.report", "cmd_report"))
     p = sub.add_parser("kaart", help="haal buurtpolygonen van PDOK naar data/raw/pdok/<GM>/ (netwerk)")
-    p.set_defaults(func=cmd_kaart)
+    p.set_defaults(func=command("analysis.cli.fetch", "cmd_kaart"))
     p = sub.add_parser("bench", help="meet de factsheet-batch tegen een vloer in puur Python")
     p.add_argument("--n-areas", type=int, default=0, help="aantal gebieden (0 = alle)")
-    p.set_defaults(func=cmd_bench)
+    p.set_defaults(func=command("analysis.cli.bench", "cmd_bench"))
     p = sub.add_parser(
         "bench-national", help="landelijke wijkbladen op Dask (1 en 2 workers) tegenover een fork-pool"
     )
@@ -145,8 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="1 en 2 workers zo vaak afwisselend; de mediaan telt (standaard 1)",
     )
-    p.set_defaults(func=cmd_bench_national)
-    from analysis.sources import partner_cli  # partner deliveries: sjabloon, controleer (issue 21)
-
-    partner_cli.register(sub)
+    p.set_defaults(func=command("analysis.cli.bench", "cmd_bench_national"))
+    _partner_commands(sub)
     return parser
+
+
+def _partner_commands(sub) -> None:
+    """`sjabloon` and `controleer`: what a partner delivers (issue 21; analysis.sources.partner_cli)."""
+    cli = "analysis.sources.partner_cli"
+    p = sub.add_parser("sjabloon", help="schrijf een invulsjabloon (CSV en XLSX) voor een partnerindicator")
+    p.add_argument("indicator", metavar="ID", help="indicator met een source:-blok in config/indicators.yaml")
+    p.add_argument(
+        "--jaren", type=int, nargs="+", metavar="JAAR", help="gevraagde jaren (standaard jaren.laatste)"
+    )
+    p.add_argument("--uit", metavar="MAP", help="uitvoermap (standaard outputs/<GM>/sjablonen)")
+    p.set_defaults(func=command(cli, "cmd_sjabloon"))
+    p = sub.add_parser("controleer", help="controleer een levering van een partner zonder te bouwen")
+    p.add_argument("files", nargs="+", metavar="BESTAND")
+    p.add_argument(
+        "--indicator", metavar="ID", help="de partnerindicator (standaard: op bestandsnaam/kolommen)"
+    )
+    p.add_argument("--uit", metavar="MAP", help="map voor het rapport (standaard outputs/<GM>/controle)")
+    p.set_defaults(func=command(cli, "cmd_controleer"))

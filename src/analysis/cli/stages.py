@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from analysis.cli.common import _paths, _say_synthetic
+from analysis.errors import InputError
 
 
 def build_options(args: argparse.Namespace) -> dict:
@@ -17,10 +18,15 @@ def resilience_options(args: argparse.Namespace) -> dict:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    if not args.no_cache:  # build()'s first check, made before the build's libraries load
+        from analysis.config import cbs_registry
+        from analysis.io import verify_cbs_cache
+
+        verify_cbs_cache(paths.cbs_cache, set(cbs_registry()))
     from analysis import incremental
     from analysis.processed.build import build, write
 
-    paths = _paths(args)
     result = build(paths, use_cache=not args.no_cache)
     manifest = write(result, paths)
     incremental.record("build", paths, build_options(args))
@@ -38,7 +44,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resilience_inputs(paths) -> None:
+    """What the resilience stage checks first (config/resilience.yaml, then the build's tables, in
+    the order of analysis.resilience.run.run), checked before its libraries load (scipy, matplotlib,
+    geopandas: ~2 CPU-s): a refused run answers at once. The messages are those of the stage."""
+    from analysis.resilience.config import load_config
+
+    load_config()
+    for table in (paths.indicators, paths.regions):  # processed.build.load_indicators/load_regions
+        if not table.exists():
+            raise InputError(f"{table}: ontbreekt; draai eerst `veerkracht build`")
+
+
 def cmd_resilience(args: argparse.Namespace) -> int:
+    _resilience_inputs(_paths(args))
     from analysis import incremental
     from analysis.resilience.run import run
 

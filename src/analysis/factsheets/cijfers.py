@@ -109,40 +109,55 @@ def row_year(
     * an area without any figure: the latest year (up to the reference year) some comparator has."""
     if indicator in POPULATION and pop_year is not None:
         return pop_year
-    own = rows[rows["region_code"] == code]
-    real = own[is_real(own)]
-    if len(real):
-        return int(real["year"].max())
-    synth = own[own["year"] <= peiljaar]
-    if len(synth):
-        return int(synth["year"].max())
-    other = rows[rows["region_code"].isin(compare) & (rows["year"] <= peiljaar)]
-    if len(other):
-        real_other = other[is_real(other)]
-        return int((real_other if len(real_other) else other)["year"].max())
+    region = rows["region_code"].to_numpy()
+    years = rows["year"].to_numpy()
+    real = is_real(rows).to_numpy()
+    own = region == code
+    if (own & real).any():
+        return int(years[own & real].max())
+    if (synth := own & (years <= peiljaar)).any():
+        return int(years[synth].max())
+    other = rows["region_code"].isin(compare).to_numpy() & (years <= peiljaar)
+    if other.any():
+        real_other = other & real
+        return int(years[real_other if real_other.any() else other].max())
     return None
 
 
 def kern_rij(
     rows: pd.DataFrame, indicator: str, code: str, compare: list[str], peiljaar: int, pop_year: int | None
 ) -> tuple[int | None, dict[str, pd.Series | None]]:
-    """(year, {area: its row for that indicator and year, real before synthetic, or None})."""
+    """(year, {area: its row for that indicator and year, real before synthetic, or None}).
+
+    The rows are chosen on plain arrays (a sheet asks this for every key figure and comparison
+    area); each cell is the frame's own row, as :func:`nearest_real` and ``.iloc`` give it."""
     rows = rows[rows["indicator"] == indicator]
     year = row_year(rows, indicator, code, compare, peiljaar, pop_year)
     out: dict[str, pd.Series | None] = {c: None for c in compare}
     if year is None:
         return None, out
-    at = rows[rows["year"] == year]
+    region = rows["region_code"].to_numpy()
+    years = rows["year"].to_numpy()
+    real = is_real(rows).to_numpy()
     for c in compare:
-        r = at[at["region_code"] == c]
-        real = r[is_real(r)]
-        if len(real):
-            out[c] = real.iloc[-1]
-        elif (near := nearest_real(rows[rows["region_code"] == c], year)) is not None:
-            out[c] = near  # shown with its own year: "17.942.942 (2024)"
-        elif len(r):
-            out[c] = r.iloc[-1]
+        own = (region == c).nonzero()[0]
+        at = own[years[own] == year]
+        at_real = at[real[at]]
+        if len(at_real):
+            out[c] = rows.iloc[at_real[-1]]
+        elif (near := _nearest_real_pos(own[real[own]], years, year)) is not None:
+            out[c] = rows.iloc[near]  # shown with its own year: "17.942.942 (2024)"
+        elif len(at):
+            out[c] = rows.iloc[at[-1]]
     return year, out
+
+
+def _nearest_real_pos(positions, years, year: int) -> int | None:
+    """:func:`nearest_real` on positions: the closest year, the later one on a tie, the first row
+    of that year (the stable sort of :func:`nearest_real`)."""
+    if not len(positions):
+        return None
+    return min(positions, key=lambda k: (abs(years[k] - year), -years[k]))
 
 
 def nearest_real(rows: pd.DataFrame, year: int) -> pd.Series | None:

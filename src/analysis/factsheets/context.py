@@ -56,7 +56,7 @@ def load_context(paths: Paths | None = None) -> Context:
     key = _signature(paths)
     if key in _CACHE:
         return _CACHE[key]
-    from analysis.processed.build import load_indicators, load_manifest, load_regions
+    from analysis.processed.tables import load_indicators, load_manifest, load_regions
 
     def opt(p: Path) -> pd.DataFrame | None:
         return _numpy_strings(pd.read_parquet(p)) if p.exists() else None

@@ -22,12 +22,16 @@ import shutil
 import signal
 import tempfile
 
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import KernelManager
-from jupyter_core.utils import run_sync
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
-from papermill.utils import remove_args
+from analysis.factsheets.lean_imports import jsonschema_without_iri_checker
+
+jsonschema_without_iri_checker()  # before papermill imports nbformat, and nbformat jsonschema
+
+from jupyter_client.asynchronous import AsyncKernelClient  # noqa: E402
+from jupyter_client.manager import KernelManager  # noqa: E402
+from jupyter_core.utils import run_sync  # noqa: E402
+from papermill.clientwrap import PapermillNotebookClient  # noqa: E402
+from papermill.engines import NBClientEngine, papermill_engines  # noqa: E402
+from papermill.utils import remove_args  # noqa: E402
 
 ENGINE_NAME = "veerkracht-reuse"
 _KERNEL: dict[str, object] = {}

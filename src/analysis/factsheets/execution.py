@@ -32,13 +32,20 @@ def paths_from_params(params: dict[str, str]) -> Paths:
     return Paths(**{k: Path(v) if kinds.get(k) in (Path, "Path") else v for k, v in params.items()})
 
 
+def _gc_paused(code: str) -> str:
+    """Kernel code run with the garbage collector paused, after which everything made so far is
+    frozen (``gc.freeze``): modules and tables live as long as the kernel, so neither the warm-up
+    (~0.1 CPU-s of collections) nor the later collections of every sheet walk them again."""
+    return f"import gc\ngc.disable()\ntry:\n    {code}\nfinally:\n    gc.enable()\n    gc.freeze()\n"
+
+
 def _warm_code(paden: dict[str, str]) -> str:
-    return f"from analysis.factsheets.sheet import warm_up; warm_up({paden!r})"
+    return _gc_paused(f"from analysis.factsheets.sheet import warm_up; warm_up({paden!r})")
 
 
 # A worker started before the tables exist (``prestart_workers``) only imports the sheet's modules in
 # its kernel; :func:`execute_area` loads the tables before the worker's first sheet.
-IMPORT_WARM = "import analysis.factsheets.sheet, analysis.goals.figures  # noqa: F401"
+IMPORT_WARM = _gc_paused("import analysis.factsheets.sheet, analysis.goals.figures  # noqa: F401")
 
 
 def _init_worker(parent_pid: int, paden: dict[str, str] | None) -> None:
@@ -71,12 +78,12 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _preload() -> None:
-    """Import the heavy modules once in the parent: forked workers inherit them (papermill's import
-    alone costs ~1.5 s through jsonschema)."""
+    """Import the heavy modules once in the parent: forked workers inherit them (the engine first:
+    it imports jsonschema without the format checker a batch never uses, lean_imports)."""
+    from analysis.factsheets import engine  # noqa: F401, I001
+
     import papermill  # noqa: F401
     from papermill.exceptions import PapermillExecutionError  # noqa: F401
-
-    from analysis.factsheets import engine  # noqa: F401
 
     _exporter()
 

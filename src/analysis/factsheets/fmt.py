@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
 import re
@@ -12,6 +11,8 @@ import urllib.parse
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from analysis.factsheets.page import esc  # the one escape of every page (defined in the light page module)
 
 
 def nl_number(value: float | None, decimals: int = 0) -> str:
@@ -69,10 +70,6 @@ def samenstelling_nl(text: str) -> str:
     '3 wijk(en)' -> '3 wijken')."""
     text = re.sub(r"\b1 (buurt|wijk)(en|\(en\))", r"1 \1", text)
     return re.sub(r"\b(\d+) (buurt|wijk)\(en\)", r"\1 \2en", text)
-
-
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def unit_words(indicator_label: str, unit: str) -> str:

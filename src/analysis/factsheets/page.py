@@ -3,7 +3,14 @@ readable at phone width, with an A4 print stylesheet."""
 
 from __future__ import annotations
 
-from analysis.factsheets.fmt import esc
+import html
+
+
+def esc(text) -> str:
+    """Text for HTML (quotes too). Defined here, not in :mod:`analysis.factsheets.fmt`: a batch
+    worker wraps every page in this shell and need not import pandas and matplotlib for it."""
+    return html.escape(str(text), quote=True)
+
 
 CSS = """
 :root { --blauw:#08519c; --grijs:#757575;

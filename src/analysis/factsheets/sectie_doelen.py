@@ -88,7 +88,7 @@ def build(area: Gebied) -> S.Doelen:
         return S.Doelen(
             programma=False, programma_naam=programma_naam(), beschikbaar=False, eigen_gemeente=eigen
         )
-    from analysis.goals.forecast import TREND_LABEL
+    from analysis.goals.labels import TREND_LABEL
 
     if area.goal_rows is None:
         return S.Doelen(programma=True, programma_naam=programma_naam(), beschikbaar=False)

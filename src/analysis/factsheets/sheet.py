@@ -38,6 +38,7 @@ from analysis.factsheets.gebied import (
 )
 from analysis.factsheets.render import render
 from analysis.factsheets.sectie_kaart import _locator_axes, has_geometry
+from analysis.theme import apply_theme
 
 __all__ = [
     "COMPARE_REGIONS",
@@ -63,16 +64,14 @@ def reset_plotting() -> None:
     plt.close("all")
     matplotlib.rcdefaults()
     matplotlib.use("Agg")
-    import seaborn as sns
-
-    sns.set_theme(style="whitegrid", context="notebook")
+    apply_theme()
 
 
 def _paths(paden: dict[str, str] | None) -> Paths | None:
     """Paths handed over by the batch runner as notebook parameters (None: the defaults)."""
     if not paden:
         return None
-    from analysis.factsheets.runner import paths_from_params
+    from analysis.factsheets.execution import paths_from_params
 
     return paths_from_params(paden)
 

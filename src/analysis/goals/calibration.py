@@ -90,9 +90,12 @@ def fit_growth_law(h, q, weights=None, b_bounds=(0.0, 0.5)) -> tuple[float, floa
     if len(h) == 0:
         return float("nan"), float("nan")
     lh, lq = np.log(h), np.log(q)
+    scl = w.sum()  # np.average(lq - b * lh, weights=w), its weight sum computed once
+    if scl == 0.0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
 
     def loga(b):
-        return float(np.average(lq - b * lh, weights=w))
+        return float(np.multiply(lq - b * lh, w).sum() / scl)
 
     if len(h) < 2:
         b = b_bounds[0]
@@ -122,7 +125,8 @@ class Calibration:
     _q: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._q = {(r.model, int(r.h), float(r.alpha)): float(r.q) for r in self.table.itertuples()}
+        if self.table is not None:  # None: a bootstrap replicate, its _q given
+            self._q = {(r.model, int(r.h), float(r.alpha)): float(r.q) for r in self.table.itertuples()}
 
     def trending(self, model: str, r: float | None) -> bool:
         """Does a series with trend/noise ratio ``r`` get the trend class's calibration?"""
@@ -172,8 +176,10 @@ class Calibration:
             met = e <= z if lower_is_better else e >= z
             return float(met.mean())
         df, tau = t_model(self.quantile(model, h, 0.2, r)[0], self.quantile(model, h, 0.05, r)[0])
-        dist = stats.norm(scale=tau) if math.isinf(df) else stats.t(df, scale=tau)
-        return float(dist.cdf(z) if lower_is_better else dist.sf(z))
+        # the unfrozen calls (freezing a distribution per goal costs more than the cdf itself)
+        if math.isinf(df):
+            return float(stats.norm.cdf(z, scale=tau) if lower_is_better else stats.norm.sf(z, scale=tau))
+        return float(stats.t.cdf(z, df, scale=tau) if lower_is_better else stats.t.sf(z, df, scale=tau))
 
 
 def _groups(bt: pd.DataFrame, models) -> tuple[dict, np.ndarray]:
@@ -201,8 +207,9 @@ def _weighted_q(a_sorted: np.ndarray, w: np.ndarray, alpha: float) -> float:
     return float(a_sorted[np.searchsorted(np.cumsum(w), k)])
 
 
-def _calibrate_groups(groups, models, b_bounds, alphas, year_w=None, monotone=True):
-    """q per (model, h, alpha), observed horizons and growth laws from prepared groups."""
+def _calibrate_groups(groups, models, b_bounds, alphas, year_w=None, monotone=True, table=True):
+    """q per (model, h, alpha), observed horizons and growth laws from prepared groups; with
+    ``table=False`` the rows (model, h, alpha, q, n, n_doeljaren) as a list, not a DataFrame."""
     rows, h_obs, law = [], {}, {}
     for model in models:
         hs = sorted(h for (m, h) in groups if m == model)
@@ -229,6 +236,8 @@ def _calibrate_groups(groups, models, b_bounds, alphas, year_w=None, monotone=Tr
                 q = np.maximum.accumulate(q)
             law[(model, alpha)] = fit_growth_law(obs_h, q, ns, b_bounds)
             rows += [(model, h, alpha, qq, n, ny) for h, qq, n, ny in zip(obs_h, q, ns, nys, strict=True)]
+    if not table:
+        return rows, h_obs, law
     tab = pd.DataFrame(rows, columns=["model", "h", "alpha", "q", "n", "n_doeljaren"])
     return tab, h_obs, law
 
@@ -272,18 +281,33 @@ def bootstrap_by_target_year(
     draws = []
     for _ in range(reps):
         w = np.bincount(rng.integers(0, len(years), len(years)), minlength=len(years)).astype(float)
-        tab, h_obs, law = _calibrate_groups(groups, models, b_bounds, alphas, year_w=w)
-        cal = Calibration(tab, {}, law, h_obs, tuple(b_bounds))
+        rows, h_obs, law = _calibrate_groups(groups, models, b_bounds, alphas, year_w=w, table=False)
+        q = {(m, int(h), float(a)): float(qq) for m, h, a, qq, _, _ in rows}
+        cal = Calibration(None, {}, law, h_obs, tuple(b_bounds), _q=q)  # type: ignore[arg-type]
         for model in h_obs:
             for alpha in alphas:
                 draws += [(model, alpha, h, cal.quantile(model, h, alpha)[0]) for h in range(1, h_max + 1)]
     d = pd.DataFrame(draws, columns=["model", "alpha", "h", "q"]).astype({"q": float})
     d = d[np.isfinite(d["q"])]
-    return (
-        d.groupby(["model", "alpha", "h"])["q"]
-        .agg(q_p05=lambda s: s.quantile(0.05), q_p95=lambda s: s.quantile(0.95), n_replicaties="size")
-        .reset_index()
-    )
+    gb = d.groupby(["model", "alpha", "h"])["q"]
+    out = gb.size().to_frame("n_replicaties")  # and per group the 5% and 95% quantile of q
+    q = d["q"].to_numpy()
+    for i, (name, p) in enumerate((("q_p05", 0.05), ("q_p95", 0.95))):
+        out.insert(i, name, [_series_quantile(q[pos], p) for _, pos in _row_groups(gb)])
+    return out.reset_index()
+
+
+def _row_groups(gb) -> list[tuple]:
+    """(key, row positions) per group of ``gb`` in its order (sorted keys, rows in table order)."""
+    codes = gb.ngroup().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(gb.ngroups + 1))
+    return [(key, order[bounds[i] : bounds[i + 1]]) for i, key in enumerate(gb.size().index)]
+
+
+def _series_quantile(v: np.ndarray, p: float) -> float:
+    """``pd.Series(v).quantile(p)`` for finite v, as pandas computes it (linear, on a 1 x n block)."""
+    return np.percentile(v[np.newaxis, :], np.asarray([p]) * 100.0, axis=1, method="linear")[0, 0]
 
 
 def calibration_table(cal: Calibration, boot: pd.DataFrame, h_max: int) -> pd.DataFrame:

@@ -61,13 +61,33 @@ def regions_for(goal: Doel, gemeente: str) -> list[str]:
     return out
 
 
-def goal_series(ind: pd.DataFrame, goal: Doel, region: str, gemeente: str) -> pd.DataFrame:
+SERIES_COLUMNS = ["year", "value", "provisional", "origin", "source_table"]
+
+
+class IndicatorRows:
+    """The indicator table split once by (indicator, area): a goal's rows without a scan of the whole
+    table (rows in table order, as a boolean selection gives them)."""
+
+    def __init__(self, ind: pd.DataFrame):
+        self._table = ind[SERIES_COLUMNS]
+        self._pos: dict[tuple, list[int]] = {}
+        for i, key in enumerate(zip(ind["indicator"].tolist(), ind["region_code"].tolist(), strict=True)):
+            self._pos.setdefault(key, []).append(i)
+
+    def rows(self, indicator: str, region: str) -> pd.DataFrame:
+        return self._table.take(np.asarray(self._pos.get((indicator, region), []), dtype=np.intp))
+
+
+def goal_series(ind: pd.DataFrame | IndicatorRows, goal: Doel, region: str, gemeente: str) -> pd.DataFrame:
     """Observed series for a goal: the indicator, or for parity the gap area - municipality."""
-    cols = ["year", "value", "provisional", "origin", "source_table"]
-    own = ind[(ind["region_code"] == region) & (ind["indicator"] == goal.indicator)][cols]
+    rows = ind if isinstance(ind, IndicatorRows) else IndicatorRows(ind)
+    own = rows.rows(goal.indicator, region)
     if goal.doeltype != "pariteit":
         return own.sort_values("year").reset_index(drop=True)
-    ref = ind[(ind["region_code"] == gemeente) & (ind["indicator"] == goal.indicator)][cols]
+    ref = rows.rows(goal.indicator, gemeente)
+    fast = _gap_series(own, ref)
+    if fast is not None:
+        return fast
     m = own.merge(ref, on="year", suffixes=("", "_ref"))
     worst = np.maximum(m["origin"].map(ORIGIN_PRIORITY), m["origin_ref"].map(ORIGIN_PRIORITY))
     return (
@@ -82,6 +102,36 @@ def goal_series(ind: pd.DataFrame, goal: Doel, region: str, gemeente: str) -> pd
         )
         .sort_values("year")
         .reset_index(drop=True)
+    )
+
+
+def _gap_series(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame | None:
+    """The parity gap of :func:`goal_series` without a merge, for the usual case (each year once on
+    either side, known origins); None otherwise (then the merge decides). Same rows, order and types:
+    the years both sides hold, in year order."""
+    oy, ry = own["year"].to_numpy(), ref["year"].to_numpy()
+    if len(set(oy.tolist())) < len(oy) or len(set(ry.tolist())) < len(ry):
+        return None
+    oo, ro = own["origin"].tolist(), ref["origin"].tolist()
+    if not all(o in ORIGIN_PRIORITY for o in (*oo, *ro)):
+        return None
+    at = {y: j for j, y in enumerate(ry.tolist())}
+    li = np.array([i for i, y in enumerate(oy.tolist()) if y in at], dtype=np.intp)
+    if not len(li):
+        return None
+    ri = np.array([at[y] for y in oy[li].tolist()], dtype=np.intp)
+    order = np.argsort(oy[li], kind="quicksort")
+    li, ri = li[order], ri[order]
+    prov = own["provisional"].to_numpy()[li] | ref["provisional"].to_numpy()[ri]
+    worst = [max(ORIGIN_PRIORITY[oo[i]], ORIGIN_PRIORITY[ro[j]]) for i, j in zip(li, ri, strict=True)]
+    return pd.DataFrame(
+        {
+            "year": oy[li],
+            "value": own["value"].to_numpy()[li] - ref["value"].to_numpy()[ri],
+            "provisional": prov,
+            "origin": pd.Series([ORIGINS[w] for w in worst], dtype="str"),
+            "source_table": own["source_table"].array.take(li),
+        }
     )
 
 
@@ -102,7 +152,7 @@ def _base_row(goal: Doel, region: str, s: pd.DataFrame) -> dict:
         "laatste_jaar_voorlopig": bool(s["provisional"].iloc[-1]) if len(s) else False,
         "voorlopige_jaren": ",".join(str(y) for y in s.loc[s["provisional"], "year"]),
         "origin": ",".join(sorted(set(s["origin"]))) if len(s) else "",
-        "bron": sources_of(s.assign(year=s["year"])) if len(s) else "",
+        "bron": sources_of(s) if len(s) else "",
         "basiswaarde": None,
         "doelwaarde_berekend": None,
         "doelwaarde_gladde_basis": None,
@@ -269,47 +319,18 @@ def evaluate(
         notes.append("reeks zonder spreiding: interval alleen uit de puntprognose, geen kans")
     if row["laatste_jaar_voorlopig"]:
         notes.append("laatste jaar voorlopig")
+    common = {"doel_id": goal.id, "region_code": region}
     frames = [
-        pd.DataFrame(
-            {
-                "doel_id": goal.id,
-                "region_code": region,
-                "year": years,
-                "soort": "waarneming",
-                "waarde": values,
-                "model": None,
-                "synthetic": row["synthetic"],
-                "provisional": s["provisional"].to_numpy(),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "doel_id": goal.id,
-                "region_code": region,
-                "year": future,
-                "soort": "prognose",
-                "waarde": point,
-                **band,
-                "interval_soort": soort,
-                "model": model,
-                "synthetic": row["synthetic"],
-            }
-        ),
-    ]
+        {**common, "year": years, "soort": "waarneming", "waarde": values, "model": None,
+         "synthetic": row["synthetic"], "provisional": s["provisional"].to_numpy()},
+        {**common, "year": future, "soort": "prognose", "waarde": point, **band, "interval_soort": soort,
+         "model": model, "synthetic": row["synthetic"]},
+    ]  # fmt: skip
     if drift is not None:  # the drift forecast beside the naive point (docs: why)
         frames.append(
-            pd.DataFrame(
-                {
-                    "doel_id": goal.id,
-                    "region_code": region,
-                    "year": future,
-                    "soort": "vergelijking",
-                    "waarde": drift.to_numpy(),
-                    "model": "drift",
-                    "synthetic": row["synthetic"],
-                }
-            )
-        )
+            {**common, "year": future, "soort": "vergelijking", "waarde": drift.to_numpy(), "model": "drift",
+             "synthetic": row["synthetic"]}
+        )  # fmt: skip
     if h[-1] > int(fcfg["scenario_na_jaren"]):
         scen = scenario_paths(years, values, future, lower, pace, relative)
         met = []
@@ -318,18 +339,42 @@ def evaluate(
             if is_met(float(path[-1]), target, lower):
                 met.append(name)
             frames.append(
-                pd.DataFrame(
-                    {
-                        "doel_id": goal.id,
-                        "region_code": region,
-                        "year": future,
-                        "soort": "scenario",
-                        "waarde": path,
-                        "scenario": name,
-                        "synthetic": row["synthetic"],
-                    }
-                )
-            )
+                {**common, "year": future, "soort": "scenario", "waarde": path, "scenario": name,
+                 "synthetic": row["synthetic"]}
+            )  # fmt: skip
         row["scenarios_gehaald"] = ",".join(met) if met else "geen"
     row["toelichting_status"] = "; ".join(notes)
-    return row, pd.concat(frames, ignore_index=True)
+    return row, forecast_frame(frames)
+
+
+# the column types pd.concat gives the parts of a goal's forecast frame (a column missing from a part
+# is missing there: NaN; so the booleans of the observations become objects)
+FRAME_TYPES = {
+    "doel_id": "str", "region_code": "str", "year": "int64", "soort": "str", "waarde": "float64",
+    "model": "object", "synthetic": "bool", "provisional": "object", "lo80": "float64", "hi80": "float64",
+    "lo95": "float64", "hi95": "float64", "interval_soort": "str", "scenario": "str",
+}  # fmt: skip
+
+
+def forecast_frame(parts: list[dict]) -> pd.DataFrame:
+    """One goal's forecast rows from its parts (observations, forecast, comparison, scenarios; each a
+    mapping of column to array or scalar): the frame ``pd.concat`` of one DataFrame per part gives,
+    built at once. Columns in order of first appearance; a column a part lacks is NaN there."""
+    sizes = [len(p["year"]) for p in parts]
+    cols = list(dict.fromkeys(c for p in parts for c in p))
+    out = {}
+    for c in cols:
+        kind = FRAME_TYPES[c]
+        if kind == "bool" and not all(c in p for p in parts):
+            kind = "object"
+        chunks = []
+        for p, n in zip(parts, sizes, strict=True):
+            v = p.get(c, np.nan)
+            if np.ndim(v) == 0:
+                chunks.append(np.full(n, v, dtype=object if kind in ("str", "object") else kind))
+            else:
+                chunks.append(np.asarray(v).astype(object if kind in ("str", "object") else kind))
+        col = np.concatenate(chunks) if chunks else np.array([], dtype=object)
+        # explicit Series: pandas would read an object array of strings and None as text
+        out[c] = pd.Series(col, dtype="str" if kind == "str" else col.dtype, copy=False)
+    return pd.DataFrame(out)

@@ -11,7 +11,7 @@ import pandas as pd
 from analysis.config import indicator_catalog
 from analysis.figures import DutchFormatter, stamp
 from analysis.goals.catalog import Doel
-from analysis.goals.forecast import TREND_LABEL
+from analysis.goals.labels import TREND_LABEL
 
 UNIT_NL = {"per 1000": "per 1.000 inwoners", "x 1.000 euro": "× € 1.000"}
 SCENARIO_STYLE = {

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from analysis.goals.labels import TREND_LABEL  # noqa: F401  (re-exported)
+
 POINT_MODELS = ("naief", "drift", "lineair", "loglineair", "naief_drift")
 LOG_MODELS = frozenset({"loglineair"})
 BENCHMARKS = ("naief", "drift")
@@ -71,7 +73,11 @@ def interval_scale(years, values, h, model: str = "naief") -> np.ndarray:
     h = np.asarray(h, dtype=float)
     if len(d) < 2:
         return np.full(h.shape, np.nan)
-    m, s = float(np.mean(d)), float(np.std(d, ddof=1))
+    return _scale(float(np.mean(d)), float(np.std(d, ddof=1)), h, model)
+
+
+def _scale(m: float, s: float, h: np.ndarray, model: str) -> np.ndarray:
+    """:func:`interval_scale` from the mean ``m`` and SD ``s`` of the yearly changes (h float)."""
     bias = (1.0 - DRIFT_WEIGHT[model]) * h * m
     return np.sqrt(bias**2 + h * s**2)
 
@@ -127,16 +133,20 @@ def benchmark_interval(years, values, future, model: str, alpha: float) -> tuple
     h = (future - years[-1]).astype(float)
     d = yearly_changes(years, y)
     point = point_forecast(years, y, future, model)
-    if model == "naief":
-        sigma, df = float(np.sqrt(np.mean(d**2))), len(d)
-        sd = sigma * np.sqrt(h)
-    elif model == "drift":
-        sigma, df = float(np.std(d, ddof=1)), len(d) - 1
-        sd = sigma * np.sqrt(h * (1 + h / len(d)))
-    else:
-        raise ValueError(f"no benchmark interval for {model}")
+    sd, df = _benchmark_sd(d, h, model)
     q = _t_quantile(max(df, 1), 1 - alpha / 2)
     return point - q * sd, point + q * sd
+
+
+def _benchmark_sd(d: np.ndarray, h: np.ndarray, model: str) -> tuple[np.ndarray, int]:
+    """SD of the h-step error and degrees of freedom of :func:`benchmark_interval`."""
+    if model == "naief":
+        sigma, df = float(np.sqrt(np.mean(d**2))), len(d)
+        return sigma * np.sqrt(h), df
+    if model == "drift":
+        sigma, df = float(np.std(d, ddof=1)), len(d) - 1
+        return sigma * np.sqrt(h * (1 + h / len(d))), df
+    raise ValueError(f"no benchmark interval for {model}")
 
 
 @lru_cache(maxsize=256)
@@ -162,35 +172,67 @@ def backtest(
     e (scaled error = (actual - forecast) / scale), abs_scaled (|actual - forecast| / mase_scale) and,
     for the benchmarks, their t-interval bounds lo80/hi80/lo95/hi95.
     """
-    years, y = _as_arrays(years, values)
     parts: dict[str, list] = {c: [] for c in BACKTEST_COLUMNS}
+    for cols in _backtest_cases(years, values, models, min_train, max_h, gap, full=True):
+        n = len(cols["actual"])
+        cols["series"] = [series_id] * n
+        cols["model"] = [cols["model"]] * n
+        for c in BACKTEST_COLUMNS:
+            parts[c].append(cols[c])
+    if not parts["model"]:
+        return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+
+
+def _backtest_cases(years, values, models, min_train: int, max_h, gap: bool, full: bool):
+    """The columns of :func:`backtest` per origin and model (``model`` a single name); with
+    ``full=False`` only model and abs_scaled (what :func:`choose_model` needs). The arithmetic is the
+    one of :func:`point_forecast`, :func:`benchmark_interval`, :func:`interval_scale`,
+    :func:`mase_scale` and :func:`trend_noise`, with the window's yearly changes computed once."""
+    years, y = _as_arrays(years, values)
     for k in range(min_train, len(y)):
         ty, tv = years[:k], y[:k]
         targets = years[k:] if max_h is None else years[k:][years[k:] - ty[-1] <= max_h]
         if len(targets) == 0:
             continue
         actual = y[k : k + len(targets)]
-        ms, tn = mase_scale(ty, tv), trend_noise(ty, tv)
-        hs = targets - ty[-1]
-        nan = np.full(len(targets), np.nan)
+        d = np.diff(tv) / np.diff(ty)  # yearly_changes(ty, tv)
+        ms = float(np.mean(np.abs(d))) if len(d) else float("nan")  # mase_scale
+        n = len(targets)
+        nan = np.full(n, np.nan)
+        if full:
+            hs = targets - ty[-1]
+            hf = np.asarray(hs, dtype=float)
+            if len(d) >= 2:  # trend_noise and the moments of interval_scale
+                m, sd = float(np.mean(d)), float(np.std(d, ddof=1))
+                if sd > 0:
+                    tn = abs(float(np.mean(d))) / sd
+                else:
+                    tn = float("inf") if np.mean(d) != 0 else float("nan")
+            else:
+                tn = float("nan")
         for model in models:
             if gap and model in LOG_MODELS:
                 continue
             f = point_forecast(ty, tv, targets, model, gap=gap)
             if f is None:
                 continue
+            err = actual - f
+            abs_scaled = np.abs(err) / ms if ms > 0 else nan
+            if not full:
+                yield {"model": model, "abs_scaled": abs_scaled}
+                continue
             bench = {"lo80": nan, "hi80": nan, "lo95": nan, "hi95": nan}
             if model in BENCHMARKS:
+                bsd, df = _benchmark_sd(d, hf, model)
                 for alpha, tag in ((0.2, "80"), (0.05, "95")):
-                    bench[f"lo{tag}"], bench[f"hi{tag}"] = benchmark_interval(ty, tv, targets, model, alpha)
-            n = len(targets)
-            err = actual - f
-            s = interval_scale(ty, tv, hs, model)
+                    q = _t_quantile(max(df, 1), 1 - alpha / 2)
+                    bench[f"lo{tag}"], bench[f"hi{tag}"] = f - q * bsd, f + q * bsd
+            s = _scale(m, sd, hf, model) if len(d) >= 2 else np.full(hf.shape, np.nan)
             with np.errstate(divide="ignore", invalid="ignore"):
                 e = np.where(s > 0, err / s, np.nan)
-            cols = {
-                "series": [series_id] * n,
-                "model": [model] * n,
+            yield {
+                "model": model,
                 "origin": np.full(n, int(ty[-1])),
                 "target_year": targets,
                 "h": hs,
@@ -201,14 +243,9 @@ def backtest(
                 "trend_ruis": np.full(n, tn),
                 "mase_scale": np.full(n, ms),
                 "e": e,
-                "abs_scaled": np.abs(err) / ms if ms > 0 else nan,
+                "abs_scaled": abs_scaled,
                 **bench,
             }
-            for c in BACKTEST_COLUMNS:
-                parts[c].append(cols[c])
-    if not parts["model"]:
-        return pd.DataFrame(columns=list(BACKTEST_COLUMNS))
-    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
 
 BACKTEST_COLUMNS = (
@@ -243,10 +280,17 @@ def choose_model(
     )
     if len(y) < min_points:
         return default, why + f"; reeks te kort voor eigen backtest (< {min_points})", {}
-    bt = backtest(years, y, models=cands, gap=gap).dropna(subset=["abs_scaled"])
-    if bt.empty:
+    # backtest(...).dropna(subset=["abs_scaled"]).groupby("model")["abs_scaled"].mean(), without
+    # the backtest frame: the same values in the same order into the same groupby mean
+    labels, vals = [], []
+    for case in _backtest_cases(years, y, cands, 4, None, gap, full=False):
+        a = case["abs_scaled"]
+        a = a[~np.isnan(a)]
+        labels += [case["model"]] * len(a)
+        vals.append(a)
+    if not labels:
         return default, why, {}
-    score = bt.groupby("model")["abs_scaled"].mean().to_dict()
+    score = pd.Series(np.concatenate(vals)).groupby(np.array(labels, dtype=object)).mean().to_dict()
     best = min(score, key=lambda m: (score[m], cands.index(m)))
     if default in score and score[best] < (1 - margin) * score[default]:
         return (
@@ -300,7 +344,22 @@ def observed_pace(years, values) -> float:
         return float("nan")
     if len(y) == 2:
         return float((y[1] - y[0]) / (years[1] - years[0]))
-    return float(stats.theilslopes(y, years.astype(float))[0])
+    if not np.isfinite(y).all():  # scipy's own nan handling
+        return float(stats.theilslopes(y, years.astype(float))[0])
+    return _theil_sen_slope(y, years.astype(float))
+
+
+def _theil_sen_slope(y: np.ndarray, x: np.ndarray) -> float:
+    """The slope of ``scipy.stats.theilslopes(y, x)`` (finite y), computed as scipy does, without its
+    confidence interval and intercept: the median of the pairwise slopes with x[i] > x[j]."""
+    deltax = x[:, np.newaxis] - x
+    deltay = y[:, np.newaxis] - y
+    pos = deltax > 0
+    slopes = deltay[pos] / deltax[pos]
+    if not slopes.size:
+        return float(stats.theilslopes(y, x)[0])  # scipy's error for x without spread
+    slopes.sort()
+    return float(np.median(slopes))
 
 
 def observed_pace_pct(years, values) -> float:
@@ -313,7 +372,6 @@ def observed_pace_pct(years, values) -> float:
 
 # --- probability and status ---------------------------------------------------------------------
 
-TREND_LABEL = "bij voortzetting van de trend, zonder programma-effect"
 P_BANDS = ((0.05, "< 5%"), (0.30, "5–30%"), (0.70, "30–70%"), (np.inf, "> 70%"))
 
 

@@ -25,7 +25,6 @@ from markupsafe import Markup
 
 from analysis.config import Paths, indicator_catalog
 from analysis.goals.catalog import Doel, partner_names
-from analysis.goals.evaluate import regions_for
 from analysis.io import write_json, write_text
 
 STATUS_REPORT = {
@@ -142,6 +141,9 @@ def goal_record(goal: Doel, rows: pd.DataFrame, partners: dict, gemeente: str, n
     if supplier and supplier not in who:
         who = [supplier, *who]
     rec["bij_wie"] = ", ".join(who)
+    # imported here: a fact sheet reads this module's file names without the forecast machinery
+    from analysis.goals.evaluate import regions_for
+
     main = regions_for(goal, gemeente)[0]
     where = names.get(main, main)
     where = (

@@ -13,7 +13,7 @@ from analysis.config import Paths, programma_gemeente
 from analysis.figures import save
 from analysis.goals.calibration import Calibration, bootstrap_by_target_year, calibrate, calibration_table
 from analysis.goals.catalog import load_catalog, partner_names
-from analysis.goals.evaluate import PanelPace, evaluate, goal_series, regions_for
+from analysis.goals.evaluate import IndicatorRows, PanelPace, evaluate, goal_series, regions_for
 from analysis.goals.figures import fan_chart
 from analysis.goals.forecast import BENCHMARKS, POINT_MODELS, TREND_LABEL
 from analysis.goals.panel import (
@@ -61,35 +61,55 @@ def model_ranking(detail: pd.DataFrame, candidates) -> pd.DataFrame:
 
 def backtest_summary(detail: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Per data set (and all together), model and horizon: MASE, MASE vs naive, and for the two
-    benchmarks the coverage and MSIS of their own t-intervals."""
-    from analysis.goals.validation import interval_score
+    benchmarks the coverage and MSIS of their own t-intervals.
 
-    d = detail.dropna(subset=["abs_scaled"])
+    Groups are row positions over numpy columns; every mean is pandas' (validation._mean), so the
+    table is the one a groupby over sub-frames gives, bit for bit."""
+    from analysis.goals.calibration import _row_groups
+
+    d = detail.dropna(subset=["abs_scaled"]).reset_index(drop=True)
+    num = ("target_year", "abs_scaled", "actual", "forecast", "mase_scale", "lo80", "hi80", "lo95", "hi95")
+    col = {c: d[c].to_numpy() for c in num}
+    keys = list(zip(*(d[c].tolist() for c in ("series", "dataset", "origin", "target_year")), strict=True))
+    naive_rows = np.flatnonzero(d["model"].to_numpy() == "naief")
+    groups = _row_groups(d.groupby(["model", "h"]))
     rows = []
-    for ds, part in [*d.groupby("dataset"), ("alle", d)]:
-        key = ["series", "dataset", "origin", "target_year"]
-        naive = part[part["model"] == "naief"].set_index(key)["abs_scaled"]
-        for (model, h), g in part.groupby(["model", "h"]):
-            nm = naive.reindex(pd.MultiIndex.from_frame(g[key])).mean()
-            row = {
-                "dataset": ds,
-                "reeks": labels.get(ds, "alle echte panelen samen"),
-                "model": model,
-                "h": int(h),
-                "n": len(g),
-                "n_doeljaren": g["target_year"].nunique(),
-                "mase": g["abs_scaled"].mean(),
-                "mase_ratio_naief": g["abs_scaled"].mean() / nm if nm > 0 else np.nan,
-                "mape": float(np.mean(np.abs(g["actual"] - g["forecast"]) / np.abs(g["actual"])) * 100),
-            }
-            if model in BENCHMARKS:
-                for alpha, tag in ((0.2, "80"), (0.05, "95")):
-                    y = g["actual"]
-                    row[f"dekking{tag}_t"] = float(((g[f"lo{tag}"] <= y) & (y <= g[f"hi{tag}"])).mean())
-                    sc = interval_score(g[f"lo{tag}"], g[f"hi{tag}"], y, alpha) / g["mase_scale"]
-                    row[f"msis{tag}_t"] = float(np.mean(sc))
-            rows.append(row)
+    with np.errstate(divide="ignore", invalid="ignore"):  # as in pandas: x / 0 is inf or nan, silently
+        for ds, part in [*_row_groups(d.groupby("dataset")), ("alle", np.arange(len(d)))]:
+            in_part = np.zeros(len(d), bool)
+            in_part[part] = True
+            naive = {keys[i]: col["abs_scaled"][i] for i in naive_rows if in_part[i]}
+            for (model, h), pos in groups:
+                g = pos[in_part[pos]]
+                if not len(g):
+                    continue
+                nm = np.array([naive.get(keys[i], np.nan) for i in g], dtype=float)
+                reeks = labels.get(ds, "alle echte panelen samen")
+                cells = _summary_cells(model, col, g, nm)
+                rows.append({"dataset": ds, "reeks": reeks, "model": model, "h": int(h), **cells})
     return pd.DataFrame(rows)
+
+
+def _summary_cells(model: str, col: dict, g: np.ndarray, naive: np.ndarray) -> dict:
+    """One row of :func:`backtest_summary`: rows ``g`` of the columns ``col``, ``naive`` the naive
+    model's scaled error for the same forecast cases (nan where it has none)."""
+    from analysis.goals.validation import _mean, interval_score
+
+    nm, mase = _mean(naive), _mean(col["abs_scaled"][g])
+    y, f = col["actual"][g], col["forecast"][g]
+    row = {
+        "n": len(g),
+        "n_doeljaren": len(set(col["target_year"][g].tolist())),
+        "mase": mase,
+        "mase_ratio_naief": mase / nm if nm > 0 else np.nan,
+        "mape": _mean(np.abs(y - f) / np.abs(y)) * 100,
+    }
+    if model in BENCHMARKS:
+        for alpha, tag in ((0.2, "80"), (0.05, "95")):
+            lo, hi = col[f"lo{tag}"][g], col[f"hi{tag}"][g]
+            row[f"dekking{tag}_t"] = _mean(((lo <= y) & (y <= hi)).astype(float))
+            row[f"msis{tag}_t"] = _mean(interval_score(lo, hi, y, alpha) / col["mase_scale"][g])
+    return row
 
 
 def panel_evidence(paths: Paths, fcfg: dict) -> PanelEvidence:
@@ -202,6 +222,7 @@ def run(paths: Paths) -> dict:
     out = paths.outputs / "goals"
     (out / "figuren").mkdir(parents=True, exist_ok=True)
     ev = panel_evidence(paths, fcfg)
+    ind_rows = IndicatorRows(ind)
     rows, fcs = [], []
     for goal in goals:
         if not goal.meetbaar:
@@ -219,9 +240,8 @@ def run(paths: Paths) -> dict:
                 }
             )
             continue
-        ind_goal = ind[ind["indicator"] == goal.indicator]
         for region in regions_for(goal, gemeente):
-            s = goal_series(ind_goal, goal, region, gemeente)
+            s = goal_series(ind_rows, goal, region, gemeente)
             row, fc = evaluate(goal, region, s, fcfg, scfg, ev.calibration, ev.ranking, ev.pace)
             rows.append(row)
             if len(fc):

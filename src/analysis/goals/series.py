@@ -109,22 +109,22 @@ def forecast_series(
     r = trend_noise(years, values)
     scale = np.where(np.isfinite(scale), scale, 0.0)
     nonneg = (not gap) and bool((values >= 0).all())
-    out = pd.DataFrame({"point": point}, index=pd.Index(future, name="year"))
+    cols = {"point": point}
     extrap = np.zeros(len(h), bool)
     for alpha, tag in ((0.2, "80"), (0.05, "95")):
         qs = [ev.calibration.quantile(model, int(hh), alpha, r) for hh in h]
         q = np.array([x[0] for x in qs])
         extrap |= np.array([x[1] for x in qs])
         lo, hi = point - q * scale, point + q * scale
-        out[f"lo{tag}"] = np.maximum(lo, 0.0) if nonneg else lo  # counts and rates stay >= 0
-        out[f"hi{tag}"] = hi
-    out["kind"] = np.where(extrap, "extrapolatie", "gekalibreerd")
+        cols[f"lo{tag}"] = np.maximum(lo, 0.0) if nonneg else lo  # counts and rates stay >= 0
+        cols[f"hi{tag}"] = hi
+    cols["kind"] = np.where(extrap, "extrapolatie", "gekalibreerd")
+    out = pd.DataFrame(cols, index=pd.Index(future, name="year"))
     drift = None
     # naive is the point forecast because nothing beats it on the panel; drift is shown beside it
     # where it is close (its own backtest no more than the choice margin worse, or too short to tell)
     if model == "naief" and "drift" in ev.ranking:
         if "drift" not in own or own["drift"] <= (1 + ev.margin) * own.get("naief", np.inf):
             drift = pd.Series(point_forecast(years, values, future, "drift"), index=out.index, name="drift")
-    out = out[list(COLUMNS)]
     out.attrs = {"model": model, "modelkeuze": why, "scale": scale, "trend_ruis": r, "drift": drift}
     return out

@@ -4,16 +4,19 @@ the naive-t and drift-t benchmarks, MASE against naive."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.goals.calibration import TREND_R, calibrate
+from analysis.goals.calibration import TREND_R, _row_groups, calibrate
 from analysis.goals.forecast import BENCHMARKS
 
 # --- validation ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # pure in (k, n); many summaries share them
 def wilson(k: int, n: int) -> tuple[float, float]:
     if n == 0:
         return float("nan"), float("nan")
@@ -41,14 +44,26 @@ def year_cluster_ci(hit: pd.Series, years: pd.Series, reps: int = 400, seed: int
     """95% percentile interval of a coverage when whole target years are resampled (the target year is
     the independent unit: errors of one year move together)."""
     uy, inv = np.unique(np.asarray(years), return_inverse=True)
+    return _year_cluster_ci(hit, uy, inv, reps, seed)
+
+
+def _year_cluster_ci(hit, uy, inv, reps: int, seed: int) -> tuple[float, float]:
+    """:func:`year_cluster_ci` with the unique target years ``uy`` and each row's index ``inv``."""
     if len(uy) < 2:
         return float("nan"), float("nan")
     k = np.bincount(inv, weights=np.asarray(hit, dtype=float), minlength=len(uy))
     n = np.bincount(inv, minlength=len(uy)).astype(float)
-    rng = np.random.default_rng(seed)
-    w = rng.multinomial(len(uy), np.full(len(uy), 1 / len(uy)), size=reps).astype(float)
+    w = _year_weights(len(uy), reps, seed)
     cov = (w @ k) / (w @ n)
     return float(np.quantile(cov, 0.025)), float(np.quantile(cov, 0.975))
+
+
+@lru_cache(maxsize=64)  # the draws depend only on (number of years, reps, seed): shared, never changed
+def _year_weights(n_years: int, reps: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n_years, np.full(n_years, 1 / n_years), size=reps).astype(float)
+    w.flags.writeable = False
+    return w
 
 
 def target_year_blocks(years, size: int = 2) -> list[tuple[int, ...]]:
@@ -131,40 +146,76 @@ def _pool(folds, models, b_bounds, classes: bool = True) -> pd.DataFrame:
             blo, bhi = allt[f"{b}_lo{tag}"], allt[f"{b}_hi{tag}"]
             allt[f"is{tag}_{b}"] = interval_score(blo, bhi, y, alpha) / ms
             allt[f"hit{tag}_{b}"] = ((blo <= y) & (y <= bhi)).where(blo.notna())
+    cols = _SummaryColumns(allt)
     rows = [
-        {"indeling": "horizon", "klasse": "alle", "model": m, "h": int(h), **_summary(g)}
-        for (m, h), g in allt.groupby(["model", "h"])
+        {"indeling": "horizon", "klasse": "alle", "model": m, "h": int(h), **_summary(cols.take(pos))}
+        for (m, h), pos in _groups(allt, ["model", "h"])
     ]
     if classes:
         allt["klasse"] = trend_noise_class(allt["trend_ruis"].to_numpy()).astype(str).to_numpy()
         allt["lengte"] = pd.cut(allt["n_train"], LENGTH_BINS, labels=LENGTH_LABELS).astype(str)
         for ind, col in (("trend_ruis", "klasse"), ("lengte", "lengte")):
             rows += [
-                {"indeling": ind, "klasse": c, "model": m, "h": pd.NA, **_summary(g)}
-                for (m, c), g in allt.groupby(["model", col])
+                {"indeling": ind, "klasse": c, "model": m, "h": pd.NA, **_summary(cols.take(pos))}
+                for (m, c), pos in _groups(allt, ["model", col])
             ]
     out = pd.DataFrame(rows)
     out["h"] = out["h"].astype("Int64")
     return out
 
 
-def _summary(g: pd.DataFrame) -> dict:
-    n = len(g)
-    row = {"n": n, "n_doeljaren": g["target_year"].nunique()}
+def _groups(df: pd.DataFrame, keys: list[str]):
+    """(key, row positions) per group of ``df.groupby(keys)``, in its order (sorted keys, rows in
+    table order, missing keys left out): the rows each group's sub-frame would hold."""
+    return _row_groups(df.groupby(keys))
+
+
+class _SummaryColumns:
+    """The columns :func:`_summary` reads, once as numpy arrays (a group is a selection of rows)."""
+
+    NAMES = (
+        "target_year", "extrap", "abs_scaled", "naief_as",
+        *(f"{c}{tag}{b}" for tag in ("80", "95") for c in ("hit", "is") for b in ("", "_naief", "_drift")),
+    )  # fmt: skip
+
+    def __init__(self, allt: pd.DataFrame):
+        self.cols = {c: allt[c].to_numpy() for c in self.NAMES}
+        for tag in ("80", "95"):  # coverage of a benchmark: nan where it has no interval
+            for b in BENCHMARKS:
+                self.cols[f"hit{tag}_{b}"] = allt[f"hit{tag}_{b}"].astype(float).to_numpy()
+
+    def take(self, pos: np.ndarray) -> dict[str, np.ndarray]:
+        return {c: v[pos] for c, v in self.cols.items()}
+
+
+def _mean(a: np.ndarray) -> float:
+    """``pd.Series(a).mean()`` bit for bit: missing values count as 0 in the sum and not in n."""
+    mask = np.isnan(a)
+    if mask.any():
+        a = a.copy()
+        np.putmask(a, mask, 0)
+    count = np.float64(mask.size - mask.sum())
+    return float(a.sum(dtype=np.float64) / count) if count > 0 else float("nan")
+
+
+def _summary(g: dict[str, np.ndarray]) -> dict:
+    n = len(g["target_year"])
+    uy, inv = np.unique(g["target_year"], return_inverse=True)
+    row = {"n": n, "n_doeljaren": len(uy)}
     ext = g["extrap"]
     row["interval"] = "extrapolatie" if ext.all() else ("deels extrapolatie" if ext.any() else "waargenomen")
     for tag in ("80", "95"):
         k = int(g[f"hit{tag}"].sum())
         row[f"dekking{tag}"] = k / n
         row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, n)
-        row[f"dekking{tag}_doeljaar_lo"], row[f"dekking{tag}_doeljaar_hi"] = year_cluster_ci(
-            g[f"hit{tag}"], g["target_year"]
+        row[f"dekking{tag}_doeljaar_lo"], row[f"dekking{tag}_doeljaar_hi"] = _year_cluster_ci(
+            g[f"hit{tag}"], uy, inv, 400, 23
         )
-        row[f"msis{tag}"] = float(g[f"is{tag}"].mean())
+        row[f"msis{tag}"] = _mean(g[f"is{tag}"])
         for b in BENCHMARKS:
-            row[f"msis{tag}_{b}_t"] = float(g[f"is{tag}_{b}"].mean())
-            row[f"dekking{tag}_{b}_t"] = float(g[f"hit{tag}_{b}"].astype(float).mean())
-    row["mase"] = float(g["abs_scaled"].mean())
-    row["mase_naief"] = float(g["naief_as"].mean())
+            row[f"msis{tag}_{b}_t"] = _mean(g[f"is{tag}_{b}"])
+            row[f"dekking{tag}_{b}_t"] = _mean(g[f"hit{tag}_{b}"])
+    row["mase"] = _mean(g["abs_scaled"])
+    row["mase_naief"] = _mean(g["naief_as"])
     row["mase_ratio_naief"] = row["mase"] / row["mase_naief"] if row["mase_naief"] > 0 else np.nan
     return row

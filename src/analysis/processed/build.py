@@ -10,7 +10,6 @@ are written only at coverage >= 0.95 (:mod:`analysis.processed.aggregate`).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from analysis.config import (
     vergelijking,
 )
 from analysis.errors import InputError, technisch
-from analysis.io import atomic_path, read_gpkg, read_parquet, verify_cbs_cache, write_json
+from analysis.io import atomic_path, verify_cbs_cache, write_json
 from analysis.processed import partner_build
 from analysis.processed.aggregate import OUT_COLUMNS, aggregate_candidates, coverage_gate  # noqa: F401
 from analysis.processed.checks import check_focus, check_plausible
@@ -37,6 +36,7 @@ from analysis.processed.comparison import comparison_regions
 from analysis.processed.regions import REGION_ATTRIBUTES, build_regions  # noqa: F401 (re-exported)
 from analysis.processed.resolve import derived_counts, one_origin_per_series, resolve  # noqa: F401
 from analysis.processed.schemas import indicators_schema, regions_schema, validate
+from analysis.processed.tables import load_indicators, load_manifest, load_regions  # noqa: F401 (re-exported)
 from analysis.sources import cbs, local, pdok, snapshot, synthetic
 
 SYNTHETIC_INDICATORS = sorted(
@@ -267,25 +267,3 @@ def write(result: BuildResult, paths: Paths) -> dict:
     write_json(paths.processed / "build_manifest.json", manifest)
     partner_build.say(result.notices)
     return manifest
-
-
-def load_indicators(paths: Paths) -> pd.DataFrame:
-    if not paths.indicators.exists():
-        raise InputError(f"{paths.indicators}: ontbreekt; draai eerst `veerkracht build`")
-    return read_parquet(paths.indicators)
-
-
-def load_regions(paths: Paths) -> gpd.GeoDataFrame:
-    if not paths.regions.exists():
-        raise InputError(f"{paths.regions}: ontbreekt; draai eerst `veerkracht build`")
-    return read_gpkg(paths.regions, "regions")
-
-
-def load_manifest(paths: Paths) -> dict:
-    p = paths.processed / "build_manifest.json"
-    if not p.exists():
-        return {}
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: geen geldige JSON; draai `veerkracht build` opnieuw") from exc

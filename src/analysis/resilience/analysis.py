@@ -226,7 +226,8 @@ def compute(
         )
 
     b_rows = ind[ind["region_code"].isin(scored) & ind["indicator"].isin(cfg.scored)]
-    used = [i for i in cfg.scored if i in set(b_rows["indicator"])]
+    present = set(b_rows["indicator"].unique())
+    used = [i for i in cfg.scored if i in present]
     missing = [i for i in cfg.scored if i not in used]
     data_years = sorted(b_rows["year"].unique().tolist())
     if not data_years:

@@ -7,14 +7,16 @@ the CLI prints it as ``fout: ...`` and exits 2.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analysis import config_errors
 from analysis.config import CONFIG_DIR, indicator_catalog, load_yaml
 from analysis.errors import InputError
+
+if TYPE_CHECKING:  # pandas where weights are asked: `veerkracht resilience` checks this file first
+    import pandas as pd
 
 AXES = ("A", "B")
 REFERENCES = ("gemeente", "nederland")
@@ -125,6 +127,8 @@ class ResilienceConfig(_Strict):
         return {k: v.direction for k, v in self.axes[axis].indicators.items()}
 
     def weights(self, axis: str) -> pd.Series:
+        import pandas as pd
+
         return pd.Series({k: float(v.weight) for k, v in self.axes[axis].indicators.items()})
 
     def axis_of(self, indicator: str) -> str:

@@ -30,16 +30,27 @@ SIGNALS = ("signaal", "aandacht", "geen signaal", "onvoldoende data")
 
 def weighted_stats(x: pd.DataFrame, w: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Weighted mean and weighted SD per column, over rows where both value and weight exist."""
-    w = w.reindex(x.index)
-    mask = x.notna() & w.notna().to_numpy()[:, None]
-    ww = mask.mul(w, axis=0).where(mask, 0.0)
-    n = mask.sum()
-    wsum = ww.sum()
-    mean = (x.fillna(0.0) * ww).sum() / wsum.replace(0, np.nan)
-    var = (((x - mean) ** 2).fillna(0.0) * ww).sum() / wsum.replace(0, np.nan)
+    mean, sd = _weighted_stats(np.ascontiguousarray(x.to_numpy(float).T), w.reindex(x.index).to_numpy(float))
+    return pd.Series(mean, index=x.columns), pd.Series(sd, index=x.columns)
+
+
+def _weighted_stats(xt: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weighted_stats` on arrays: ``xt`` indicators x areas (C order), ``w`` per area.
+
+    The sums run along the contiguous area axis, as pandas sums the columns of a frame (its block
+    holds them as rows): the same pairwise summation, so the same bits as the frame version."""
+    mask = ~np.isnan(xt) & ~np.isnan(w)[None, :]
+    ww = np.where(mask, mask * w[None, :], 0.0)
+    n = mask.sum(axis=1)
+    wsum = ww.sum(axis=1)
+    den = np.where(wsum == 0, np.nan, wsum)
+    mean = (np.where(np.isnan(xt), 0.0, xt) * ww).sum(axis=1) / den
+    dev = (xt - mean[:, None]) ** 2
+    var = (np.where(np.isnan(dev), 0.0, dev) * ww).sum(axis=1) / den
     sd = np.sqrt(var)
     # fewer than two areas or no spread: the indicator cannot discriminate here
-    sd = sd.where((n >= 2) & (sd > 1e-12))
+    with np.errstate(invalid="ignore"):
+        sd = np.where((n >= 2) & (sd > 1e-12), sd, np.nan)
     return mean, sd
 
 
@@ -80,26 +91,34 @@ def build_axis_panel(
     dirs = cfg.directions(axis)
     inds = list(dirs)
     sign = pd.Series(dirs).reindex(inds).to_numpy(dtype=float)
+    w = hh.reindex(regions).to_numpy(float)
     z = {r: [] for r in REFERENCES}
     zl = {r: [] for r in REFERENCES}
     zh = {r: [] for r in REFERENCES}
+    bound_inds = [(i, ind) for i, ind in enumerate(inds) if ind in (bounds or {})]
     for y in years:
-        x = year_frame(values, y, regions, inds)
-        mean, sd = weighted_stats(x, hh)
+        xv = year_frame(values, y, regions, inds).to_numpy(float)  # areas x indicators
+        xt = np.ascontiguousarray(xv.T)  # indicators x areas, C order (see _weighted_stats)
+        mean, sd = _weighted_stats(xt, w)
         nat = (
-            national.loc[y].reindex(inds)
+            national.loc[y].reindex(inds).to_numpy(float)
             if national is not None and y in national.index
-            else pd.Series(np.nan, index=inds)
+            else np.full(len(inds), np.nan)
         )
-        lo_x = pd.DataFrame(np.nan, index=regions, columns=inds)
-        hi_x = lo_x.copy()
-        for ind, (lo, hi) in (bounds or {}).items():
-            if ind in inds:
-                lo_x[ind] = year_frame(lo, y, regions, [ind])[ind]
-                hi_x[ind] = year_frame(hi, y, regions, [ind])[ind]
+        lo_t = np.full(xt.shape, np.nan)
+        hi_t = lo_t.copy()
+        for i, ind in bound_inds:
+            lo, hi = bounds[ind]
+            lo_t[i] = year_frame(lo, y, regions, [ind])[ind].to_numpy(float)
+            hi_t[i] = year_frame(hi, y, regions, [ind])[ind].to_numpy(float)
+        # each z array in the memory order the frame arithmetic this replaces gave it (that of the
+        # year's values; of the bound frames: by column with bounds, else by row), so that the
+        # matrix products of axis_scores round exactly as before: outputs stay byte-identical
+        keep = ((xt, z, xv.flags.c_contiguous), (lo_t, zl, not bound_inds), (hi_t, zh, not bound_inds))
         for ref, loc in (("gemeente", mean), ("nederland", nat)):
-            for frame, out in ((x, z), (lo_x, zl), (hi_x, zh)):
-                out[ref].append(((frame - loc) / sd).to_numpy(dtype=float) * sign)
+            for frame, out, c_order in keep:
+                zz = ((frame - loc[:, None]) / sd[:, None]).T * sign  # areas x indicators
+                out[ref].append(np.ascontiguousarray(zz) if c_order else zz)
     return AxisPanel(
         axis=axis,
         years=np.array(years),

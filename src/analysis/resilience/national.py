@@ -22,21 +22,39 @@ LABEL = "echte cijfers (gepubliceerd), geen synthetische invoer"
 
 def percentile(values: pd.Series, x: float, weights: pd.Series | None = None) -> float:
     """Share (0-100) of ``values`` below ``x``, ties counted half; optionally weighted."""
-    v = values.to_numpy(float)
-    w = np.ones_like(v) if weights is None else weights.reindex(values.index).to_numpy(float)
-    ok = ~np.isnan(v) & ~np.isnan(w) & (w > 0)
-    v, w = v[ok], w[ok]
-    if not len(v) or np.isnan(x):
-        return float("nan")
-    return float(100 * (w[v < x].sum() + 0.5 * w[v == x].sum()) / w.sum())
+    return _Distribution(values, weights).percentile(x)
+
+
+class _Distribution:
+    """The values (and weights) of one national distribution, filtered once for many percentiles."""
+
+    def __init__(self, values: pd.Series, weights: pd.Series | None = None):
+        v = values.to_numpy(float)
+        w = np.ones_like(v) if weights is None else weights.reindex(values.index).to_numpy(float)
+        ok = ~np.isnan(v) & ~np.isnan(w) & (w > 0)
+        self.v, self.w = v[ok], w[ok]
+
+    def percentile(self, x: float) -> float:
+        v, w = self.v, self.w
+        if not len(v) or np.isnan(x):
+            return float("nan")
+        return float(100 * (w[v < x].sum() + 0.5 * w[v == x].sum()) / w.sum())
 
 
 def _place(nat: pd.DataFrame, ours: list[str], key: list[str], weights: pd.Series | None) -> pd.DataFrame:
-    """For each group of ``key`` in ``nat`` (region_code, level, value, ...): our regions' percentiles."""
+    """For each group of ``key`` in ``nat`` (region_code, level, value, ...): our regions' percentiles.
+
+    Only the groups that hold one of ``ours`` are looked at (the others give no row)."""
     rows = []
-    for k, g in nat.groupby(key):
-        g = g.set_index("region_code")
+    mine = nat["region_code"].isin(ours).to_numpy()
+    for k, idx in nat.groupby(key).indices.items():
+        if not mine[idx].any():
+            continue
+        g = nat.iloc[idx].set_index("region_code")
         wts = None if weights is None else weights.reindex(g.index)
+        plain = _Distribution(g["value"])
+        weighted = _Distribution(g["value"], wts) if wts is not None else None
+        median, n = float(g["value"].median()), int(g["value"].notna().sum())
         for code in ours:
             if code not in g.index:
                 continue
@@ -46,10 +64,10 @@ def _place(nat: pd.DataFrame, ours: list[str], key: list[str], weights: pd.Serie
                     **dict(zip(key, k if isinstance(k, tuple) else (k,), strict=True)),
                     "region_code": code,
                     "value": x,
-                    "percentiel_nl": percentile(g["value"], x),
-                    "percentiel_nl_inwoners": percentile(g["value"], x, wts) if wts is not None else np.nan,
-                    "mediaan_nl": float(g["value"].median()),
-                    "n_nl": int(g["value"].notna().sum()),
+                    "percentiel_nl": plain.percentile(x),
+                    "percentiel_nl_inwoners": weighted.percentile(x) if weighted is not None else np.nan,
+                    "mediaan_nl": median,
+                    "n_nl": n,
                 }
             )
     return pd.DataFrame(rows)
@@ -137,11 +155,12 @@ def kwb_placement(snap: Path, gemeente: str) -> pd.DataFrame:
     for (year, level), g in kwb.groupby(["year", "level"]):
         prefix = f"WK{num}" if level == "wijk" else gemeente
         ours = sorted(g.loc[g["region_code"].str.startswith(prefix), "region_code"])
+        by_code = g.set_index("region_code")
+        gem = kwb[(kwb["year"] == year) & (kwb["level"] == "gemeente")]
+        bron = str(g["source_table"].iloc[0])
         for ind, wname in KWB_WEIGHT.items():
-            long = g[["region_code", ind]].rename(columns={ind: "value"})
-            gg = long.set_index("region_code")["value"]
-            wts = g.set_index("region_code")[wname]
-            gem = kwb[(kwb["year"] == year) & (kwb["level"] == "gemeente")]
+            gg = by_code[ind].rename("value")
+            plain, weighted = _Distribution(gg), _Distribution(gg, by_code[wname])
             ok = gem[ind].notna() & gem[wname].notna()
             nl = float((gem.loc[ok, ind] * gem.loc[ok, wname]).sum() / gem.loc[ok, wname].sum())
             for code in ours:
@@ -149,16 +168,16 @@ def kwb_placement(snap: Path, gemeente: str) -> pd.DataFrame:
                 rows.append(
                     {
                         "region_code": code,
-                        "name": str(g.set_index("region_code").loc[code, "name"]),
+                        "name": str(by_code.loc[code, "name"]),
                         "level": level,
                         "year": int(year),
                         "indicator": ind,
                         "value": x,
-                        "percentiel_nl": percentile(gg, x),
-                        "percentiel_nl_gewogen": percentile(gg, x, wts),
+                        "percentiel_nl": plain.percentile(x),
+                        "percentiel_nl_gewogen": weighted.percentile(x),
                         "nederland": nl,
                         "n_nl": int(gg.notna().sum()),
-                        "bron": str(g["source_table"].iloc[0]),
+                        "bron": bron,
                     }
                 )
     out = pd.DataFrame(rows)

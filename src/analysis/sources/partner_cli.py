@@ -216,21 +216,3 @@ def cmd_controleer(args: argparse.Namespace) -> int:
         print(f"fout: {first}", file=sys.stderr)
         return 2
     return 0
-
-
-def register(sub) -> None:
-    """Add `sjabloon` and `controleer` to the `veerkracht` command line."""
-    p = sub.add_parser("sjabloon", help="schrijf een invulsjabloon (CSV en XLSX) voor een partnerindicator")
-    p.add_argument("indicator", metavar="ID", help="indicator met een source:-blok in config/indicators.yaml")
-    p.add_argument(
-        "--jaren", type=int, nargs="+", metavar="JAAR", help="gevraagde jaren (standaard jaren.laatste)"
-    )
-    p.add_argument("--uit", metavar="MAP", help="uitvoermap (standaard outputs/<GM>/sjablonen)")
-    p.set_defaults(func=cmd_sjabloon)
-    p = sub.add_parser("controleer", help="controleer een levering van een partner zonder te bouwen")
-    p.add_argument("files", nargs="+", metavar="BESTAND")
-    p.add_argument(
-        "--indicator", metavar="ID", help="de partnerindicator (standaard: op bestandsnaam/kolommen)"
-    )
-    p.add_argument("--uit", metavar="MAP", help="map voor het rapport (standaard outputs/<GM>/controle)")
-    p.set_defaults(func=cmd_controleer)

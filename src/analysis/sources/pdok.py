@@ -21,8 +21,14 @@ from typing import Any
 
 import requests
 
-from analysis.errors import InputError, SourceUnavailable, technisch
+from analysis.errors import InputError, SourceUnavailable
 from analysis.io import write_json, write_text
+from analysis.sources.buurt_polygons import (  # noqa: F401 - re-exported: the cache of a pull
+    BUURTEN_FILE,
+    META_FILE,
+    CachedBuurten,
+    cached_buurten,
+)
 from analysis.sources.http_retry import (
     TRANSIENT_STATUS,
     BudgetExhausted,
@@ -32,8 +38,6 @@ from analysis.sources.http_retry import (
     with_retries,
 )
 
-BUURTEN_FILE = "buurten.geojson"
-META_FILE = "bron.json"
 REQUIRED = ("buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "gemeentenaam", "aantalInwoners")
 
 
@@ -53,31 +57,6 @@ class PdokSettings(TransportSettings):
             raise InputError("config/settings.yaml: sleutel 'pdok.buurten_url' ontbreekt")
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in cfg.items() if k in known})
-
-
-@dataclass(frozen=True)
-class CachedBuurten:
-    path: Path
-    source_table: str
-
-
-def cached_buurten(cache_dir: Path) -> CachedBuurten | None:
-    """The cached pull for one municipality, or None when there is none."""
-    path = Path(cache_dir) / BUURTEN_FILE
-    if not path.exists():
-        return None
-    meta: dict[str, Any] = {}
-    meta_path = Path(cache_dir) / META_FILE
-    if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"{meta_path}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}; "
-                f"{technisch(exc.msg)})"
-            ) from exc
-    when = str(meta.get("opgehaald", "onbekend"))[:10]
-    return CachedBuurten(path, f"85618NED (Wijk- en buurtkaart 2023, PDOK, opgehaald {when})")
 
 
 def _first_request(cfg: PdokSettings, gemeente: str) -> tuple[str, dict[str, Any]]:

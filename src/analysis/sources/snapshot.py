@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.errors import InputError, technisch
 from analysis.records import COLUMNS, to_long
+from analysis.sources.buurt_polygons import BUURTEN_2023_FILE
 from analysis.sources.snapshot_files import (  # noqa: F401 - re-exported
     CBS_SUPPRESSED,
     KWB_2024_COLUMNS,
@@ -62,7 +63,6 @@ BUURT_2023_OPTIONAL = {
 }
 
 
-BUURTEN_2023_FILE = "kwb_2023_pdok/buurten_2023_drechtsteden.geojson"
 BUURT_2023_SOURCE = f"{KWB_2023_TABLE} (Wijk- en buurtkaart 2023, PDOK)"
 
 

@@ -32,61 +32,70 @@ Modules: :mod:`.transport` (settings, budget, requests with timeouts and retries
 :mod:`.protocol` (OData v3 documents: metadata, topics, harmonisation), :mod:`.registry` (selections,
 pull plan, results), :mod:`.cache` (the on-disk cache), :mod:`.pull` / :mod:`.pull_v4` (one table into
 it, OData v3 / v4), :mod:`.fetch` (all tables in one budget), :mod:`.summary` and :mod:`.margins`.
-Every public name is re-exported here: ``from analysis.sources.cbs import CbsClient, fetch_all``.
+Every public name is re-exported here: ``from analysis.sources.cbs import CbsClient, fetch_all``,
+imported on first use (PEP 562): ``from analysis.sources.cbs import margins`` (a fact sheet) does
+not import requests, tenacity and the transfer code (~0.3 CPU-s per process).
 """
 
-from analysis.sources.cbs.cache import (
-    NATIONAL_CACHE,
-    _read_folder,
-    _write_json,
-    cached_indicators,
-    read_cache,
-    write_cache,
-)
-from analysis.sources.cbs.fetch import fetch_all, fetch_selection
-from analysis.sources.cbs.protocol import (
-    _PROVISIONAL,
-    _SUFFIX,
-    DATA_PART,
-    DIM_TYPES,
-    META_PARTS,
-    MISSING_SYMBOLS,
-    NATIONAL_ALIASES,
-    RATES,
-    _dataset,
-    _dims,
-    _topics,
-    base_key,
-    derive_rates,
-    extra_dims_of,
-    harmonise,
-    period_dim_of,
-    provisional_keys,
-    region_dim_of,
-    resolve_select,
-    resolve_topics,
-    title_norm,
-)
-from analysis.sources.cbs.pull import TablePull, _pull_lock
-from analysis.sources.cbs.registry import Selection, TableResult, availability, region_filter, table_plan
-from analysis.sources.cbs.summary import summarise
-from analysis.sources.cbs.summary import summarise as _summarise
-from analysis.sources.cbs.transport import (
-    ENV_CATALOG,
-    FEED,
-    TRANSIENT_STATUS,
-    BudgetExhausted,
-    CbsClient,
-    CbsSettings,
-    Deadline,
-    NotFound,
-    _describe,
-    _is_transient,
-    _read_body,
-    _Transient,
-    host_of,
-    rebase_link,
-)
+from __future__ import annotations
+
+import importlib
+
+# name -> (submodule, name in it)
+_EXPORTS = {
+    "NATIONAL_CACHE": ("cache", "NATIONAL_CACHE"),
+    "_read_folder": ("cache", "_read_folder"),
+    "_write_json": ("cache", "_write_json"),
+    "cached_indicators": ("cache", "cached_indicators"),
+    "read_cache": ("cache", "read_cache"),
+    "write_cache": ("cache", "write_cache"),
+    "fetch_all": ("fetch", "fetch_all"),
+    "fetch_selection": ("fetch", "fetch_selection"),
+    "_PROVISIONAL": ("protocol", "_PROVISIONAL"),
+    "_SUFFIX": ("protocol", "_SUFFIX"),
+    "DATA_PART": ("protocol", "DATA_PART"),
+    "DIM_TYPES": ("protocol", "DIM_TYPES"),
+    "META_PARTS": ("protocol", "META_PARTS"),
+    "MISSING_SYMBOLS": ("protocol", "MISSING_SYMBOLS"),
+    "NATIONAL_ALIASES": ("protocol", "NATIONAL_ALIASES"),
+    "RATES": ("protocol", "RATES"),
+    "_dataset": ("protocol", "_dataset"),
+    "_dims": ("protocol", "_dims"),
+    "_topics": ("protocol", "_topics"),
+    "base_key": ("protocol", "base_key"),
+    "derive_rates": ("protocol", "derive_rates"),
+    "extra_dims_of": ("protocol", "extra_dims_of"),
+    "harmonise": ("protocol", "harmonise"),
+    "period_dim_of": ("protocol", "period_dim_of"),
+    "provisional_keys": ("protocol", "provisional_keys"),
+    "region_dim_of": ("protocol", "region_dim_of"),
+    "resolve_select": ("protocol", "resolve_select"),
+    "resolve_topics": ("protocol", "resolve_topics"),
+    "title_norm": ("protocol", "title_norm"),
+    "TablePull": ("pull", "TablePull"),
+    "_pull_lock": ("pull", "_pull_lock"),
+    "Selection": ("registry", "Selection"),
+    "TableResult": ("registry", "TableResult"),
+    "availability": ("registry", "availability"),
+    "region_filter": ("registry", "region_filter"),
+    "table_plan": ("registry", "table_plan"),
+    "summarise": ("summary", "summarise"),
+    "_summarise": ("summary", "summarise"),
+    "ENV_CATALOG": ("transport", "ENV_CATALOG"),
+    "FEED": ("transport", "FEED"),
+    "TRANSIENT_STATUS": ("transport", "TRANSIENT_STATUS"),
+    "BudgetExhausted": ("transport", "BudgetExhausted"),
+    "CbsClient": ("transport", "CbsClient"),
+    "CbsSettings": ("transport", "CbsSettings"),
+    "Deadline": ("transport", "Deadline"),
+    "NotFound": ("transport", "NotFound"),
+    "_describe": ("transport", "_describe"),
+    "_is_transient": ("transport", "_is_transient"),
+    "_read_body": ("transport", "_read_body"),
+    "_Transient": ("transport", "_Transient"),
+    "host_of": ("transport", "host_of"),
+    "rebase_link": ("transport", "rebase_link"),
+}
 
 __all__ = [
     "title_norm",
@@ -142,3 +151,17 @@ __all__ = [
     "table_plan",
     "write_cache",
 ]
+
+
+def __getattr__(name: str):
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    globals()[name] = value  # once: later look-ups are plain module attributes, as before
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
