@@ -478,10 +478,13 @@ def test_cli_sends_the_sheets_to_an_existing_scheduler_and_refuses_a_dead_one(
     sfile = tmp_path / "scheduler.json"
     sfile.write_text(json.dumps({"type": "Scheduler", "address": address}))
     argv = ["factsheets", "--scope", "nederland", "--only", "WK008800", "--force"]
-    started = []  # LocalClusters made by the CLI: none, the sheets go to the existing scheduler
-    monkeypatch.setattr(
-        distributed, "LocalCluster", lambda *a, **k: started.append(k) or LocalCluster(*a, **k)
-    )
+    started = []  # LocalClusters the CLI asks for: none, the sheets go to the existing scheduler
+
+    def no_new_cluster(*a, **k):  # refused at once (a real one here would wait on the busy cores)
+        started.append(k)
+        raise RuntimeError("the CLI started a new LocalCluster")
+
+    monkeypatch.setattr(distributed, "LocalCluster", no_new_cluster)
     rc = main([*argv, "--scheduler-file", str(sfile)])
     out = capsys.readouterr().out
     assert rc == 0 and "1 gemaakt" in out, out
