@@ -17,7 +17,9 @@ Read-only: tests copy before changing anything.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,9 +30,12 @@ FAILING = "FG05"  # forced to fail (Sheet.load's forceer_fout) before the two sh
 
 @pytest.fixture(scope="session")
 def reversed_sheets(analysed, tmp_path_factory: pytest.TempPathFactory):
-    """(result, manifest, {area: page bytes}, process ids of the prestarted workers)."""
+    """(result, manifest, {area: page bytes}, prestarted): ``prestarted.workers`` the process ids of
+    the prestarted workers, ``prestarted.alive_after_batch`` those of them still running when
+    run_batch returned (read at once, while this fixture still holds the pool: a pool that is let go
+    is shut down by the garbage collector, which would hide a batch that does not stop it)."""
     from analysis.factsheets.runner import prestart_workers, run_batch
-    from tests.conftest import TWO_SHEETS
+    from tests.conftest import TWO_SHEETS, descendants
 
     a, b = TWO_SHEETS
     root = tmp_path_factory.mktemp("reversed")
@@ -40,10 +45,11 @@ def reversed_sheets(analysed, tmp_path_factory: pytest.TempPathFactory):
     pool = prestart_workers(1)  # started before it knows the tables: imports only, tables per sheet
     workers = set((pool._processes or {}).keys())
     res = run_batch(p, only=[FAILING, b, a], force=True, progress=False, pool=pool, fail_area=FAILING)
+    alive = descendants(os.getpid()) & workers
     manifest = json.loads((p.outputs / "factsheets" / "manifest.json").read_text())
     pages = {
         e["area"]: (p.outputs / "factsheets" / e["file"]).read_bytes()
         for e in manifest["areas"]
         if e["status"] == "ok"
     }
-    return res, manifest, pages, workers
+    return res, manifest, pages, SimpleNamespace(workers=workers, alive_after_batch=alive, pool=pool)

@@ -29,15 +29,14 @@ def test_prestarted_workers_make_the_same_sheets_and_are_gone_afterwards(two_she
     the same two by a batch that started its own worker (force, 1 worker). Byte for byte equal (breakage
     caught: a prestarted kernel that misses the tables or the import warm-up makes other pages), and the
     batch shut the prestarted workers down (breakage caught: run_batch not killing a pool it was handed)."""
-    import os
-
     _, _, own = two_sheets
     assert sorted(own) == sorted(TWO_SHEETS)
-    res, _, pre, workers = reversed_sheets
-    assert workers  # prestart_workers forked them before run_batch knew the tables
+    res, _, pre, prestarted = reversed_sheets
+    assert prestarted.workers  # prestart_workers forked them before run_batch knew the tables
     assert res["ok"] == 2
     assert {code: pre[code] for code in TWO_SHEETS} == {code: path.read_bytes() for code, path in own.items()}
-    assert not (descendants(os.getpid()) & workers)  # the batch shut the prestarted workers down
+    # the batch shut the prestarted workers down (seen when run_batch returned, pool still held)
+    assert not prestarted.alive_after_batch, prestarted.alive_after_batch
 
 
 def test_prestarted_workers_are_stopped_when_nothing_is_rendered(analysed, two_sheets, tmp_path, monkeypatch):
