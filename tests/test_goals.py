@@ -794,3 +794,25 @@ def test_source_line_fast_path_is_the_groupby():
     cat = pd.DataFrame({"source_table": pd.Categorical(["b", "a"], ["b", "a"]), "origin": ["cbs"] * 2,
                         "year": [2020, 2021], "provisional": [False, True]})  # fmt: skip
     assert F._plain_source_entries(cat) is None
+
+
+def test_parity_fast_path_leaves_nullable_or_object_columns_to_the_merge():
+    """evaluate._gap_series handles only the schema's plain types (int years, bool flags); a nullable
+    year or an object flag column goes to the merge (it raised or changed the types before)."""
+    from analysis.goals.evaluate import _gap_series
+
+    def side(year_dtype, prov):
+        return pd.DataFrame(
+            {
+                "year": pd.Series([2020, 2021], dtype=year_dtype),
+                "value": [1.0, 2.0],
+                "provisional": prov,
+                "origin": ["cbs", "cbs"],
+                "source_table": ["85984NED", "85984NED"],
+            }
+        )
+
+    plain = side("int64", [False, True])
+    assert _gap_series(plain, plain) is not None  # the usual case stays on the fast path
+    assert _gap_series(side("Int64", [False, True]), plain) is None
+    assert _gap_series(plain, side("int64", pd.Series([None, True], dtype=object))) is None

@@ -33,10 +33,14 @@ def paths_from_params(params: dict[str, str]) -> Paths:
 
 
 def _gc_paused(code: str) -> str:
-    """Kernel code run with the garbage collector paused, after which everything made so far is
-    frozen (``gc.freeze``): modules and tables live as long as the kernel, so neither the warm-up
-    (~0.1 CPU-s of collections) nor the later collections of every sheet walk them again."""
-    return f"import gc\ngc.disable()\ntry:\n    {code}\nfinally:\n    gc.enable()\n    gc.freeze()\n"
+    """Kernel code run with the garbage collector paused, then one collection (the warm-up's garbage,
+    e.g. closed figures, is freed, not frozen), after which everything left is frozen
+    (``gc.freeze``): modules and tables live as long as the kernel, so the later collections of
+    every sheet do not walk them again."""
+    return (
+        f"import gc\ngc.disable()\ntry:\n    {code}\nfinally:\n    gc.enable()\n    gc.collect()\n"
+        "    gc.freeze()\n"
+    )
 
 
 def _warm_code(paden: dict[str, str]) -> str:

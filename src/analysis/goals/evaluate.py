@@ -109,6 +109,10 @@ def _gap_series(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame | None:
     """The parity gap of :func:`goal_series` without a merge, for the usual case (each year once on
     either side, known origins); None otherwise (then the merge decides). Same rows, order and types:
     the years both sides hold, in year order."""
+    for side in (own, ref):  # plain numpy years and flags only (the schema's types); else the merge
+        year, prov = side["year"].dtype, side["provisional"].dtype
+        if not (isinstance(year, np.dtype) and year.kind in "iu" and prov == np.dtype(bool)):
+            return None
     oy, ry = own["year"].to_numpy(), ref["year"].to_numpy()
     if len(set(oy.tolist())) < len(oy) or len(set(ry.tolist())) < len(ry):
         return None
