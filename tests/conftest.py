@@ -72,7 +72,7 @@ def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make) -> P
 
     common = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
     folder = common / name
-    with FileLock(str(common / f"{name}.lock")):
+    with FileLock(str(common / f"{name}.lock"), timeout=1800):  # a worker stuck making it fails the other
         if not (common / f"{name}.done").exists():
             shutil.rmtree(folder, ignore_errors=True)  # a half-made folder of a crashed worker
             folder.mkdir()

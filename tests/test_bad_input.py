@@ -104,7 +104,7 @@ def _sha(p: Path) -> str:
 
 def tree_hash(paths: Paths) -> dict[str, str]:
     out = {}
-    for base in (paths.processed, paths.outputs):
+    for base in (paths.raw, paths.processed, paths.outputs):  # all three are shared by hard links
         for p in sorted(base.rglob("*")):
             if p.is_file():
                 out[str(p.relative_to(base.parent))] = _sha(p)
@@ -851,11 +851,8 @@ def test_killing_a_report_leaves_no_process_of_it(case):
     )
     started: set[int] = set()
     try:
-        lines = []
-        for line in proc.stdout:  # the build is current: goals starts beside resilience
-            lines.append(line)
-            if line.startswith("build:"):
-                break
+        # the build is current: goals starts beside resilience
+        lines = _lines_until(proc, "build:", seconds=120)
         assert lines and lines[-1].strip() == "build: ongewijzigd", lines
         # collect every process of the run until it has all of its kinds - forks of the run (same
         # command line: the prestarted sheet worker, then the goals side process) and the worker's
@@ -893,6 +890,30 @@ def test_killing_a_report_leaves_no_process_of_it(case):
                 os.kill(p, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+def _lines_until(proc: subprocess.Popen, prefix: str, seconds: float) -> list[str]:
+    """The output lines of ``proc`` up to the first that starts with ``prefix``, read by a thread so a
+    run that stalls before printing it fails the test after ``seconds`` instead of hanging it."""
+    import queue
+    import threading
+    import time
+
+    q: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [q.put(x) for x in proc.stdout] + [q.put(None)], daemon=True).start()
+    lines: list[str] = []
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        try:
+            line = q.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        lines.append(line)
+        if line.startswith(prefix):
+            return lines
+    return lines
 
 
 def _start_time(pid: int) -> int:
