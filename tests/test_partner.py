@@ -67,7 +67,7 @@ def _tree(root: Path, monkeypatch, delivery: bytes | None = DELIVERY.read_bytes(
     if delivery is not None:
         (raw / "local" / "schuldhulp_2023.csv").write_bytes(delivery)
     cfg = root / "config"
-    shutil.copytree(config.CONFIG_DIR, cfg)
+    shutil.copytree(PROJ_ROOT / "config", cfg)  # the project's own, whatever a module fixture set before
     (cfg / "indicators.yaml").write_text((cfg / "indicators.yaml").read_text() + PARTNER_YAML)
     monkeypatch.setattr(config, "CONFIG_DIR", cfg)
     _clear()
