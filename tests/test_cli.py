@@ -53,3 +53,16 @@ def test_readme_settings_table_names_every_settings_key():
     keys = _leaves(load_yaml("settings.yaml")) + ["factsheets.timeout_s", "partnerdata.min_count"]
     missing = [k for k in keys if f"`{k}`" not in table]
     assert not missing, f"README settings table misses {missing}"
+
+
+def test_a_stage_before_the_build_names_the_missing_table_and_the_command(tmp_paths, capsys):
+    """resilience and goals on an empty processed folder: one `fout:` line naming the table and
+    `veerkracht build`, exit 2, nothing written (processed.tables.require)."""
+
+    for stage in ("resilience", "goals"):
+        capsys.readouterr()
+        assert cli.main([stage]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("fout:"), err
+        assert "indicators.parquet: ontbreekt; draai eerst `veerkracht build`" in err[0], err
+    assert not tmp_paths.outputs.exists() or not any(tmp_paths.outputs.rglob("*"))

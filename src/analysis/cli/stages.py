@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from analysis.cli.common import _paths, _say_synthetic
-from analysis.errors import InputError
 
 
 def build_options(args: argparse.Namespace) -> dict:
@@ -48,12 +47,12 @@ def _resilience_inputs(paths) -> None:
     """What the resilience stage checks first (config/resilience.yaml, then the build's tables, in
     the order of analysis.resilience.run.run), checked before its libraries load (scipy, matplotlib,
     geopandas: ~2 CPU-s): a refused run answers at once. The messages are those of the stage."""
+    from analysis.processed.tables import require
     from analysis.resilience.config import load_config
 
     load_config()
-    for table in (paths.indicators, paths.regions):  # processed.build.load_indicators/load_regions
-        if not table.exists():
-            raise InputError(f"{table}: ontbreekt; draai eerst `veerkracht build`")
+    for table in (paths.indicators, paths.regions):  # the order of load_indicators, load_regions
+        require(table)
 
 
 def cmd_resilience(args: argparse.Namespace) -> int:

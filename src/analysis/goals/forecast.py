@@ -154,11 +154,14 @@ def _t_quantile(df: int, p: float) -> float:
     return float(special.stdtrit(df, p))
 
 
+MIN_TRAIN = 4  # fewest training points of a backtest origin (backtest's default, choose_model's own)
+
+
 def backtest(
     years,
     values,
     models=POINT_MODELS,
-    min_train: int = 4,
+    min_train: int = MIN_TRAIN,
     max_h: int | None = None,
     series_id: str = "",
     gap: bool = False,
@@ -283,7 +286,7 @@ def choose_model(
     # backtest(...).dropna(subset=["abs_scaled"]).groupby("model")["abs_scaled"].mean(), without
     # the backtest frame: the same values in the same order into the same groupby mean
     labels, vals = [], []
-    for case in _backtest_cases(years, y, cands, 4, None, gap, full=False):
+    for case in _backtest_cases(years, y, cands, MIN_TRAIN, None, gap, full=False):
         a = case["abs_scaled"]
         a = a[~np.isnan(a)]
         labels += [case["model"]] * len(a)

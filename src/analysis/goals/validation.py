@@ -40,15 +40,15 @@ def trend_noise_class(r) -> pd.Series:
     return pd.cut(pd.Series(r, dtype=float), TREND_NOISE_BINS, labels=TREND_NOISE_LABELS, include_lowest=True)
 
 
-def year_cluster_ci(hit: pd.Series, years: pd.Series, reps: int = 400, seed: int = 23) -> tuple[float, float]:
+YEAR_CLUSTER_REPS, YEAR_CLUSTER_SEED = 400, 23  # resamples of the target years, their seed
+
+
+def _year_cluster_ci(
+    hit, uy, inv, reps: int = YEAR_CLUSTER_REPS, seed: int = YEAR_CLUSTER_SEED
+) -> tuple[float, float]:
     """95% percentile interval of a coverage when whole target years are resampled (the target year is
-    the independent unit: errors of one year move together)."""
-    uy, inv = np.unique(np.asarray(years), return_inverse=True)
-    return _year_cluster_ci(hit, uy, inv, reps, seed)
-
-
-def _year_cluster_ci(hit, uy, inv, reps: int, seed: int) -> tuple[float, float]:
-    """:func:`year_cluster_ci` with the unique target years ``uy`` and each row's index ``inv``."""
+    the independent unit: errors of one year move together); ``uy`` the unique target years
+    (``np.unique(years, return_inverse=True)``), ``inv`` each row's index into them."""
     if len(uy) < 2:
         return float("nan"), float("nan")
     k = np.bincount(inv, weights=np.asarray(hit, dtype=float), minlength=len(uy))
@@ -209,7 +209,7 @@ def _summary(g: dict[str, np.ndarray]) -> dict:
         row[f"dekking{tag}"] = k / n
         row[f"dekking{tag}_wilson_lo"], row[f"dekking{tag}_wilson_hi"] = wilson(k, n)
         row[f"dekking{tag}_doeljaar_lo"], row[f"dekking{tag}_doeljaar_hi"] = _year_cluster_ci(
-            g[f"hit{tag}"], uy, inv, 400, 23
+            g[f"hit{tag}"], uy, inv
         )
         row[f"msis{tag}"] = _mean(g[f"is{tag}"])
         for b in BENCHMARKS:

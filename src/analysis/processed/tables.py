@@ -6,22 +6,29 @@ resilience and goals stages) do not import the build's sources, schemas and vali
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.config import Paths
 from analysis.errors import InputError
 from analysis.io import read_gpkg, read_parquet
 from analysis.processed.build_manifest import load_manifest  # noqa: F401 (one reader, light for the CLI)
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def require(table) -> None:
+    """One `fout:` line when a table of the build is missing (light: the CLI checks before loading)."""
+    if not table.exists():
+        raise InputError(f"{table}: ontbreekt; draai eerst `veerkracht build`")
+
 
 def load_indicators(paths: Paths) -> pd.DataFrame:
-    if not paths.indicators.exists():
-        raise InputError(f"{paths.indicators}: ontbreekt; draai eerst `veerkracht build`")
+    require(paths.indicators)
     return read_parquet(paths.indicators)
 
 
 def load_regions(paths: Paths):
     """The regions GeoPackage as a GeoDataFrame."""
-    if not paths.regions.exists():
-        raise InputError(f"{paths.regions}: ontbreekt; draai eerst `veerkracht build`")
+    require(paths.regions)
     return read_gpkg(paths.regions, "regions")

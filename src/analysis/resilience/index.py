@@ -28,14 +28,9 @@ TREND_CLASSES = ("stijgend", "stabiel", "dalend", "onvoldoende data")
 SIGNALS = ("signaal", "aandacht", "geen signaal", "onvoldoende data")
 
 
-def weighted_stats(x: pd.DataFrame, w: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Weighted mean and weighted SD per column, over rows where both value and weight exist."""
-    mean, sd = _weighted_stats(np.ascontiguousarray(x.to_numpy(float).T), w.reindex(x.index).to_numpy(float))
-    return pd.Series(mean, index=x.columns), pd.Series(sd, index=x.columns)
-
-
 def _weighted_stats(xt: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`weighted_stats` on arrays: ``xt`` indicators x areas (C order), ``w`` per area.
+    """Weighted mean and weighted SD per indicator, over the areas where both value and weight exist:
+    ``xt`` indicators x areas (C order), ``w`` per area.
 
     The sums run along the contiguous area axis, as pandas sums the columns of a frame (its block
     holds them as rows): the same pairwise summation, so the same bits as the frame version."""
